@@ -1,0 +1,140 @@
+"""Events: named, typed messages with an audience, and their wire encoding."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import msgspec
+
+__all__ = [
+    "AUDIENCE",
+    "EVERYONE",
+    "HOST",
+    "Audience",
+    "Event",
+    "PlayerInfo",
+    "SessionClosed",
+    "SessionPaused",
+    "SessionPlayerJoined",
+    "SessionPlayerLeft",
+    "SessionPlayerReconnected",
+    "SessionResumed",
+    "SessionSnapshot",
+    "SessionStarted",
+    "encode_message",
+    "event_name",
+    "events_schema",
+    "to_players",
+]
+
+
+class Event(msgspec.Struct, tag_field="type", kw_only=True, frozen=True):
+    """Base of every server-to-client event.
+
+    Subclass it with ``tag="family.name"``; the tag is the event's wire ``type``.
+    """
+
+
+AudienceKind = Literal["everyone", "host", "players", "audience"]
+
+
+class Audience(msgspec.Struct, frozen=True):
+    """Who receives an event: everyone in the room, the host, some players, or the audience."""
+
+    kind: AudienceKind
+    players: tuple[str, ...] = ()
+
+
+EVERYONE = Audience("everyone")
+HOST = Audience("host")
+AUDIENCE = Audience("audience")
+
+
+def to_players(*player_ids: str) -> Audience:
+    """An audience of the given players only."""
+    return Audience("players", tuple(player_ids))
+
+
+class PlayerInfo(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    connected: bool
+
+
+class SessionPlayerJoined(Event, tag="session.player_joined"):
+    player: PlayerInfo
+
+
+class SessionPlayerLeft(Event, tag="session.player_left"):
+    player_id: str
+
+
+class SessionPlayerReconnected(Event, tag="session.player_reconnected"):
+    player_id: str
+
+
+class SessionStarted(Event, tag="session.started"):
+    players: list[PlayerInfo]
+
+
+class SessionPaused(Event, tag="session.paused"):
+    remaining: float | None
+
+
+class SessionResumed(Event, tag="session.resumed"):
+    deadline: float | None
+
+
+class SessionClosed(Event, tag="session.closed"):
+    reason: Literal["host_exit", "expired", "finished"]
+
+
+class SessionSnapshot(Event, tag="session.snapshot"):
+    """The viewer's whole view: enough to redraw the screen from nothing."""
+
+    code: str
+    cartridge: str
+    status: Literal["lobby", "running", "paused", "over", "closed"]
+    role: Literal["host", "player", "audience"]
+    player_id: str | None
+    players: list[PlayerInfo]
+    remaining: float | None
+    view: Any
+    results: Any
+
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def event_name(event_type: type[Event]) -> str:
+    """The wire ``type`` of an event class."""
+    tag = event_type.__struct_config__.tag
+    assert isinstance(tag, str)
+    return tag
+
+
+def encode_message(
+    event: Event, *, version: int, server_time: float, deadline: float | None
+) -> bytes:
+    """Encode an event once, wrapped in the envelope every message carries.
+
+    The envelope adds ``version`` (the session version after the change), ``ts`` (server time,
+    seconds since the epoch) and ``deadline`` (the running deadline, or null).
+    """
+    body = _ENCODER.encode(event)
+    head = b'{"version":%d,"ts":%s,"deadline":%s,' % (
+        version,
+        repr(round(server_time, 4)).encode(),
+        b"null" if deadline is None else repr(round(deadline, 4)).encode(),
+    )
+    return head + body[1:]
+
+
+def events_schema(event_types: Iterable[type[Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """JSON Schema of the given message types: ``(schemas, components)``."""
+    types = list(event_types)
+    schemas, components = msgspec.json.schema_components(
+        types, ref_template="#/components/schemas/{name}"
+    )
+    return {t.__name__: s for t, s in zip(types, schemas, strict=True)}, components

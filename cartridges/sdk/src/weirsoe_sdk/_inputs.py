@@ -1,0 +1,58 @@
+"""Inputs: everything that can change a game, as typed, serialisable values."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+__all__ = [
+    "DeadlineReached",
+    "HostControl",
+    "Input",
+    "PlayerAction",
+    "PlayerJoined",
+    "PlayerLeft",
+    "PlayerReconnected",
+]
+
+
+class Input(msgspec.Struct, tag_field="kind", kw_only=True, frozen=True):
+    """Base of every input. All state changes, of any origin, are one of these."""
+
+
+class PlayerAction(Input, tag="action"):
+    """A player's cartridge action. ``id`` is the client's message id, used to drop duplicates."""
+
+    player_id: str
+    action: Any
+    id: str | None = None
+
+
+class DeadlineReached(Input, tag="deadline"):
+    """A deadline fired. ``serial`` identifies the deadline it was scheduled for."""
+
+    key: str
+    serial: int
+
+
+class PlayerJoined(Input, tag="joined"):
+    player_id: str
+    name: str
+
+
+class PlayerLeft(Input, tag="left"):
+    player_id: str
+
+
+class PlayerReconnected(Input, tag="reconnected"):
+    player_id: str
+
+
+HostAction = Literal["play", "pause", "resume", "exit"]
+
+
+class HostControl(Input, tag="control"):
+    """The host's controls. There is deliberately no "skip"."""
+
+    action: HostAction

@@ -1,0 +1,365 @@
+"""The runtime: one function from (table, input) to (table, deliveries), shared by all hosts.
+
+The platform wraps :meth:`Runtime.apply` in load → apply → compare-and-set → publish; the test
+harness calls it directly with a fake clock. Both therefore run the very same rules for lobby,
+pause, deadlines, duplicates and versions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeVar
+
+import msgspec
+
+from ._driver import Context, Seat, Viewer
+from ._effects import ClearDeadline, Emit, GameOver, Outcome, SetDeadline
+from ._errors import InvalidAction, Refused
+from ._events import (
+    EVERYONE,
+    Audience,
+    Event,
+    PlayerInfo,
+    SessionClosed,
+    SessionPaused,
+    SessionPlayerJoined,
+    SessionPlayerLeft,
+    SessionPlayerReconnected,
+    SessionResumed,
+    SessionSnapshot,
+    SessionStarted,
+)
+from ._inputs import (
+    DeadlineReached,
+    HostControl,
+    Input,
+    PlayerAction,
+    PlayerJoined,
+    PlayerLeft,
+    PlayerReconnected,
+)
+from ._meta import Cartridge
+from ._text import clean_text
+
+__all__ = ["MAX_NAME_LENGTH", "Deadline", "Delivery", "Runtime", "Step", "Table"]
+
+S = TypeVar("S")
+Status = Literal["lobby", "running", "paused", "over", "closed"]
+MAX_NAME_LENGTH = 20
+_RECENT_IDS = 64
+
+
+class Deadline(msgspec.Struct, frozen=True):
+    """The running deadline. ``serial`` is the version that set it, so old timers are stale."""
+
+    key: str
+    at: float
+    serial: int
+
+
+class Table(msgspec.Struct, Generic[S], kw_only=True):
+    """Everything about one session's game, serialisable with msgpack."""
+
+    cartridge: str
+    seed: int
+    settings: dict[str, Any]
+    created_at: float
+    updated_at: float = 0.0
+    version: int = 0
+    status: Status = "lobby"
+    players: list[Seat] = msgspec.field(default_factory=list)
+    state: S | None = None
+    deadline: Deadline | None = None
+    paused_key: str | None = None
+    remaining: float | None = None
+    results: Any = None
+    recent_ids: dict[str, list[str]] = msgspec.field(default_factory=dict)
+
+    def seat(self, player_id: str) -> Seat | None:
+        for seat in self.players:
+            if seat.id == player_id:
+                return seat
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    audience: Audience
+    event: Event
+
+
+@dataclass(slots=True)
+class Step(Generic[S]):
+    """The result of one input: the table after it, and what to send (with the new version)."""
+
+    table: Table[S]
+    deliveries: list[Delivery] = field(default_factory=list)
+    changed: bool = False
+    duplicate: bool = False
+    ctx: Context[Any] | None = None
+
+    @property
+    def context(self) -> Context[Any]:
+        assert self.ctx is not None, "only a changing step has a context"
+        return self.ctx
+
+
+def _info(seat: Seat) -> PlayerInfo:
+    return PlayerInfo(id=seat.id, name=seat.name, connected=seat.connected)
+
+
+class Runtime(Generic[S]):
+    """Applies inputs to tables for one cartridge."""
+
+    def __init__(self, cartridge: Cartridge) -> None:
+        self.cartridge = cartridge
+        self.driver = cartridge.driver
+        self._encoder = msgspec.msgpack.Encoder()
+        self._decoder = msgspec.msgpack.Decoder(Table[cartridge.state_type])
+        self._action_type = cartridge.action_type
+        self._settings_cache: dict[bytes, Any] = {}
+        self._last_settings: tuple[dict[str, Any], Any] | None = None
+
+    # -- storage form ----------------------------------------------------------------------
+    def encode(self, table: Table[S]) -> bytes:
+        return self._encoder.encode(table)
+
+    def decode(self, data: bytes) -> Table[S]:
+        table: Table[S] = self._decoder.decode(data)
+        return table
+
+    def new_table(self, *, seed: int, settings: Any = None, now: float) -> Table[S]:
+        """A fresh lobby. Settings are validated here (:class:`InvalidSettings`)."""
+        value = self.cartridge.load_settings(settings)
+        return Table(
+            cartridge=self.cartridge.slug,
+            seed=seed,
+            settings=msgspec.to_builtins(value),
+            created_at=now,
+            updated_at=now,
+        )
+
+    def settings(self, table: Table[S]) -> Any:
+        """The table's settings as the cartridge's Struct (decoded once per distinct value)."""
+        last = self._last_settings
+        if last is not None and last[0] is table.settings:
+            return last[1]
+        key = self._encoder.encode(table.settings)
+        value = self._settings_cache.get(key)
+        if value is None:
+            if len(self._settings_cache) > 256:
+                self._settings_cache.clear()
+            value = msgspec.convert(table.settings, self.cartridge.settings_type)
+            self._settings_cache[key] = value
+        self._last_settings = (table.settings, value)
+        return value
+
+    def context(self, table: Table[S], now: float) -> Context[Any]:
+        return Context(
+            now=now,
+            players=tuple(table.players),
+            settings=self.settings(table),
+            seed=table.seed,
+            version=table.version,
+        )
+
+    # -- views -----------------------------------------------------------------------------
+    def view(self, table: Table[S], viewer: Viewer, now: float) -> Any:
+        if table.state is None:
+            return None
+        return self.driver.view(table.state, viewer, self.context(table, now))
+
+    def snapshot(self, table: Table[S], viewer: Viewer, now: float, code: str) -> SessionSnapshot:
+        return SessionSnapshot(
+            code=code,
+            cartridge=table.cartridge,
+            status=table.status,
+            role=viewer.role,
+            player_id=viewer.player_id,
+            players=[_info(s) for s in table.players],
+            remaining=table.remaining,
+            view=self.view(table, viewer, now),
+            results=table.results,
+        )
+
+    # -- joining ---------------------------------------------------------------------------
+    def clean_name(self, table: Table[S], name: str) -> str:
+        """Check a new player's name; raise :class:`Refused` with a stable code if it is bad."""
+        if not isinstance(name, str):
+            raise Refused("name must be a string", code="bad_name", field="name")
+        cleaned = clean_text(name)
+        if not 1 <= len(cleaned) <= MAX_NAME_LENGTH:
+            raise Refused(
+                f"name must be 1-{MAX_NAME_LENGTH} characters", code="bad_name", field="name"
+            )
+        folded = cleaned.casefold()
+        if any(seat.name.casefold() == folded for seat in table.players):
+            raise Refused("that name is taken in this room", code="name_taken", field="name")
+        self.driver.check_name(cleaned, self.settings(table))
+        return cleaned
+
+    def join(self, table: Table[S], player_id: str, name: str, now: float) -> Step[S]:
+        info = self.cartridge.info
+        if table.status in ("over", "closed"):
+            raise Refused("this game has ended", code="game_over")
+        if table.status != "lobby" and not info.joinable_midgame:
+            raise Refused("the game has already started", code="game_started")
+        if len(table.players) >= info.max_players:
+            raise Refused(f"the room is full ({info.max_players} players)", code="room_full")
+        cleaned = self.clean_name(table, name)
+        seat = Seat(id=player_id, name=cleaned, connected=False)
+        table.players.append(seat)
+        step = self._begin(table, now)
+        step.deliveries.append(Delivery(EVERYONE, SessionPlayerJoined(player=_info(seat))))
+        if table.state is not None:
+            outcome = self.driver.on_join(table.state, player_id, self.context(table, now))
+            self._effects(step, outcome)
+        return step
+
+    # -- the one transition function -------------------------------------------------------
+    def apply(self, table: Table[S], inp: Input, now: float) -> Step[S]:
+        """Apply one input. Raises :class:`InvalidAction`/:class:`Refused` to reject it (the
+        caller then discards ``table``). A stale input returns an unchanged step."""
+        if isinstance(inp, HostControl):
+            return self._control(table, inp.action, now)
+        if isinstance(inp, PlayerAction):
+            return self._action(table, inp, now)
+        if isinstance(inp, DeadlineReached):
+            deadline = table.deadline
+            if (
+                table.status != "running"
+                or deadline is None
+                or (deadline.key, deadline.serial) != (inp.key, inp.serial)
+            ):
+                return Step(table)
+            step = self._begin(table, now)
+            table.deadline = None
+            assert table.state is not None
+            self._effects(step, self.driver.on_deadline(table.state, inp.key, step.context))
+            return step
+        if isinstance(inp, PlayerJoined):
+            return self.join(table, inp.player_id, inp.name, now)
+        if isinstance(inp, PlayerLeft | PlayerReconnected):
+            return self._presence(table, inp, now)
+        raise TypeError(f"unknown input {inp!r}")
+
+    def _begin(self, table: Table[S], now: float) -> Step[S]:
+        table.version += 1
+        table.updated_at = now
+        step: Step[S] = Step(table, changed=True)
+        step.ctx = self.context(table, now)
+        return step
+
+    def _presence(self, table: Table[S], inp: PlayerLeft | PlayerReconnected, now: float) -> Step[S]:
+        seat = table.seat(inp.player_id)
+        connected = isinstance(inp, PlayerReconnected)
+        if seat is None or seat.connected == connected or table.status == "closed":
+            return Step(table)
+        seat.connected = connected
+        step = self._begin(table, now)
+        event: Event = (
+            SessionPlayerReconnected(player_id=seat.id)
+            if connected
+            else SessionPlayerLeft(player_id=seat.id)
+        )
+        step.deliveries.append(Delivery(EVERYONE, event))
+        if table.state is not None and table.status in ("running", "paused"):
+            ctx = step.context
+            hook = self.driver.on_reconnect if connected else self.driver.on_leave
+            outcome = hook(table.state, seat.id, ctx)
+            if table.status == "paused":
+                outcome = Outcome(outcome.state, [e for e in outcome.effects if isinstance(e, Emit)])
+            self._effects(step, outcome)
+        return step
+
+    def _action(self, table: Table[S], inp: PlayerAction, now: float) -> Step[S]:
+        if table.seat(inp.player_id) is None:
+            raise InvalidAction("you are not in this game", code="not_a_player")
+        if table.status == "lobby":
+            raise InvalidAction("the game has not started yet", code="not_started")
+        if table.status == "paused":
+            raise InvalidAction("the game is paused", code="paused")
+        if table.status != "running":
+            raise InvalidAction("the game is over", code="game_over")
+        recent = table.recent_ids.get(inp.player_id, [])
+        if inp.id is not None and inp.id in recent:
+            return Step(table, duplicate=True)
+        try:
+            action = msgspec.convert(inp.action, self._action_type)
+        except msgspec.ValidationError as exc:
+            raise InvalidAction(f"malformed action: {exc}", code="bad_action") from None
+        step = self._begin(table, now)
+        assert table.state is not None
+        ctx = step.context
+        self._effects(step, self.driver.on_action(table.state, inp.player_id, action, ctx))
+        if inp.id is not None:
+            table.recent_ids[inp.player_id] = [*recent, inp.id][-_RECENT_IDS:]
+        return step
+
+    def _control(self, table: Table[S], action: str, now: float) -> Step[S]:
+        if action == "play":
+            if table.status != "lobby":
+                raise Refused("the game has already started", code="game_started")
+            minimum = self.cartridge.info.min_players
+            if len(table.players) < minimum:
+                raise Refused(f"need at least {minimum} players", code="not_enough_players")
+            step = self._begin(table, now)
+            table.status = "running"
+            step.deliveries.append(
+                Delivery(EVERYONE, SessionStarted(players=[_info(s) for s in table.players]))
+            )
+            self._effects(step, self.driver.setup(step.context))
+            return step
+        if action == "pause":
+            if table.status != "running":
+                raise Refused("only a running game can be paused", code="not_running")
+            step = self._begin(table, now)
+            table.status = "paused"
+            if table.deadline is not None:
+                table.paused_key = table.deadline.key
+                table.remaining = max(0.0, table.deadline.at - now)
+                table.deadline = None
+            step.deliveries.append(Delivery(EVERYONE, SessionPaused(remaining=table.remaining)))
+            return self._tell_driver(step, action)
+        if action == "resume":
+            if table.status != "paused":
+                raise Refused("the game is not paused", code="not_paused")
+            step = self._begin(table, now)
+            table.status = "running"
+            if table.paused_key is not None and table.remaining is not None:
+                table.deadline = Deadline(table.paused_key, now + table.remaining, table.version)
+            table.paused_key = table.remaining = None
+            at = table.deadline.at if table.deadline else None
+            step.deliveries.append(Delivery(EVERYONE, SessionResumed(deadline=at)))
+            return self._tell_driver(step, action)
+        if action == "exit":
+            if table.status == "closed":
+                raise Refused("the room is already closed", code="closed")
+            step = self._begin(table, now)
+            table.status = "closed"
+            table.deadline = None
+            step.deliveries.append(Delivery(EVERYONE, SessionClosed(reason="host_exit")))
+            return step
+        raise Refused(f"unknown control {action!r}", code="bad_control")
+
+    def _tell_driver(self, step: Step[S], action: str) -> Step[S]:
+        table = step.table
+        if table.state is not None:
+            outcome = self.driver.on_control(table.state, action, step.context)
+            self._effects(step, Outcome(outcome.state, [e for e in outcome.effects if isinstance(e, Emit)]))
+        return step
+
+    def _effects(self, step: Step[S], outcome: Outcome[Any]) -> None:
+        table = step.table
+        table.state = outcome.state
+        for effect in outcome.effects:
+            if isinstance(effect, Emit):
+                step.deliveries.append(Delivery(effect.to, effect.event))
+            elif isinstance(effect, SetDeadline):
+                table.deadline = Deadline(effect.key, effect.at, table.version)
+            elif isinstance(effect, ClearDeadline):
+                table.deadline = None
+            elif isinstance(effect, GameOver):
+                table.status = "over"
+                table.results = msgspec.to_builtins(effect.results)
+                table.deadline = None

@@ -1,0 +1,92 @@
+"""Text hygiene shared by the platform and cartridges: names, free text, answer matching."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from better_profanity import profanity as _profanity
+
+__all__ = [
+    "clean_text",
+    "edit_distance",
+    "is_profane",
+    "normalize_answer",
+    "same_answer",
+]
+
+# Format (Cf) covers zero-width and bidi controls; Cc covers control characters; Co/Cs/Cn are
+# private-use, surrogates and unassigned code points, none of which belongs in a name.
+_DROP = {"Cc", "Cf", "Co", "Cs", "Cn"}
+_SPACES = re.compile(r"\s+")
+_ARTICLES = {"a", "an", "the"}
+
+_profanity.load_censor_words()
+
+
+def clean_text(text: str) -> str:
+    """NFKC-normalise, drop control/zero-width/bidi characters, collapse white space."""
+    text = unicodedata.normalize("NFKC", text)
+    kept = "".join(ch for ch in text if unicodedata.category(ch) not in _DROP or ch in "\t\n ")
+    return _SPACES.sub(" ", kept).strip()
+
+
+@lru_cache(maxsize=8192)
+def normalize_answer(text: str) -> str:
+    """The form two answers are compared in: no accents, case, punctuation or articles."""
+    text = unicodedata.normalize("NFKD", clean_text(text))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    text = "".join(ch if ch.isalnum() else " " for ch in text)
+    words = [w for w in text.split() if w not in _ARTICLES]
+    return " ".join(words)
+
+
+def edit_distance(a: str, b: str, limit: int = 3) -> int:
+    """Optimal-string-alignment distance, giving up (returning ``limit + 1``) beyond ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _near_word(a: str, b: str) -> bool:
+    """One typo forgiven in a word of 5+ letters, two from 10; never in the first letter or in
+    numbers, so "million" never matches "billion" and "ten" never matches "two"."""
+    if a == b:
+        return True
+    if a[0] != b[0] or a.isdigit() or b.isdigit() or min(len(a), len(b)) < 5:
+        return False
+    tolerance = 2 if min(len(a), len(b)) >= 10 else 1
+    return edit_distance(a, b, tolerance) <= tolerance
+
+
+def same_answer(a: str, b: str) -> bool:
+    """True when two answers are the same after normalisation, or near-identical spellings.
+
+    Normalisation drops accents, case, punctuation, articles and spacing; then each word may
+    carry one typo (see ``_near_word``).
+    """
+    na, nb = normalize_answer(a), normalize_answer(b)
+    if na == nb or na.replace(" ", "") == nb.replace(" ", ""):
+        return True
+    wa, wb = na.split(), nb.split()
+    if not wa or len(wa) != len(wb):
+        return False
+    return all(_near_word(x, y) for x, y in zip(wa, wb, strict=True))
+
+
+def is_profane(text: str) -> bool:
+    """True if ``text`` contains a word from better-profanity's maintained word list."""
+    return bool(_profanity.contains_profanity(clean_text(text)))

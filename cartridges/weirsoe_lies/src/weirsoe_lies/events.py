@@ -1,0 +1,151 @@
+"""The events of Weirsøe Lies. Their wire names are part of the public contract."""
+
+from __future__ import annotations
+
+import msgspec
+
+from weirsoe_sdk import Event
+
+__all__ = [
+    "EVENTS",
+    "AnswerOption",
+    "Award",
+    "GameEnded",
+    "GuessStarted",
+    "GuessSubmitted",
+    "LieAccepted",
+    "LieStarted",
+    "LieSubmitted",
+    "QuestionResult",
+    "QuestionShown",
+    "RankEntry",
+    "ReactionSent",
+    "RevealStep",
+    "RevealedAnswer",
+    "Scoreboard",
+    "ScoresCalculated",
+]
+
+
+class AnswerOption(msgspec.Struct, frozen=True):
+    id: str
+    text: str
+
+
+class RevealedAnswer(msgspec.Struct, frozen=True):
+    id: str
+    text: str
+    truth: bool
+    house: bool
+    authors: list[str]
+
+
+class RankEntry(msgspec.Struct, frozen=True):
+    player_id: str
+    name: str
+    score: int
+    rank: int
+    delta: int = 0
+
+
+class Award(msgspec.Struct, frozen=True):
+    key: str
+    title: str
+    winners: list[str]
+    value: int
+    emoji: str | None = None
+
+
+class QuestionResult(msgspec.Struct, frozen=True):
+    question: int
+    round: int
+    multiplier: int
+    prompt_id: str
+    deltas: dict[str, int]
+
+
+class QuestionShown(Event, tag="phase.question_shown"):
+    round: int
+    rounds: int
+    question: int
+    questions: int
+    multiplier: int
+    category: str
+
+
+class LieStarted(Event, tag="phase.lie_started"):
+    prompt: str
+    deadline: float
+    max_length: int
+
+
+class LieSubmitted(Event, tag="lie.submitted"):
+    """Someone has a lie in (never its text)."""
+
+    player_id: str
+
+
+class LieAccepted(Event, tag="lie.accepted"):
+    """To the author only: the lie as stored."""
+
+    text: str
+    lie_for_me: bool
+
+
+class GuessStarted(Event, tag="phase.guess_started"):
+    answers: list[AnswerOption]
+    deadline: float
+    yours: str | None = None
+
+
+class GuessSubmitted(Event, tag="guess.submitted"):
+    player_id: str
+
+
+class ReactionSent(Event, tag="reaction.sent"):
+    player_id: str
+    answer_id: str
+    emoji: str
+
+
+class RevealStep(Event, tag="reveal.step"):
+    index: int
+    total: int
+    answer: RevealedAnswer
+    pickers: list[str]
+    points: dict[str, int]
+    scores: dict[str, int]
+    deadline: float
+
+
+class ScoresCalculated(Event, tag="phase.scores_calculated"):
+    question: int
+    deltas: dict[str, int]
+    scores: dict[str, int]
+
+
+class Scoreboard(Event, tag="phase.scoreboard"):
+    ranking: list[RankEntry]
+    deadline: float
+    last: bool
+
+
+class GameEnded(Event, tag="phase.game_over"):
+    ranking: list[RankEntry]
+    awards: list[Award]
+    questions: list[QuestionResult]
+
+
+EVENTS: tuple[type[Event], ...] = (
+    QuestionShown,
+    LieStarted,
+    LieSubmitted,
+    LieAccepted,
+    GuessStarted,
+    GuessSubmitted,
+    ReactionSent,
+    RevealStep,
+    ScoresCalculated,
+    Scoreboard,
+    GameEnded,
+)

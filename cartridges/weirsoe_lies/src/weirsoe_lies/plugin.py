@@ -1,0 +1,46 @@
+"""Registers Weirsøe Lies with the platform (entry point ``weirsoe.cartridges``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from weirsoe_sdk import Cartridge, hookimpl
+
+
+from .actions import LiesAction
+from .bot import LiesBot
+from .content import load_packs
+from .driver import LiesDriver
+from .events import EVENTS
+from .settings import LiesSettings
+from .state import LiesState
+
+__all__ = ["make_cartridge", "weirsoe_register_cartridges"]
+
+
+def make_cartridge(content_dir: Path | None = None) -> Cartridge:
+    from . import INFO
+
+    extra = [content_dir / INFO.slug] if content_dir and (content_dir / INFO.slug).is_dir() else []
+    driver = LiesDriver(load_packs(extra))
+    return Cartridge(
+        info=INFO,
+        driver=driver,
+        settings_type=LiesSettings,
+        state_type=LiesState,
+        action_type=LiesAction,
+        events=EVENTS,
+        bot=LiesBot(),
+        ui_dir=Path(__file__).parent / "ui",
+        check_settings=driver.check_settings,
+    )
+
+
+@hookimpl
+def weirsoe_register_cartridges(config: dict[str, Any]) -> Iterable[Cartridge]:
+    folder = config.get("content_dir")
+    return [make_cartridge(Path(folder) if folder else None)]
+
+

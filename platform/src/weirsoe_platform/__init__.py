@@ -1,0 +1,1 @@
+"""Weirsøe Party Protocol server."""
