@@ -1,1 +1,5 @@
 """Weirsøe Party Protocol server."""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,62 @@
+"""``weirsoe serve``: run the server (embedded by default)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from weirsoe_sdk import InvalidSettings
+
+from ._common import CliError
+
+__all__ = ["add_server_commands"]
+
+
+def add_server_commands(commands: Any) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="run the server (embedded: memory state, in-process timers, no services needed)",
+    )
+    serve.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
+    serve.add_argument("--public-url", dest="public_url", help="URL players use to reach this server")
+    serve.add_argument("--redis", dest="redis_url", help="Redis URL: run distributed")
+    serve.add_argument("--database", dest="database_url", help="database URL for accounts/presets")
+    serve.add_argument("--content-dir", dest="content_dir", help="folder of extra content packs")
+    serve.add_argument("--grace-seconds", dest="grace_seconds", type=float,
+                       help="how long final results stay readable (default 600)")
+    serve.add_argument("--lobby-ttl", dest="lobby_ttl", type=float,
+                       help="seconds an idle lobby lives (default 7200)")
+    serve.add_argument("--log-level", dest="log_level", help="debug, info, warning, error")
+    serve.set_defaults(func=_serve)
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from ..config import settings_from_env
+
+    keys = ["host", "port", "public_url", "redis_url", "database_url", "content_dir",
+            "grace_seconds", "lobby_ttl", "log_level"]
+    try:
+        return settings_from_env({k: getattr(args, k, None) for k in keys})
+    except InvalidSettings as exc:
+        raise CliError(exc.message) from None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from ..web import create_app
+    from ..web._logging import configure_logging
+
+    settings = _settings(args)
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=configure_logging(settings.log_level),
+        ws_max_size=64 * 1024,
+        ws_per_message_deflate=False,
+        lifespan="on",
+    )
+    return 0

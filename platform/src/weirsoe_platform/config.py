@@ -1,0 +1,69 @@
+"""Platform settings: flags or ``WEIRSOE_*`` environment variables (see docs/running.md)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import msgspec
+
+from weirsoe_sdk import InvalidSettings, load_settings
+
+__all__ = ["ENV_PREFIX", "PlatformSettings", "settings_from_env"]
+
+ENV_PREFIX = "WEIRSOE_"
+Seconds = Annotated[float, msgspec.Meta(gt=0, le=7 * 24 * 3600)]
+
+
+class PlatformSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Every operator setting. Environment variable: ``WEIRSOE_`` + the upper-case name."""
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8000
+    public_url: str | None = None
+    redis_url: str | None = None
+    redis_prefix: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] = "weirsoe"
+    database_url: str | None = None
+    content_dir: str | None = None
+    grace_seconds: Seconds = 600.0
+    lobby_ttl: Seconds = 7200.0
+    game_ttl: Seconds = 6 * 3600.0
+    allowed_origins: list[str] = msgspec.field(default_factory=list)
+    with_worker: bool = False
+    log_level: str = "info"
+
+    @property
+    def embedded(self) -> bool:
+        return self.redis_url is None
+
+
+_LISTS = {"allowed_origins"}
+
+
+def settings_from_env(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> PlatformSettings:
+    """Settings from the environment, then ``overrides`` (flags; ``None`` values ignored).
+
+    :raises InvalidSettings: naming the field (and the variable it came from).
+    """
+    environ = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    fields = PlatformSettings.__struct_fields__
+    for name in fields:
+        raw = environ.get(ENV_PREFIX + name.upper())
+        if raw is None or raw == "":
+            continue
+        data[name] = [x.strip() for x in raw.split(",") if x.strip()] if name in _LISTS else raw
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            data[key] = value
+    try:
+        return msgspec.convert(data, PlatformSettings, strict=False)
+    except msgspec.ValidationError:
+        try:
+            return load_settings(PlatformSettings, data)
+        except InvalidSettings as exc:
+            env = ENV_PREFIX + (exc.field or "").upper()
+            raise InvalidSettings(f"{exc.message} (flag --{exc.field} or {env})", field=exc.field) from None

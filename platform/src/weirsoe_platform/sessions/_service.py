@@ -1,0 +1,318 @@
+"""The session service: the one path every state change takes.
+
+load → runtime.apply (the cartridge's pure driver) → compare-and-set on version → publish.
+Player actions, deadlines, joins, presence and host controls all go through ``_transition``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import msgspec
+import pluggy
+
+from weirsoe_sdk import (
+    EVERYONE,
+    Cartridge,
+    DeadlineReached,
+    Discovery,
+    Event,
+    HostControl,
+    PlayerAction,
+    PlayerLeft,
+    PlayerReconnected,
+    Runtime,
+    Step,
+    Table,
+    Viewer,
+    encode_message,
+    event_name,
+)
+
+from ..config import PlatformSettings
+from ._codes import hash_token, new_code, new_player_id, new_token, normalize_code
+from ._errors import Conflict, Forbidden, SessionNotFound, StoreUnavailable, Unauthorized
+from ._records import SessionRecord
+from ._store import SessionStore
+
+__all__ = ["DeadlineSink", "Publisher", "SessionService", "SessionVersion", "channel_names"]
+
+log = logging.getLogger("weirsoe.sessions")
+_CAS_ATTEMPTS = 16
+
+
+class SessionVersion(Event, tag="session.version"):
+    """Sent to the room when a transition had no event for everyone, so every client sees
+    every version and can tell a real gap from a private message it was not meant to get."""
+
+
+class Publisher(Protocol):
+    async def publish(self, messages: list[tuple[bytes, list[str]]]) -> None: ...
+
+
+class DeadlineSink(Protocol):
+    async def schedule(self, code: str, key: str, serial: int, at: float) -> None: ...
+    async def cancel(self, code: str) -> None: ...
+
+
+def channel_names(code: str, audience_kind: str, players: tuple[str, ...] = ()) -> list[str]:
+    """The channels an audience maps to: one per room, host, audience and player."""
+    if audience_kind == "everyone":
+        return [f"room:{code}"]
+    if audience_kind == "host":
+        return [f"host:{code}"]
+    if audience_kind == "audience":
+        return [f"audience:{code}"]
+    return [f"player:{code}:{pid}" for pid in players]
+
+
+class SessionService:
+    def __init__(
+        self,
+        *,
+        cartridges: Discovery,
+        store: SessionStore,
+        publisher: Publisher,
+        deadlines: DeadlineSink,
+        settings: PlatformSettings,
+        plugins: pluggy.PluginManager | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.cartridges = cartridges
+        self.store = store
+        self.publisher = publisher
+        self.deadlines = deadlines
+        self.settings = settings
+        self.plugins = plugins
+        self.clock = clock
+        self.runtimes: dict[str, Runtime[Any]] = {
+            slug: Runtime(c) for slug, c in cartridges.cartridges.items()
+        }
+        self.lateness: deque[float] = deque(maxlen=100_000)
+        self._record_decoder = msgspec.msgpack.Decoder(SessionRecord)
+        self._encoder = msgspec.msgpack.Encoder()
+
+    # -- reading ---------------------------------------------------------------------------
+    def cartridge(self, slug: str) -> Cartridge:
+        return self.cartridges.get(slug)
+
+    async def load(self, code: str) -> tuple[SessionRecord, Table[Any]]:
+        code = normalize_code(code)
+        try:
+            found = await self.store.load(code)
+        except ConnectionError as exc:
+            raise StoreUnavailable(f"state store unavailable: {exc}") from None
+        if found is None:
+            raise SessionNotFound(f"no room with code {code!r}")
+        record = self._record_decoder.decode(found[1])
+        return record, self.runtimes[record.cartridge].decode(record.table)
+
+    async def info(self, code: str) -> dict[str, Any]:
+        record, table = await self.load(code)
+        info = self.cartridge(record.cartridge).info
+        return {
+            "code": record.code,
+            "cartridge": record.cartridge,
+            "title": info.title,
+            "status": table.status,
+            "version": table.version,
+            "min_players": info.min_players,
+            "max_players": info.max_players,
+            "players": [{"id": s.id, "name": s.name, "connected": s.connected} for s in table.players],
+        }
+
+    async def authenticate(self, code: str, role: str, token: str | None) -> Viewer:
+        record, _ = await self.load(code)
+        if role == "audience":
+            return Viewer("audience")
+        if not token:
+            raise Unauthorized("a token is required")
+        hashed = hash_token(token)
+        if role == "host":
+            if hmac.compare_digest(hashed, record.host_token):
+                return Viewer("host")
+            raise Forbidden("that is not this room's host token")
+        if role == "player":
+            player_id = record.tokens.get(hashed)
+            if player_id is not None:
+                return Viewer("player", player_id)
+            raise Forbidden("that token belongs to no player in this room")
+        raise Unauthorized(f"unknown role {role!r}")
+
+    async def snapshot(self, code: str, viewer: Viewer) -> bytes:
+        record, table = await self.load(code)
+        runtime = self.runtimes[record.cartridge]
+        now = self.clock()
+        snap = runtime.snapshot(table, viewer, now, record.code)
+        deadline = table.deadline.at if table.deadline else None
+        return encode_message(snap, version=table.version, server_time=now, deadline=deadline)
+
+    async def count(self) -> int:
+        return await self.store.count()
+
+    # -- creating and joining --------------------------------------------------------------
+    async def create(self, cartridge: str, settings: Any = None, *, seed: int | None = None) -> tuple[str, str]:
+        """A new room in the lobby. Returns ``(code, host_token)``."""
+        runtime = self.runtimes.get(cartridge)
+        if runtime is None:
+            self.cartridges.get(cartridge)  # raises the "unknown cartridge" error
+            raise AssertionError("unreachable")
+        seed = seed if seed is not None else int.from_bytes(new_token().encode()[:6], "big")
+        table = runtime.new_table(seed=seed, settings=settings, now=self.clock())
+        host_token = new_token()
+        for _ in range(64):
+            code = new_code()
+            record = SessionRecord(
+                code=code,
+                cartridge=cartridge,
+                version=table.version,
+                table=runtime.encode(table),
+                host_token=hash_token(host_token),
+            )
+            data = self._encoder.encode(record)
+            if await self.store.create(code, data, table.version, self.settings.lobby_ttl):
+                return code, host_token
+        raise Conflict("no free room code, try again", code="no_free_code")
+
+    async def join(self, code: str, name: str, token: str | None = None) -> tuple[str, str, bool]:
+        """Join as a new player, or rejoin with a known token. ``(player_id, token, rejoined)``."""
+        if token:
+            record, _ = await self.load(code)
+            player_id = record.tokens.get(hash_token(token))
+            if player_id is not None:
+                return player_id, token, True
+        new = new_token()
+        player_id = new_player_id()
+
+        def apply(record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float) -> Step[Any]:
+            step = runtime.join(table, player_id, name, now)
+            record.tokens[hash_token(new)] = player_id
+            return step
+
+        await self._transition(code, apply)
+        return player_id, new, False
+
+    # -- inputs ----------------------------------------------------------------------------
+    async def control(self, code: str, host_token: str | None, action: str) -> Table[Any]:
+        viewer = await self.authenticate(code, "host", host_token)
+        assert viewer.role == "host"
+        inp = HostControl(action=action)  # type: ignore[arg-type]
+        _, step = await self._transition(code, self._input(inp))
+        return step.table
+
+    async def act(
+        self, code: str, player_id: str, action: Any, msg_id: str | None = None
+    ) -> Step[Any]:
+        inp = PlayerAction(player_id=player_id, action=action, id=msg_id)
+        _, step = await self._transition(code, self._input(inp))
+        return step
+
+    async def fire(self, code: str, key: str, serial: int, at: float | None = None) -> bool:
+        """A deadline fired. Late or duplicate firings change nothing and return False.
+
+        ``at`` is when it was due; the lateness of firings that change state is recorded."""
+        try:
+            _, step = await self._transition(code, self._input(DeadlineReached(key=key, serial=serial)))
+        except SessionNotFound:
+            return False
+        if step.changed and at is not None:
+            self.lateness.append(self.clock() - at)
+        return step.changed
+
+    async def presence(self, code: str, player_id: str, connected: bool) -> None:
+        inp = PlayerReconnected(player_id=player_id) if connected else PlayerLeft(player_id=player_id)
+        try:
+            await self._transition(code, self._input(inp))
+        except SessionNotFound:
+            pass
+
+    @staticmethod
+    def _input(inp: Any) -> Callable[..., Step[Any]]:
+        def apply(record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float) -> Step[Any]:
+            return runtime.apply(table, inp, now)
+
+        return apply
+
+    # -- the one path ----------------------------------------------------------------------
+    async def _transition(
+        self, code: str, apply: Callable[[SessionRecord, Table[Any], Runtime[Any], float], Step[Any]]
+    ) -> tuple[SessionRecord, Step[Any]]:
+        for _ in range(_CAS_ATTEMPTS):
+            record, table = await self.load(code)
+            runtime = self.runtimes[record.cartridge]
+            expected = table.version
+            old_deadline = table.deadline
+            now = self.clock()
+            step = apply(record, table, runtime, now)
+            if not step.changed:
+                return record, step
+            record.version = step.table.version
+            record.status = step.table.status
+            record.table = runtime.encode(step.table)
+            data = self._encoder.encode(record)
+            try:
+                won = await self.store.compare_and_set(
+                    record.code, expected, record.version, data, self._ttl(step.table.status)
+                )
+            except ConnectionError as exc:
+                raise StoreUnavailable(f"state store unavailable: {exc}") from None
+            if won:
+                await self._after_commit(record, step, old_deadline, now)
+                return record, step
+        raise Conflict("the room is busy, please retry")
+
+    def _ttl(self, status: str) -> float:
+        if status == "lobby":
+            return self.settings.lobby_ttl
+        if status == "over":
+            return self.settings.grace_seconds
+        return self.settings.game_ttl
+
+    async def _after_commit(
+        self, record: SessionRecord, step: Step[Any], old_deadline: Any, now: float
+    ) -> None:
+        table = step.table
+        code = record.code
+        deadline = table.deadline.at if table.deadline else None
+        messages: list[tuple[bytes, list[str]]] = []
+        to_room = False
+        for delivery in step.deliveries:
+            audience = delivery.audience
+            to_room = to_room or audience == EVERYONE
+            data = encode_message(
+                delivery.event, version=table.version, server_time=now, deadline=deadline
+            )
+            messages.append((data, channel_names(code, audience.kind, audience.players)))
+        if not to_room:
+            data = encode_message(SessionVersion(), version=table.version, server_time=now, deadline=deadline)
+            messages.append((data, [f"room:{code}"]))
+        await self.publisher.publish(messages)
+        if table.status == "closed":
+            await self.deadlines.cancel(code)
+            await self.store.delete(code)
+        elif table.deadline != old_deadline:
+            if table.deadline is None:
+                await self.deadlines.cancel(code)
+            else:
+                d = table.deadline
+                await self.deadlines.schedule(code, d.key, d.serial, d.at)
+        self._track(record, step)
+
+    def _track(self, record: SessionRecord, step: Step[Any]) -> None:
+        if self.plugins is None:
+            return
+        for delivery in step.deliveries:
+            try:
+                self.plugins.hook.weirsoe_track_event(
+                    code=record.code,
+                    cartridge=record.cartridge,
+                    event_type=event_name(type(delivery.event)),
+                    version=step.table.version,
+                )
+            except Exception:  # tracking must never break a game
+                log.exception("weirsoe_track_event failed")

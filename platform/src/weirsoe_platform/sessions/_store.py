@@ -1,0 +1,94 @@
+"""The session store interface and its in-memory implementation."""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+__all__ = ["MemorySessionStore", "SessionStore"]
+
+
+class SessionStore(ABC):
+    """Keeps encoded session records with a version and a time-to-live.
+
+    ``create`` and ``compare_and_set`` are atomic: of two writers racing on the same version,
+    exactly one wins.
+    """
+
+    @abstractmethod
+    async def create(self, code: str, data: bytes, version: int, ttl: float) -> bool:
+        """Store a new record; False if ``code`` is already taken."""
+
+    @abstractmethod
+    async def load(self, code: str) -> tuple[int, bytes] | None:
+        """``(version, data)``, or None if there is no such (live) session."""
+
+    @abstractmethod
+    async def compare_and_set(
+        self, code: str, expected: int, version: int, data: bytes, ttl: float
+    ) -> bool:
+        """Replace the record if its version is still ``expected``."""
+
+    @abstractmethod
+    async def delete(self, code: str) -> None:
+        """Remove every trace of the session."""
+
+    @abstractmethod
+    async def count(self) -> int:
+        """How many sessions are stored (expired ones excluded)."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+    async def ping(self) -> bool:
+        return True
+
+
+class MemorySessionStore(SessionStore):
+    """For one process. Expired records are dropped on access and by :meth:`sweep`."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._items: dict[str, tuple[int, bytes, float]] = {}
+
+    def _live(self, code: str) -> tuple[int, bytes, float] | None:
+        item = self._items.get(code)
+        if item is not None and item[2] <= self._clock():
+            del self._items[code]
+            return None
+        return item
+
+    async def create(self, code: str, data: bytes, version: int, ttl: float) -> bool:
+        if self._live(code) is not None:
+            return False
+        self._items[code] = (version, data, self._clock() + ttl)
+        return True
+
+    async def load(self, code: str) -> tuple[int, bytes] | None:
+        item = self._live(code)
+        return None if item is None else (item[0], item[1])
+
+    async def compare_and_set(
+        self, code: str, expected: int, version: int, data: bytes, ttl: float
+    ) -> bool:
+        item = self._live(code)
+        if item is None or item[0] != expected:
+            return False
+        self._items[code] = (version, data, self._clock() + ttl)
+        return True
+
+    async def delete(self, code: str) -> None:
+        self._items.pop(code, None)
+
+    async def count(self) -> int:
+        self.sweep()
+        return len(self._items)
+
+    def sweep(self) -> int:
+        """Drop expired records; returns how many were dropped."""
+        now = self._clock()
+        dead = [code for code, item in self._items.items() if item[2] <= now]
+        for code in dead:
+            del self._items[code]
+        return len(dead)

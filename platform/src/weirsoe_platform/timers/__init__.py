@@ -1,0 +1,5 @@
+"""Phase timers: deadlines that fire back into the session service's one state path."""
+
+from ._local import LocalDeadlines
+
+__all__ = ["LocalDeadlines"]

@@ -1,0 +1,21 @@
+"""Transport: REST, the game WebSocket, fan-out and the error mapping."""
+
+from ._errors import EXCEPTION_HANDLERS, error_body, status_for
+from ._fanout import ChannelsPublisher
+from ._messages import CLIENT_MESSAGES, REPLY_MESSAGES
+from ._rest import ROUTES
+from ._ws import MAX_FRAME, Presence, close_codes, game_socket
+
+__all__ = [
+    "CLIENT_MESSAGES",
+    "EXCEPTION_HANDLERS",
+    "MAX_FRAME",
+    "REPLY_MESSAGES",
+    "ROUTES",
+    "ChannelsPublisher",
+    "Presence",
+    "close_codes",
+    "error_body",
+    "game_socket",
+    "status_for",
+]

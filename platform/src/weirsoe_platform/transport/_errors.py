@@ -1,0 +1,98 @@
+"""One place that maps errors to HTTP statuses: ``{"error": {"code", "message"}}``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from weirsoe_sdk import (
+    CartridgeError,
+    ContentError,
+    InvalidAction,
+    InvalidSettings,
+    Refused,
+    WeirsoeError,
+)
+
+from ..sessions import Conflict, Forbidden, SessionNotFound, StoreUnavailable, Unauthorized
+
+__all__ = ["EXCEPTION_HANDLERS", "error_body", "status_for"]
+
+log = logging.getLogger("weirsoe.http")
+
+_STATUS: list[tuple[type[Exception], int]] = [
+    (SessionNotFound, 404),
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (Conflict, 409),
+    (StoreUnavailable, 503),
+    (Refused, 409),
+    (InvalidAction, 422),
+    (InvalidSettings, 422),
+    (ContentError, 422),
+    (CartridgeError, 422),
+]
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+def status_for(exc: Exception) -> int:
+    for kind, status in _STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 400
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def _weirsoe(request: Request[Any, Any, Any], exc: WeirsoeError) -> Response[Any]:
+    headers = {"Retry-After": "1"} if isinstance(exc, StoreUnavailable | Conflict) else None
+    return Response({"error": exc.to_dict()}, status_code=status_for(exc), headers=headers)
+
+
+def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    code = _HTTP_CODES.get(status, f"http_{status}")
+    extra: dict[str, Any] = {}
+    if isinstance(exc, ValidationException) and exc.extra:
+        extra["details"] = exc.extra
+        field = _field_of(exc.extra)
+        if field:
+            extra["field"] = field
+    message = exc.detail or code.replace("_", " ")
+    return Response(error_body(code, message, **extra), status_code=status, headers=exc.headers)
+
+
+def _field_of(extra: Any) -> str | None:
+    if isinstance(extra, list) and extra and isinstance(extra[0], dict):
+        key = extra[0].get("key")
+        return str(key) if key else None
+    return None
+
+
+def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return Response(error_body("internal_error", "something went wrong"), status_code=500)
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+    WeirsoeError: _weirsoe,
+    HTTPException: _http,
+    Exception: _internal,
+}

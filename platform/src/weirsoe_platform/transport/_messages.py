@@ -1,0 +1,63 @@
+"""WebSocket messages that are not game events: client requests and direct replies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+
+from weirsoe_sdk import Event
+
+__all__ = [
+    "CLIENT_MESSAGES",
+    "REPLY_MESSAGES",
+    "Ack",
+    "ActionRequest",
+    "ClientMessage",
+    "ErrorReply",
+    "Ping",
+    "Pong",
+    "SyncRequest",
+]
+
+MessageId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class Ping(msgspec.Struct, tag_field="type", tag="ping", forbid_unknown_fields=True):
+    """Keep-alive and clock probe; answered with ``pong``."""
+
+
+class SyncRequest(msgspec.Struct, tag_field="type", tag="sync", forbid_unknown_fields=True):
+    """Ask for a fresh ``session.snapshot`` (after a version gap, for example)."""
+
+
+class ActionRequest(msgspec.Struct, tag_field="type", tag="action", forbid_unknown_fields=True):
+    """A player's cartridge action. ``id`` is echoed in the ``ack`` or ``error``; re-sending
+    the same id never applies the action twice."""
+
+    id: MessageId
+    action: dict[str, Any]
+
+
+ClientMessage = Ping | SyncRequest | ActionRequest
+CLIENT_MESSAGES: tuple[type[msgspec.Struct], ...] = (Ping, SyncRequest, ActionRequest)
+
+
+class Pong(Event, tag="pong"):
+    ts: float
+
+
+class Ack(Event, tag="ack"):
+    id: str
+    version: int
+    duplicate: bool = False
+
+
+class ErrorReply(Event, tag="error"):
+    code: str
+    message: str
+    id: str | None = None
+    field: str | None = None
+
+
+REPLY_MESSAGES: tuple[type[Event], ...] = (Pong, Ack, ErrorReply)

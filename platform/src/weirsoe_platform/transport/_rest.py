@@ -1,0 +1,146 @@
+"""REST: the lobby, joining, host controls, and an action fallback for the WebSocket."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from weirsoe_sdk import MAX_NAME_LENGTH
+
+from ..sessions import SessionService, Unauthorized
+
+__all__ = ["ROUTES"]
+
+
+class CreateSession(msgspec.Struct, forbid_unknown_fields=True):
+    cartridge: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    settings: dict[str, Any] | None = None
+
+
+class SessionCreated(msgspec.Struct):
+    code: str
+    host_token: str
+    join_url: str
+
+
+class JoinRequest(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(max_length=4 * MAX_NAME_LENGTH)]
+    token: Annotated[str, msgspec.Meta(max_length=128)] | None = None
+
+
+class Joined(msgspec.Struct):
+    player_id: str
+    token: str
+    rejoined: bool
+
+
+class ControlRequest(msgspec.Struct, forbid_unknown_fields=True):
+    action: Literal["play", "pause", "resume", "exit"]
+
+
+class ControlDone(msgspec.Struct):
+    status: str
+    version: int
+
+
+class ActionPost(msgspec.Struct, forbid_unknown_fields=True):
+    action: dict[str, Any]
+    id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+
+
+class ActionDone(msgspec.Struct):
+    version: int
+    duplicate: bool
+
+
+def _bearer(request: Request[Any, Any, Any]) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send the token as 'Authorization: Bearer <token>'")
+    return token.strip()
+
+
+def _base_url(request: Request[Any, Any, Any], service: SessionService) -> str:
+    public = service.settings.public_url
+    return (public or str(request.base_url)).rstrip("/")
+
+
+@get("/healthz", tags=["operations"])
+async def healthz(service: NamedDependency[SessionService]) -> dict[str, Any]:
+    """Liveness and a little state: how many sessions the store holds."""
+    ok = await service.store.ping()
+    return {
+        "status": "ok" if ok else "degraded",
+        "sessions": await service.count() if ok else None,
+        "cartridges": sorted(service.cartridges.cartridges),
+    }
+
+
+@get("/api/cartridges", tags=["lobby"])
+async def list_cartridges(service: NamedDependency[SessionService]) -> dict[str, Any]:
+    """The installed cartridges with their settings' JSON Schema."""
+    out = []
+    for slug in sorted(service.cartridges.cartridges):
+        cartridge = service.cartridges.cartridges[slug]
+        out.append({**cartridge.describe(), "settings_schema": cartridge.settings_schema()})
+    return {"cartridges": out}
+
+
+@post("/api/sessions", tags=["lobby"], status_code=201)
+async def create_session(
+    request: Request[Any, Any, Any],
+    data: JSONBody[CreateSession],
+    service: NamedDependency[SessionService],
+) -> SessionCreated:
+    """Open a room. Keep ``host_token``: it is the only way to control the room."""
+    code, token = await service.create(data.cartridge, data.settings)
+    return SessionCreated(code=code, host_token=token, join_url=f"{_base_url(request, service)}/?code={code}")
+
+
+@get("/api/sessions/{code:str}", tags=["lobby"])
+async def session_info(code: FromPath[str], service: NamedDependency[SessionService]) -> dict[str, Any]:
+    """Public lobby information about a room."""
+    return await service.info(code)
+
+
+@post("/api/sessions/{code:str}/players", tags=["lobby"], status_code=201)
+async def join_session(
+    code: FromPath[str], data: JSONBody[JoinRequest], service: NamedDependency[SessionService]
+) -> Joined:
+    """Join with a name, or rejoin with a known ``token`` (same seat)."""
+    player_id, token, rejoined = await service.join(code, data.name, data.token)
+    return Joined(player_id=player_id, token=token, rejoined=rejoined)
+
+
+@post("/api/sessions/{code:str}/control", tags=["host"], status_code=200)
+async def control_session(
+    request: Request[Any, Any, Any],
+    code: FromPath[str],
+    data: JSONBody[ControlRequest],
+    service: NamedDependency[SessionService],
+) -> ControlDone:
+    """Host controls with ``Authorization: Bearer <host_token>``. There is no skip."""
+    table = await service.control(code, _bearer(request), data.action)
+    return ControlDone(status=table.status, version=table.version)
+
+
+@post("/api/sessions/{code:str}/actions", tags=["player"], status_code=200)
+async def post_action(
+    request: Request[Any, Any, Any],
+    code: FromPath[str],
+    data: JSONBody[ActionPost],
+    service: NamedDependency[SessionService],
+) -> ActionDone:
+    """A player's action with ``Authorization: Bearer <player token>`` (WebSocket fallback)."""
+    viewer = await service.authenticate(code, "player", _bearer(request))
+    assert viewer.player_id is not None
+    step = await service.act(code, viewer.player_id, data.action, data.id)
+    return ActionDone(version=step.table.version, duplicate=step.duplicate)
+
+
+ROUTES = [healthz, list_cartridges, create_session, session_info, join_session, control_session, post_action]

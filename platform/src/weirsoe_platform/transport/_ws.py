@@ -1,0 +1,234 @@
+"""The game WebSocket: ``/ws/game/{code}``.
+
+Connect → authenticate (accept first, then close with a named 44xx code on failure) →
+subscribe to the room channel plus the viewer's private channel → send a snapshot → relay
+events while answering client messages. One task sends, so frames never interleave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from typing import Any
+
+import msgspec
+from litestar import WebSocket, websocket
+from litestar.channels import ChannelsPlugin
+from litestar.di import NamedDependency
+from litestar.exceptions import WebSocketDisconnect
+from litestar.params import FromPath
+
+from weirsoe_sdk import Viewer, WeirsoeError
+
+from ..sessions import (
+    Forbidden,
+    SessionNotFound,
+    SessionService,
+    StoreUnavailable,
+    Unauthorized,
+    normalize_code,
+)
+from ._messages import Ack, ActionRequest, ClientMessage, ErrorReply, Ping, Pong, SyncRequest
+
+__all__ = ["MAX_FRAME", "Presence", "close_codes", "game_socket"]
+
+log = logging.getLogger("weirsoe.ws")
+
+MAX_FRAME = 64 * 1024
+
+WS_1008_POLICY_VIOLATION = 1008
+WS_1009_MESSAGE_TOO_BIG = 1009
+WS_1011_INTERNAL_ERROR = 1011
+WS_1013_TRY_AGAIN_LATER = 1013
+WS_4401_UNAUTHORIZED = 4401
+WS_4403_FORBIDDEN = 4403
+WS_4404_ROOM_NOT_FOUND = 4404
+WS_4410_ROOM_CLOSED = 4410
+
+close_codes = {
+    name: value for name, value in globals().items() if name.startswith("WS_") and isinstance(value, int)
+}
+
+_decoder = msgspec.json.Decoder(ClientMessage)
+_raw = msgspec.json.Decoder()
+_encoder = msgspec.json.Encoder()
+_KNOWN = {"ping", "sync", "action"}
+_CLOSED_MARK = b'"type":"session.closed"'
+
+
+class Presence:
+    """Sockets per player in this process, so only the last one to close marks a player gone."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, str]] = Counter()
+
+    def up(self, code: str, player_id: str) -> bool:
+        self.counts[(code, player_id)] += 1
+        return self.counts[(code, player_id)] == 1
+
+    def down(self, code: str, player_id: str) -> bool:
+        key = (code, player_id)
+        self.counts[key] -= 1
+        if self.counts[key] <= 0:
+            del self.counts[key]
+            return True
+        return False
+
+
+def _channels_for(code: str, viewer: Viewer) -> list[str]:
+    if viewer.role == "host":
+        return [f"room:{code}", f"host:{code}"]
+    if viewer.role == "audience":
+        return [f"room:{code}", f"audience:{code}"]
+    return [f"room:{code}", f"player:{code}:{viewer.player_id}"]
+
+
+async def _authenticate(socket: WebSocket[Any, Any, Any], service: SessionService, code: str) -> Viewer | None:
+    role = socket.query_params.get("role", "player")
+    token = socket.query_params.get("token")
+    try:
+        return await service.authenticate(code, role, token)
+    except SessionNotFound:
+        await socket.close(code=WS_4404_ROOM_NOT_FOUND, reason="room not found")
+    except Unauthorized as exc:
+        await socket.close(code=WS_4401_UNAUTHORIZED, reason=exc.message[:120])
+    except Forbidden as exc:
+        await socket.close(code=WS_4403_FORBIDDEN, reason=exc.message[:120])
+    except StoreUnavailable:
+        await socket.close(code=WS_1013_TRY_AGAIN_LATER, reason="state store unavailable")
+    return None
+
+
+@websocket("/ws/game/{code:str}")
+async def game_socket(
+    socket: WebSocket[Any, Any, Any],
+    code: FromPath[str],
+    service: NamedDependency[SessionService],
+    channels: NamedDependency[ChannelsPlugin],
+    presence: NamedDependency[Presence],
+) -> None:
+    await socket.accept()
+    code = normalize_code(code)
+    viewer = await _authenticate(socket, service, code)
+    if viewer is None:
+        return
+    names = _channels_for(code, viewer)
+    subscriber = await channels.subscribe(names)
+    sender: asyncio.Task[None] | None = None
+    player = viewer.player_id
+    try:
+        try:
+            snapshot = await service.snapshot(code, viewer)
+        except SessionNotFound:
+            await socket.close(code=WS_4404_ROOM_NOT_FOUND, reason="room not found")
+            return
+        await socket.send_text(snapshot.decode())
+        sender = asyncio.create_task(_pump(socket, subscriber))
+        if player is not None and presence.up(code, player):
+            await service.presence(code, player, True)
+        await _receive_loop(socket, service, code, viewer, subscriber)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await channels.unsubscribe(subscriber, names)
+        _prune(channels, names)
+        if sender is not None:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
+        if player is not None and presence.down(code, player):
+            with contextlib.suppress(WeirsoeError):
+                await service.presence(code, player, False)
+
+
+def _prune(channels: ChannelsPlugin, names: list[str]) -> None:
+    # The plugin keeps an entry per channel forever; drop ours once nobody listens (rooms come
+    # and go, so this map would otherwise grow with every room ever played).
+    registry: dict[str, set[Any]] = getattr(channels, "_channels", {})
+    for name in names:
+        if name in registry and not registry[name]:
+            del registry[name]
+
+
+async def _pump(socket: WebSocket[Any, Any, Any], subscriber: Any) -> None:
+    try:
+        async for data in subscriber.iter_events():
+            await socket.send_text(data.decode())
+            if _CLOSED_MARK in data:
+                await socket.close(code=WS_4410_ROOM_CLOSED, reason="the host closed the room")
+                return
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        return
+
+
+async def _reply(subscriber: Any, message: Any) -> None:
+    await subscriber.put(_encoder.encode(message))
+
+
+async def _receive_loop(
+    socket: WebSocket[Any, Any, Any],
+    service: SessionService,
+    code: str,
+    viewer: Viewer,
+    subscriber: Any,
+) -> None:
+    while True:
+        message = await socket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        data = message.get("text")
+        if data is None:
+            data = message.get("bytes") or b""
+        if len(data) > MAX_FRAME:
+            await socket.close(code=WS_1009_MESSAGE_TOO_BIG, reason="frame over 64 KiB")
+            return
+        reply = await _handle(data, service, code, viewer, subscriber)
+        if reply is not None:
+            await _reply(subscriber, reply)
+
+
+async def _handle(
+    data: str | bytes, service: SessionService, code: str, viewer: Viewer, subscriber: Any
+) -> Any:
+    try:
+        request = _decoder.decode(data)
+    except msgspec.DecodeError as exc:
+        if isinstance(exc, msgspec.ValidationError):
+            return _invalid(data, exc)
+        return ErrorReply(code="bad_json", message="that frame is not JSON")
+    if isinstance(request, Ping):
+        return Pong(ts=time.time())
+    if isinstance(request, SyncRequest):
+        try:
+            await subscriber.put(await service.snapshot(code, viewer))
+        except WeirsoeError as exc:
+            return ErrorReply(code=exc.code, message=exc.message)
+        return None
+    assert isinstance(request, ActionRequest)
+    if viewer.player_id is None:
+        return ErrorReply(id=request.id, code="read_only", message=f"the {viewer.role} cannot act")
+    try:
+        step = await service.act(code, viewer.player_id, request.action, request.id)
+    except WeirsoeError as exc:
+        return ErrorReply(id=request.id, code=exc.code, message=exc.message, field=exc.field)
+    except Exception:  # a driver bug must never take the socket or the server down
+        log.exception("action failed in room %s", code)
+        return ErrorReply(id=request.id, code="internal_error", message="the action failed")
+    return Ack(id=request.id, version=step.table.version, duplicate=step.duplicate)
+
+
+def _invalid(data: str | bytes, exc: msgspec.ValidationError) -> ErrorReply:
+    try:
+        raw = _raw.decode(data)
+    except msgspec.DecodeError:
+        raw = None
+    msg_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+    if not isinstance(raw, dict) or raw.get("type") not in _KNOWN:
+        kind = raw.get("type") if isinstance(raw, dict) else None
+        return ErrorReply(
+            id=msg_id, code="unknown_type", message=f"unknown message type {kind!r}"[:200]
+        )
+    return ErrorReply(id=msg_id if msg_id and len(msg_id) <= 64 else None, code="bad_message", message=str(exc)[:300])

@@ -1,0 +1,5 @@
+"""The Litestar application."""
+
+from .app import create_app
+
+__all__ = ["create_app"]
