@@ -1,0 +1,53 @@
+"""Developer sessions: lint, types, tests, end-to-end, faults and benchmarks.
+
+Run with ``nox -s NAME`` (``uv run nox -s lint``). Sessions reuse the uv workspace.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "none"
+nox.options.sessions = ["lint", "types", "tests"]
+
+UV = ["python3", "-m", "uv", "run"]
+TYPED = ["cartridges/sdk/src", "cartridges/weirsoe_lies/src", "tests/cartridges/rps/src"]
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and format check."""
+    session.run(*UV, "ruff", "check", ".", external=True)
+    session.run(*UV, "ruff", "format", "--check", ".", external=True)
+
+
+@nox.session
+def types(session: nox.Session) -> None:
+    """mypy --strict on the SDK, the cartridges and the platform."""
+    session.run(*UV, "mypy", "--strict", *TYPED, external=True)
+    session.run(*UV, "mypy", "platform/src", external=True)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite (the README's command)."""
+    session.run(*UV, "pytest", *session.posargs, external=True)
+
+
+@nox.session
+def e2e(session: nox.Session) -> None:
+    """Browser end-to-end tests in headless Chromium."""
+    session.run(*UV, "pytest", "-m", "browser", *session.posargs, external=True)
+
+
+@nox.session
+def faults(session: nox.Session) -> None:
+    """Fault and fuzz suite at full counts."""
+    session.run(*UV, "pytest", "-m", "faults", *session.posargs, external=True, env={"WEIRSOE_FULL_FAULTS": "1"})
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks: print figures, never assert timings."""
+    session.run(*UV, "python", "bench/simulate.py", external=True)
+    session.run(*UV, "python", "bench/timers.py", external=True)
