@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from _live import BotPlayer, GameClient, Server
-from conftest import FAST_LIES
+from conftest import FAST_LIES, start_server
 from weirsoe_sdk import discover_cartridges
 
 CARTRIDGES = discover_cartridges()
@@ -216,8 +216,8 @@ def test_exit_removes_the_room_everywhere(server: Server) -> None:
     asyncio.run(main())
 
 
-def test_finished_game_is_gone_after_the_grace_period() -> None:
-    srv = Server(env={"WEIRSOE_GRACE_SECONDS": "1"})
+def test_finished_game_is_gone_after_the_grace_period(backend: str) -> None:
+    srv = start_server(backend, env={"WEIRSOE_GRACE_SECONDS": "1"})
     try:
         async def main() -> None:
             settings = {**FAST_LIES, "rounds": 1}
@@ -233,6 +233,14 @@ def test_finished_game_is_gone_after_the_grace_period() -> None:
                 await asyncio.sleep(1.8)
                 assert (await http.get(f"/api/sessions/{code}")).status_code == 404
                 assert (await http.get("/healthz")).json()["sessions"] == 0
+            if backend == "redis":
+                import redis
+
+                from conftest import REDIS_URL
+
+                client = redis.Redis.from_url(REDIS_URL)
+                left = [k for k in client.scan_iter(f"{srv.prefix}:*") if code.encode() in k]
+                assert left == [], left
             for c in [host, *clients]:
                 await c.close()
 

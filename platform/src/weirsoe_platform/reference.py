@@ -1,28 +1,46 @@
-"""The machine-readable reference of every WebSocket message (AsyncAPI 3.0), from msgspec types."""
+"""The reference of every WebSocket message: machine-readable (AsyncAPI 3.0, built from the
+msgspec types) and human-readable (Markdown, rendered from the AsyncAPI document).
+
+``python -m weirsoe_platform.reference --write docs/events.md`` regenerates the human reference;
+``--check docs/events.md`` exits 1 if the file is stale.
+"""
 
 from __future__ import annotations
 
+import argparse
+import inspect
+import sys
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from weirsoe_sdk import PLATFORM_EVENTS, Discovery, event_name, events_schema
+from weirsoe_sdk import PLATFORM_EVENTS, Discovery, discover_cartridges, event_name, events_schema
 
 from . import __version__
 from .sessions import SessionVersion
 from .transport._messages import CLIENT_MESSAGES, REPLY_MESSAGES
 
-__all__ = ["build_asyncapi", "server_message_types"]
+__all__ = [
+    "DEFAULT_PATH",
+    "ENVELOPE",
+    "build_asyncapi",
+    "main",
+    "render_events_markdown",
+    "server_message_types",
+]
+
+DEFAULT_PATH = "docs/events.md"
+REGENERATE = f"uv run python -m weirsoe_platform.reference --write {DEFAULT_PATH}"
 
 
 def server_message_types(discovery: Discovery) -> dict[str, list[type[Any]]]:
     """Server-to-client types by origin: ``platform`` and each cartridge slug."""
-    out: dict[str, list[type[Any]]] = {"platform": [*PLATFORM_EVENTS, SessionVersion, *REPLY_MESSAGES]}
+    out: dict[str, list[type[Any]]] = {
+        "platform": [*PLATFORM_EVENTS, SessionVersion, *REPLY_MESSAGES]
+    }
     for slug in sorted(discovery.cartridges):
         out[slug] = list(discovery.cartridges[slug].events)
     return out
-
-
-def _tag(kind: type[Any]) -> str:
-    return event_name(kind)
 
 
 ENVELOPE = {
@@ -40,7 +58,23 @@ ENVELOPE = {
 }
 
 
+def _tag(kind: type[Any]) -> str:
+    return event_name(kind)
+
+
+def _message(kind: type[Any], payload: dict[str, Any], origin: str) -> dict[str, Any]:
+    name = _tag(kind)
+    doc = inspect.cleandoc(kind.__doc__) if kind.__doc__ else ""
+    first = " ".join(doc.split("\n\n")[0].split())
+    message = {"name": name, "title": name, "summary": first or name, "payload": payload}
+    if doc:
+        message["description"] = doc
+    message["x-origin"] = origin
+    return message
+
+
 def build_asyncapi(discovery: Discovery) -> dict[str, Any]:
+    """The AsyncAPI 3.0 document of every message on ``/ws/game/{code}``, in both directions."""
     groups = server_message_types(discovery)
     every = [t for types in groups.values() for t in types] + list(CLIENT_MESSAGES)
     schemas, components = events_schema(every)
@@ -50,29 +84,16 @@ def build_asyncapi(discovery: Discovery) -> dict[str, Any]:
     replies = set(REPLY_MESSAGES)
     for origin, types in groups.items():
         for kind in types:
-            name = _tag(kind)
             payload: dict[str, Any] = schemas[kind.__name__]
             if kind not in replies:
                 payload = {"allOf": [{"$ref": "#/components/schemas/Envelope"}, payload]}
-            messages[name] = {
-                "name": name,
-                "title": name,
-                "summary": (kind.__doc__ or name).strip().splitlines()[0],
-                "payload": payload,
-                "x-origin": origin,
-            }
-            send_refs.append({"$ref": f"#/channels/game/messages/{name}"})
+            messages[_tag(kind)] = _message(kind, payload, origin)
+            send_refs.append({"$ref": f"#/channels/game/messages/{_tag(kind)}"})
     for kind in CLIENT_MESSAGES:
-        name = _tag(kind)
-        messages[name] = {
-            "name": name,
-            "title": name,
-            "summary": (kind.__doc__ or name).strip().splitlines()[0],
-            "payload": schemas[kind.__name__],
-            "x-origin": "client",
-        }
-        receive_refs.append({"$ref": f"#/channels/game/messages/{name}"})
+        messages[_tag(kind)] = _message(kind, schemas[kind.__name__], "client")
+        receive_refs.append({"$ref": f"#/channels/game/messages/{_tag(kind)}"})
     components["Envelope"] = ENVELOPE
+    channel = {"$ref": "#/channels/game"}
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -88,12 +109,43 @@ def build_asyncapi(discovery: Discovery) -> dict[str, Any]:
             }
         },
         "operations": {
-            "serverSends": {"action": "send", "channel": {"$ref": "#/channels/game"}, "messages": send_refs},
-            "serverReceives": {
-                "action": "receive",
-                "channel": {"$ref": "#/channels/game"},
-                "messages": receive_refs,
-            },
+            "serverSends": {"action": "send", "channel": channel, "messages": send_refs},
+            "serverReceives": {"action": "receive", "channel": channel, "messages": receive_refs},
         },
         "components": {"messages": messages, "schemas": components},
     }
+
+
+def render_events_markdown(discovery: Discovery) -> str:
+    """The human reference (``docs/events.md``): deterministic, byte for byte."""
+    from ._reference_md import collect_examples, render
+
+    return render(build_asyncapi(discovery), discovery, collect_examples(discovery))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m weirsoe_platform.reference",
+        description="Render the WebSocket events reference (Markdown) from the AsyncAPI document.",
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--write", metavar="PATH", nargs="?", const=DEFAULT_PATH)
+    mode.add_argument("--check", metavar="PATH", nargs="?", const=DEFAULT_PATH)
+    args = parser.parse_args(argv)
+    text = render_events_markdown(discover_cartridges())
+    if args.write:
+        Path(args.write).write_text(text, encoding="utf-8")
+        print(f"wrote {args.write}")
+    elif args.check:
+        path = Path(args.check)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            print(f"{path} is stale; regenerate it with: {REGENERATE}", file=sys.stderr)
+            return 1
+        print(f"{path} is up to date")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -28,14 +28,22 @@ def add_server_commands(commands: Any) -> None:
     serve.add_argument("--lobby-ttl", dest="lobby_ttl", type=float,
                        help="seconds an idle lobby lives (default 7200)")
     serve.add_argument("--log-level", dest="log_level", help="debug, info, warning, error")
+    serve.add_argument("--with-worker", dest="with_worker", action="store_true", default=None,
+                       help="with --redis: also fire timers in this process")
     serve.set_defaults(func=_serve)
+
+    worker = commands.add_parser("worker", help="fire phase timers (distributed mode, needs --redis)")
+    worker.add_argument("--redis", dest="redis_url", help="Redis URL (or WEIRSOE_REDIS_URL)")
+    worker.add_argument("--content-dir", dest="content_dir", help="folder of extra content packs")
+    worker.add_argument("--log-level", dest="log_level", help="debug, info, warning, error")
+    worker.set_defaults(func=_worker)
 
 
 def _settings(args: argparse.Namespace) -> Any:
     from ..config import settings_from_env
 
     keys = ["host", "port", "public_url", "redis_url", "database_url", "content_dir",
-            "grace_seconds", "lobby_ttl", "log_level"]
+            "grace_seconds", "lobby_ttl", "log_level", "with_worker"]
     try:
         return settings_from_env({k: getattr(args, k, None) for k in keys})
     except InvalidSettings as exc:
@@ -59,4 +67,22 @@ def _serve(args: argparse.Namespace) -> int:
         ws_per_message_deflate=False,
         lifespan="on",
     )
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging.config
+
+    from ..web._logging import configure_logging
+    from ..worker import run_worker
+
+    settings = _settings(args)
+    if settings.redis_url is None:
+        raise CliError("a worker needs Redis: pass --redis URL or set WEIRSOE_REDIS_URL")
+    logging.config.dictConfig(configure_logging(settings.log_level))
+    try:
+        asyncio.run(run_worker(settings))
+    except KeyboardInterrupt:
+        pass
     return 0

@@ -60,15 +60,23 @@ class DeadlineSink(Protocol):
     async def cancel(self, code: str) -> None: ...
 
 
-def channel_names(code: str, audience_kind: str, players: tuple[str, ...] = ()) -> list[str]:
-    """The channels an audience maps to: one per room, host, audience and player."""
+def channel_names(
+    code: str, audience_kind: str, players: tuple[str, ...] = (), *, prefix: str = ""
+) -> list[str]:
+    """The channels an audience maps to: one per room, host, audience and player.
+
+    Names are upper-case because Litestar's Redis backends upper-case channel names; making
+    them so ourselves keeps both backends identical (player ids are hex, so this is lossless).
+    """
     if audience_kind == "everyone":
-        return [f"room:{code}"]
-    if audience_kind == "host":
-        return [f"host:{code}"]
-    if audience_kind == "audience":
-        return [f"audience:{code}"]
-    return [f"player:{code}:{pid}" for pid in players]
+        names = [f"ROOM:{code}"]
+    elif audience_kind == "host":
+        names = [f"HOST:{code}"]
+    elif audience_kind == "audience":
+        names = [f"AUDIENCE:{code}"]
+    else:
+        names = [f"PLAYER:{code}:{pid}" for pid in players]
+    return [(prefix + name).upper() for name in names]
 
 
 class SessionService:
@@ -82,7 +90,9 @@ class SessionService:
         settings: PlatformSettings,
         plugins: pluggy.PluginManager | None = None,
         clock: Callable[[], float] = time.time,
+        channel_prefix: str = "",
     ) -> None:
+        self.channel_prefix = channel_prefix
         self.cartridges = cartridges
         self.store = store
         self.publisher = publisher
@@ -98,6 +108,17 @@ class SessionService:
         self._encoder = msgspec.msgpack.Encoder()
 
     # -- reading ---------------------------------------------------------------------------
+    def channels(self, code: str, kind: str, players: tuple[str, ...] = ()) -> list[str]:
+        return channel_names(code, kind, players, prefix=self.channel_prefix)
+
+    def viewer_channels(self, code: str, viewer: Viewer) -> list[str]:
+        """The room channel plus the viewer's private one."""
+        if viewer.role == "player" and viewer.player_id is not None:
+            private = self.channels(code, "players", (viewer.player_id,))
+        else:
+            private = self.channels(code, viewer.role)
+        return self.channels(code, "everyone") + private
+
     def cartridge(self, slug: str) -> Cartridge:
         return self.cartridges.get(slug)
 
@@ -287,10 +308,10 @@ class SessionService:
             data = encode_message(
                 delivery.event, version=table.version, server_time=now, deadline=deadline
             )
-            messages.append((data, channel_names(code, audience.kind, audience.players)))
+            messages.append((data, self.channels(code, audience.kind, audience.players)))
         if not to_room:
             data = encode_message(SessionVersion(), version=table.version, server_time=now, deadline=deadline)
-            messages.append((data, [f"room:{code}"]))
+            messages.append((data, self.channels(code, "everyone")))
         await self.publisher.publish(messages)
         if table.status == "closed":
             await self.deadlines.cancel(code)

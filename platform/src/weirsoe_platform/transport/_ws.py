@@ -78,14 +78,6 @@ class Presence:
         return False
 
 
-def _channels_for(code: str, viewer: Viewer) -> list[str]:
-    if viewer.role == "host":
-        return [f"room:{code}", f"host:{code}"]
-    if viewer.role == "audience":
-        return [f"room:{code}", f"audience:{code}"]
-    return [f"room:{code}", f"player:{code}:{viewer.player_id}"]
-
-
 async def _authenticate(socket: WebSocket[Any, Any, Any], service: SessionService, code: str) -> Viewer | None:
     role = socket.query_params.get("role", "player")
     token = socket.query_params.get("token")
@@ -115,7 +107,7 @@ async def game_socket(
     viewer = await _authenticate(socket, service, code)
     if viewer is None:
         return
-    names = _channels_for(code, viewer)
+    names = service.viewer_channels(code, viewer)
     subscriber = await channels.subscribe(names)
     sender: asyncio.Task[None] | None = None
     player = viewer.player_id

@@ -11,7 +11,6 @@ from typing import Any
 
 from litestar import Litestar, get
 from litestar.channels import ChannelsPlugin
-from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 
@@ -21,7 +20,7 @@ from .. import __version__
 from ..config import PlatformSettings, settings_from_env
 from ..reference import build_asyncapi
 from ..sessions import MemorySessionStore, SessionService
-from ..timers import LocalDeadlines
+from ._backends import build_backends
 from ..transport import EXCEPTION_HANDLERS, ROUTES, ChannelsPublisher, Presence, game_socket
 
 __all__ = ["create_app"]
@@ -47,31 +46,61 @@ def create_app(
     for error in discovery.errors:
         log.error("cartridge not loaded: %s", error)
 
-    store = MemorySessionStore()
-    channels = ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True)
-    timers = LocalDeadlines(clock=clock)
+    backends = build_backends(settings, clock=clock)
+    store = backends.store
+    channels = ChannelsPlugin(backend=backends.channels, arbitrary_channels_allowed=True)
     service = SessionService(
         cartridges=discovery,
         store=store,
         publisher=ChannelsPublisher(channels),
-        deadlines=timers,
+        deadlines=backends.deadlines,
         settings=settings,
         plugins=plugins,
         clock=clock,
+        channel_prefix=backends.channel_prefix,
     )
-    timers.bind(service.fire)
     presence = Presence()
     background: list[asyncio.Task[None]] = []
+    worker: Any = None
+    if backends.local_timers is not None:
+        backends.local_timers.bind(service.fire)
+    elif settings.with_worker:
+        from ..timers import TimerWorker, make_broker
+
+        assert settings.redis_url is not None
+        worker = TimerWorker(
+            deadlines=backends.deadlines,
+            broker=make_broker(settings.redis_url, prefix=settings.redis_prefix),
+            fire=service.fire,
+            clock=clock,
+        )
 
     async def sweep_forever() -> None:
         interval = min(5.0, settings.grace_seconds / 4)
         while True:
             await asyncio.sleep(interval)
-            store.sweep()
+            if isinstance(store, MemorySessionStore):
+                store.sweep()
+
+    async def warn_without_workers() -> None:
+        from ..timers import live_workers
+
+        await asyncio.sleep(3)
+        with contextlib.suppress(Exception):
+            if await live_workers(backends.redis, settings.redis_prefix) == 0:
+                log.warning(
+                    "no timer worker is running: phases will not end on their deadlines. "
+                    "Start `weirsoe worker` with the same --redis URL, or serve with --with-worker."
+                )
 
     async def on_startup() -> None:
-        await timers.start()
-        background.append(asyncio.create_task(sweep_forever()))
+        if backends.local_timers is not None:
+            await backends.local_timers.start()
+            background.append(asyncio.create_task(sweep_forever()))
+        elif worker is not None:
+            await worker.start()
+        else:
+            background.append(asyncio.create_task(warn_without_workers()))
         plugins.hook.weirsoe_startup(settings=settings, cartridges=discovery.cartridges)
 
     async def on_shutdown() -> None:
@@ -79,8 +108,12 @@ def create_app(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await timers.stop()
-        await store.close()
+        if backends.local_timers is not None:
+            await backends.local_timers.stop()
+        if worker is not None:
+            await worker.stop()
+        with contextlib.suppress(Exception):
+            await store.close()
 
     app = Litestar(
         route_handlers=[*ROUTES, game_socket, asyncapi],
@@ -101,6 +134,7 @@ def create_app(
         ),
     )
     app.state.service = service
-    app.state.timers = timers
+    app.state.timers = backends.local_timers or backends.deadlines
+    app.state.worker = worker
     app.state.store = store
     return app

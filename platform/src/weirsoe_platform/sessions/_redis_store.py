@@ -1,0 +1,122 @@
+"""The Redis session store: msgpack records under a key prefix, CAS in Lua, TTL on every key.
+
+Key layout (``P`` is the prefix, ``CODE`` the room code):
+
+- ``P:session:CODE``   hash ``{v: version, d: record}``, TTL per the lifecycle rules;
+- ``P:deadline:CODE``  the room's running deadline (see ``timers``), same TTL;
+- ``P:deadlines``      sorted set of rooms by deadline time, for the timer pump.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, TypeVar
+
+from redis import asyncio as aioredis
+from redis.exceptions import RedisError
+
+from ._errors import StoreUnavailable
+from ._store import SessionStore
+
+__all__ = ["RedisSessionStore", "connect_redis"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_CREATE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'd', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+_CAS = """
+local current = redis.call('HGET', KEYS[1], 'v')
+if not current or tonumber(current) ~= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'd', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
+return 1
+"""
+
+
+def connect_redis(url: str, *, max_connections: int = 1024) -> aioredis.Redis:
+    """A client whose pool waits for a free connection instead of failing at redis-py's
+    default limit, and which notices dead connections quickly."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=max_connections,
+        timeout=5,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        health_check_interval=5,
+        retry_on_timeout=True,
+    )
+    return aioredis.Redis(connection_pool=pool)
+
+
+def _unavailable(func: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    @functools.wraps(func)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await func(*args, **kwargs)
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(f"Redis unavailable: {type(exc).__name__}") from exc
+
+    return wrapper
+
+
+class RedisSessionStore(SessionStore):
+    def __init__(self, redis: aioredis.Redis, *, prefix: str = "weirsoe") -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self._create: Any = redis.register_script(_CREATE)
+        self._cas: Any = redis.register_script(_CAS)
+
+    def key(self, code: str) -> str:
+        return f"{self.prefix}:session:{code}"
+
+    def deadline_key(self, code: str) -> str:
+        return f"{self.prefix}:deadline:{code}"
+
+    @_unavailable
+    async def create(self, code: str, data: bytes, version: int, ttl: float) -> bool:
+        return bool(await self._create(keys=[self.key(code)], args=[version, data, int(ttl * 1000)]))
+
+    @_unavailable
+    async def load(self, code: str) -> tuple[int, bytes] | None:
+        version, data = await self.redis.hmget(self.key(code), ["v", "d"])
+        if version is None or data is None:
+            return None
+        return int(version), bytes(data)
+
+    @_unavailable
+    async def compare_and_set(
+        self, code: str, expected: int, version: int, data: bytes, ttl: float
+    ) -> bool:
+        keys = [self.key(code), self.deadline_key(code)]
+        return bool(await self._cas(keys=keys, args=[expected, version, data, int(ttl * 1000)]))
+
+    @_unavailable
+    async def delete(self, code: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self.key(code), self.deadline_key(code))
+            pipe.zrem(f"{self.prefix}:deadlines", code)
+            await pipe.execute()
+
+    @_unavailable
+    async def count(self) -> int:
+        total = 0
+        async for _ in self.redis.scan_iter(match=f"{self.prefix}:session:*", count=1000):
+            total += 1
+        return total
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.redis.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def close(self) -> None:
+        await self.redis.aclose()
