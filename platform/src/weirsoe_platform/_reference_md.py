@@ -294,8 +294,8 @@ def _intro(doc: dict[str, Any], messages: dict[str, Any]) -> list[str]:
         "",
         *_table(("field", "type", "meaning"), env_rows),
         "",
-        "A few events have a field of their own named `deadline` too; the key then appears "
-        "twice in the frame, and JSON parsers keep the last one, the event's own.",
+        "A few events have a field of their own named `deadline`; it holds the same running "
+        "deadline, and the envelope does not repeat the key.",
         "",
         "## Audiences",
         "",

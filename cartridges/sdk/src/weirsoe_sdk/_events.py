@@ -62,35 +62,35 @@ class PlayerInfo(msgspec.Struct, frozen=True):
     connected: bool
 
 
-class SessionPlayerJoined(Event, tag="session.player_joined"):
+class SessionPlayerJoined(Event, tag="session.player_joined", frozen=True):
     player: PlayerInfo
 
 
-class SessionPlayerLeft(Event, tag="session.player_left"):
+class SessionPlayerLeft(Event, tag="session.player_left", frozen=True):
     player_id: str
 
 
-class SessionPlayerReconnected(Event, tag="session.player_reconnected"):
+class SessionPlayerReconnected(Event, tag="session.player_reconnected", frozen=True):
     player_id: str
 
 
-class SessionStarted(Event, tag="session.started"):
+class SessionStarted(Event, tag="session.started", frozen=True):
     players: list[PlayerInfo]
 
 
-class SessionPaused(Event, tag="session.paused"):
+class SessionPaused(Event, tag="session.paused", frozen=True):
     remaining: float | None
 
 
-class SessionResumed(Event, tag="session.resumed"):
+class SessionResumed(Event, tag="session.resumed", frozen=True):
     deadline: float | None
 
 
-class SessionClosed(Event, tag="session.closed"):
+class SessionClosed(Event, tag="session.closed", frozen=True):
     reason: Literal["host_exit", "expired", "finished"]
 
 
-class SessionSnapshot(Event, tag="session.snapshot"):
+class SessionSnapshot(Event, tag="session.snapshot", frozen=True):
     """The viewer's whole view: enough to redraw the screen from nothing."""
 
     code: str
@@ -120,14 +120,14 @@ def encode_message(
     """Encode an event once, wrapped in the envelope every message carries.
 
     The envelope adds ``version`` (the session version after the change), ``ts`` (server time,
-    seconds since the epoch) and ``deadline`` (the running deadline, or null).
+    seconds since the epoch) and ``deadline`` (the running deadline, or null). An event that
+    has a ``deadline`` field of its own keeps it, and the envelope does not repeat the key.
     """
     body = _ENCODER.encode(event)
-    head = b'{"version":%d,"ts":%s,"deadline":%s,' % (
-        version,
-        repr(round(server_time, 4)).encode(),
-        b"null" if deadline is None else repr(round(deadline, 4)).encode(),
-    )
+    head = b'{"version":%d,"ts":%s,' % (version, repr(round(server_time, 4)).encode())
+    if "deadline" not in event.__struct_fields__:
+        dl = b"null" if deadline is None else repr(round(deadline, 4)).encode()
+        head += b'"deadline":%s,' % dl
     return head + body[1:]
 
 
