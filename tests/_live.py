@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import websockets
 
-__all__ = ["BotPlayer", "GameClient", "Server", "free_port"]
+__all__ = ["BotPlayer", "GameClient", "Server", "Worker", "free_port"]
 
 
 def free_port() -> int:
@@ -200,3 +200,29 @@ class BotPlayer:
             reply = await self.client.request(action)
             (self.acks if reply["type"] == "ack" else self.errors).append(reply)
         raise AssertionError(f"{self.player_id} did not see {until} in time")
+
+
+class Worker:
+    """A real ``weirsoe worker`` subprocess."""
+
+    def __init__(self, redis_url: str, env: Mapping[str, str]) -> None:
+        self.log_path = f"/tmp/weirsoe-test-worker-{free_port()}.log"
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        cmd = [sys.executable, "-m", "weirsoe_platform.cli", "worker", "--redis", redis_url]
+        self.proc = subprocess.Popen(
+            cmd, env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up, no acks, like a crashed machine."""
+        self.proc.kill()
+        self.proc.wait(5)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self._log.close()

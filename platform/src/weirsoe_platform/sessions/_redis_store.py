@@ -37,6 +37,14 @@ if not current or tonumber(current) ~= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 'd', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
+-- Publish in the same atomic step: versions reach every subscriber in commit order.
+local i = 5
+while i <= #ARGV do
+  local count = tonumber(ARGV[i])
+  local payload = ARGV[i + 1]
+  for c = 1, count do redis.call('PUBLISH', ARGV[i + 1 + c], payload) end
+  i = i + 2 + count
+end
 return 1
 """
 
@@ -68,6 +76,8 @@ def _unavailable(func: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
 
 
 class RedisSessionStore(SessionStore):
+    publishes = True
+
     def __init__(self, redis: aioredis.Redis, *, prefix: str = "weirsoe") -> None:
         self.redis = redis
         self.prefix = prefix
@@ -93,10 +103,19 @@ class RedisSessionStore(SessionStore):
 
     @_unavailable
     async def compare_and_set(
-        self, code: str, expected: int, version: int, data: bytes, ttl: float
+        self,
+        code: str,
+        expected: int,
+        version: int,
+        data: bytes,
+        ttl: float,
+        messages: list[tuple[bytes, list[str]]] | None = None,
     ) -> bool:
         keys = [self.key(code), self.deadline_key(code)]
-        return bool(await self._cas(keys=keys, args=[expected, version, data, int(ttl * 1000)]))
+        args: list[Any] = [expected, version, data, int(ttl * 1000)]
+        for payload, channels in messages or ():
+            args += [len(channels), payload, *channels]
+        return bool(await self._cas(keys=keys, args=args))
 
     @_unavailable
     async def delete(self, code: str) -> None:

@@ -251,6 +251,10 @@ class SessionService:
             await self._transition(code, self._input(inp))
         except SessionNotFound:
             pass
+        except StoreUnavailable:
+            # Presence is best effort: the socket itself still works, and the next connect
+            # or disconnect sets the flag right.
+            log.warning("room %s: presence of %s not recorded (store unavailable)", code, player_id)
 
     @staticmethod
     def _input(inp: Any) -> Callable[..., Step[Any]]:
@@ -276,14 +280,23 @@ class SessionService:
             record.status = step.table.status
             record.table = runtime.encode(step.table)
             data = self._encoder.encode(record)
+            messages = self._messages(record.code, step, now)
+            atomic = self.store.publishes
             try:
                 won = await self.store.compare_and_set(
-                    record.code, expected, record.version, data, self._ttl(step.table.status)
+                    record.code,
+                    expected,
+                    record.version,
+                    data,
+                    self._ttl(step.table.status),
+                    messages if atomic else None,
                 )
             except ConnectionError as exc:
                 raise StoreUnavailable(f"state store unavailable: {exc}") from None
             if won:
-                await self._after_commit(record, step, old_deadline, now)
+                if not atomic:
+                    await self.publisher.publish(messages)
+                await self._after_commit(record, step, old_deadline)
                 return record, step
         raise Conflict("the room is busy, please retry")
 
@@ -294,11 +307,10 @@ class SessionService:
             return self.settings.grace_seconds
         return self.settings.game_ttl
 
-    async def _after_commit(
-        self, record: SessionRecord, step: Step[Any], old_deadline: Any, now: float
-    ) -> None:
+    def _messages(self, code: str, step: Step[Any], now: float) -> list[tuple[bytes, list[str]]]:
+        """Every delivery encoded once, with its channels. If nothing went to everyone, the
+        room still gets ``session.version``, so every client sees every version."""
         table = step.table
-        code = record.code
         deadline = table.deadline.at if table.deadline else None
         messages: list[tuple[bytes, list[str]]] = []
         to_room = False
@@ -310,9 +322,15 @@ class SessionService:
             )
             messages.append((data, self.channels(code, audience.kind, audience.players)))
         if not to_room:
-            data = encode_message(SessionVersion(), version=table.version, server_time=now, deadline=deadline)
+            data = encode_message(
+                SessionVersion(), version=table.version, server_time=now, deadline=deadline
+            )
             messages.append((data, self.channels(code, "everyone")))
-        await self.publisher.publish(messages)
+        return messages
+
+    async def _after_commit(self, record: SessionRecord, step: Step[Any], old_deadline: Any) -> None:
+        table = step.table
+        code = record.code
         if table.status == "closed":
             await self.deadlines.cancel(code)
             await self.store.delete(code)

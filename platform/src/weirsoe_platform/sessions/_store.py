@@ -14,7 +14,13 @@ class SessionStore(ABC):
 
     ``create`` and ``compare_and_set`` are atomic: of two writers racing on the same version,
     exactly one wins.
+
+    A store with ``publishes`` set publishes a winning write's messages in the same atomic
+    step, so that subscribers everywhere receive versions in order even when several
+    processes commit one after another; otherwise the service publishes after the write.
     """
+
+    publishes = False
 
     @abstractmethod
     async def create(self, code: str, data: bytes, version: int, ttl: float) -> bool:
@@ -26,9 +32,16 @@ class SessionStore(ABC):
 
     @abstractmethod
     async def compare_and_set(
-        self, code: str, expected: int, version: int, data: bytes, ttl: float
+        self,
+        code: str,
+        expected: int,
+        version: int,
+        data: bytes,
+        ttl: float,
+        messages: list[tuple[bytes, list[str]]] | None = None,
     ) -> bool:
-        """Replace the record if its version is still ``expected``."""
+        """Replace the record if its version is still ``expected`` (and, if this store
+        ``publishes``, publish ``messages`` with it)."""
 
     @abstractmethod
     async def delete(self, code: str) -> None:
@@ -70,7 +83,13 @@ class MemorySessionStore(SessionStore):
         return None if item is None else (item[0], item[1])
 
     async def compare_and_set(
-        self, code: str, expected: int, version: int, data: bytes, ttl: float
+        self,
+        code: str,
+        expected: int,
+        version: int,
+        data: bytes,
+        ttl: float,
+        messages: list[tuple[bytes, list[str]]] | None = None,
     ) -> bool:
         item = self._live(code)
         if item is None or item[0] != expected:

@@ -27,13 +27,13 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 from taskiq import AsyncBroker
-from taskiq.acks import AcknowledgeType
+from taskiq.acks import AcknowledgeType, AckableMessage
 from taskiq.api import run_receiver_task
 from taskiq_redis import RedisStreamBroker
 
@@ -126,10 +126,31 @@ class RedisDeadlines:
         return int(await self.redis.zcard(self.zset))
 
 
+class ResilientStreamBroker(RedisStreamBroker):
+    """taskiq's stream broker, waiting out Redis outages instead of failing in a tight loop."""
+
+    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+        delay = 0.1
+        while True:
+            try:
+                async for message in super().listen():
+                    delay = 0.1
+                    yield message
+            except (RedisError, OSError) as exc:
+                log.warning("timer broker: Redis unavailable (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                if "NOGROUP" in str(exc):
+                    # Redis came back empty (restarted without persistence): the stream and
+                    # its consumer group are gone, so declare them again.
+                    with contextlib.suppress(RedisError, OSError):
+                        await self._declare_consumer_group()
+
+
 def make_broker(url: str, *, prefix: str) -> RedisStreamBroker:
     """The stream broker the timer task runs on. A dead worker's tasks are reclaimed after
     3 s (``idle_timeout``), not taskiq's default 10 minutes."""
-    return RedisStreamBroker(
+    return ResilientStreamBroker(
         url,
         queue_name=f"{prefix}:timers",
         consumer_group_name=f"{prefix}:workers",

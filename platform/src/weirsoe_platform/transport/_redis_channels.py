@@ -8,16 +8,24 @@ Two behaviours of the stock backend seen under load:
   with a lock and open the connection once at start-up.
 - Channel names are upper-cased by the Redis backends; our names are upper-case already
   (see ``sessions.channel_names``), so both backends behave the same.
+- A lost Redis connection raised out of ``stream_events`` and ended the plugin's subscriber
+  task, which stopped the whole application. We wait and retry instead; on reconnect redis-py
+  subscribes the pub/sub connection to its channels again.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import logging
+from collections.abc import AsyncGenerator, Iterable
+from typing import Any
 
 from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+from redis.exceptions import RedisError
 
 __all__ = ["SafeRedisPubSubBackend"]
+
+log = logging.getLogger("weirsoe.channels")
 
 
 class SafeRedisPubSubBackend(RedisChannelsPubSubBackend):
@@ -33,9 +41,36 @@ class SafeRedisPubSubBackend(RedisChannelsPubSubBackend):
             await self._pub_sub.subscribe(self._warmup)
 
     async def subscribe(self, channels: Iterable[str]) -> None:
+        names = list(channels)
         async with self._lock:
-            await super().subscribe(list(channels))
+            try:
+                await super().subscribe(names)
+            except (RedisError, OSError):
+                # Record them, so that redis-py subscribes them when the connection returns;
+                # the caller finds the store down and closes the socket cleanly meanwhile.
+                for name in names:
+                    self._pub_sub.channels[name.encode()] = None
+                self._has_subscribed.set()
 
     async def unsubscribe(self, channels: Iterable[str]) -> None:
+        names = list(channels)
         async with self._lock:
-            await super().unsubscribe(list(channels))
+            try:
+                await super().unsubscribe(names)
+            except (RedisError, OSError):
+                # Forget them locally, so the reconnect does not subscribe them again.
+                for name in names:
+                    self._pub_sub.channels.pop(name.encode(), None)
+                    self._pub_sub.channels.pop(name, None)  # type: ignore[call-overload]
+
+    async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
+        delay = 0.1
+        while True:
+            try:
+                async for item in super().stream_events():
+                    delay = 0.1
+                    yield item
+            except (RedisError, OSError) as exc:
+                log.warning("Redis pub/sub lost (%s); retrying in %.1f s", type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)

@@ -124,8 +124,17 @@ async def game_socket(
         await _receive_loop(socket, service, code, viewer, subscriber)
     except WebSocketDisconnect:
         pass
+    except StoreUnavailable:
+        log.warning("room %s: state store unavailable, closing socket", code, exc_info=True)
+        with contextlib.suppress(Exception):
+            await socket.close(code=WS_1013_TRY_AGAIN_LATER, reason="state store unavailable")
+    except Exception:
+        log.exception("game socket failed in room %s", code)
+        with contextlib.suppress(Exception):
+            await socket.close(code=WS_1011_INTERNAL_ERROR, reason="internal error")
     finally:
-        await channels.unsubscribe(subscriber, names)
+        with contextlib.suppress(Exception):
+            await channels.unsubscribe(subscriber, names)
         _prune(channels, names)
         if sender is not None:
             sender.cancel()

@@ -1,0 +1,129 @@
+"""The Redis store, deadlines and service against the real Redis: races and key lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import msgspec
+import pytest
+
+from conftest import REDIS_URL
+from weirsoe_platform.config import PlatformSettings
+from weirsoe_platform.sessions import SessionService
+from weirsoe_platform.sessions._redis_store import RedisSessionStore, connect_redis
+from weirsoe_platform.timers import RedisDeadlines
+from weirsoe_sdk import discover_cartridges
+
+DISCOVERY = discover_cartridges()
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.messages: list[tuple[bytes, list[str]]] = []
+
+    async def publish(self, messages: list[tuple[bytes, list[str]]]) -> None:
+        self.messages += messages
+
+
+def make_service(prefix: str, *, publisher: Recorder | None = None) -> SessionService:
+    redis = connect_redis(REDIS_URL)
+    settings = PlatformSettings(redis_url=REDIS_URL, redis_prefix=prefix)
+    return SessionService(
+        cartridges=DISCOVERY,
+        store=RedisSessionStore(redis, prefix=prefix),
+        publisher=publisher or Recorder(),
+        deadlines=RedisDeadlines(redis, prefix=prefix, ttl=settings.game_ttl),
+        settings=settings,
+        channel_prefix=f"{prefix}:",
+    )
+
+
+async def test_compare_and_set_has_exactly_one_winner(redis_cleanup: str) -> None:
+    stores = [RedisSessionStore(connect_redis(REDIS_URL), prefix=redis_cleanup) for _ in range(8)]
+    assert await stores[0].create("ABCD", b"v0", 0, 60)
+    assert not await stores[1].create("ABCD", b"other", 0, 60)
+    for version in range(30):
+        results = await asyncio.gather(
+            *(s.compare_and_set("ABCD", version, version + 1, b"w%d" % i, 60) for i, s in enumerate(stores))
+        )
+        assert results.count(True) == 1
+        loaded = await stores[0].load("ABCD")
+        assert loaded is not None and loaded[0] == version + 1
+    for s in stores:
+        await s.close()
+
+
+async def test_two_services_racing_one_deadline_make_one_transition(redis_cleanup: str) -> None:
+    first, second = make_service(redis_cleanup), make_service(redis_cleanup)
+    code, host = await first.create("rps", {"throw_seconds": 30})
+    await first.join(code, "A")
+    await first.join(code, "B")
+    await first.control(code, host, "play")
+    _, table = await first.load(code)
+    assert table.deadline is not None
+    before = table.version
+    d = table.deadline
+    fired = await asyncio.gather(
+        *(svc.fire(code, d.key, d.serial, d.at) for svc in (first, second) for _ in range(5))
+    )
+    assert fired.count(True) == 1
+    _, after = await second.load(code)
+    assert after.version == before + 1 and after.state.round == 2
+    # A late duplicate of the same deadline changes nothing.
+    assert await second.fire(code, d.key, d.serial, d.at) is False
+
+
+async def test_every_key_carries_a_ttl_and_exit_removes_all(redis_cleanup: str) -> None:
+    service = make_service(redis_cleanup)
+    code, host = await service.create("weirsoe_lies")
+    await service.join(code, "A")
+    await service.join(code, "B")
+    await service.control(code, host, "play")
+    redis = service.store.redis  # type: ignore[attr-defined]
+    keys = [k async for k in redis.scan_iter(f"{redis_cleanup}:*")]
+    assert {k.decode().split(":")[1] for k in keys} >= {"session", "deadline", "deadlines"}
+    for key in keys:
+        assert await redis.pttl(key) > 0, key
+    await service.control(code, host, "exit")
+    left = [k async for k in redis.scan_iter(f"{redis_cleanup}:*")]
+    assert left == []
+
+
+async def test_lobby_key_ttl_follows_the_lifecycle(redis_cleanup: str) -> None:
+    service = make_service(redis_cleanup)
+    code, _ = await service.create("rps")
+    ttl = await service.store.redis.ttl(f"{redis_cleanup}:session:{code}")  # type: ignore[attr-defined]
+    assert 7000 < ttl <= 7200
+
+
+async def test_claim_leases_and_complete_only_removes_the_same_deadline(redis_cleanup: str) -> None:
+    deadlines = RedisDeadlines(connect_redis(REDIS_URL), prefix=redis_cleanup, ttl=60)
+    now = time.time()
+    await deadlines.schedule("ROOM", "q0:lie", 5, now - 0.01)
+    await deadlines.schedule("LATER", "q0:lie", 1, now + 60)
+    claimed = await deadlines.claim(now)
+    assert claimed == [("ROOM", "q0:lie", 5, pytest.approx(now - 0.01))]
+    assert await deadlines.claim(now) == []  # leased: another pump does not take it now
+    assert [c[0] for c in await deadlines.claim(now + 3)] == ["ROOM"]  # lease ran out
+    await deadlines.schedule("ROOM", "q0:guess", 6, now + 1)
+    assert await deadlines.complete("ROOM", "q0:lie", 5, now - 0.01) is False
+    assert await deadlines.pending() == 2
+    assert await deadlines.complete("ROOM", "q0:guess", 6, now + 1) is True
+    assert await deadlines.pending() == 1
+
+
+async def test_store_errors_when_redis_is_unreachable() -> None:
+    from weirsoe_platform.sessions import StoreUnavailable
+
+    store = RedisSessionStore(connect_redis("redis://127.0.0.1:1/0"), prefix="x")
+    with pytest.raises(StoreUnavailable):
+        await store.load("ABCD")
+    assert await store.ping() is False
+
+
+def test_records_are_msgpack() -> None:
+    from weirsoe_platform.sessions import SessionRecord
+
+    record = SessionRecord(code="ABCD", cartridge="rps", version=1, table=b"x", host_token="h")
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(record), type=SessionRecord) == record
