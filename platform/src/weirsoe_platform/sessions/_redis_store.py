@@ -17,9 +17,9 @@ from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
 from ._errors import StoreUnavailable
-from ._store import SessionStore
+from ._store import DeadlineChange, SessionStore
 
-__all__ = ["RedisSessionStore", "connect_redis"]
+__all__ = ["RedisSessionStore", "connect_redis", "deadline_payload"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -36,9 +36,19 @@ local current = redis.call('HGET', KEYS[1], 'v')
 if not current or tonumber(current) ~= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 'd', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
-if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
+-- The running deadline changes in the same atomic step, so no crash can lose it.
+if ARGV[5] == 'set' then
+  redis.call('SET', KEYS[2], ARGV[6], 'PX', ARGV[4])
+  redis.call('ZADD', KEYS[3], ARGV[7], ARGV[8])
+  redis.call('PEXPIRE', KEYS[3], ARGV[4])
+elseif ARGV[5] == 'clear' then
+  redis.call('DEL', KEYS[2])
+  redis.call('ZREM', KEYS[3], ARGV[8])
+elseif redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+end
 -- Publish in the same atomic step: versions reach every subscriber in commit order.
-local i = 5
+local i = 9
 while i <= #ARGV do
   local count = tonumber(ARGV[i])
   local payload = ARGV[i + 1]
@@ -47,6 +57,11 @@ while i <= #ARGV do
 end
 return 1
 """
+
+
+def deadline_payload(key: str, serial: int, at: float) -> str:
+    """How a running deadline is stored in ``P:deadline:CODE``."""
+    return f"{serial}|{at!r}|{key}"
 
 
 def connect_redis(url: str, *, max_connections: int = 1024) -> aioredis.Redis:
@@ -77,6 +92,7 @@ def _unavailable(func: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
 
 class RedisSessionStore(SessionStore):
     publishes = True
+    schedules = True
 
     def __init__(self, redis: aioredis.Redis, *, prefix: str = "weirsoe") -> None:
         self.redis = redis
@@ -110,9 +126,17 @@ class RedisSessionStore(SessionStore):
         data: bytes,
         ttl: float,
         messages: list[tuple[bytes, list[str]]] | None = None,
+        deadline: DeadlineChange = None,
     ) -> bool:
-        keys = [self.key(code), self.deadline_key(code)]
+        keys = [self.key(code), self.deadline_key(code), f"{self.prefix}:deadlines"]
         args: list[Any] = [expected, version, data, int(ttl * 1000)]
+        if deadline is None:
+            args += ["keep", "", 0, code]
+        elif deadline == "clear":
+            args += ["clear", "", 0, code]
+        else:
+            key, serial, at = deadline
+            args += ["set", deadline_payload(key, serial, at), at, code]
         for payload, channels in messages or ():
             args += [len(channels), payload, *channels]
         return bool(await self._cas(keys=keys, args=args))

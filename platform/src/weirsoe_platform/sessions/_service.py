@@ -38,7 +38,7 @@ from ..config import PlatformSettings
 from ._codes import hash_token, new_code, new_player_id, new_token, normalize_code
 from ._errors import Conflict, Forbidden, SessionNotFound, StoreUnavailable, Unauthorized
 from ._records import SessionRecord
-from ._store import SessionStore
+from ._store import DeadlineChange, SessionStore
 
 __all__ = ["DeadlineSink", "Publisher", "SessionService", "SessionVersion", "channel_names"]
 
@@ -282,6 +282,7 @@ class SessionService:
             data = self._encoder.encode(record)
             messages = self._messages(record.code, step, now)
             atomic = self.store.publishes
+            change = self._deadline_change(step.table, old_deadline)
             try:
                 won = await self.store.compare_and_set(
                     record.code,
@@ -290,6 +291,7 @@ class SessionService:
                     data,
                     self._ttl(step.table.status),
                     messages if atomic else None,
+                    change if self.store.schedules else None,
                 )
             except ConnectionError as exc:
                 raise StoreUnavailable(f"state store unavailable: {exc}") from None
@@ -328,18 +330,27 @@ class SessionService:
             messages.append((data, self.channels(code, "everyone")))
         return messages
 
+    @staticmethod
+    def _deadline_change(table: Table[Any], old: Any) -> DeadlineChange:
+        if table.deadline == old:
+            return None
+        if table.deadline is None:
+            return "clear"
+        d = table.deadline
+        return (d.key, d.serial, d.at)
+
     async def _after_commit(self, record: SessionRecord, step: Step[Any], old_deadline: Any) -> None:
         table = step.table
         code = record.code
         if table.status == "closed":
             await self.deadlines.cancel(code)
             await self.store.delete(code)
-        elif table.deadline != old_deadline:
-            if table.deadline is None:
+        elif not self.store.schedules:
+            change = self._deadline_change(table, old_deadline)
+            if change == "clear":
                 await self.deadlines.cancel(code)
-            else:
-                d = table.deadline
-                await self.deadlines.schedule(code, d.key, d.serial, d.at)
+            elif change is not None:
+                await self.deadlines.schedule(code, *change)
         self._track(record, step)
 
     def _track(self, record: SessionRecord, step: Step[Any]) -> None:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from typing import Literal
 
-__all__ = ["MemorySessionStore", "SessionStore"]
+__all__ = ["DeadlineChange", "MemorySessionStore", "SessionStore"]
+
+# None: unchanged; "clear"; or (key, serial, at) for a new running deadline.
+DeadlineChange = tuple[str, int, float] | Literal["clear"] | None
 
 
 class SessionStore(ABC):
@@ -21,6 +25,7 @@ class SessionStore(ABC):
     """
 
     publishes = False
+    schedules = False  # True: ``compare_and_set`` also records the running deadline
 
     @abstractmethod
     async def create(self, code: str, data: bytes, version: int, ttl: float) -> bool:
@@ -39,6 +44,7 @@ class SessionStore(ABC):
         data: bytes,
         ttl: float,
         messages: list[tuple[bytes, list[str]]] | None = None,
+        deadline: DeadlineChange = None,
     ) -> bool:
         """Replace the record if its version is still ``expected`` (and, if this store
         ``publishes``, publish ``messages`` with it)."""
@@ -90,6 +96,7 @@ class MemorySessionStore(SessionStore):
         data: bytes,
         ttl: float,
         messages: list[tuple[bytes, list[str]]] | None = None,
+        deadline: DeadlineChange = None,
     ) -> bool:
         item = self._live(code)
         if item is None or item[0] != expected:

@@ -37,6 +37,8 @@ from taskiq.acks import AcknowledgeType, AckableMessage
 from taskiq.api import run_receiver_task
 from taskiq_redis import RedisStreamBroker
 
+from ..sessions._redis_store import deadline_payload
+
 __all__ = ["LEASE", "RedisDeadlines", "TimerWorker", "live_workers", "make_broker"]
 
 log = logging.getLogger("weirsoe.timers")
@@ -71,8 +73,7 @@ return 0
 """
 
 
-def _payload(key: str, serial: int, at: float) -> str:
-    return f"{serial}|{at!r}|{key}"
+_payload = deadline_payload
 
 
 def _parse(payload: bytes | str) -> tuple[str, int, float]:
@@ -185,7 +186,10 @@ class TimerWorker:
 
         async def fire_deadline(code: str, key: str, serial: int, at: float) -> bool:
             changed = await fire(code, key, serial, at)
-            await self.deadlines.complete(code, key, serial, at)
+            if not changed:
+                # Stale or duplicate: drop the entry unless a newer deadline replaced it.
+                # (A firing that changed state replaced or cleared it in its own CAS.)
+                await self.deadlines.complete(code, key, serial, at)
             self.fired += 1
             return changed
 
@@ -226,8 +230,9 @@ class TimerWorker:
     async def _pump(self) -> None:
         while True:
             try:
-                for code, key, serial, at in await self.deadlines.claim(self.clock()):
-                    await self.task.kiq(code, key, serial, at)
+                due = await self.deadlines.claim(self.clock())
+                if due:
+                    await asyncio.gather(*(self.task.kiq(*item) for item in due))
             except (RedisError, OSError) as exc:
                 log.warning("timer pump: Redis unavailable (%s); retrying", type(exc).__name__)
                 await asyncio.sleep(0.5)
