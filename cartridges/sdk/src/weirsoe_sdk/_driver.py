@@ -20,7 +20,7 @@ from ._inputs import (
     PlayerReconnected,
 )
 
-__all__ = ["Bot", "Context", "GameDriver", "Secret", "Seat", "Viewer"]
+__all__ = ["Bot", "Context", "GameDriver", "Seat", "Secret", "Viewer"]
 
 S = TypeVar("S")
 C = TypeVar("C")

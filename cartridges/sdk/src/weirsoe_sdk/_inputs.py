@@ -21,7 +21,7 @@ class Input(msgspec.Struct, tag_field="kind", kw_only=True, frozen=True):
     """Base of every input. All state changes, of any origin, are one of these."""
 
 
-class PlayerAction(Input, tag="action"):
+class PlayerAction(Input, tag="action", frozen=True):
     """A player's cartridge action. ``id`` is the client's message id, used to drop duplicates."""
 
     player_id: str
@@ -29,30 +29,30 @@ class PlayerAction(Input, tag="action"):
     id: str | None = None
 
 
-class DeadlineReached(Input, tag="deadline"):
+class DeadlineReached(Input, tag="deadline", frozen=True):
     """A deadline fired. ``serial`` identifies the deadline it was scheduled for."""
 
     key: str
     serial: int
 
 
-class PlayerJoined(Input, tag="joined"):
+class PlayerJoined(Input, tag="joined", frozen=True):
     player_id: str
     name: str
 
 
-class PlayerLeft(Input, tag="left"):
+class PlayerLeft(Input, tag="left", frozen=True):
     player_id: str
 
 
-class PlayerReconnected(Input, tag="reconnected"):
+class PlayerReconnected(Input, tag="reconnected", frozen=True):
     player_id: str
 
 
 HostAction = Literal["play", "pause", "resume", "exit"]
 
 
-class HostControl(Input, tag="control"):
+class HostControl(Input, tag="control", frozen=True):
     """The host's controls. There is deliberately no "skip"."""
 
     action: HostAction

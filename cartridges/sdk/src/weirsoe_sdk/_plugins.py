@@ -72,8 +72,9 @@ def discover_cartridges(
     for impl in pm.hook.weirsoe_register_cartridges.get_hookimpls():
         name = impl.plugin_name
         try:
-            kwargs = {arg: config for arg in impl.argnames}
-            provided = list(impl.function(**kwargs) or ())
+            kwargs = dict.fromkeys(impl.argnames, config)
+            result: Any = impl.function(**kwargs)
+            provided = list(result or ())
         except Exception as exc:  # a broken cartridge must not take the platform down
             log.exception("cartridge plugin %s failed to register", name)
             found.errors.append(f"{name}: {type(exc).__name__}: {exc}")

@@ -115,7 +115,9 @@ class Runtime(Generic[S]):
         self.cartridge = cartridge
         self.driver = cartridge.driver
         self._encoder = msgspec.msgpack.Encoder()
-        self._decoder = msgspec.msgpack.Decoder(Table[cartridge.state_type])
+        # Parametrised at run time with the cartridge's state type, so mypy cannot follow it.
+        table_type: Any = Table[cartridge.state_type]  # type: ignore[name-defined]
+        self._decoder = msgspec.msgpack.Decoder(table_type)
         self._action_type = cartridge.action_type
         self._settings_cache: dict[bytes, Any] = {}
         self._last_settings: tuple[dict[str, Any], Any] | None = None
@@ -250,7 +252,9 @@ class Runtime(Generic[S]):
         step.ctx = self.context(table, now)
         return step
 
-    def _presence(self, table: Table[S], inp: PlayerLeft | PlayerReconnected, now: float) -> Step[S]:
+    def _presence(
+        self, table: Table[S], inp: PlayerLeft | PlayerReconnected, now: float
+    ) -> Step[S]:
         seat = table.seat(inp.player_id)
         connected = isinstance(inp, PlayerReconnected)
         if seat is None or seat.connected == connected or table.status == "closed":
@@ -266,10 +270,7 @@ class Runtime(Generic[S]):
         if table.state is not None and table.status in ("running", "paused"):
             ctx = step.context
             hook = self.driver.on_reconnect if connected else self.driver.on_leave
-            outcome = hook(table.state, seat.id, ctx)
-            if table.status == "paused":
-                outcome = Outcome(outcome.state, [e for e in outcome.effects if isinstance(e, Emit)])
-            self._effects(step, outcome)
+            self._effects(step, hook(table.state, seat.id, ctx))
         return step
 
     def _action(self, table: Table[S], inp: PlayerAction, now: float) -> Step[S]:
@@ -346,7 +347,9 @@ class Runtime(Generic[S]):
         table = step.table
         if table.state is not None:
             outcome = self.driver.on_control(table.state, action, step.context)
-            self._effects(step, Outcome(outcome.state, [e for e in outcome.effects if isinstance(e, Emit)]))
+            self._effects(
+                step, Outcome(outcome.state, [e for e in outcome.effects if isinstance(e, Emit)])
+            )
         return step
 
     def _effects(self, step: Step[S], outcome: Outcome[Any]) -> None:
@@ -355,11 +358,17 @@ class Runtime(Generic[S]):
         for effect in outcome.effects:
             if isinstance(effect, Emit):
                 step.deliveries.append(Delivery(effect.to, effect.event))
+            elif isinstance(effect, SetDeadline) and table.status == "paused":
+                # A leave while paused may end a phase: its new timer stays frozen until resume.
+                table.paused_key = effect.key
+                table.remaining = max(0.0, effect.at - step.context.now)
             elif isinstance(effect, SetDeadline):
                 table.deadline = Deadline(effect.key, effect.at, table.version)
             elif isinstance(effect, ClearDeadline):
                 table.deadline = None
+                table.paused_key = table.remaining = None
             elif isinstance(effect, GameOver):
                 table.status = "over"
                 table.results = msgspec.to_builtins(effect.results)
                 table.deadline = None
+                table.paused_key = table.remaining = None

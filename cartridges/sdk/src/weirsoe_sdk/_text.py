@@ -6,7 +6,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from better_profanity import profanity as _profanity
+from better_profanity import profanity as _profanity  # type: ignore[import-untyped]
 
 __all__ = [
     "clean_text",

@@ -31,7 +31,9 @@ def ranking(state: LiesState, ctx: Context[Any]) -> list[RankEntry]:
         score = state.scores.get(pid, 0)
         rank = out[-1].rank if out and out[-1].score == score else position
         delta = state.deltas.get(pid, 0)
-        out.append(RankEntry(player_id=pid, name=ctx.name_of(pid), score=score, rank=rank, delta=delta))
+        out.append(
+            RankEntry(player_id=pid, name=ctx.name_of(pid), score=score, rank=rank, delta=delta)
+        )
     return out
 
 
@@ -46,7 +48,7 @@ def awards_for(state: LiesState) -> list[Award]:
     """Best liar, truth seeker, crowd favourite and one award per emoji. Ties share an award;
     an award nobody earned (top value 0) is not given."""
     stats = state.stats
-    candidates = [
+    candidates: list[tuple[str, str, dict[str, int], str | None]] = [
         ("best_liar", "Best Liar", {p: s.fooled for p, s in stats.items()}, None),
         ("truth_seeker", "Truth Seeker", {p: s.truths for p, s in stats.items()}, None),
         (
@@ -57,10 +59,12 @@ def awards_for(state: LiesState) -> list[Award]:
         ),
     ]
     for emoji, (key, title) in EMOJI_AWARDS.items():
-        candidates.append((key, title, {p: s.reactions.get(emoji, 0) for p, s in stats.items()}, emoji))
+        candidates.append(
+            (key, title, {p: s.reactions.get(emoji, 0) for p, s in stats.items()}, emoji)
+        )
     awards = []
-    for key, title, values, emoji in candidates:
+    for key, title, values, icon in candidates:
         winners, value = _best(values)
         if winners:
-            awards.append(Award(key=key, title=title, winners=winners, value=value, emoji=emoji))
+            awards.append(Award(key=key, title=title, winners=winners, value=value, emoji=icon))
     return awards

@@ -43,7 +43,16 @@ class LiesBot:
             left = mine.get("reactions_left", 0)
             cap = view.get("reaction_cap", 0)
             if options and left > cap - 2 and rng.random() < self.react:
-                return {"type": "react", "answer_id": rng.choice(options), "emoji": rng.choice(view["emoji"])}
-            if phase == "guess" and mine.get("guess") is None and mood >= self.silent / 2 and options:
+                return {
+                    "type": "react",
+                    "answer_id": rng.choice(options),
+                    "emoji": rng.choice(view["emoji"]),
+                }
+            if (
+                phase == "guess"
+                and mine.get("guess") is None
+                and mood >= self.silent / 2
+                and options
+            ):
                 return {"type": "guess", "answer_id": rng.choice(options)}
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
 from importlib import resources
@@ -39,6 +40,7 @@ class Pack(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 _AT = re.compile(r" - at `\$(.*)`$")
 _ENTRY = re.compile(r"^\.prompts\[(\d+)\]\.?(.*)$")
+_NAMED = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
 
 
 def _describe(source: str, raw: bytes, exc: msgspec.ValidationError) -> str:
@@ -46,17 +48,21 @@ def _describe(source: str, raw: bytes, exc: msgspec.ValidationError) -> str:
     where = _AT.search(message)
     path = where.group(1) if where else ""
     reason = _AT.sub("", message)
+    named = _NAMED.search(reason)  # a missing or unknown field is named in the message only
     entry = _ENTRY.match(path)
     if not entry:
-        return f"{source}: field {path.lstrip('.') or '(top level)'}: {reason}"
+        field = _join(path.lstrip("."), named[1] if named else "") or "(top level)"
+        return f"{source}: field {field}: {reason}"
     index = int(entry.group(1))
     ident = ""
-    try:
+    with contextlib.suppress(Exception):  # the raw entry may be any shape; the id is a hint
         ident = msgspec.json.decode(raw)["prompts"][index].get("id", "")
-    except Exception:
-        pass
-    field = entry.group(2) or "(entry)"
+    field = _join(entry.group(2), named[1] if named else "") or "(entry)"
     return f"{source}: entry {index} (id {ident or '?'}): field {field}: {reason}"
+
+
+def _join(*parts: str) -> str:
+    return ".".join(part for part in parts if part)
 
 
 def _check(source: str, pack: Pack) -> list[str]:

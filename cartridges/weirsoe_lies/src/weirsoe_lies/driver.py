@@ -9,7 +9,6 @@ import msgspec
 
 from weirsoe_sdk import (
     AUDIENCE,
-    EVERYONE,
     HOST,
     Context,
     Effect,
@@ -113,7 +112,7 @@ class LiesDriver(GameDriver[LiesState, LiesSettings]):
         state = LiesState(
             phase="lie",
             cards=cards,
-            scores={pid: 0 for pid in ctx.player_ids},
+            scores=dict.fromkeys(ctx.player_ids, 0),
             stats={pid: Stats() for pid in ctx.player_ids},
         )
         return self._start_lies(state, ctx)
@@ -200,7 +199,7 @@ class LiesDriver(GameDriver[LiesState, LiesSettings]):
         lies = [a.id for a in state.answers if not a.truth]
         truth = [a.id for a in state.answers if a.truth]
         state.reveal_order = lies + truth
-        state.deltas = {pid: 0 for pid in state.scores}
+        state.deltas = dict.fromkeys(state.scores, 0)
         return self._reveal_next(state, ctx)
 
     def _reveal_next(self, state: LiesState, ctx: Ctx) -> Outcome[LiesState]:
@@ -237,9 +236,7 @@ class LiesDriver(GameDriver[LiesState, LiesSettings]):
         )
         state.reveal_log.append(msgspec.to_builtins(step))
         state.revealed += 1
-        return Outcome(
-            state, [Emit(step), SetDeadline(f"q{state.index}:reveal:{index}", deadline)]
-        )
+        return Outcome(state, [Emit(step), SetDeadline(f"q{state.index}:reveal:{index}", deadline)])
 
     def _scoreboard(self, state: LiesState, ctx: Ctx) -> Outcome[LiesState]:
         state.phase = "scoreboard"
@@ -260,7 +257,9 @@ class LiesDriver(GameDriver[LiesState, LiesSettings]):
             [
                 Emit(
                     ScoresCalculated(
-                        question=state.index + 1, deltas=dict(state.deltas), scores=dict(state.scores)
+                        question=state.index + 1,
+                        deltas=dict(state.deltas),
+                        scores=dict(state.scores),
                     )
                 ),
                 Emit(Scoreboard(ranking=ranking(state, ctx), deadline=deadline, last=last)),
@@ -293,7 +292,9 @@ class LiesDriver(GameDriver[LiesState, LiesSettings]):
             return self._game_over(state, ctx)
         return Outcome(state)
 
-    def on_action(self, state: LiesState, player_id: str, action: Any, ctx: Ctx) -> Outcome[LiesState]:
+    def on_action(
+        self, state: LiesState, player_id: str, action: Any, ctx: Ctx
+    ) -> Outcome[LiesState]:
         if isinstance(action, SubmitLie | LieForMe):
             self._require(state, "lie", action)
             if isinstance(action, LieForMe):
@@ -353,7 +354,9 @@ class LiesDriver(GameDriver[LiesState, LiesSettings]):
         fresh = [d for d in decoys if normalize_answer(d) not in taken]
         return Lie(text=ctx.rng.choice(fresh or decoys), lie_for_me=True)
 
-    def _react(self, state: LiesState, player_id: str, action: React, ctx: Ctx) -> Outcome[LiesState]:
+    def _react(
+        self, state: LiesState, player_id: str, action: React, ctx: Ctx
+    ) -> Outcome[LiesState]:
         if state.phase not in ("guess", "reveal"):
             raise InvalidAction("reactions open with the answers", code="wrong_phase")
         if action.emoji not in EMOJI:

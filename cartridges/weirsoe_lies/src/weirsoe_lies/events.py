@@ -64,7 +64,7 @@ class QuestionResult(msgspec.Struct, frozen=True):
     deltas: dict[str, int]
 
 
-class QuestionShown(Event, tag="phase.question_shown"):
+class QuestionShown(Event, tag="phase.question_shown", frozen=True):
     round: int
     rounds: int
     question: int
@@ -73,42 +73,42 @@ class QuestionShown(Event, tag="phase.question_shown"):
     category: str
 
 
-class LieStarted(Event, tag="phase.lie_started"):
+class LieStarted(Event, tag="phase.lie_started", frozen=True):
     prompt: str
     deadline: float
     max_length: int
 
 
-class LieSubmitted(Event, tag="lie.submitted"):
+class LieSubmitted(Event, tag="lie.submitted", frozen=True):
     """Someone has a lie in (never its text)."""
 
     player_id: str
 
 
-class LieAccepted(Event, tag="lie.accepted"):
+class LieAccepted(Event, tag="lie.accepted", frozen=True):
     """To the author only: the lie as stored."""
 
     text: str
     lie_for_me: bool
 
 
-class GuessStarted(Event, tag="phase.guess_started"):
+class GuessStarted(Event, tag="phase.guess_started", frozen=True):
     answers: list[AnswerOption]
     deadline: float
     yours: str | None = None
 
 
-class GuessSubmitted(Event, tag="guess.submitted"):
+class GuessSubmitted(Event, tag="guess.submitted", frozen=True):
     player_id: str
 
 
-class ReactionSent(Event, tag="reaction.sent"):
+class ReactionSent(Event, tag="reaction.sent", frozen=True):
     player_id: str
     answer_id: str
     emoji: str
 
 
-class RevealStep(Event, tag="reveal.step"):
+class RevealStep(Event, tag="reveal.step", frozen=True):
     index: int
     total: int
     answer: RevealedAnswer
@@ -118,19 +118,19 @@ class RevealStep(Event, tag="reveal.step"):
     deadline: float
 
 
-class ScoresCalculated(Event, tag="phase.scores_calculated"):
+class ScoresCalculated(Event, tag="phase.scores_calculated", frozen=True):
     question: int
     deltas: dict[str, int]
     scores: dict[str, int]
 
 
-class Scoreboard(Event, tag="phase.scoreboard"):
+class Scoreboard(Event, tag="phase.scoreboard", frozen=True):
     ranking: list[RankEntry]
     deadline: float
     last: bool
 
 
-class GameEnded(Event, tag="phase.game_over"):
+class GameEnded(Event, tag="phase.game_over", frozen=True):
     ranking: list[RankEntry]
     awards: list[Award]
     questions: list[QuestionResult]

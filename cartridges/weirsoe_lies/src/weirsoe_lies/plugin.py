@@ -8,7 +8,6 @@ from typing import Any
 
 from weirsoe_sdk import Cartridge, hookimpl
 
-
 from .actions import LiesAction
 from .bot import LiesBot
 from .content import load_packs
@@ -42,5 +41,3 @@ def make_cartridge(content_dir: Path | None = None) -> Cartridge:
 def weirsoe_register_cartridges(config: dict[str, Any]) -> Iterable[Cartridge]:
     folder = config.get("content_dir")
     return [make_cartridge(Path(folder) if folder else None)]
-
-

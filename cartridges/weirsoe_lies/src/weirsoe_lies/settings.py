@@ -22,9 +22,9 @@ class LiesSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     guess_seconds: Seconds = 20.0
     reveal_step_seconds: Seconds = 4.0
     scoreboard_seconds: Seconds = 8.0
-    extended_timers: Annotated[
-        bool, msgspec.Meta(description="1.5x the lie and guess timers")
-    ] = False
+    extended_timers: Annotated[bool, msgspec.Meta(description="1.5x the lie and guess timers")] = (
+        False
+    )
     family_mode: Annotated[
         bool, msgspec.Meta(description="family-safe prompts; lies and names filtered")
     ] = False

@@ -273,9 +273,12 @@ class Harness:
         assert self.bot is not None
         acted = False
         phases = getattr(self.bot, "phases", None)
-        if phases is not None and table.state is not None:
-            if self.cartridge.driver.phase(table.state) not in phases:
-                return False
+        if (
+            phases is not None
+            and table.state is not None
+            and self.cartridge.driver.phase(table.state) not in phases
+        ):
+            return False
         order = [s.id for s in table.players if s.connected]
         self.rng.shuffle(order)
         for pid in order:
@@ -289,6 +292,8 @@ class Harness:
                 self.act(pid, action, id=f"{pid}-{self.record.steps}")
                 acted = True
             except WeirsoeError:
+                # The rejected input may have changed the old live table: use the rolled-back one.
+                table = self._live
                 continue
             table = self._live
             if table.status != "running":
@@ -297,7 +302,11 @@ class Harness:
 
     def _stir(self, table: Table[Any]) -> None:
         seat = self.rng.choice(table.players)
-        self.send(PlayerReconnected(player_id=seat.id) if not seat.connected else PlayerLeft(player_id=seat.id))
+        self.send(
+            PlayerReconnected(player_id=seat.id)
+            if not seat.connected
+            else PlayerLeft(player_id=seat.id)
+        )
 
 
 def _leaks(secrets: list[Secret], who: str, text: str, where: str, version: int) -> list[Leak]:

@@ -1,0 +1,55 @@
+"""Benchmark: whole Weirsøe Lies games through the harness, in one process.
+
+    uv run python bench/simulate.py [--games 1000] [--players 6] [--cartridge weirsoe_lies]
+
+Leak checks and message recording are off, so this measures the runtime and the driver: every
+join, lie, guess, reaction, timer and reveal goes through ``Runtime.apply`` and is encoded as
+the platform would store it. Prints figures; it asserts nothing about time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+
+from weirsoe_sdk import discover_cartridges
+from weirsoe_sdk.testing import Harness
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--games", type=int, default=1000, help="games to play (default 1000)")
+    parser.add_argument("--players", type=int, default=6, help="players per game (default 6)")
+    parser.add_argument("--cartridge", default="weirsoe_lies", help="cartridge slug")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the first game")
+    args = parser.parse_args(argv)
+
+    cartridge = discover_cartridges().get(args.cartridge)
+    steps = events = 0
+    start = time.perf_counter()
+    for seed in range(args.seed, args.seed + args.games):
+        harness = Harness(
+            cartridge, players=args.players, seed=seed, check_leaks=False, record=False
+        )
+        record = harness.play()
+        if record.table.status != "over":
+            print(f"game {seed} did not finish: {record.table.status}", file=sys.stderr)
+            return 1
+        steps += record.steps
+        events += record.events
+    seconds = time.perf_counter() - start
+
+    print(f"cartridge      {args.cartridge} ({args.players} players)")
+    print(f"python         {platform.python_implementation()} {platform.python_version()}")
+    print(f"games          {args.games}")
+    print(f"total seconds  {seconds:.2f}")
+    print(f"ms/game        {seconds * 1000 / args.games:.2f}")
+    print(f"transitions    {steps} ({steps / seconds:,.0f}/s)")
+    print(f"events         {events} ({events / seconds:,.0f}/s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

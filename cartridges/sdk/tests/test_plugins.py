@@ -1,0 +1,139 @@
+"""Cartridge discovery through pluggy entry points, and how broken plugins are reported."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+import pytest
+
+from weirsoe_sdk import (
+    ENTRY_POINT_GROUP,
+    Cartridge,
+    CartridgeError,
+    Discovery,
+    discover_cartridges,
+    get_plugin_manager,
+    hookimpl,
+)
+
+
+def test_installed_cartridges_are_discovered_with_their_distributions(
+    weirsoe_cartridges: Discovery,
+) -> None:
+    assert weirsoe_cartridges.errors == []
+    found = weirsoe_cartridges.cartridges
+    assert found["weirsoe_lies"].distribution == "weirsoe-lies"
+    assert found["rps"].distribution == "weirsoe-test-rps"
+    assert found["weirsoe_lies"].describe() == {
+        "slug": "weirsoe_lies",
+        "title": "Weirsøe Lies",
+        "version": found["weirsoe_lies"].info.version,
+        "min_players": 2,
+        "max_players": 8,
+        "description": found["weirsoe_lies"].info.description,
+        "joinable_midgame": False,
+        "distribution": "weirsoe-lies",
+    }
+
+
+def test_cartridges_register_under_the_entry_point_group() -> None:
+    pm = get_plugin_manager()
+    names = {name for name, _ in pm.list_name_plugin()}
+    assert {"weirsoe_lies", "rps"} <= names
+    assert ENTRY_POINT_GROUP == "weirsoe.cartridges"
+
+
+def test_an_unknown_slug_is_a_cartridge_error(weirsoe_cartridges: Discovery) -> None:
+    with pytest.raises(CartridgeError) as info:
+        weirsoe_cartridges.get("chess")
+    assert info.value.code == "unknown_cartridge"
+    assert "rps" in info.value.message
+    assert "weirsoe_lies" in info.value.message
+
+
+class Broken:
+    @hookimpl
+    def weirsoe_register_cartridges(self, config: dict[str, Any]) -> list[Cartridge]:
+        raise RuntimeError("content pack missing")
+
+
+class NotACartridge:
+    @hookimpl
+    def weirsoe_register_cartridges(self, config: dict[str, Any]) -> list[object]:
+        return ["I am a string"]
+
+
+class Copycat:
+    """Registers the rps cartridge a second time."""
+
+    def __init__(self, cartridge: Cartridge) -> None:
+        self.cartridge = cartridge
+
+    @hookimpl
+    def weirsoe_register_cartridges(self, config: dict[str, Any]) -> list[Cartridge]:
+        return [self.cartridge]
+
+
+def test_a_broken_plugin_is_reported_not_raised(weirsoe_cartridges: Discovery) -> None:
+    rps = weirsoe_cartridges.get("rps")
+    pm = get_plugin_manager(entry_points=False, plugins=[Broken(), Copycat(rps)])
+    found = discover_cartridges(pm)
+    assert list(found.cartridges) == ["rps"]
+    assert len(found.errors) == 1
+    assert "RuntimeError: content pack missing" in found.errors[0]
+
+
+def test_a_plugin_returning_junk_or_a_duplicate_slug_is_reported(
+    weirsoe_cartridges: Discovery,
+) -> None:
+    rps = weirsoe_cartridges.get("rps")
+    pm = get_plugin_manager(entry_points=False, plugins=[NotACartridge(), Copycat(rps)])
+    pm.register(Copycat(rps), name="copycat-2")
+    found = discover_cartridges(pm)
+    assert list(found.cartridges) == ["rps"]
+    assert len(found.errors) == 2
+    assert any("returned str, not Cartridge" in e for e in found.errors)
+    assert any("duplicate cartridge slug 'rps'" in e for e in found.errors)
+
+
+def test_the_config_reaches_the_plugins() -> None:
+    seen: list[dict[str, Any]] = []
+
+    class Spy:
+        @hookimpl
+        def weirsoe_register_cartridges(self, config: dict[str, Any]) -> list[Cartridge]:
+            seen.append(config)
+            return []
+
+    discover_cartridges(get_plugin_manager(entry_points=False, plugins=[Spy()]))
+    discover_cartridges(
+        get_plugin_manager(entry_points=False, plugins=[Spy()]), config={"content_dir": "/x"}
+    )
+    assert seen == [{"content_dir": None}, {"content_dir": "/x"}]
+
+
+class Misspelt:
+    @hookimpl
+    def weirsoe_register_cartrdges(self, config: dict[str, Any]) -> list[Cartridge]:
+        return []
+
+
+class WrongArgument:
+    @hookimpl
+    def weirsoe_register_cartridges(self, settings: dict[str, Any]) -> list[Cartridge]:
+        return []
+
+
+def test_check_pending_rejects_a_mistyped_hook_name() -> None:
+    with pytest.raises(pluggy.PluginValidationError, match="weirsoe_register_cartrdges"):
+        get_plugin_manager(entry_points=False, plugins=[Misspelt()])
+
+
+def test_a_hook_with_an_unknown_argument_is_rejected() -> None:
+    with pytest.raises(pluggy.PluginValidationError, match="settings"):
+        get_plugin_manager(entry_points=False, plugins=[WrongArgument()])
+
+
+def test_each_call_builds_a_new_plugin_manager() -> None:
+    assert get_plugin_manager(entry_points=False) is not get_plugin_manager(entry_points=False)
