@@ -32,7 +32,8 @@ class Server:
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.ws_base = f"ws://127.0.0.1:{self.port}"
-        full_env = {**os.environ, **(env or {})}
+        limits = {"WEIRSOE_JOIN_RATE": "100000", "WEIRSOE_UNKNOWN_CODE_RATE": "100000"}
+        full_env = {**os.environ, **limits, **(env or {})}
         self.log_path = f"/tmp/weirsoe-test-server-{self.port}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         cmd = [sys.executable, "-m", "weirsoe_platform.cli", "serve", "--port", str(self.port), *args]

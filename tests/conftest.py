@@ -38,7 +38,8 @@ def redis_unreachable() -> str | None:
 
 
 def start_server(backend: str, *, env: dict[str, str] | None = None, extra: tuple[str, ...] = ()) -> Server:
-    env = dict(env or {})
+    # Every test connects from 127.0.0.1: lift the per-address limits unless a test sets them.
+    env = {"WEIRSOE_JOIN_RATE": "100000", "WEIRSOE_UNKNOWN_CODE_RATE": "100000", **(env or {})}
     args = list(extra)
     if backend == "redis":
         env.setdefault("WEIRSOE_REDIS_PREFIX", f"wtest-{uuid.uuid4().hex[:10]}")

@@ -26,7 +26,7 @@ from weirsoe_sdk import (
 )
 from weirsoe_sdk.testing import FakeClock, GameRecord, Harness
 
-from .sessions import SessionVersion
+from .sessions import SessionKicked, SessionLocked, SessionVersion
 from .transport import close_codes
 from .transport._messages import Ack, ActionRequest, ErrorReply, Ping, Pong, SyncRequest
 
@@ -148,6 +148,14 @@ def _fixed(examples: Examples) -> None:
     examples.add(
         "session.version",
         encode_message(SessionVersion(), version=12, server_time=NOW, deadline=NOW + 45),
+    )
+    examples.add(
+        "session.locked",
+        encode_message(SessionLocked(locked=True), version=5, server_time=NOW, deadline=None),
+    )
+    examples.add(
+        "session.kicked",
+        encode_message(SessionKicked(player_id="p3"), version=6, server_time=NOW, deadline=None),
     )
 
 

@@ -30,6 +30,8 @@ class PlatformSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     lobby_ttl: Seconds = 7200.0
     game_ttl: Seconds = 6 * 3600.0
     allowed_origins: list[str] = msgspec.field(default_factory=list)
+    join_rate: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 120
+    unknown_code_rate: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 20
     with_worker: bool = False
     log_level: str = "info"
 

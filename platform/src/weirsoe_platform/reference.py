@@ -17,7 +17,7 @@ from typing import Any
 from weirsoe_sdk import PLATFORM_EVENTS, Discovery, discover_cartridges, event_name, events_schema
 
 from . import __version__
-from .sessions import SessionVersion
+from .sessions import PLATFORM_ONLY_EVENTS
 from .transport._messages import CLIENT_MESSAGES, REPLY_MESSAGES
 
 __all__ = [
@@ -36,7 +36,7 @@ REGENERATE = f"uv run python -m weirsoe_platform.reference --write {DEFAULT_PATH
 def server_message_types(discovery: Discovery) -> dict[str, list[type[Any]]]:
     """Server-to-client types by origin: ``platform`` and each cartridge slug."""
     out: dict[str, list[type[Any]]] = {
-        "platform": [*PLATFORM_EVENTS, SessionVersion, *REPLY_MESSAGES]
+        "platform": [*PLATFORM_EVENTS, *PLATFORM_ONLY_EVENTS, *REPLY_MESSAGES]
     }
     for slug in sorted(discovery.cartridges):
         out[slug] = list(discovery.cartridges[slug].events)

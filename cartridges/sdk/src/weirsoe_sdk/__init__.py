@@ -43,10 +43,25 @@ from ._inputs import (
     PlayerReconnected,
 )
 from ._meta import Cartridge, CartridgeInfo
+from ._models import (
+    NAMING_CONVENTION,
+    ModelBase,
+    PresetModel,
+    PresetRowMixin,
+    discover_preset_models,
+)
 from ._plugins import ENTRY_POINT_GROUP, Discovery, discover_cartridges, get_plugin_manager
 from ._runtime import MAX_NAME_LENGTH, Deadline, Delivery, Runtime, Step, Table
 from ._settings import load_settings, settings_schema
-from ._text import clean_text, edit_distance, is_profane, normalize_answer, same_answer
+from ._text import (
+    clean_name,
+    clean_text,
+    edit_distance,
+    is_profane,
+    name_skeleton,
+    normalize_answer,
+    same_answer,
+)
 from .hookspecs import hookimpl
 
 PLATFORM_EVENTS: tuple[type[Event], ...] = (
@@ -66,6 +81,7 @@ __all__ = [
     "EVERYONE",
     "HOST",
     "MAX_NAME_LENGTH",
+    "NAMING_CONVENTION",
     "PLATFORM_EVENTS",
     "Audience",
     "Bot",
@@ -88,12 +104,15 @@ __all__ = [
     "Input",
     "InvalidAction",
     "InvalidSettings",
+    "ModelBase",
     "Outcome",
     "PlayerAction",
     "PlayerInfo",
     "PlayerJoined",
     "PlayerLeft",
     "PlayerReconnected",
+    "PresetModel",
+    "PresetRowMixin",
     "Refused",
     "Runtime",
     "Seat",
@@ -111,8 +130,10 @@ __all__ = [
     "Table",
     "Viewer",
     "WeirsoeError",
+    "clean_name",
     "clean_text",
     "discover_cartridges",
+    "discover_preset_models",
     "edit_distance",
     "encode_message",
     "event_name",
@@ -120,6 +141,7 @@ __all__ = [
     "get_plugin_manager",
     "hookimpl",
     "is_profane",
+    "name_skeleton",
     "load_settings",
     "normalize_answer",
     "same_answer",

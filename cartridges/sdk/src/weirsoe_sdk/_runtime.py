@@ -39,14 +39,15 @@ from ._inputs import (
     PlayerReconnected,
 )
 from ._meta import Cartridge
-from ._text import clean_text
+from ._text import clean_name, name_skeleton
 
-__all__ = ["MAX_NAME_LENGTH", "Deadline", "Delivery", "Runtime", "Step", "Table"]
+__all__ = ["ACTION_CAP", "MAX_NAME_LENGTH", "Deadline", "Delivery", "Runtime", "Step", "Table"]
 
 S = TypeVar("S")
 Status = Literal["lobby", "running", "paused", "over", "closed"]
 MAX_NAME_LENGTH = 20
 _RECENT_IDS = 64
+ACTION_CAP = 100  # accepted actions per player per phase: a safety net against floods
 
 
 class Deadline(msgspec.Struct, frozen=True):
@@ -74,6 +75,8 @@ class Table(msgspec.Struct, Generic[S], kw_only=True):
     remaining: float | None = None
     results: Any = None
     recent_ids: dict[str, list[str]] = msgspec.field(default_factory=dict)
+    action_phase: str = ""
+    action_counts: dict[str, int] = msgspec.field(default_factory=dict)
 
     def seat(self, player_id: str) -> Seat | None:
         for seat in self.players:
@@ -111,8 +114,9 @@ def _info(seat: Seat) -> PlayerInfo:
 class Runtime(Generic[S]):
     """Applies inputs to tables for one cartridge."""
 
-    def __init__(self, cartridge: Cartridge) -> None:
+    def __init__(self, cartridge: Cartridge, *, action_cap: int = ACTION_CAP) -> None:
         self.cartridge = cartridge
+        self.action_cap = action_cap
         self.driver = cartridge.driver
         self._encoder = msgspec.msgpack.Encoder()
         # Parametrised at run time with the cartridge's state type, so mypy cannot follow it.
@@ -189,13 +193,14 @@ class Runtime(Generic[S]):
         """Check a new player's name; raise :class:`Refused` with a stable code if it is bad."""
         if not isinstance(name, str):
             raise Refused("name must be a string", code="bad_name", field="name")
-        cleaned = clean_text(name)
-        if not 1 <= len(cleaned) <= MAX_NAME_LENGTH:
+        cleaned = clean_name(name)
+        if not 1 <= len(cleaned) <= MAX_NAME_LENGTH or not name_skeleton(cleaned):
             raise Refused(
                 f"name must be 1-{MAX_NAME_LENGTH} characters", code="bad_name", field="name"
             )
-        folded = cleaned.casefold()
-        if any(seat.name.casefold() == folded for seat in table.players):
+        # Compared by what names look like, so nobody can pose as "Anna" with a Cyrillic "а".
+        skeleton = name_skeleton(cleaned)
+        if any(name_skeleton(seat.name) == skeleton for seat in table.players):
             raise Refused("that name is taken in this room", code="name_taken", field="name")
         self.driver.check_name(cleaned, self.settings(table))
         return cleaned
@@ -216,6 +221,26 @@ class Runtime(Generic[S]):
         if table.state is not None:
             outcome = self.driver.on_join(table.state, player_id, self.context(table, now))
             self._effects(step, outcome)
+        return step
+
+    def remove(self, table: Table[S], player_id: str, now: float) -> Step[S]:
+        """Take a player's seat away in the lobby (a kick); after the start, mark them gone."""
+        seat = table.seat(player_id)
+        if seat is None:
+            raise Refused("no such player in this room", code="unknown_player")
+        if table.status != "lobby":
+            if not seat.connected:
+                return self.announce(table, now)
+            return self.apply(table, PlayerLeft(player_id=player_id), now)
+        table.players.remove(seat)
+        step = self._begin(table, now)
+        step.deliveries.append(Delivery(EVERYONE, SessionPlayerLeft(player_id=player_id)))
+        return step
+
+    def announce(self, table: Table[S], now: float, *deliveries: Delivery) -> Step[S]:
+        """A platform-level change (lock, kick…): a new version carrying ``deliveries``."""
+        step = self._begin(table, now)
+        step.deliveries.extend(deliveries)
         return step
 
     # -- the one transition function -------------------------------------------------------
@@ -285,14 +310,20 @@ class Runtime(Generic[S]):
         recent = table.recent_ids.get(inp.player_id, [])
         if inp.id is not None and inp.id in recent:
             return Step(table, duplicate=True)
+        assert table.state is not None
+        phase = f"{self.driver.phase(table.state)}|{table.deadline.key if table.deadline else ''}"
+        if phase != table.action_phase:
+            table.action_phase, table.action_counts = phase, {}
+        if table.action_counts.get(inp.player_id, 0) >= self.action_cap:
+            raise InvalidAction("too many actions in this phase", code="action_cap")
         try:
             action = msgspec.convert(inp.action, self._action_type)
         except msgspec.ValidationError as exc:
             raise InvalidAction(f"malformed action: {exc}", code="bad_action") from None
         step = self._begin(table, now)
-        assert table.state is not None
         ctx = step.context
         self._effects(step, self.driver.on_action(table.state, inp.player_id, action, ctx))
+        table.action_counts[inp.player_id] = table.action_counts.get(inp.player_id, 0) + 1
         if inp.id is not None:
             table.recent_ids[inp.player_id] = [*recent, inp.id][-_RECENT_IDS:]
         return step

@@ -9,9 +9,11 @@ from functools import lru_cache
 from better_profanity import profanity as _profanity  # type: ignore[import-untyped]
 
 __all__ = [
+    "clean_name",
     "clean_text",
     "edit_distance",
     "is_profane",
+    "name_skeleton",
     "normalize_answer",
     "same_answer",
 ]
@@ -30,6 +32,67 @@ def clean_text(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     kept = "".join(ch for ch in text if unicodedata.category(ch) not in _DROP or ch in "\t\n ")
     return _SPACES.sub(" ", kept).strip()
+
+
+_MAX_MARKS = 2  # combining marks kept per base character ("Zalgo" text is cut down)
+
+
+def clean_name(text: str) -> str:
+    """:func:`clean_text`, with at most two combining marks on any character."""
+    out: list[str] = []
+    marks = 0
+    for ch in clean_text(text):
+        if unicodedata.combining(ch):
+            marks += 1
+            if marks > _MAX_MARKS:
+                continue
+        else:
+            marks = 0
+        out.append(ch)
+    return "".join(out)
+
+
+# Look-alikes within ASCII itself, applied after case folding (so "I"/"l" stay apart: folding
+# "ALICE" must match "Alice"); everything else comes from Unicode's confusables data.
+_ASCII_LOOKALIKES = {"0": "o", "1": "l", "|": "l"}
+_ASCII_ALNUM = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+@lru_cache(maxsize=1)
+def _lookalikes() -> dict[str, str]:
+    """Each non-ASCII character that looks like an ASCII letter or digit, mapped to it.
+
+    From Unicode's confusables data (via ``confusable-homoglyphs``). Only direct look-alikes
+    count: chaining them would fold unrelated letters together and refuse innocent names.
+    """
+    import json
+    from importlib import resources
+
+    data = json.loads(
+        resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8")
+    )
+    table: dict[str, str] = {}
+    for ch, homoglyphs in data.items():
+        if len(ch) != 1 or ch.isascii():
+            continue
+        targets = sorted(g["c"] for g in homoglyphs if g.get("c", "") in _ASCII_ALNUM)
+        if targets:
+            table[ch] = targets[0]
+    return table
+
+
+@lru_cache(maxsize=4096)
+def name_skeleton(text: str) -> str:
+    """What a name looks like: two names with the same skeleton look the same on screen.
+
+    Case, accents, spacing and homoglyphs from other scripts (Cyrillic "а" for Latin "a",
+    "0" for "o", "1" for "l"…) all fold together.
+    """
+    table = _lookalikes()
+    text = unicodedata.normalize("NFKD", clean_text(text))
+    folded = "".join(table.get(ch, ch) for ch in text if not unicodedata.combining(ch))
+    folded = "".join(_ASCII_LOOKALIKES.get(ch, ch) for ch in folded.casefold())
+    return "".join(folded.split())
 
 
 @lru_cache(maxsize=8192)

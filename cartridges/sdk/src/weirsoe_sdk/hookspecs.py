@@ -13,6 +13,7 @@ from typing import Any
 import pluggy
 
 from ._meta import Cartridge
+from ._models import PresetModel
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]
 
@@ -56,4 +57,18 @@ def weirsoe_track_event(code: str, cartridge: str, event_type: str, version: int
     :param cartridge: the cartridge slug.
     :param event_type: the event's wire ``type`` (for example ``phase.lie_started``).
     :param version: the session version after the transition.
+    """
+
+
+@hookspec
+def weirsoe_register_preset_models() -> Iterable[PresetModel]:  # type: ignore[empty-body]
+    """Return how this plugin's cartridges store their settings in hosts' presets.
+
+    Called when the platform starts and by ``weirsoe db upgrade``, independently of
+    ``weirsoe_register_cartridges`` (no content is loaded). A cartridge without a preset model
+    still has presets: the platform then keeps only the settings' JSON.
+
+    :return: an iterable of :class:`weirsoe_sdk.PresetModel`, one per cartridge: its SQLAlchemy
+        model (on :class:`weirsoe_sdk.ModelBase`, with :class:`weirsoe_sdk.PresetRowMixin`), the
+        conversions between its settings Struct and a row, and its Alembic migrations folder.
     """

@@ -1,13 +1,31 @@
 """Sessions: rooms, their store, and the one state-change path."""
 
 from ._codes import ALPHABET, CODE_LENGTH, hash_token, new_code, new_token, normalize_code
-from ._errors import Conflict, Forbidden, PlatformError, SessionNotFound, StoreUnavailable, Unauthorized
+from ._errors import (
+    Conflict,
+    Forbidden,
+    PlatformError,
+    RateLimited,
+    SessionNotFound,
+    StoreUnavailable,
+    Unauthorized,
+)
 from ._records import SessionRecord
-from ._service import DeadlineSink, Publisher, SessionService, SessionVersion, channel_names
+from ._service import (
+    PLATFORM_ONLY_EVENTS,
+    DeadlineSink,
+    Publisher,
+    SessionKicked,
+    SessionLocked,
+    SessionService,
+    SessionVersion,
+    channel_names,
+)
 from ._store import MemorySessionStore, SessionStore
 
 __all__ = [
     "ALPHABET",
+    "PLATFORM_ONLY_EVENTS",
     "CODE_LENGTH",
     "Conflict",
     "DeadlineSink",
@@ -15,6 +33,9 @@ __all__ = [
     "MemorySessionStore",
     "PlatformError",
     "Publisher",
+    "RateLimited",
+    "SessionKicked",
+    "SessionLocked",
     "SessionNotFound",
     "SessionRecord",
     "SessionService",

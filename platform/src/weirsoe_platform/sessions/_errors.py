@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from weirsoe_sdk import WeirsoeError
 
-__all__ = ["Conflict", "Forbidden", "PlatformError", "SessionNotFound", "StoreUnavailable", "Unauthorized"]
+__all__ = [
+    "Conflict",
+    "Forbidden",
+    "PlatformError",
+    "RateLimited",
+    "SessionNotFound",
+    "StoreUnavailable",
+    "Unauthorized",
+]
 
 
 class PlatformError(WeirsoeError):
@@ -33,3 +41,13 @@ class StoreUnavailable(PlatformError, ConnectionError):
     """The state store (Redis) cannot be reached."""
 
     default_code = "store_unavailable"
+
+
+class RateLimited(PlatformError):
+    """Too many attempts from one client; ``retry_after`` seconds until the next is allowed."""
+
+    default_code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

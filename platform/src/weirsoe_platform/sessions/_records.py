@@ -18,3 +18,5 @@ class SessionRecord(msgspec.Struct, kw_only=True):
     host_token: str  # a hash, never the token
     tokens: dict[str, str] = {}  # token hash -> player id
     status: str = "lobby"
+    locked: bool = False
+    kicked: list[str] = []

@@ -18,6 +18,8 @@ import pluggy
 
 from weirsoe_sdk import (
     EVERYONE,
+    Delivery,
+    Refused,
     Cartridge,
     DeadlineReached,
     Discovery,
@@ -32,6 +34,7 @@ from weirsoe_sdk import (
     Viewer,
     encode_message,
     event_name,
+    to_players,
 )
 
 from ..config import PlatformSettings
@@ -40,7 +43,16 @@ from ._errors import Conflict, Forbidden, SessionNotFound, StoreUnavailable, Una
 from ._records import SessionRecord
 from ._store import DeadlineChange, SessionStore
 
-__all__ = ["DeadlineSink", "Publisher", "SessionService", "SessionVersion", "channel_names"]
+__all__ = [
+    "PLATFORM_ONLY_EVENTS",
+    "DeadlineSink",
+    "Publisher",
+    "SessionKicked",
+    "SessionLocked",
+    "SessionService",
+    "SessionVersion",
+    "channel_names",
+]
 
 log = logging.getLogger("weirsoe.sessions")
 _CAS_ATTEMPTS = 16
@@ -49,6 +61,21 @@ _CAS_ATTEMPTS = 16
 class SessionVersion(Event, tag="session.version"):
     """Sent to the room when a transition had no event for everyone, so every client sees
     every version and can tell a real gap from a private message it was not meant to get."""
+
+
+class SessionLocked(Event, tag="session.locked"):
+    """The host locked or unlocked the room: while locked, nobody new can join."""
+
+    locked: bool
+
+
+class SessionKicked(Event, tag="session.kicked"):
+    """To the kicked player only: the host removed you; your token no longer works."""
+
+    player_id: str
+
+
+PLATFORM_ONLY_EVENTS: tuple[type[Event], ...] = (SessionVersion, SessionLocked, SessionKicked)
 
 
 class Publisher(Protocol):
@@ -211,6 +238,8 @@ class SessionService:
         player_id = new_player_id()
 
         def apply(record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float) -> Step[Any]:
+            if record.locked:
+                raise Refused("the host has locked this room", code="room_locked")
             step = runtime.join(table, player_id, name, now)
             record.tokens[hash_token(new)] = player_id
             return step
@@ -224,6 +253,33 @@ class SessionService:
         assert viewer.role == "host"
         inp = HostControl(action=action)  # type: ignore[arg-type]
         _, step = await self._transition(code, self._input(inp))
+        return step.table
+
+    async def lock(self, code: str, host_token: str | None, locked: bool) -> Table[Any]:
+        """Lock (or unlock) the room against new players. Known tokens may still rejoin."""
+        await self.authenticate(code, "host", host_token)
+
+        def apply(record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float) -> Step[Any]:
+            if record.locked == locked:
+                return Step(table)
+            record.locked = locked
+            return runtime.announce(table, now, Delivery(EVERYONE, SessionLocked(locked=locked)))
+
+        _, step = await self._transition(code, apply)
+        return step.table
+
+    async def kick(self, code: str, host_token: str | None, player_id: str) -> Table[Any]:
+        """Remove a player: their token is revoked at once and their sockets are closed."""
+        await self.authenticate(code, "host", host_token)
+
+        def apply(record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float) -> Step[Any]:
+            step = runtime.remove(table, player_id, now)
+            record.tokens = {h: p for h, p in record.tokens.items() if p != player_id}
+            record.kicked = [*record.kicked, player_id][-64:]
+            step.deliveries.append(Delivery(to_players(player_id), SessionKicked(player_id=player_id)))
+            return step
+
+        _, step = await self._transition(code, apply)
         return step.table
 
     async def act(

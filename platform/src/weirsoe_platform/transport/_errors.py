@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from litestar import Request, Response
@@ -17,7 +18,14 @@ from weirsoe_sdk import (
     WeirsoeError,
 )
 
-from ..sessions import Conflict, Forbidden, SessionNotFound, StoreUnavailable, Unauthorized
+from ..sessions import (
+    Conflict,
+    Forbidden,
+    RateLimited,
+    SessionNotFound,
+    StoreUnavailable,
+    Unauthorized,
+)
 
 __all__ = ["EXCEPTION_HANDLERS", "error_body", "status_for"]
 
@@ -28,6 +36,7 @@ _STATUS: list[tuple[type[Exception], int]] = [
     (Unauthorized, 401),
     (Forbidden, 403),
     (Conflict, 409),
+    (RateLimited, 429),
     (StoreUnavailable, 503),
     (Refused, 409),
     (InvalidAction, 422),
@@ -63,6 +72,8 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
 
 def _weirsoe(request: Request[Any, Any, Any], exc: WeirsoeError) -> Response[Any]:
     headers = {"Retry-After": "1"} if isinstance(exc, StoreUnavailable | Conflict) else None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
     return Response({"error": exc.to_dict()}, status_code=status_for(exc), headers=headers)
 
 

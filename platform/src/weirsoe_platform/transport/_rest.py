@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Awaitable
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 from litestar import Request, get, post
@@ -11,9 +12,12 @@ from litestar.params import FromPath, JSONBody
 
 from weirsoe_sdk import MAX_NAME_LENGTH
 
-from ..sessions import SessionService, Unauthorized
+from ..security import Guard
+from ..sessions import SessionNotFound, SessionService, Unauthorized
 
 __all__ = ["ROUTES"]
+
+T = TypeVar("T")
 
 
 class CreateSession(msgspec.Struct, forbid_unknown_fields=True):
@@ -39,7 +43,7 @@ class Joined(msgspec.Struct):
 
 
 class ControlRequest(msgspec.Struct, forbid_unknown_fields=True):
-    action: Literal["play", "pause", "resume", "exit"]
+    action: Literal["play", "pause", "resume", "exit", "lock", "unlock"]
 
 
 class ControlDone(msgspec.Struct):
@@ -102,19 +106,59 @@ async def create_session(
     return SessionCreated(code=code, host_token=token, join_url=f"{_base_url(request, service)}/?code={code}")
 
 
+def _address(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def _looked_up(guard: Guard, request: Request[Any, Any, Any], lookup: Awaitable[T]) -> T:
+    """Run a lookup by room code, counting unknown codes against the client's address."""
+    address = _address(request)
+    await guard.check_lookup(address)
+    try:
+        return await lookup
+    except SessionNotFound:
+        await guard.unknown_code(address)
+        raise
+
+
 @get("/api/sessions/{code:str}", tags=["lobby"])
-async def session_info(code: FromPath[str], service: NamedDependency[SessionService]) -> dict[str, Any]:
-    """Public lobby information about a room."""
-    return await service.info(code)
+async def session_info(
+    request: Request[Any, Any, Any],
+    code: FromPath[str],
+    service: NamedDependency[SessionService],
+    guard: NamedDependency[Guard],
+) -> dict[str, Any]:
+    """Public lobby information about a room. Repeated unknown codes get 429."""
+    return await _looked_up(guard, request, service.info(code))
 
 
 @post("/api/sessions/{code:str}/players", tags=["lobby"], status_code=201)
 async def join_session(
-    code: FromPath[str], data: JSONBody[JoinRequest], service: NamedDependency[SessionService]
+    request: Request[Any, Any, Any],
+    code: FromPath[str],
+    data: JSONBody[JoinRequest],
+    service: NamedDependency[SessionService],
+    guard: NamedDependency[Guard],
 ) -> Joined:
-    """Join with a name, or rejoin with a known ``token`` (same seat)."""
-    player_id, token, rejoined = await service.join(code, data.name, data.token)
+    """Join with a name, or rejoin with a known ``token`` (same seat). Rate-limited."""
+    if not data.token:
+        await guard.check_join(_address(request))
+    player_id, token, rejoined = await _looked_up(
+        guard, request, service.join(code, data.name, data.token)
+    )
     return Joined(player_id=player_id, token=token, rejoined=rejoined)
+
+
+@post("/api/sessions/{code:str}/players/{player_id:str}/kick", tags=["host"], status_code=200)
+async def kick_player(
+    request: Request[Any, Any, Any],
+    code: FromPath[str],
+    player_id: FromPath[str],
+    service: NamedDependency[SessionService],
+) -> ControlDone:
+    """Host only: remove a player. Their token is revoked and their sockets close with 4408."""
+    table = await service.kick(code, _bearer(request), player_id)
+    return ControlDone(status=table.status, version=table.version)
 
 
 @post("/api/sessions/{code:str}/control", tags=["host"], status_code=200)
@@ -124,8 +168,12 @@ async def control_session(
     data: JSONBody[ControlRequest],
     service: NamedDependency[SessionService],
 ) -> ControlDone:
-    """Host controls with ``Authorization: Bearer <host_token>``. There is no skip."""
-    table = await service.control(code, _bearer(request), data.action)
+    """Host controls with ``Authorization: Bearer <host_token>``: play, pause, resume, exit,
+    and lock/unlock (no new players). There is no skip."""
+    if data.action in ("lock", "unlock"):
+        table = await service.lock(code, _bearer(request), data.action == "lock")
+    else:
+        table = await service.control(code, _bearer(request), data.action)
     return ControlDone(status=table.status, version=table.version)
 
 
@@ -143,4 +191,13 @@ async def post_action(
     return ActionDone(version=step.table.version, duplicate=step.duplicate)
 
 
-ROUTES = [healthz, list_cartridges, create_session, session_info, join_session, control_session, post_action]
+ROUTES = [
+    healthz,
+    list_cartridges,
+    create_session,
+    session_info,
+    join_session,
+    kick_player,
+    control_session,
+    post_action,
+]

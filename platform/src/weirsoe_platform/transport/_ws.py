@@ -23,8 +23,10 @@ from litestar.params import FromPath
 
 from weirsoe_sdk import Viewer, WeirsoeError
 
+from ..security import Guard, TokenBucket, origin_allowed
 from ..sessions import (
     Forbidden,
+    RateLimited,
     SessionNotFound,
     SessionService,
     StoreUnavailable,
@@ -46,7 +48,9 @@ WS_1013_TRY_AGAIN_LATER = 1013
 WS_4401_UNAUTHORIZED = 4401
 WS_4403_FORBIDDEN = 4403
 WS_4404_ROOM_NOT_FOUND = 4404
+WS_4408_KICKED = 4408
 WS_4410_ROOM_CLOSED = 4410
+WS_4429_TOO_MANY_ATTEMPTS = 4429
 
 close_codes = {
     name: value for name, value in globals().items() if name.startswith("WS_") and isinstance(value, int)
@@ -57,6 +61,12 @@ _raw = msgspec.json.Decoder()
 _encoder = msgspec.json.Encoder()
 _KNOWN = {"ping", "sync", "action"}
 _CLOSED_MARK = b'"type":"session.closed"'
+_KICKED_MARK = b'"type":"session.kicked"'
+# Frames per connection: 20 a second with bursts of 60; a client that keeps going past the
+# limit for 200 frames in a row is closed.
+FRAME_RATE = 20.0
+FRAME_BURST = 60.0
+FRAME_ABUSE = 200
 
 
 class Presence:
@@ -78,12 +88,33 @@ class Presence:
         return False
 
 
-async def _authenticate(socket: WebSocket[Any, Any, Any], service: SessionService, code: str) -> Viewer | None:
+def _address(socket: WebSocket[Any, Any, Any]) -> str:
+    return socket.client.host if socket.client else "unknown"
+
+
+async def _authenticate(
+    socket: WebSocket[Any, Any, Any], service: SessionService, guard: Guard, code: str
+) -> Viewer | None:
+    settings = service.settings
+    if not origin_allowed(
+        socket.headers.get("origin"),
+        socket.headers.get("host"),
+        public_url=settings.public_url,
+        allowed=settings.allowed_origins,
+    ):
+        await socket.close(code=WS_1008_POLICY_VIOLATION, reason="origin not allowed")
+        return None
     role = socket.query_params.get("role", "player")
     token = socket.query_params.get("token")
+    address = _address(socket)
     try:
+        await guard.check_lookup(address)
         return await service.authenticate(code, role, token)
+    except RateLimited:
+        await socket.close(code=WS_4429_TOO_MANY_ATTEMPTS, reason="too many attempts")
     except SessionNotFound:
+        with contextlib.suppress(Exception):
+            await guard.unknown_code(address)
         await socket.close(code=WS_4404_ROOM_NOT_FOUND, reason="room not found")
     except Unauthorized as exc:
         await socket.close(code=WS_4401_UNAUTHORIZED, reason=exc.message[:120])
@@ -101,10 +132,11 @@ async def game_socket(
     service: NamedDependency[SessionService],
     channels: NamedDependency[ChannelsPlugin],
     presence: NamedDependency[Presence],
+    guard: NamedDependency[Guard],
 ) -> None:
     await socket.accept()
     code = normalize_code(code)
-    viewer = await _authenticate(socket, service, code)
+    viewer = await _authenticate(socket, service, guard, code)
     if viewer is None:
         return
     names = service.viewer_channels(code, viewer)
@@ -161,6 +193,9 @@ async def _pump(socket: WebSocket[Any, Any, Any], subscriber: Any) -> None:
             if _CLOSED_MARK in data:
                 await socket.close(code=WS_4410_ROOM_CLOSED, reason="the host closed the room")
                 return
+            if _KICKED_MARK in data:
+                await socket.close(code=WS_4408_KICKED, reason="removed by the host")
+                return
     except (WebSocketDisconnect, RuntimeError, OSError):
         return
 
@@ -176,6 +211,8 @@ async def _receive_loop(
     viewer: Viewer,
     subscriber: Any,
 ) -> None:
+    bucket = TokenBucket(FRAME_RATE, FRAME_BURST)
+    over = 0
     while True:
         message = await socket.receive()
         if message["type"] == "websocket.disconnect":
@@ -186,6 +223,14 @@ async def _receive_loop(
         if len(data) > MAX_FRAME:
             await socket.close(code=WS_1009_MESSAGE_TOO_BIG, reason="frame over 64 KiB")
             return
+        if not bucket.take():
+            over += 1
+            if over >= FRAME_ABUSE:
+                await socket.close(code=WS_1008_POLICY_VIOLATION, reason="too many messages")
+                return
+            await _reply(subscriber, ErrorReply(code="rate_limited", message="slow down"))
+            continue
+        over = 0
         reply = await _handle(data, service, code, viewer, subscriber)
         if reply is not None:
             await _reply(subscriber, reply)

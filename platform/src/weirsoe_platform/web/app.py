@@ -20,7 +20,9 @@ from .. import __version__
 from ..config import PlatformSettings, settings_from_env
 from ..reference import build_asyncapi
 from ..sessions import MemorySessionStore, SessionService
+from ..security import Guard, MemoryRateLimiter, RedisRateLimiter
 from ._backends import build_backends
+from ._pages import PAGES
 from ..transport import EXCEPTION_HANDLERS, ROUTES, ChannelsPublisher, Presence, game_socket
 
 __all__ = ["create_app"]
@@ -60,6 +62,11 @@ def create_app(
         channel_prefix=backends.channel_prefix,
     )
     presence = Presence()
+    if backends.redis is not None:
+        limiter: Any = RedisRateLimiter(backends.redis, prefix=settings.redis_prefix)
+    else:
+        limiter = MemoryRateLimiter()
+    guard = Guard(limiter, join_limit=settings.join_rate, unknown_limit=settings.unknown_code_rate)
     background: list[asyncio.Task[None]] = []
     worker: Any = None
     if backends.local_timers is not None:
@@ -116,11 +123,12 @@ def create_app(
             await store.close()
 
     app = Litestar(
-        route_handlers=[*ROUTES, game_socket, asyncapi],
+        route_handlers=[*ROUTES, game_socket, asyncapi, *PAGES],
         plugins=[channels],
         dependencies={
             "service": Provide(lambda: service, use_cache=True, sync_to_thread=False),
             "presence": Provide(lambda: presence, use_cache=True, sync_to_thread=False),
+            "guard": Provide(lambda: guard, use_cache=True, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[on_startup],
@@ -134,6 +142,7 @@ def create_app(
         ),
     )
     app.state.service = service
+    app.state.guard = guard
     app.state.timers = backends.local_timers or backends.deadlines
     app.state.worker = worker
     app.state.store = store

@@ -1,0 +1,13 @@
+"""Abuse resistance: rate limits, origin checks and per-connection limits."""
+
+from ._limits import Guard, MemoryRateLimiter, RateLimiter, RedisRateLimiter, TokenBucket
+from ._origin import origin_allowed
+
+__all__ = [
+    "Guard",
+    "MemoryRateLimiter",
+    "RateLimiter",
+    "RedisRateLimiter",
+    "TokenBucket",
+    "origin_allowed",
+]

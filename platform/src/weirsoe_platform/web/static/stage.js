@@ -1,0 +1,85 @@
+// Mounts a cartridge's UI module (or the generic fallback) and gives it its `ctx`.
+// The contract is documented in docs/cartridges/ui.md. No game logic lives here.
+
+import { announce, el, reducedMotion, replace, ring } from "./dom.js";
+import * as fallback from "./fallback.js";
+
+/** The module a role renders with: host.js for the big screen, controller.js for phones. */
+const MODULE = { host: "host.js", audience: "host.js", player: "controller.js" };
+
+async function load(slug, role) {
+  const url = `/cartridges/${encodeURIComponent(slug)}/ui/${MODULE[role]}`;
+  try {
+    const module = await import(url);
+    if (typeof module.mount === "function") return module;
+    console.warn(`${url} exports no mount(); using the generic view`);
+  } catch (err) {
+    // A cartridge without a UI (404) or with a broken one still plays: generic view.
+    console.info(`no UI module at ${url}; using the generic view`, err?.message || err);
+  }
+  return fallback;
+}
+
+/**
+ * Mount the cartridge `slug` for this viewer into `root`.
+ * @returns {Promise<{update(msg: object): void, destroy(): void}>}
+ */
+export async function mountStage(root, { slug, role, playerId, client, players }) {
+  const module = await load(slug, role);
+  const rings = new Set();
+  const links = [];
+  const ctx = Object.freeze({
+    slug,
+    role,
+    playerId: playerId ?? null,
+    action: (action) => client.action(action),
+    sync: () => client.sync(),
+    players: () => players.list(),
+    name: (id) => players.name(id),
+    clock: Object.freeze({ now: () => client.now(), timer: () => client.timer() }),
+    el,
+    replace,
+    announce,
+    reducedMotion,
+    countdown(options = {}) {
+      const r = ring(options);
+      rings.add(r);
+      r.set(null);
+      return r.node;
+    },
+    css(href) {
+      const link = el("link", { rel: "stylesheet", href: new URL(href, location.origin).href });
+      links.push(link);
+      const loaded = new Promise((resolve) => {
+        link.addEventListener("load", resolve, { once: true });
+        link.addEventListener("error", resolve, { once: true });
+      });
+      document.head.append(link);
+      return loaded;
+    },
+  });
+  replace(root);
+  const view = module.mount(root, ctx) || {};
+  const tick = setInterval(() => {
+    const t = client.timer();
+    for (const r of rings) {
+      if (!r.node.isConnected) continue;
+      if (t) r.set(t.left, t.total, t.paused);
+      else r.set(null);
+    }
+  }, 200);
+  return {
+    generic: module === fallback,
+    /** True while one of the cartridge's own countdowns is on screen. */
+    hasCountdown: () => [...rings].some((r) => r.node.isConnected && !r.node.hidden),
+    update(msg) {
+      try { view.update?.(msg); } catch (err) { console.error("cartridge UI failed on", msg.type, err); }
+    },
+    destroy() {
+      clearInterval(tick);
+      try { view.destroy?.(); } catch (err) { console.error(err); }
+      for (const link of links) link.remove();
+      replace(root);
+    },
+  };
+}
