@@ -176,6 +176,15 @@ class BotPlayer:
         self.counter = 0
         self.errors: list[dict[str, Any]] = []
         self.acks: list[dict[str, Any]] = []
+        self.sockets: list[GameClient] = [client]
+
+    async def reconnect(self) -> None:
+        """Drop without a close frame and come back on a new socket with the same token."""
+        old = self.client
+        new = await GameClient(old.url).connect()
+        self.sockets.append(new)
+        self.client = new  # swap first: the run loop then knows the old socket is history
+        old.drop()
 
     def canary(self) -> str:
         self.counter += 1
@@ -191,14 +200,21 @@ class BotPlayer:
                 await asyncio.sleep(0.02)
                 continue
             seen = self.client.version
-            snapshot = await self.client.sync()
-            view = snapshot.get("view")
-            if snapshot["status"] != "running" or view is None:
+            client = self.client
+            try:
+                snapshot = await client.sync()
+                view = snapshot.get("view")
+                if snapshot["status"] != "running" or view is None:
+                    continue
+                action = self.bot.act(view, self.player_id, self.rng, self.canary)
+                if action is None:
+                    continue
+                reply = await client.request(action)
+            except AssertionError:
+                if client is self.client:
+                    raise
+                seen = -1  # the socket was replaced under us: look again on the new one
                 continue
-            action = self.bot.act(view, self.player_id, self.rng, self.canary)
-            if action is None:
-                continue
-            reply = await self.client.request(action)
             (self.acks if reply["type"] == "ack" else self.errors).append(reply)
         raise AssertionError(f"{self.player_id} did not see {until} in time")
 

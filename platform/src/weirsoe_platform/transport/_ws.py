@@ -231,7 +231,13 @@ async def _receive_loop(
             await _reply(subscriber, ErrorReply(code="rate_limited", message="slow down"))
             continue
         over = 0
-        reply = await _handle(data, service, code, viewer, subscriber)
+        try:
+            reply = await _handle(data, service, code, viewer, subscriber)
+        except StoreUnavailable:
+            raise
+        except Exception:  # no frame may take the connection (or the server) down
+            log.exception("could not handle a frame in room %s", code)
+            reply = ErrorReply(code="internal_error", message="that message could not be handled")
         if reply is not None:
             await _reply(subscriber, reply)
 
@@ -241,6 +247,8 @@ async def _handle(
 ) -> Any:
     try:
         request = _decoder.decode(data)
+    except RecursionError:
+        return ErrorReply(code="too_deep", message="that frame is nested too deeply")
     except msgspec.DecodeError as exc:
         if isinstance(exc, msgspec.ValidationError):
             return _invalid(data, exc)
@@ -269,11 +277,11 @@ async def _handle(
 def _invalid(data: str | bytes, exc: msgspec.ValidationError) -> ErrorReply:
     try:
         raw = _raw.decode(data)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         raw = None
     msg_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
-    if not isinstance(raw, dict) or raw.get("type") not in _KNOWN:
-        kind = raw.get("type") if isinstance(raw, dict) else None
+    kind = raw.get("type") if isinstance(raw, dict) else None
+    if not isinstance(kind, str) or kind not in _KNOWN:
         return ErrorReply(
             id=msg_id, code="unknown_type", message=f"unknown message type {kind!r}"[:200]
         )

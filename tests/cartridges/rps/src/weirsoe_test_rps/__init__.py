@@ -86,7 +86,7 @@ class Driver(GameDriver[State, Settings]):
         if player_id in state.throws:
             raise InvalidAction("you already threw", code="already_thrown")
         state.throws[player_id] = action.move
-        if all(p in state.throws for p in ctx.connected_ids):
+        if ctx.connected_ids and all(p in state.throws for p in ctx.connected_ids):
             outcome = self.on_deadline(state, "", ctx)
             return Outcome(outcome.state, [Emit(Thrown(player_id=player_id)), *outcome.effects])
         return Outcome(state, [Emit(Thrown(player_id=player_id))])
@@ -154,3 +154,10 @@ def weirsoe_register_cartridges(config: dict[str, Any]) -> list[Cartridge]:
             bot=Bot(),
         )
     ]
+
+
+@hookimpl
+def weirsoe_register_preset_models() -> list[Any]:
+    from .models import PRESET_MODEL
+
+    return [PRESET_MODEL]
