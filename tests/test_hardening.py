@@ -225,3 +225,20 @@ def test_five_hundred_hostile_names(server: Server) -> None:
                 assert not bad, (n, bad)
     # Stored names are data, never markup: JSON carries them verbatim, and the browser UI
     # renders them with textContent (see tests/test_e2e_browser.py).
+
+
+def test_tokens_never_reach_the_server_log(server: Server) -> None:
+    async def main() -> tuple[str, str]:
+        room = _room(server)
+        seat = httpx.post(f"{server.base}/api/sessions/{room['code']}/players", json={"name": "Log"}).json()
+        client = await GameClient(f"{server.ws_base}/ws/game/{room['code']}?token={seat['token']}").connect()
+        await client.wait_for("session.snapshot")
+        httpx.post(f"{server.base}/api/sessions/{room['code']}/control", json={"action": "pause"},
+                   headers={"Authorization": f"Bearer {room['host_token']}"})
+        await client.close()
+        return seat["token"], room["host_token"]
+
+    token, host_token = asyncio.run(main())
+    log = server.log()
+    assert "token=[redacted]" in log  # the socket was logged, without its token
+    assert token not in log and host_token not in log
