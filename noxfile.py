@@ -35,6 +35,14 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session
+@nox.parametrize("backend", ["memory", "redis"])
+def platform(session: nox.Session, backend: str) -> None:
+    """Platform and cross-package tests on one backend (the matrix tox also runs)."""
+    session.run(*UV, "pytest", "platform/tests", "tests", *session.posargs, external=True,
+                env={"WEIRSOE_TEST_BACKENDS": backend})
+
+
+@nox.session
 def e2e(session: nox.Session) -> None:
     """Browser end-to-end tests in headless Chromium."""
     session.run(*UV, "pytest", "-m", "browser", *session.posargs, external=True)

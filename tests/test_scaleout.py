@@ -207,3 +207,16 @@ def test_lost_redis_gives_clear_errors_and_the_server_recovers(tmp_path) -> None
         srv.stop()
         if redis_proc.poll() is None:
             redis_proc.kill()
+
+
+def test_serving_on_redis_without_a_worker_warns() -> None:
+    prefix = f"wtest-{uuid.uuid4().hex[:10]}"
+    srv = Server("--redis", REDIS_URL, env={"WEIRSOE_REDIS_PREFIX": prefix})
+    try:
+        end = time.monotonic() + 15
+        while "no timer worker is running" not in srv.log() and time.monotonic() < end:
+            time.sleep(0.2)
+        assert "no timer worker is running" in srv.log()
+        assert "weirsoe worker" in srv.log()
+    finally:
+        srv.stop()
