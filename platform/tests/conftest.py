@@ -1,10 +1,12 @@
-"""Fixtures for platform tests: a real Redis client with an isolated prefix."""
+"""Fixtures for platform tests: a real Redis client with an isolated prefix, and an empty
+database on each SQL backend (a SQLite file; a new database on the real PostgreSQL)."""
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -38,3 +40,79 @@ async def redis_cleanup(redis_prefix: str) -> AsyncIterator[str]:
     async for key in client.scan_iter(f"{redis_prefix}:*"):
         await client.delete(key)
     await client.aclose()
+
+
+# -- databases ---------------------------------------------------------------------------------
+# The same tests run on SQLite (a temporary file) and on the real PostgreSQL, where each test
+# gets a database of its own (``weirsoe_t_<random>``), dropped afterwards.
+# ``WEIRSOE_TEST_DATABASES`` (default ``sqlite,postgresql``) selects the legs; the PostgreSQL leg
+# is skipped, with the reason, only if ``WEIRSOE_TEST_POSTGRES`` cannot be reached.
+
+POSTGRES_URL = os.environ.get("WEIRSOE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+DATABASES = [
+    d.strip()
+    for d in os.environ.get("WEIRSOE_TEST_DATABASES", "sqlite,postgresql").split(",")
+    if d.strip()
+]
+
+
+def postgres_reason() -> str | None:
+    import asyncio
+
+    import asyncpg
+
+    async def probe() -> None:
+        conn = await asyncpg.connect(POSTGRES_URL, timeout=2)
+        await conn.close()
+
+    try:
+        asyncio.run(probe())
+    except Exception as exc:
+        return f"PostgreSQL at {POSTGRES_URL} unreachable: {type(exc).__name__}: {exc}"
+    return None
+
+
+def _admin(sql: str) -> None:
+    import asyncio
+
+    import asyncpg
+
+    async def run() -> None:
+        conn = await asyncpg.connect(POSTGRES_URL, timeout=5)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(d, marks=[pytest.mark.postgres] if d == "postgresql" else [])
+        for d in DATABASES
+    ]
+)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database, the same tests on each backend: its async SQLAlchemy URL."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'weirsoe.db'}"
+        return
+    reason = postgres_reason()
+    if reason:
+        pytest.skip(reason)
+    name = f"weirsoe_t_{uuid.uuid4().hex[:12]}"
+    _admin(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def migrated_url(database_url: str) -> str:
+    """The database at head: upgraded as ``weirsoe db upgrade`` would (SQLite: by the app)."""
+    from _accounts_support import migrate
+
+    return migrate(database_url)

@@ -24,7 +24,7 @@ class PlatformSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     public_url: str | None = None
     redis_url: str | None = None
     redis_prefix: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] = "weirsoe"
-    database_url: str | None = None
+    database_url: str = "sqlite+aiosqlite:///weirsoe.db"
     content_dir: str | None = None
     grace_seconds: Seconds = 600.0
     lobby_ttl: Seconds = 7200.0
@@ -34,6 +34,8 @@ class PlatformSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     unknown_code_rate: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 20
     with_worker: bool = False
     log_level: str = "info"
+    secret_key: str | None = None
+    allow_registration: bool = True
 
     @property
     def embedded(self) -> bool:

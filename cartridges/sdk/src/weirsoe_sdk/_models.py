@@ -140,7 +140,9 @@ def discover_preset_models(pm: pluggy.PluginManager) -> tuple[dict[str, PresetMo
             continue
         for model in provided:
             if not isinstance(model, PresetModel):
-                errors.append(f"{impl.plugin_name}: returned {type(model).__name__}, not PresetModel")
+                errors.append(
+                    f"{impl.plugin_name}: returned {type(model).__name__}, not PresetModel"
+                )
             elif model.cartridge in models:
                 errors.append(f"{impl.plugin_name}: duplicate preset model for {model.cartridge!r}")
             else:

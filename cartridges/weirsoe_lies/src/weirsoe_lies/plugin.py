@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from weirsoe_sdk import Cartridge, hookimpl
+from weirsoe_sdk import Cartridge, PresetModel, hookimpl
 
 from .actions import LiesAction
 from .bot import LiesBot
@@ -16,7 +16,7 @@ from .events import EVENTS
 from .settings import LiesSettings
 from .state import LiesState
 
-__all__ = ["make_cartridge", "weirsoe_register_cartridges"]
+__all__ = ["make_cartridge", "weirsoe_register_cartridges", "weirsoe_register_preset_models"]
 
 
 def make_cartridge(content_dir: Path | None = None) -> Cartridge:
@@ -41,3 +41,10 @@ def make_cartridge(content_dir: Path | None = None) -> Cartridge:
 def weirsoe_register_cartridges(config: dict[str, Any]) -> Iterable[Cartridge]:
     folder = config.get("content_dir")
     return [make_cartridge(Path(folder) if folder else None)]
+
+
+@hookimpl
+def weirsoe_register_preset_models() -> Iterable[PresetModel]:
+    from .models import PRESET_MODEL  # SQLAlchemy only when the platform asks
+
+    return [PRESET_MODEL]

@@ -6,14 +6,23 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.pool import NullPool
 
 __all__ = ["DEFAULT_DATABASE_URL", "Database", "async_url", "migration_engine"]
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///weirsoe.db"
 
-_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
 
 
 def async_url(url: str) -> str:
@@ -80,7 +89,11 @@ class Database:
 
     def safe_url(self) -> str:
         """The URL without its password, for logs."""
-        return make_url(self.url).render_as_string(hide_password=True)
+        return self.safe(self.url)
+
+    @staticmethod
+    def safe(url: str) -> str:
+        return make_url(async_url(url)).render_as_string(hide_password=True)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -24,7 +24,14 @@ from weirsoe_sdk import ModelBase, PresetModel
 
 from ._db import migration_engine
 
-__all__ = ["PLATFORM_MIGRATIONS", "MigrationSource", "PackageStatus", "migration_sources", "status", "upgrade"]
+__all__ = [
+    "PLATFORM_MIGRATIONS",
+    "MigrationSource",
+    "PackageStatus",
+    "migration_sources",
+    "status",
+    "upgrade",
+]
 
 log = logging.getLogger("weirsoe.db")
 
@@ -52,6 +59,8 @@ class PackageStatus:
     name: str
     current: str | None
     head: str | None
+    previous: str | None = None
+    """Before this upgrade (``upgrade`` only)."""
 
     @property
     def pending(self) -> bool:
@@ -65,7 +74,9 @@ def migration_sources(models: Mapping[str, PresetModel]) -> list[MigrationSource
     return out
 
 
-def _context(conn: Connection, source: MigrationSource, script: ScriptDirectory, fn: Any = None) -> MigrationContext:
+def _context(
+    conn: Connection, source: MigrationSource, script: ScriptDirectory, fn: Any = None
+) -> MigrationContext:
     return MigrationContext.configure(
         conn,
         opts={
@@ -74,6 +85,8 @@ def _context(conn: Connection, source: MigrationSource, script: ScriptDirectory,
             "fn": fn,
             "target_metadata": ModelBase.metadata,
             "render_as_batch": True,
+            # Always inside our own transaction (BEGIN IMMEDIATE on SQLite), see _db.py.
+            "transactional_ddl": True,
         },
     )
 
@@ -94,7 +107,7 @@ def _upgrade_sync(conn: Connection, source: MigrationSource) -> PackageStatus:
     after = ctx.get_current_revision()
     if before != after:
         log.info("database: %s upgraded %s -> %s", source.name, before or "(empty)", after)
-    return PackageStatus(source.name, after, script.get_current_head())
+    return PackageStatus(source.name, after, script.get_current_head(), before)
 
 
 def _status_sync(conn: Connection, source: MigrationSource) -> PackageStatus:

@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_server_commands(commands)
+        from ._db import add_db_commands
+
+        add_db_commands(commands)
     return parser
 
 

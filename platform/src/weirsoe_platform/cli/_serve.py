@@ -21,7 +21,8 @@ def add_server_commands(commands: Any) -> None:
     serve.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
     serve.add_argument("--public-url", dest="public_url", help="URL players use to reach this server")
     serve.add_argument("--redis", dest="redis_url", help="Redis URL: run distributed")
-    serve.add_argument("--database", dest="database_url", help="database URL for accounts/presets")
+    serve.add_argument("--database", dest="database_url", help="database URL for accounts/presets "
+                       "(default sqlite+aiosqlite:///weirsoe.db in this folder)")
     serve.add_argument("--content-dir", dest="content_dir", help="folder of extra content packs")
     serve.add_argument("--grace-seconds", dest="grace_seconds", type=float,
                        help="how long final results stay readable (default 600)")

@@ -18,6 +18,7 @@ from weirsoe_sdk import (
     WeirsoeError,
 )
 
+from ..accounts import ACCOUNT_STATUS
 from ..sessions import (
     Conflict,
     Forbidden,
@@ -32,6 +33,7 @@ __all__ = ["EXCEPTION_HANDLERS", "error_body", "status_for"]
 log = logging.getLogger("weirsoe.http")
 
 _STATUS: list[tuple[type[Exception], int]] = [
+    *ACCOUNT_STATUS,
     (SessionNotFound, 404),
     (Unauthorized, 401),
     (Forbidden, 403),

@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody
 
 from weirsoe_sdk import MAX_NAME_LENGTH
 
+from ..accounts import AccountsPlugin, InvalidValue
 from ..security import Guard
 from ..sessions import SessionNotFound, SessionService, Unauthorized
 
@@ -21,8 +22,9 @@ T = TypeVar("T")
 
 
 class CreateSession(msgspec.Struct, forbid_unknown_fields=True):
-    cartridge: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    cartridge: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
     settings: dict[str, Any] | None = None
+    preset_id: int | None = None
 
 
 class SessionCreated(msgspec.Struct):
@@ -100,9 +102,20 @@ async def create_session(
     request: Request[Any, Any, Any],
     data: JSONBody[CreateSession],
     service: NamedDependency[SessionService],
+    accounts: NamedDependency[AccountsPlugin],
 ) -> SessionCreated:
-    """Open a room. Keep ``host_token``: it is the only way to control the room."""
-    code, token = await service.create(data.cartridge, data.settings)
+    """Open a room. Keep ``host_token``: it is the only way to control the room.
+
+    With ``preset_id`` (and the host's sign-in), the preset's settings are copied into the room;
+    ``settings`` then override single fields, and ``cartridge`` may be omitted."""
+    cartridge, settings = data.cartridge, data.settings
+    if data.preset_id is not None:
+        cartridge, settings = await accounts.session_settings(
+            request, data.preset_id, cartridge, settings
+        )
+    if cartridge is None:
+        raise InvalidValue("cartridge: give a cartridge or a preset_id", field="cartridge")
+    code, token = await service.create(cartridge, settings)
     return SessionCreated(code=code, host_token=token, join_url=f"{_base_url(request, service)}/?code={code}")
 
 

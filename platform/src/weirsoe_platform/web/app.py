@@ -17,6 +17,7 @@ from litestar.openapi import OpenAPIConfig
 from weirsoe_sdk import Discovery, discover_cartridges, get_plugin_manager
 
 from .. import __version__
+from ..accounts import AccountsPlugin
 from ..config import PlatformSettings, settings_from_env
 from ..reference import build_asyncapi
 from ..sessions import MemorySessionStore, SessionService
@@ -67,6 +68,7 @@ def create_app(
     else:
         limiter = MemoryRateLimiter()
     guard = Guard(limiter, join_limit=settings.join_rate, unknown_limit=settings.unknown_code_rate)
+    accounts = AccountsPlugin(settings, cartridges=discovery, plugins=plugins, limiter=limiter)
     background: list[asyncio.Task[None]] = []
     worker: Any = None
     if backends.local_timers is not None:
@@ -124,7 +126,7 @@ def create_app(
 
     app = Litestar(
         route_handlers=[*ROUTES, game_socket, asyncapi, *PAGES],
-        plugins=[channels],
+        plugins=[channels, accounts],
         dependencies={
             "service": Provide(lambda: service, use_cache=True, sync_to_thread=False),
             "presence": Provide(lambda: presence, use_cache=True, sync_to_thread=False),
@@ -143,6 +145,7 @@ def create_app(
     )
     app.state.service = service
     app.state.guard = guard
+    app.state.accounts = accounts
     app.state.timers = backends.local_timers or backends.deadlines
     app.state.worker = worker
     app.state.store = store
