@@ -243,3 +243,15 @@ def test_a_preset_of_an_uninstalled_cartridge_is_listed_as_unavailable(migrated_
             == 200
         )
         assert client.delete(f"/api/presets/{rps['id']}", headers=me).status_code == 204
+
+
+@pytest.mark.parametrize("preset_id", [0, -1, 2**63, 2144257286653434821705990144])
+def test_out_of_range_preset_ids_are_not_found(client: TestClient[Any], preset_id: int) -> None:
+    # Found by schemathesis: ids beyond SQL's 64-bit integers used to raise a 500.
+    headers = sign_in(client, "ranger")
+    for method in ("get", "put", "delete"):
+        kwargs: dict[str, Any] = {"json": {"name": "x"}} if method == "put" else {}
+        response = getattr(client, method)(f"/api/presets/{preset_id}", headers=headers, **kwargs)
+        assert response.status_code == 404, (method, response.text)
+    room = client.post("/api/sessions", json={"preset_id": preset_id}, headers=headers)
+    assert room.status_code == 404, room.text

@@ -43,6 +43,9 @@ def _iso(moment: datetime) -> str:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
+_MAX_ID = 2**63 - 1
+
+
 class PresetStore:
     def __init__(
         self, db: Database, *, cartridges: Discovery, models: Mapping[str, PresetModel]
@@ -150,6 +153,8 @@ class PresetStore:
 
     @staticmethod
     async def _owned(session: AsyncSession, owner: int, preset_id: int) -> Preset:
+        if not 1 <= preset_id <= _MAX_ID:  # beyond SQL's 64-bit integers: no such row
+            raise PresetNotFound(f"no preset {preset_id}")
         preset = await session.get(Preset, preset_id)
         if preset is None or preset.owner_id != owner:
             raise PresetNotFound(f"no preset {preset_id}")
