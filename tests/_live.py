@@ -178,6 +178,14 @@ class BotPlayer:
         self.acks: list[dict[str, Any]] = []
         self.sockets: list[GameClient] = [client]
 
+    def _finished(self) -> bool:
+        """A snapshot on the current socket says the game has ended (we may have reconnected
+        after the final event went out)."""
+        for message in reversed(self.client.messages):
+            if message["type"] == "session.snapshot":
+                return message["status"] in ("over", "closed")
+        return False
+
     async def reconnect(self) -> None:
         """Drop without a close frame and come back on a new socket with the same token."""
         old = self.client
@@ -194,7 +202,7 @@ class BotPlayer:
         end = time.monotonic() + timeout
         seen = -1
         while time.monotonic() < end:
-            if until in self.client.types:
+            if any(until in sock.types for sock in self.sockets) or self._finished():
                 return
             if self.client.version <= seen:
                 await asyncio.sleep(0.02)
@@ -210,7 +218,7 @@ class BotPlayer:
                 if action is None:
                     continue
                 reply = await client.request(action)
-            except AssertionError:
+            except (AssertionError, websockets.ConnectionClosed):
                 if client is self.client:
                     raise
                 seen = -1  # the socket was replaced under us: look again on the new one
