@@ -28,7 +28,14 @@ def free_port() -> int:
 class Server:
     """A real ``weirsoe serve`` (or other ``weirsoe`` command) subprocess on loopback."""
 
-    def __init__(self, *args: str, env: Mapping[str, str] | None = None, port: int | None = None) -> None:
+    def __init__(
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        port: int | None = None,
+        python: str | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.ws_base = f"ws://127.0.0.1:{self.port}"
@@ -36,8 +43,11 @@ class Server:
         full_env = {**os.environ, **limits, **(env or {})}
         self.log_path = f"/tmp/weirsoe-test-server-{self.port}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        cmd = [sys.executable, "-m", "weirsoe_platform.cli", "serve", "--port", str(self.port), *args]
-        self.proc = subprocess.Popen(cmd, env=full_env, stdout=self._log, stderr=subprocess.STDOUT)
+        python = python or sys.executable
+        cmd = [python, "-m", "weirsoe_platform.cli", "serve", "--port", str(self.port), *args]
+        self.proc = subprocess.Popen(
+            cmd, env=full_env, stdout=self._log, stderr=subprocess.STDOUT, cwd=cwd
+        )
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 30.0) -> None:

@@ -229,3 +229,13 @@ def test_recipients_of_each_audience() -> None:
     assert recipients_of(HOST, players) == ["host"]
     assert recipients_of(AUDIENCE, players) == ["audience"]
     assert recipients_of(to_players("p2"), players) == ["p2"]
+
+
+def test_secrets_match_whole_tokens_only() -> None:
+    from weirsoe_sdk.testing._harness import contains_token
+
+    assert contains_token('{"number":1}', '"number":1')
+    assert not contains_token('{"number":10}', '"number":1')
+    assert contains_token('{"number":10,"x":"number":1}', '"number":1')
+    assert not contains_token('"kanari1x22q"', "kanari1x2")
+    assert contains_token('["kanari1x2q"]', '"kanari1x2q"')

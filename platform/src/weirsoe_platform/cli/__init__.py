@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from ._common import CliError
 from ._games import add_game_commands
+from ._new import add_new_command
 
 __all__ = ["main"]
 
@@ -19,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_game_commands(commands)
+    add_new_command(commands)
     try:
         from ._serve import add_server_commands
     except ImportError:  # pragma: no cover - the server needs the platform's extras

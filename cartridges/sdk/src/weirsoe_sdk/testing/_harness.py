@@ -313,5 +313,24 @@ def _leaks(secrets: list[Secret], who: str, text: str, where: str, version: int)
     return [
         Leak(who, s.label, s.text, where, version)
         for s in secrets
-        if who not in s.visible_to and s.text in text
+        if who not in s.visible_to and contains_token(text, s.text)
     ]
+
+
+def _word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def contains_token(text: str, secret: str) -> bool:
+    """``secret`` occurs in ``text`` as a whole token: a secret ending (or starting) in a letter
+    or digit does not match inside a longer word or number, so ``"number":1`` is not found in
+    ``"number":10``."""
+    start = text.find(secret)
+    while start != -1:
+        end = start + len(secret)
+        before_ok = not (_word(secret[0]) and start > 0 and _word(text[start - 1]))
+        after_ok = not (_word(secret[-1]) and end < len(text) and _word(text[end]))
+        if before_ok and after_ok:
+            return True
+        start = text.find(secret, start + 1)
+    return False
