@@ -107,3 +107,17 @@ def test_generated_cartridge_installs_passes_its_tests_and_plays(tmp_path: Path)
         sys.path.remove(str(package / "src"))
         sys.modules.pop("number_duel.game", None)
         sys.modules.pop("number_duel", None)
+
+
+def test_the_tutorial_quotes_the_template_exactly(tmp_path: Path) -> None:
+    import re
+
+    from weirsoe_platform.scaffold import create_cartridge
+
+    package = create_cartridge("number_duel", tmp_path)
+    text = (ROOT / "docs" / "cartridges" / "tutorial.md").read_text()
+    blocks = re.findall(r"<!-- from: (\S+) -->\n```\w+\n(.*?)```", text, re.S)
+    assert len(blocks) >= 6
+    for path, block in blocks:
+        source = (package / path).read_text()
+        assert block in source, f"tutorial excerpt no longer matches {path}:\n{block}"

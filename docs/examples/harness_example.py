@@ -97,7 +97,7 @@ class HighestUnique(GameDriver[State, Settings]):
             Emit(Picked(player_id=player_id)),
             Emit(YourPick(number=action.number), to_players(player_id)),
         ]
-        if all(p in state.picks for p in ctx.connected_ids):  # nobody left to wait for
+        if ctx.connected_ids and all(p in state.picks for p in ctx.connected_ids):
             outcome = self.on_deadline(state, "", ctx)
             return Outcome(outcome.state, effects + outcome.effects)
         return Outcome(state, effects)
