@@ -114,7 +114,11 @@ class GameClient:
         return max((m.get("version", 0) for m in self.messages if "ts" in m), default=0)
 
     async def wait_for(
-        self, match: str | Callable[[dict[str, Any]], bool], *, timeout: float = 15.0, start: int = 0
+        self,
+        match: str | Callable[[dict[str, Any]], bool],
+        *,
+        timeout: float = 15.0,
+        start: int = 0,
     ) -> dict[str, Any]:
         pred = (lambda m: m["type"] == match) if isinstance(match, str) else match
         end = time.monotonic() + timeout

@@ -12,11 +12,14 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-
 from _live import Server
 
 REDIS_URL = os.environ.get("WEIRSOE_TEST_REDIS", "redis://127.0.0.1:6379/0")
-BACKENDS = [b.strip() for b in os.environ.get("WEIRSOE_TEST_BACKENDS", "memory,redis").split(",") if b.strip()]
+BACKENDS = [
+    b.strip()
+    for b in os.environ.get("WEIRSOE_TEST_BACKENDS", "memory,redis").split(",")
+    if b.strip()
+]
 
 FAST_LIES = {
     "lie_seconds": 1.5,
@@ -37,7 +40,9 @@ def redis_unreachable() -> str | None:
     return None
 
 
-def start_server(backend: str, *, env: dict[str, str] | None = None, extra: tuple[str, ...] = ()) -> Server:
+def start_server(
+    backend: str, *, env: dict[str, str] | None = None, extra: tuple[str, ...] = ()
+) -> Server:
     # Every test connects from 127.0.0.1: lift the per-address limits unless a test sets them.
     env = {"WEIRSOE_JOIN_RATE": "100000", "WEIRSOE_UNKNOWN_CODE_RATE": "100000", **(env or {})}
     args = list(extra)

@@ -16,10 +16,9 @@ from collections import Counter
 
 import httpx
 import pytest
-import redis
-
 from _live import BotPlayer, GameClient, Server, Worker
 from conftest import FAST_LIES, REDIS_URL, redis_unreachable
+
 from weirsoe_sdk import discover_cartridges
 
 pytestmark = pytest.mark.faults
@@ -57,10 +56,23 @@ def _artifacts() -> None:
 def test_schemathesis_finds_no_server_errors(server: Server) -> None:
     examples = "300" if FULL else "40"
     result = subprocess.run(
-        [sys.executable, "-m", "schemathesis.cli", "run", f"{server.base}/schema/openapi.json",
-         "--checks", "not_a_server_error", "--max-examples", examples, "--generation-deterministic",
-         "--wait-for-schema", "10"],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "run",
+            f"{server.base}/schema/openapi.json",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            examples,
+            "--generation-deterministic",
+            "--wait-for-schema",
+            "10",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     tail = result.stdout[-3000:]
     assert result.returncode == 0, tail
@@ -71,17 +83,38 @@ def test_schemathesis_finds_no_server_errors(server: Server) -> None:
 
 
 MALFORMED = [
-    "{", "[", "nul", '"unterminated', "}{", "", " ", "\u0000", "\ud800".encode("utf-8", "surrogatepass"),
-    '{"type": 5}', '{"type": null}', '{"type": ["ping"]}', "[1,2,3]", "42", '"ping"', "true",
-    '{"type":"boom"}', '{"type":"PING"}', '{"kind":"ping"}', '{"type":"action"}',
-    '{"type":"action","id":5,"action":{}}', '{"type":"action","id":"x","action":[1]}',
+    "{",
+    "[",
+    "nul",
+    '"unterminated',
+    "}{",
+    "",
+    " ",
+    "\u0000",
+    "\ud800".encode("utf-8", "surrogatepass"),
+    '{"type": 5}',
+    '{"type": null}',
+    '{"type": ["ping"]}',
+    "[1,2,3]",
+    "42",
+    '"ping"',
+    "true",
+    '{"type":"boom"}',
+    '{"type":"PING"}',
+    '{"kind":"ping"}',
+    '{"type":"action"}',
+    '{"type":"action","id":5,"action":{}}',
+    '{"type":"action","id":"x","action":[1]}',
     '{"type":"action","id":"' + "x" * 100 + '","action":{}}',
     '{"type":"action","id":"x","action":{"type":"guess","answer_id":1e99999}}',
     '{"type":"action","id":"x","action":{"type":"lie","text":123456789012345678901234567890}}',
     '{"type":"action","id":"x","action":{"type":"react","answer_id":"a","emoji":{"x":1}}}',
     '{"type":"sync","extra":1}',
-    "[" * 5000 + "]" * 5000, '{"a":' * 3000 + "1" + "}" * 3000,
-    b"\xff\xfe\xfd", bytes(range(256)), b"\x89PNG\r\n\x1a\n",
+    "[" * 5000 + "]" * 5000,
+    '{"a":' * 3000 + "1" + "}" * 3000,
+    b"\xff\xfe\xfd",
+    bytes(range(256)),
+    b"\x89PNG\r\n\x1a\n",
 ]
 
 
@@ -94,11 +127,16 @@ def test_malformed_frames_get_errors_and_the_server_stays_healthy(server: Server
         async with httpx.AsyncClient(base_url=server.base) as http:
             room = (await http.post("/api/sessions", json={"cartridge": "weirsoe_lies"})).json()
             seats = [
-                (await http.post(f"/api/sessions/{room['code']}/players", json={"name": f"F{i}"})).json()
+                (
+                    await http.post(f"/api/sessions/{room['code']}/players", json={"name": f"F{i}"})
+                ).json()
                 for i in range(8)
             ]
             before = rss_mb(server.proc.pid)
-            urls = [f"{server.ws_base}/ws/game/{room['code']}?token={seats[i % 8]['token']}" for i in range(8)]
+            urls = [
+                f"{server.ws_base}/ws/game/{room['code']}?token={seats[i % 8]['token']}"
+                for i in range(8)
+            ]
             urls += [f"{server.ws_base}/ws/game/{room['code']}?role=audience"] * (sockets - 8)
             clients = [await GameClient(u).connect() for u in urls]
             await asyncio.gather(*(c.wait_for("session.snapshot") for c in clients))
@@ -111,7 +149,10 @@ def test_malformed_frames_get_errors_and_the_server_stays_healthy(server: Server
                     await client.send(rng.choice(MALFORMED))
                     await asyncio.sleep(0.045)  # ~22 frames/s: mostly under the frame limit
                 await client.wait_for(
-                    lambda m: sum(1 for x in client.messages[start:] if x["type"] == "error") >= per_socket,
+                    lambda m: (
+                        sum(1 for x in client.messages[start:] if x["type"] == "error")
+                        >= per_socket
+                    ),
                     timeout=60,
                 )
 
@@ -128,7 +169,13 @@ def test_malformed_frames_get_errors_and_the_server_stays_healthy(server: Server
             after = rss_mb(server.proc.pid)
             for c in clients:
                 await c.close()
-            return {"errors": errors, "closed": closed, "health": health, "before": before, "after": after}
+            return {
+                "errors": errors,
+                "closed": closed,
+                "health": health,
+                "before": before,
+                "after": after,
+            }
 
     out = asyncio.run(main())
     errors: Counter[str] = out["errors"]  # type: ignore[assignment]
@@ -138,24 +185,46 @@ def test_malformed_frames_get_errors_and_the_server_stays_healthy(server: Server
     assert set(out["health"]) == {200}  # type: ignore[arg-type]
     growth = float(out["after"]) - float(out["before"])  # type: ignore[arg-type]
     assert growth < 50, f"server RSS grew {growth:.1f} MB"
-    report("malformed_frames", frames=total, sockets=sockets, errors=dict(errors),
-           rss_before_mb=round(float(out["before"]), 1), rss_growth_mb=round(growth, 1))  # type: ignore[arg-type]
+    report(
+        "malformed_frames",
+        frames=total,
+        sockets=sockets,
+        errors=dict(errors),
+        rss_before_mb=round(float(out["before"]), 1),
+        rss_growth_mb=round(growth, 1),
+    )  # type: ignore[arg-type]
 
 
 # -- faults on Redis ------------------------------------------------------------------------
 def _play_many(a: Server, b: Server, rooms: int, players: int, on_tick=None) -> list[GameClient]:
     async def one_room(http: httpx.AsyncClient) -> GameClient:
         settings = {**FAST_LIES, "rounds": 2, "questions_per_round": 1}
-        room = (await http.post(a.base + "/api/sessions", json={"cartridge": "weirsoe_lies", "settings": settings})).json()
+        room = (
+            await http.post(
+                a.base + "/api/sessions", json={"cartridge": "weirsoe_lies", "settings": settings}
+            )
+        ).json()
         seats = [
-            (await http.post(f"{b.base}/api/sessions/{room['code']}/players", json={"name": f"P{i}"})).json()
+            (
+                await http.post(
+                    f"{b.base}/api/sessions/{room['code']}/players", json={"name": f"P{i}"}
+                )
+            ).json()
             for i in range(players)
         ]
-        host = await GameClient(f"{a.ws_base}/ws/game/{room['code']}?role=host&token={room['host_token']}").connect()
-        clients = [await GameClient(f"{b.ws_base}/ws/game/{room['code']}?token={s['token']}").connect() for s in seats]
+        host = await GameClient(
+            f"{a.ws_base}/ws/game/{room['code']}?role=host&token={room['host_token']}"
+        ).connect()
+        clients = [
+            await GameClient(f"{b.ws_base}/ws/game/{room['code']}?token={s['token']}").connect()
+            for s in seats
+        ]
         await asyncio.gather(*(c.wait_for("session.snapshot") for c in clients))
-        await http.post(f"{a.base}/api/sessions/{room['code']}/control", json={"action": "play"},
-                        headers={"Authorization": f"Bearer {room['host_token']}"})
+        await http.post(
+            f"{a.base}/api/sessions/{room['code']}/control",
+            json={"action": "play"},
+            headers={"Authorization": f"Bearer {room['host_token']}"},
+        )
         bots = [BotPlayer(c, BOT, s["player_id"]) for c, s in zip(clients, seats, strict=True)]
         await asyncio.gather(*(p.run(timeout=240) for p in bots))
         for c in clients:
@@ -180,8 +249,13 @@ def _assert_clean_sequence(host: GameClient, questions: int) -> None:
     keys = [(m["type"], m.get("question"), m.get("index"), m["version"]) for m in phases]
     assert len(set(keys)) == len(keys), "a phase ran twice"
     counts = Counter(m["type"] for m in phases)
-    for kind in ("phase.question_shown", "phase.lie_started", "phase.guess_started",
-                 "phase.scores_calculated", "phase.scoreboard"):
+    for kind in (
+        "phase.question_shown",
+        "phase.lie_started",
+        "phase.guess_started",
+        "phase.scores_calculated",
+        "phase.scoreboard",
+    ):
         assert counts[kind] == questions, ("a phase was skipped", kind, counts)
     assert counts["phase.game_over"] == 1
     versions = [m["version"] for m in host.messages if "ts" in m]
@@ -197,6 +271,7 @@ def test_repeated_worker_kills_lose_no_phase() -> None:
     workers = [Worker(REDIS_URL, env), Worker(REDIS_URL, env)]
     done = {"kills": 0}
     try:
+
         async def killer() -> None:
             while done["kills"] < kills:
                 await asyncio.sleep(1.5)
@@ -226,25 +301,49 @@ def test_reconnect_storm_loses_no_acknowledged_action() -> None:
     srv = Server("--redis", REDIS_URL, "--with-worker", env=env)
     other = Server("--redis", REDIS_URL, env=env)
     try:
+
         async def main() -> dict[str, object]:
             async with httpx.AsyncClient(timeout=30) as http:
                 seats: list[tuple[str, dict]] = []
                 hosts = []
                 for r in range(rooms):
-                    room = (await http.post(srv.base + "/api/sessions", json={"cartridge": "weirsoe_lies",
-                            "settings": {**FAST_LIES, "lie_seconds": 120, "guess_seconds": 120}})).json()
+                    room = (
+                        await http.post(
+                            srv.base + "/api/sessions",
+                            json={
+                                "cartridge": "weirsoe_lies",
+                                "settings": {**FAST_LIES, "lie_seconds": 120, "guess_seconds": 120},
+                            },
+                        )
+                    ).json()
                     hosts.append(room)
                     n = players // rooms + (1 if r < players % rooms else 0)
                     for i in range(n):
-                        seat = (await http.post(f"{srv.base}/api/sessions/{room['code']}/players", json={"name": f"S{i}"})).json()
+                        seat = (
+                            await http.post(
+                                f"{srv.base}/api/sessions/{room['code']}/players",
+                                json={"name": f"S{i}"},
+                            )
+                        ).json()
                         seats.append((room["code"], seat))
-                clients = [await GameClient(f"{srv.ws_base}/ws/game/{c}?token={s['token']}").connect() for c, s in seats]
-                host_urls = [f"{srv.ws_base}/ws/game/{r['code']}?role=host&token={r['host_token']}" for r in hosts]
+                clients = [
+                    await GameClient(f"{srv.ws_base}/ws/game/{c}?token={s['token']}").connect()
+                    for c, s in seats
+                ]
+                host_urls = [
+                    f"{srv.ws_base}/ws/game/{r['code']}?role=host&token={r['host_token']}"
+                    for r in hosts
+                ]
                 host_clients = [await GameClient(u).connect() for u in host_urls]
-                await asyncio.gather(*(c.wait_for("session.snapshot") for c in clients + host_clients))
+                await asyncio.gather(
+                    *(c.wait_for("session.snapshot") for c in clients + host_clients)
+                )
                 for room in hosts:
-                    await http.post(f"{srv.base}/api/sessions/{room['code']}/control", json={"action": "play"},
-                                    headers={"Authorization": f"Bearer {room['host_token']}"})
+                    await http.post(
+                        f"{srv.base}/api/sessions/{room['code']}/control",
+                        json={"action": "play"},
+                        headers={"Authorization": f"Bearer {room['host_token']}"},
+                    )
                 await asyncio.gather(*(c.wait_for("phase.lie_started") for c in clients))
                 # One player per room stays silent, so the lie phase does not end on the last lie.
                 first = {code: i for i, (code, _) in reversed(list(enumerate(seats)))}
@@ -268,26 +367,33 @@ def test_reconnect_storm_loses_no_acknowledged_action() -> None:
                     client = await GameClient(url).connect()
                     snap = await client.wait_for("session.snapshot")
                     latencies.append(time.monotonic() - t0)
-                    assert snap["role"] == "host" and snap["status"] == "running"
+                    assert snap["role"] == "host"
+                    assert snap["status"] == "running"
                     assert snap["deadline"] is not None
                     return client
 
                 async def come_back(i: int, code: str, seat: dict) -> GameClient:
                     await asyncio.sleep(rng.uniform(0, spread))
-                    url = (srv if i % 2 else other).ws_base + f"/ws/game/{code}?token={seat['token']}"
+                    url = (
+                        srv if i % 2 else other
+                    ).ws_base + f"/ws/game/{code}?token={seat['token']}"
                     t0 = time.monotonic()
                     client = await GameClient(url).connect()
                     snap = await client.wait_for("session.snapshot")
                     latencies.append(time.monotonic() - t0)
                     # Dropped players are not waited for, so the lie phase may have ended.
-                    assert snap["status"] == "running" and snap["view"]["phase"] in ("lie", "guess")
+                    assert snap["status"] == "running"
+                    assert snap["view"]["phase"] in ("lie", "guess")
                     assert snap["deadline"] is not None  # the running deadline comes with it
                     if acks[i] is None:
                         return client
                     assert snap["version"] >= acks[i]["version"]
                     assert snap["view"]["me"]["lie"] == f"storm lie {i}"  # the acked lie survived
-                    again = await client.request({"type": "lie", "text": f"storm lie {i}"}, f"lie-{i}")
-                    assert again["type"] == "ack" and again["duplicate"] is True
+                    again = await client.request(
+                        {"type": "lie", "text": f"storm lie {i}"}, f"lie-{i}"
+                    )
+                    assert again["type"] == "ack"
+                    assert again["duplicate"] is True
                     return client
 
                 back = await asyncio.gather(
@@ -297,8 +403,13 @@ def test_reconnect_storm_loses_no_acknowledged_action() -> None:
                 for client in back:
                     await client.close()
                 latencies.sort()
-                return {"sockets": len(back), "players": len(seats), "rooms": rooms, "p50_s": round(latencies[len(latencies) // 2], 3),
-                        "max_s": round(latencies[-1], 3)}
+                return {
+                    "sockets": len(back),
+                    "players": len(seats),
+                    "rooms": rooms,
+                    "p50_s": round(latencies[len(latencies) // 2], 3),
+                    "max_s": round(latencies[-1], 3),
+                }
 
         figures = asyncio.run(main())
         report("reconnect_storm", **figures)
@@ -326,9 +437,12 @@ def test_a_thousand_games_leave_no_session_keys() -> None:
                 return None
 
         service = SessionService(
-            cartridges=discover_cartridges(), store=RedisSessionStore(client, prefix=prefix),
-            publisher=Null(), deadlines=RedisDeadlines(client, prefix=prefix, ttl=settings.game_ttl),
-            settings=settings, channel_prefix=f"{prefix}:",
+            cartridges=discover_cartridges(),
+            store=RedisSessionStore(client, prefix=prefix),
+            publisher=Null(),
+            deadlines=RedisDeadlines(client, prefix=prefix, ttl=settings.game_ttl),
+            settings=settings,
+            channel_prefix=f"{prefix}:",
         )
 
         async def one(i: int) -> None:
@@ -366,7 +480,9 @@ def _truths() -> dict[str, str]:
     return {p.prompt: p.truth for pack in builtin_packs() for p in pack.prompts}
 
 
-def _scan(messages: list[dict], me: str | None, others: list[str], truths: dict[str, str]) -> list[str]:
+def _scan(
+    messages: list[dict], me: str | None, others: list[str], truths: dict[str, str]
+) -> list[str]:
     """Leaks in one socket's frames, in the order received."""
     leaks: list[str] = []
     phase: str | None = None
@@ -401,20 +517,32 @@ def test_no_secret_reaches_the_wrong_socket(server: Server) -> None:
         rng = random.Random(seed)
         players = rng.randint(3, 6)
         settings = {**FAST_LIES, "rounds": 1}
-        room = (await http.post("/api/sessions", json={"cartridge": "weirsoe_lies", "settings": settings})).json()
+        room = (
+            await http.post(
+                "/api/sessions", json={"cartridge": "weirsoe_lies", "settings": settings}
+            )
+        ).json()
         code = room["code"]
         seats = [
-            (await http.post(f"/api/sessions/{code}/players", json={"name": f"W{i}"})).json() for i in range(players)
+            (await http.post(f"/api/sessions/{code}/players", json={"name": f"W{i}"})).json()
+            for i in range(players)
         ]
-        host = await GameClient(f"{server.ws_base}/ws/game/{code}?role=host&token={room['host_token']}").connect()
+        host = await GameClient(
+            f"{server.ws_base}/ws/game/{code}?role=host&token={room['host_token']}"
+        ).connect()
         audience = await GameClient(f"{server.ws_base}/ws/game/{code}?role=audience").connect()
         bots = []
         for s in seats:
-            client = await GameClient(f"{server.ws_base}/ws/game/{code}?token={s['token']}").connect()
+            client = await GameClient(
+                f"{server.ws_base}/ws/game/{code}?token={s['token']}"
+            ).connect()
             bots.append(BotPlayer(client, BOT, s["player_id"], seed=seed))
         await asyncio.gather(*(b.client.wait_for("session.snapshot") for b in bots))
-        await http.post(f"/api/sessions/{code}/control", json={"action": "play"},
-                        headers={"Authorization": f"Bearer {room['host_token']}"})
+        await http.post(
+            f"/api/sessions/{code}/control",
+            json={"action": "play"},
+            headers={"Authorization": f"Bearer {room['host_token']}"},
+        )
 
         async def chaos() -> None:
             for _ in range(rng.randint(1, 3)):
@@ -426,7 +554,9 @@ def test_no_secret_reaches_the_wrong_socket(server: Server) -> None:
         stir.cancel()
         await host.wait_for("phase.game_over")
         ids = [s["player_id"] for s in seats]
-        leaks = _scan(host.messages, "host", ids, truths) + _scan(audience.messages, "audience", ids, truths)
+        leaks = _scan(host.messages, "host", ids, truths) + _scan(
+            audience.messages, "audience", ids, truths
+        )
         frames = len(host.messages) + len(audience.messages)
         for bot in bots:
             others = [i for i in ids if i != bot.player_id]
@@ -442,7 +572,9 @@ def test_no_secret_reaches_the_wrong_socket(server: Server) -> None:
         async with httpx.AsyncClient(base_url=server.base, timeout=30) as http:
             frames, leaks = 0, []
             for start in range(0, games, 10):
-                done = await asyncio.gather(*(one_game(http, s) for s in range(start, min(games, start + 10))))
+                done = await asyncio.gather(
+                    *(one_game(http, s) for s in range(start, min(games, start + 10)))
+                )
                 frames += sum(f for f, _ in done)
                 leaks += [leak for _, ls in done for leak in ls]
             return frames, leaks, games

@@ -10,9 +10,9 @@ import unicodedata
 import httpx
 import pytest
 import websockets
-
 from _live import GameClient, Server
 from conftest import start_server
+
 from weirsoe_sdk import name_skeleton
 
 
@@ -34,7 +34,9 @@ def _room(srv: Server, cartridge: str = "weirsoe_lies") -> dict:
 
 def test_tokens_are_long_random_and_never_repeat(server: Server) -> None:
     room = _room(server)
-    seat = httpx.post(f"{server.base}/api/sessions/{room['code']}/players", json={"name": "A"}).json()
+    seat = httpx.post(
+        f"{server.base}/api/sessions/{room['code']}/players", json={"name": "A"}
+    ).json()
     for token in (room["host_token"], seat["token"]):
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         assert len(raw) * 8 >= 128
@@ -60,6 +62,7 @@ def test_cross_site_websocket_is_refused(server: Server) -> None:
 def test_allowed_origins_setting(backend: str) -> None:
     srv = start_server(backend, env={"WEIRSOE_ALLOWED_ORIGINS": "https://party.example"})
     try:
+
         async def main() -> None:
             room = _room(srv)
             url = f"{srv.ws_base}/ws/game/{room['code']}?role=audience"
@@ -87,7 +90,9 @@ def test_guessing_room_codes_gets_429_with_retry_after(strict: Server) -> None:
     assert joined.status_code == 429
 
     async def ws() -> None:
-        client = await GameClient(f"{strict.ws_base}/ws/game/{room['code']}?role=audience").connect()
+        client = await GameClient(
+            f"{strict.ws_base}/ws/game/{room['code']}?role=audience"
+        ).connect()
         assert (await client.wait_closed())[0] == 4429
 
     asyncio.run(ws())
@@ -99,7 +104,9 @@ def test_join_flood_from_one_address_gets_429(backend: str) -> None:
         codes = []
         for i in range(8):
             room = _room(srv)
-            r = httpx.post(f"{srv.base}/api/sessions/{room['code']}/players", json={"name": f"N{i}"})
+            r = httpx.post(
+                f"{srv.base}/api/sessions/{room['code']}/players", json={"name": f"N{i}"}
+            )
             codes.append(r.status_code)
         assert codes[:6] == [201] * 6
         assert codes[6:] == [429, 429]
@@ -115,23 +122,38 @@ def test_lock_and_kick(server: Server) -> None:
         auth = {"Authorization": f"Bearer {token}"}
         a = httpx.post(f"{base}/api/sessions/{code}/players", json={"name": "Ann"}).json()
         b = httpx.post(f"{base}/api/sessions/{code}/players", json={"name": "Bob"}).json()
-        host = await GameClient(f"{server.ws_base}/ws/game/{code}?role=host&token={token}").connect()
+        host = await GameClient(
+            f"{server.ws_base}/ws/game/{code}?role=host&token={token}"
+        ).connect()
         bob = await GameClient(f"{server.ws_base}/ws/game/{code}?token={b['token']}").connect()
         await bob.wait_for("session.snapshot")
 
-        assert httpx.post(f"{base}/api/sessions/{code}/control", json={"action": "lock"}, headers=auth).status_code == 200
+        assert (
+            httpx.post(
+                f"{base}/api/sessions/{code}/control", json={"action": "lock"}, headers=auth
+            ).status_code
+            == 200
+        )
         assert (await host.wait_for("session.locked"))["locked"] is True
         locked = httpx.post(f"{base}/api/sessions/{code}/players", json={"name": "Cid"})
-        assert locked.status_code == 409 and locked.json()["error"]["code"] == "room_locked"
-        rejoin = httpx.post(f"{base}/api/sessions/{code}/players", json={"name": "Ann", "token": a["token"]})
-        assert rejoin.status_code == 201 and rejoin.json()["player_id"] == a["player_id"]
+        assert locked.status_code == 409
+        assert locked.json()["error"]["code"] == "room_locked"
+        rejoin = httpx.post(
+            f"{base}/api/sessions/{code}/players", json={"name": "Ann", "token": a["token"]}
+        )
+        assert rejoin.status_code == 201
+        assert rejoin.json()["player_id"] == a["player_id"]
         httpx.post(f"{base}/api/sessions/{code}/control", json={"action": "unlock"}, headers=auth)
 
         # Kick: only the host may; the socket closes with 4408 and the token dies.
-        nope = httpx.post(f"{base}/api/sessions/{code}/players/{b['player_id']}/kick",
-                          headers={"Authorization": f"Bearer {a['token']}"})
+        nope = httpx.post(
+            f"{base}/api/sessions/{code}/players/{b['player_id']}/kick",
+            headers={"Authorization": f"Bearer {a['token']}"},
+        )
         assert nope.status_code == 403
-        kicked = httpx.post(f"{base}/api/sessions/{code}/players/{b['player_id']}/kick", headers=auth)
+        kicked = httpx.post(
+            f"{base}/api/sessions/{code}/players/{b['player_id']}/kick", headers=auth
+        )
         assert kicked.status_code == 200
         assert (await bob.wait_closed())[0] == 4408
         left = await host.wait_for("session.player_left")
@@ -141,7 +163,8 @@ def test_lock_and_kick(server: Server) -> None:
         names = [p["name"] for p in httpx.get(f"{base}/api/sessions/{code}").json()["players"]]
         assert names == ["Ann"]
         unknown = httpx.post(f"{base}/api/sessions/{code}/players/pnobody/kick", headers=auth)
-        assert unknown.status_code == 409 and unknown.json()["error"]["code"] == "unknown_player"
+        assert unknown.status_code == 409
+        assert unknown.json()["error"]["code"] == "unknown_player"
         await host.close()
 
     asyncio.run(main())
@@ -150,7 +173,9 @@ def test_lock_and_kick(server: Server) -> None:
 def test_message_flood_gets_rate_limited_and_the_socket_survives(server: Server) -> None:
     async def main() -> None:
         room = _room(server)
-        client = await GameClient(f"{server.ws_base}/ws/game/{room['code']}?role=audience").connect()
+        client = await GameClient(
+            f"{server.ws_base}/ws/game/{room['code']}?role=audience"
+        ).connect()
         await client.wait_for("session.snapshot")
         for _ in range(120):
             await client.send('{"type":"ping"}')
@@ -167,12 +192,31 @@ def test_message_flood_gets_rate_limited_and_the_socket_survives(server: Server)
 
 def _hostile_names(count: int, rng: random.Random) -> list[str]:
     base = ["Anna", "Bob", "Chris", "Dana", "Eve", "Finn", "Gus", "Hana"]
-    cyrillic = str.maketrans({"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "A": "А", "B": "В", "E": "Е", "H": "Н"})
+    cyrillic = str.maketrans(
+        {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "A": "А", "B": "В", "E": "Е", "H": "Н"}
+    )
     payloads = [
-        "<img src=x onerror=alert(1)>", "<script>alert(1)</script>", "\"><svg onload=alert(1)>",
-        "{{7*7}}", "${jndi:ldap://x}", "'; DROP TABLE players;--", "&lt;b&gt;", "javascript:alert(1)",
+        "<img src=x onerror=alert(1)>",
+        "<script>alert(1)</script>",
+        '"><svg onload=alert(1)>',
+        "{{7*7}}",
+        "${jndi:ldap://x}",
+        "'; DROP TABLE players;--",
+        "&lt;b&gt;",
+        "javascript:alert(1)",
     ]
-    tricks = ["\u202e", "\u202d", "\u2066", "\u200b", "\u200d", "\ufeff", "\u0000", "\u001b[31m", "\r\n", "\t"]
+    tricks = [
+        "\u202e",
+        "\u202d",
+        "\u2066",
+        "\u200b",
+        "\u200d",
+        "\ufeff",
+        "\u0000",
+        "\u001b[31m",
+        "\r\n",
+        "\t",
+    ]
     out: list[str] = []
     while len(out) < count:
         kind = rng.randrange(7)
@@ -191,7 +235,9 @@ def _hostile_names(count: int, rng: random.Random) -> list[str]:
         elif kind == 5:
             out.append(rng.choice(["0", "O", "o", "1", "l"]) + name)
         else:
-            out.append("".join(chr(rng.randrange(0x20, 0x2FFF)) for _ in range(rng.randrange(1, 40))))
+            out.append(
+                "".join(chr(rng.randrange(0x20, 0x2FFF)) for _ in range(rng.randrange(1, 40)))
+            )
     return out
 
 
@@ -213,7 +259,8 @@ def test_five_hundred_hostile_names(server: Server) -> None:
             assert r.status_code in (201, 409), (name, r.status_code, r.text)
             if r.status_code == 409:
                 assert r.json()["error"]["code"] in ("name_taken", "room_full", "bad_name")
-        assert outcomes.get(201, 0) > 50 and outcomes.get(409, 0) > 50
+        assert outcomes.get(201, 0) > 50
+        assert outcomes.get(409, 0) > 50
         for code in rooms:
             stored = [p["name"] for p in http.get(f"/api/sessions/{code}").json()["players"]]
             skeletons = [name_skeleton(n) for n in stored]
@@ -230,15 +277,23 @@ def test_five_hundred_hostile_names(server: Server) -> None:
 def test_tokens_never_reach_the_server_log(server: Server) -> None:
     async def main() -> tuple[str, str]:
         room = _room(server)
-        seat = httpx.post(f"{server.base}/api/sessions/{room['code']}/players", json={"name": "Log"}).json()
-        client = await GameClient(f"{server.ws_base}/ws/game/{room['code']}?token={seat['token']}").connect()
+        seat = httpx.post(
+            f"{server.base}/api/sessions/{room['code']}/players", json={"name": "Log"}
+        ).json()
+        client = await GameClient(
+            f"{server.ws_base}/ws/game/{room['code']}?token={seat['token']}"
+        ).connect()
         await client.wait_for("session.snapshot")
-        httpx.post(f"{server.base}/api/sessions/{room['code']}/control", json={"action": "pause"},
-                   headers={"Authorization": f"Bearer {room['host_token']}"})
+        httpx.post(
+            f"{server.base}/api/sessions/{room['code']}/control",
+            json={"action": "pause"},
+            headers={"Authorization": f"Bearer {room['host_token']}"},
+        )
         await client.close()
         return seat["token"], room["host_token"]
 
     token, host_token = asyncio.run(main())
     log = server.log()
     assert "token=[redacted]" in log  # the socket was logged, without its token
-    assert token not in log and host_token not in log
+    assert token not in log
+    assert host_token not in log

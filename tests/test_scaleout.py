@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 import uuid
 from collections import Counter
@@ -10,9 +11,9 @@ from collections import Counter
 import httpx
 import pytest
 import redis
-
 from _live import BotPlayer, GameClient, Server, Worker
 from conftest import FAST_LIES, REDIS_URL, redis_unreachable
+
 from weirsoe_sdk import discover_cartridges
 
 pytestmark = pytest.mark.redis
@@ -36,25 +37,44 @@ def test_room_spans_two_servers_and_survives_a_killed_worker() -> None:
         async def main() -> None:
             settings = {**FAST_LIES, "lie_seconds": 2.0, "guess_seconds": 2.0}
             async with httpx.AsyncClient() as http:
-                room = (await http.post(a.base + "/api/sessions", json={"cartridge": "weirsoe_lies", "settings": settings})).json()
+                room = (
+                    await http.post(
+                        a.base + "/api/sessions",
+                        json={"cartridge": "weirsoe_lies", "settings": settings},
+                    )
+                ).json()
                 code, token = room["code"], room["host_token"]
                 seats = [
-                    (await http.post(f"{b.base}/api/sessions/{code}/players", json={"name": f"P{i}"})).json()
+                    (
+                        await http.post(
+                            f"{b.base}/api/sessions/{code}/players", json={"name": f"P{i}"}
+                        )
+                    ).json()
                     for i in range(6)
                 ]
-                host = await GameClient(f"{a.ws_base}/ws/game/{code}?role=host&token={token}").connect()
+                host = await GameClient(
+                    f"{a.ws_base}/ws/game/{code}?role=host&token={token}"
+                ).connect()
                 clients = [
-                    await GameClient(f"{b.ws_base}/ws/game/{code}?token={s['token']}").connect() for s in seats
+                    await GameClient(f"{b.ws_base}/ws/game/{code}?token={s['token']}").connect()
+                    for s in seats
                 ]
                 for c in clients:
                     await c.wait_for("session.snapshot")
-                r = await http.post(f"{a.base}/api/sessions/{code}/control", json={"action": "play"},
-                                    headers={"Authorization": f"Bearer {token}"})
+                r = await http.post(
+                    f"{a.base}/api/sessions/{code}/control",
+                    json={"action": "play"},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
                 assert r.status_code == 200
                 bot = discover_cartridges().get("weirsoe_lies").bot
-                players = [BotPlayer(c, bot, s["player_id"]) for c, s in zip(clients, seats, strict=True)]
+                players = [
+                    BotPlayer(c, bot, s["player_id"]) for c, s in zip(clients, seats, strict=True)
+                ]
                 game = asyncio.gather(*(p.run(timeout=150) for p in players))
-                await host.wait_for(lambda m: m["type"] == "phase.question_shown" and m["question"] == 2, timeout=60)
+                await host.wait_for(
+                    lambda m: m["type"] == "phase.question_shown" and m["question"] == 2, timeout=60
+                )
                 workers[0].kill()  # mid-game, with deadlines pending
                 await game
                 final = await host.wait_for("phase.game_over")
@@ -62,14 +82,23 @@ def test_room_spans_two_servers_and_survives_a_killed_worker() -> None:
 
                 # No phase ran twice, and none was skipped: every phase event is unique per
                 # question, versions only grow, and each question has the full sequence.
-                phases = [m for m in host.messages if m["type"].startswith(("phase.", "reveal.step"))]
-                keys = [(m["type"], m.get("question"), m.get("index"), m["version"]) for m in phases]
+                phases = [
+                    m for m in host.messages if m["type"].startswith(("phase.", "reveal.step"))
+                ]
+                keys = [
+                    (m["type"], m.get("question"), m.get("index"), m["version"]) for m in phases
+                ]
                 assert len(set(keys)) == len(keys)
                 versions = [m["version"] for m in host.messages if "ts" in m]
                 assert versions == sorted(versions)
                 counts = Counter(m["type"] for m in phases)
-                for kind in ("phase.question_shown", "phase.lie_started", "phase.guess_started",
-                             "phase.scores_calculated", "phase.scoreboard"):
+                for kind in (
+                    "phase.question_shown",
+                    "phase.lie_started",
+                    "phase.guess_started",
+                    "phase.scores_calculated",
+                    "phase.scoreboard",
+                ):
                     assert counts[kind] == 5, (kind, counts)
                 steps = [m for m in phases if m["type"] == "reveal.step"]
                 by_q: dict[int, list[int]] = {}
@@ -82,8 +111,11 @@ def test_room_spans_two_servers_and_survives_a_killed_worker() -> None:
                 assert all(ix == list(range(len(ix))) for ix in by_q.values()), by_q
                 assert steps
                 # Lateness of phase changes after the kill, for the record (not asserted).
-                lateness = [m["ts"] - prev["deadline"] for prev, m in zip(phases, phases[1:])
-                            if prev.get("deadline") and m["ts"] >= prev["deadline"]]
+                lateness = [
+                    m["ts"] - prev["deadline"]
+                    for prev, m in itertools.pairwise(phases)
+                    if prev.get("deadline") and m["ts"] >= prev["deadline"]
+                ]
                 print(f"\nphase transitions: {len(phases)}; max lateness {max(lateness):.3f} s")
                 for c in [host, *clients]:
                     await c.close()
@@ -111,17 +143,27 @@ def test_fifty_rooms_connecting_at_once_all_get_their_events() -> None:
         async def main() -> None:
             async with httpx.AsyncClient(base_url=srv.base, timeout=30) as http:
                 rooms = [
-                    (await http.post("/api/sessions", json={"cartridge": "rps"})).json() for _ in range(50)
+                    (await http.post("/api/sessions", json={"cartridge": "rps"})).json()
+                    for _ in range(50)
                 ]
-                hosts = await asyncio.gather(*(
-                    GameClient(f"{srv.ws_base}/ws/game/{r['code']}?role=host&token={r['host_token']}").connect()
-                    for r in rooms
-                ))
+                hosts = await asyncio.gather(
+                    *(
+                        GameClient(
+                            f"{srv.ws_base}/ws/game/{r['code']}?role=host&token={r['host_token']}"
+                        ).connect()
+                        for r in rooms
+                    )
+                )
                 await asyncio.gather(*(h.wait_for("session.snapshot") for h in hosts))
-                await asyncio.gather(*(
-                    http.post(f"/api/sessions/{r['code']}/players", json={"name": "Joiner"}) for r in rooms
-                ))
-                got = await asyncio.gather(*(h.wait_for("session.player_joined", timeout=10) for h in hosts))
+                await asyncio.gather(
+                    *(
+                        http.post(f"/api/sessions/{r['code']}/players", json={"name": "Joiner"})
+                        for r in rooms
+                    )
+                )
+                got = await asyncio.gather(
+                    *(h.wait_for("session.player_joined", timeout=10) for h in hosts)
+                )
                 assert len(got) == 50
                 assert all(m["player"]["name"] == "Joiner" for m in got)
                 for h in hosts:
@@ -145,9 +187,21 @@ def test_lost_redis_gives_clear_errors_and_the_server_recovers(tmp_path) -> None
 
     def start_redis() -> subprocess.Popen[bytes]:
         proc = subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(tmp_path)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(tmp_path),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         for _ in range(100):
             try:
@@ -163,10 +217,19 @@ def test_lost_redis_gives_clear_errors_and_the_server_recovers(tmp_path) -> None
 
         async def main() -> None:
             async with httpx.AsyncClient(base_url=srv.base, timeout=20) as http:
-                room = (await http.post("/api/sessions", json={"cartridge": "rps", "settings": {"throw_seconds": 30}})).json()
-                seat = (await http.post(f"/api/sessions/{room['code']}/players", json={"name": "A"})).json()
+                room = (
+                    await http.post(
+                        "/api/sessions",
+                        json={"cartridge": "rps", "settings": {"throw_seconds": 30}},
+                    )
+                ).json()
+                seat = (
+                    await http.post(f"/api/sessions/{room['code']}/players", json={"name": "A"})
+                ).json()
                 await http.post(f"/api/sessions/{room['code']}/players", json={"name": "B"})
-                player = await GameClient(f"{srv.ws_base}/ws/game/{room['code']}?token={seat['token']}").connect()
+                player = await GameClient(
+                    f"{srv.ws_base}/ws/game/{room['code']}?token={seat['token']}"
+                ).connect()
                 await player.wait_for("session.snapshot")
                 redis_proc.kill()
                 redis_proc.wait()
@@ -175,25 +238,38 @@ def test_lost_redis_gives_clear_errors_and_the_server_recovers(tmp_path) -> None
                 assert down.json()["error"]["code"] == "store_unavailable"
                 assert down.headers.get("retry-after")
                 reply = await player.request({"type": "throw", "move": "rock"})
-                assert reply["type"] == "error" and reply["code"] == "store_unavailable"
+                assert reply["type"] == "error"
+                assert reply["code"] == "store_unavailable"
                 health = await http.get("/healthz")
-                assert health.status_code == 200 and health.json()["status"] == "degraded"
+                assert health.status_code == 200
+                assert health.json()["status"] == "degraded"
 
                 restarted = start_redis()
                 try:
                     for _ in range(100):
-                        created = await http.post("/api/sessions", json={"cartridge": "rps", "settings": {"throw_seconds": 0.5, "rounds": 1}})
+                        created = await http.post(
+                            "/api/sessions",
+                            json={
+                                "cartridge": "rps",
+                                "settings": {"throw_seconds": 0.5, "rounds": 1},
+                            },
+                        )
                         if created.status_code == 201:
                             break
                         await asyncio.sleep(0.1)
                     assert created.status_code == 201
                     new = created.json()
-                    host = await GameClient(f"{srv.ws_base}/ws/game/{new['code']}?role=host&token={new['host_token']}").connect()
+                    host = await GameClient(
+                        f"{srv.ws_base}/ws/game/{new['code']}?role=host&token={new['host_token']}"
+                    ).connect()
                     await host.wait_for("session.snapshot")
                     for name in ("A", "B"):
                         await http.post(f"/api/sessions/{new['code']}/players", json={"name": name})
-                    await http.post(f"/api/sessions/{new['code']}/control", json={"action": "play"},
-                                    headers={"Authorization": f"Bearer {new['host_token']}"})
+                    await http.post(
+                        f"/api/sessions/{new['code']}/control",
+                        json={"action": "play"},
+                        headers={"Authorization": f"Bearer {new['host_token']}"},
+                    )
                     # Events flow again and the timer fires: the game ends on its deadline.
                     await host.wait_for("rps.finished", timeout=20)
                     await host.close()

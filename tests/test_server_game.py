@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-
 from _live import BotPlayer, GameClient, Server
 from conftest import FAST_LIES, start_server
+
 from weirsoe_sdk import discover_cartridges
 
 CARTRIDGES = discover_cartridges()
@@ -17,19 +17,25 @@ CARTRIDGES = discover_cartridges()
 
 async def open_room(server: Server, cartridge: str, settings: dict[str, Any], players: int):
     async with httpx.AsyncClient(base_url=server.base) as http:
-        created = await http.post("/api/sessions", json={"cartridge": cartridge, "settings": settings})
+        created = await http.post(
+            "/api/sessions", json={"cartridge": cartridge, "settings": settings}
+        )
         assert created.status_code == 201, created.text
         room = created.json()
         code, host_token = room["code"], room["host_token"]
-        assert len(code) == 4 and room["join_url"].endswith(code)
+        assert len(code) == 4
+        assert room["join_url"].endswith(code)
         seats = []
         for i in range(players):
             joined = await http.post(f"/api/sessions/{code}/players", json={"name": f"Player {i}"})
             assert joined.status_code == 201, joined.text
             seats.append(joined.json())
-    host = await GameClient(f"{server.ws_base}/ws/game/{code}?role=host&token={host_token}").connect()
+    host = await GameClient(
+        f"{server.ws_base}/ws/game/{code}?role=host&token={host_token}"
+    ).connect()
     clients = [
-        await GameClient(f"{server.ws_base}/ws/game/{code}?token={s['token']}").connect() for s in seats
+        await GameClient(f"{server.ws_base}/ws/game/{code}?token={s['token']}").connect()
+        for s in seats
     ]
     return code, host_token, host, clients, seats
 
@@ -65,7 +71,11 @@ def test_full_lies_game_host_and_six_players(server: Server) -> None:
         # Per question: shown, lies, guesses, reveal steps, scores, scoreboard.
         i = 0
         for _ in range(questions):
-            assert seq[i : i + 3] == ["phase.question_shown", "phase.lie_started", "phase.guess_started"]
+            assert seq[i : i + 3] == [
+                "phase.question_shown",
+                "phase.lie_started",
+                "phase.guess_started",
+            ]
             i += 3
             steps = 0
             while seq[i] == "reveal.step":
@@ -127,7 +137,8 @@ def test_pause_keeps_remaining_time_and_resume_restores_it(server: Server) -> No
         assert paused["deadline"] is None
         # While paused, every action is refused with `paused`, and time does not run.
         reply = await clients[0].request({"type": "lie", "text": "paused lie"})
-        assert reply["type"] == "error" and reply["code"] == "paused"
+        assert reply["type"] == "error"
+        assert reply["code"] == "paused"
         await asyncio.sleep(1.0)
         assert "phase.guess_started" not in host.types
         assert (await control(server, code, token, "resume")).status_code == 200
@@ -136,7 +147,8 @@ def test_pause_keeps_remaining_time_and_resume_restores_it(server: Server) -> No
         # A second pause/resume pair behaves the same; pausing twice is refused.
         assert (await control(server, code, token, "pause")).status_code == 200
         again = await control(server, code, token, "pause")
-        assert again.status_code == 409 and again.json()["error"]["code"] == "not_running"
+        assert again.status_code == 409
+        assert again.json()["error"]["code"] == "not_running"
         assert (await control(server, code, token, "resume")).status_code == 200
         for c in [host, *clients]:
             await c.close()
@@ -167,7 +179,8 @@ def test_dropped_player_reconnects_with_same_seat_and_equal_snapshot(server: Ser
         public = lambda s: {k: v for k, v in s["view"].items() if k != "me"}  # noqa: E731
         mine = await again.sync()
         assert public(mine) == public(other)
-        assert mine["players"] == other["players"] and mine["status"] == other["status"]
+        assert mine["players"] == other["players"]
+        assert mine["status"] == other["status"]
         assert mine["version"] == other["version"]
         assert mine["view"]["me"]["lie"] is None  # nobody else's lie
         for c in [host, clients[0], clients[2], again]:
@@ -186,7 +199,8 @@ def test_duplicate_action_id_is_applied_once(server: Server) -> None:
         first = await clients[0].request({"type": "lie", "text": "once only"}, "same-id")
         second = await clients[0].request({"type": "lie", "text": "once only"}, "same-id")
         assert first["type"] == second["type"] == "ack"
-        assert first["duplicate"] is False and second["duplicate"] is True
+        assert first["duplicate"] is False
+        assert second["duplicate"] is True
         assert second["version"] == first["version"]
         await asyncio.sleep(0.2)
         assert host.types.count("lie.submitted") == 1
@@ -210,7 +224,9 @@ def test_exit_removes_the_room_everywhere(server: Server) -> None:
             gone = await http.get(f"/api/sessions/{code}")
             assert gone.status_code == 404
             assert gone.json()["error"]["code"] == "room_not_found"
-        late = await GameClient(f"{server.ws_base}/ws/game/{code}?token={seats[0]['token']}").connect()
+        late = await GameClient(
+            f"{server.ws_base}/ws/game/{code}?token={seats[0]['token']}"
+        ).connect()
         assert (await late.wait_closed())[0] == 4404
 
     asyncio.run(main())
@@ -219,23 +235,26 @@ def test_exit_removes_the_room_everywhere(server: Server) -> None:
 def test_finished_game_is_gone_after_the_grace_period(backend: str) -> None:
     srv = start_server(backend, env={"WEIRSOE_GRACE_SECONDS": "1"})
     try:
+
         async def main() -> None:
             settings = {**FAST_LIES, "rounds": 1}
             code, token, host, clients, seats = await open_room(srv, "weirsoe_lies", settings, 2)
             await control(srv, code, token, "play")
             bot = CARTRIDGES.get("weirsoe_lies").bot
-            players = [BotPlayer(c, bot, s["player_id"]) for c, s in zip(clients, seats, strict=True)]
+            players = [
+                BotPlayer(c, bot, s["player_id"]) for c, s in zip(clients, seats, strict=True)
+            ]
             await asyncio.gather(*(p.run() for p in players))
             async with httpx.AsyncClient(base_url=srv.base) as http:
                 during = await http.get(f"/api/sessions/{code}")
-                assert during.status_code == 200 and during.json()["status"] == "over"
+                assert during.status_code == 200
+                assert during.json()["status"] == "over"
                 assert (await http.get("/healthz")).json()["sessions"] == 1
                 await asyncio.sleep(1.8)
                 assert (await http.get(f"/api/sessions/{code}")).status_code == 404
                 assert (await http.get("/healthz")).json()["sessions"] == 0
             if backend == "redis":
                 import redis
-
                 from conftest import REDIS_URL
 
                 client = redis.Redis.from_url(REDIS_URL)
@@ -254,8 +273,20 @@ def test_finished_game_is_gone_after_the_grace_period(backend: str) -> None:
     [
         ("post", "/api/sessions", "{not json", 400, "bad_request"),
         ("post", "/api/sessions", {"cartridge": "nope"}, 422, "unknown_cartridge"),
-        ("post", "/api/sessions", {"cartridge": "weirsoe_lies", "settings": {"rounds": 0}}, 422, "invalid_settings"),
-        ("post", "/api/sessions", {"cartridge": "weirsoe_lies", "settings": {"packs": ["zz"]}}, 422, "invalid_settings"),
+        (
+            "post",
+            "/api/sessions",
+            {"cartridge": "weirsoe_lies", "settings": {"rounds": 0}},
+            422,
+            "invalid_settings",
+        ),
+        (
+            "post",
+            "/api/sessions",
+            {"cartridge": "weirsoe_lies", "settings": {"packs": ["zz"]}},
+            422,
+            "invalid_settings",
+        ),
         ("post", "/api/sessions", {"cartridge": "weirsoe_lies", "bogus": 1}, 400, "bad_request"),
         ("get", "/api/sessions/QQQQ", None, 404, "room_not_found"),
         ("post", "/api/sessions/QQQQ/players", {"name": "x"}, 404, "room_not_found"),
@@ -277,15 +308,22 @@ def test_bad_rest_input_gets_structured_errors(
 
 
 def test_settings_error_names_the_field(server: Server) -> None:
-    r = httpx.post(server.base + "/api/sessions", json={"cartridge": "weirsoe_lies", "settings": {"lie_seconds": "x"}})
-    assert r.status_code == 422 and r.json()["error"]["field"] == "lie_seconds"
+    r = httpx.post(
+        server.base + "/api/sessions",
+        json={"cartridge": "weirsoe_lies", "settings": {"lie_seconds": "x"}},
+    )
+    assert r.status_code == 422
+    assert r.json()["error"]["field"] == "lie_seconds"
 
 
 def test_join_rules(server: Server) -> None:
     base = server.base
     room = httpx.post(base + "/api/sessions", json={"cartridge": "rps"}).json()
     code, token = room["code"], room["host_token"]
-    join = lambda name, **kw: httpx.post(f"{base}/api/sessions/{code.lower()}/players", json={"name": name, **kw})  # noqa: E731
+
+    def join(name: str, **kw: Any) -> httpx.Response:
+        return httpx.post(f"{base}/api/sessions/{code.lower()}/players", json={"name": name, **kw})
+
     first = join("  Ｚoë  ")
     assert first.status_code == 201
     assert httpx.get(f"{base}/api/sessions/{code}").json()["players"][0]["name"] == "Zoë"
@@ -293,27 +331,43 @@ def test_join_rules(server: Server) -> None:
     assert join("").json()["error"]["code"] == "bad_name"
     assert join("x" * 21).json()["error"]["code"] == "bad_name"
     rejoin = join("whatever", token=first.json()["token"])
-    assert rejoin.status_code == 201 and rejoin.json()["rejoined"] is True
+    assert rejoin.status_code == 201
+    assert rejoin.json()["rejoined"] is True
     assert rejoin.json()["player_id"] == first.json()["player_id"]
     for name in ("B", "C", "D"):
         assert join(name).status_code == 201
     full = join("E")
-    assert full.status_code == 409 and full.json()["error"]["code"] == "room_full"
+    assert full.status_code == 409
+    assert full.json()["error"]["code"] == "room_full"
     headers = {"Authorization": f"Bearer {token}"}
-    assert httpx.post(f"{base}/api/sessions/{code}/control", json={"action": "play"}, headers=headers).status_code == 200
+    assert (
+        httpx.post(
+            f"{base}/api/sessions/{code}/control", json={"action": "play"}, headers=headers
+        ).status_code
+        == 200
+    )
     room2 = httpx.post(base + "/api/sessions", json={"cartridge": "rps"}).json()
-    r = httpx.post(f"{base}/api/sessions/{room2['code']}/control", json={"action": "play"},
-                   headers={"Authorization": f"Bearer {room2['host_token']}"})
-    assert r.status_code == 409 and r.json()["error"]["code"] == "not_enough_players"
+    r = httpx.post(
+        f"{base}/api/sessions/{room2['code']}/control",
+        json={"action": "play"},
+        headers={"Authorization": f"Bearer {room2['host_token']}"},
+    )
+    assert r.status_code == 409
+    assert r.json()["error"]["code"] == "not_enough_players"
     late = httpx.post(f"{base}/api/sessions/{code}/players", json={"name": "Late"})
-    assert late.status_code == 409 and late.json()["error"]["code"] in ("game_started", "room_full")
+    assert late.status_code == 409
+    assert late.json()["error"]["code"] in ("game_started", "room_full")
     room3 = httpx.post(base + "/api/sessions", json={"cartridge": "weirsoe_lies"}).json()
     httpx.post(f"{base}/api/sessions/{room3['code']}/players", json={"name": "A"})
     httpx.post(f"{base}/api/sessions/{room3['code']}/players", json={"name": "B"})
-    httpx.post(f"{base}/api/sessions/{room3['code']}/control", json={"action": "play"},
-               headers={"Authorization": f"Bearer {room3['host_token']}"})
+    httpx.post(
+        f"{base}/api/sessions/{room3['code']}/control",
+        json={"action": "play"},
+        headers={"Authorization": f"Bearer {room3['host_token']}"},
+    )
     started = httpx.post(f"{base}/api/sessions/{room3['code']}/players", json={"name": "Late"})
-    assert started.status_code == 409 and started.json()["error"]["code"] == "game_started"
+    assert started.status_code == 409
+    assert started.json()["error"]["code"] == "game_started"
 
 
 def test_control_needs_the_host_token_and_has_no_skip(server: Server) -> None:
@@ -322,8 +376,11 @@ def test_control_needs_the_host_token_and_has_no_skip(server: Server) -> None:
     url = f"{base}/api/sessions/{room['code']}/control"
     assert httpx.post(url, json={"action": "pause"}).json()["error"]["code"] == "unauthorized"
     bad = httpx.post(url, json={"action": "pause"}, headers={"Authorization": "Bearer wrong"})
-    assert bad.status_code == 403 and bad.json()["error"]["code"] == "forbidden"
-    skip = httpx.post(url, json={"action": "skip"}, headers={"Authorization": f"Bearer {room['host_token']}"})
+    assert bad.status_code == 403
+    assert bad.json()["error"]["code"] == "forbidden"
+    skip = httpx.post(
+        url, json={"action": "skip"}, headers={"Authorization": f"Bearer {room['host_token']}"}
+    )
     assert skip.status_code == 400
     spec = httpx.get(base + "/schema/openapi.json").json()
     assert "skip" not in str(spec).lower()
@@ -331,21 +388,36 @@ def test_control_needs_the_host_token_and_has_no_skip(server: Server) -> None:
 
 def test_rest_action_fallback(server: Server) -> None:
     base = server.base
-    room = httpx.post(base + "/api/sessions", json={"cartridge": "rps", "settings": {"throw_seconds": 30}}).json()
+    room = httpx.post(
+        base + "/api/sessions", json={"cartridge": "rps", "settings": {"throw_seconds": 30}}
+    ).json()
     code = room["code"]
     a = httpx.post(f"{base}/api/sessions/{code}/players", json={"name": "A"}).json()
     httpx.post(f"{base}/api/sessions/{code}/players", json={"name": "B"})
     url = f"{base}/api/sessions/{code}/actions"
     auth = {"Authorization": f"Bearer {a['token']}"}
     early = httpx.post(url, json={"action": {"type": "throw", "move": "rock"}}, headers=auth)
-    assert early.status_code == 422 and early.json()["error"]["code"] == "not_started"
-    httpx.post(f"{base}/api/sessions/{code}/control", json={"action": "play"},
-               headers={"Authorization": f"Bearer {room['host_token']}"})
+    assert early.status_code == 422
+    assert early.json()["error"]["code"] == "not_started"
+    httpx.post(
+        f"{base}/api/sessions/{code}/control",
+        json={"action": "play"},
+        headers={"Authorization": f"Bearer {room['host_token']}"},
+    )
     bad = httpx.post(url, json={"action": {"type": "throw", "move": "lizard"}}, headers=auth)
-    assert bad.status_code == 422 and bad.json()["error"]["code"] == "bad_action"
-    ok = httpx.post(url, json={"action": {"type": "throw", "move": "rock"}, "id": "x1"}, headers=auth)
-    dup = httpx.post(url, json={"action": {"type": "throw", "move": "rock"}, "id": "x1"}, headers=auth)
-    assert ok.status_code == 200 and dup.json() == {"version": ok.json()["version"], "duplicate": True}
+    assert bad.status_code == 422
+    assert bad.json()["error"]["code"] == "bad_action"
+    ok = httpx.post(
+        url, json={"action": {"type": "throw", "move": "rock"}, "id": "x1"}, headers=auth
+    )
+    dup = httpx.post(
+        url, json={"action": {"type": "throw", "move": "rock"}, "id": "x1"}, headers=auth
+    )
+    assert ok.status_code == 200
+    assert dup.json() == {
+        "version": ok.json()["version"],
+        "duplicate": True,
+    }
     assert httpx.post(url, json={"action": {"type": "throw", "move": "rock"}}).status_code == 401
 
 
@@ -382,8 +454,11 @@ def test_bad_websocket_input(server: Server) -> None:
             await player.send(frame)
             reply = await player.wait_for("error", start=start)
             assert reply["code"] == code_, (frame, reply)
-        await player.send(b'\x00\x01binary')
-        assert (await player.wait_for("error", start=len(player.messages) - 0))["code"] in ("bad_json", "unknown_type")
+        await player.send(b"\x00\x01binary")
+        assert (await player.wait_for("error", start=len(player.messages) - 0))["code"] in (
+            "bad_json",
+            "unknown_type",
+        )
         pong = await player.wait_for("pong", start=0) if "pong" in player.types else None
         start = len(player.messages)
         await player.send('{"type":"ping"}')

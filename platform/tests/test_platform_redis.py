@@ -7,8 +7,8 @@ import time
 
 import msgspec
 import pytest
-
 from conftest import REDIS_URL
+
 from weirsoe_platform.config import PlatformSettings
 from weirsoe_platform.sessions import SessionService
 from weirsoe_platform.sessions._redis_store import RedisSessionStore, connect_redis
@@ -45,11 +45,15 @@ async def test_compare_and_set_has_exactly_one_winner(redis_cleanup: str) -> Non
     assert not await stores[1].create("ABCD", b"other", 0, 60)
     for version in range(30):
         results = await asyncio.gather(
-            *(s.compare_and_set("ABCD", version, version + 1, b"w%d" % i, 60) for i, s in enumerate(stores))
+            *(
+                s.compare_and_set("ABCD", version, version + 1, b"w%d" % i, 60)
+                for i, s in enumerate(stores)
+            )
         )
         assert results.count(True) == 1
         loaded = await stores[0].load("ABCD")
-        assert loaded is not None and loaded[0] == version + 1
+        assert loaded is not None
+        assert loaded[0] == version + 1
     for s in stores:
         await s.close()
 
@@ -69,7 +73,8 @@ async def test_two_services_racing_one_deadline_make_one_transition(redis_cleanu
     )
     assert fired.count(True) == 1
     _, after = await second.load(code)
-    assert after.version == before + 1 and after.state.round == 2
+    assert after.version == before + 1
+    assert after.state.round == 2
     # A late duplicate of the same deadline changes nothing.
     assert await second.fire(code, d.key, d.serial, d.at) is False
 

@@ -70,4 +70,6 @@ def settings_from_env(
             return load_settings(PlatformSettings, data)
         except InvalidSettings as exc:
             env = ENV_PREFIX + (exc.field or "").upper()
-            raise InvalidSettings(f"{exc.message} (flag --{exc.field} or {env})", field=exc.field) from None
+            raise InvalidSettings(
+                f"{exc.message} (flag --{exc.field} or {env})", field=exc.field
+            ) from None

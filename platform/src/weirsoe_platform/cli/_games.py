@@ -40,7 +40,9 @@ def _cartridges(args: argparse.Namespace) -> int:
     found = _discover()
     rows = [found.cartridges[slug].describe() for slug in sorted(found.cartridges)]
     if args.json:
-        print(json.dumps({"cartridges": rows, "errors": found.errors}, ensure_ascii=False, indent=2))
+        print(
+            json.dumps({"cartridges": rows, "errors": found.errors}, ensure_ascii=False, indent=2)
+        )
         return 0
     for row in rows:
         print(
@@ -61,9 +63,7 @@ def simulate(slug: str, *, players: int, seed: int, settings: Any = None) -> dic
         raise CliError(exc.message) from None
     info = cartridge.info
     if not info.min_players <= players <= info.max_players:
-        raise CliError(
-            f"{slug} takes {info.min_players}-{info.max_players} players, not {players}"
-        )
+        raise CliError(f"{slug} takes {info.min_players}-{info.max_players} players, not {players}")
     try:
         harness = Harness(cartridge, players=players, seed=seed, settings=settings)
         record = harness.play()

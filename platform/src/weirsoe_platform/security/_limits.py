@@ -29,7 +29,9 @@ class RateLimiter(ABC):
 class MemoryRateLimiter(RateLimiter):
     """Sliding windows in one process; keys idle for a window are forgotten."""
 
-    def __init__(self, *, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000) -> None:
+    def __init__(
+        self, *, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000
+    ) -> None:
         self.clock = clock
         self.max_keys = max_keys
         self._hits: dict[str, deque[float]] = {}
@@ -133,7 +135,9 @@ class Guard:
 class TokenBucket:
     """Per-connection frame limit: ``rate`` per second with bursts up to ``burst``."""
 
-    def __init__(self, rate: float, burst: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, rate: float, burst: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.rate = rate
         self.burst = burst
         self.clock = clock

@@ -25,8 +25,8 @@ from ._store import MemorySessionStore, SessionStore
 
 __all__ = [
     "ALPHABET",
-    "PLATFORM_ONLY_EVENTS",
     "CODE_LENGTH",
+    "PLATFORM_ONLY_EVENTS",
     "Conflict",
     "DeadlineSink",
     "Forbidden",

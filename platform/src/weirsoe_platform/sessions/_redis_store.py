@@ -108,7 +108,9 @@ class RedisSessionStore(SessionStore):
 
     @_unavailable
     async def create(self, code: str, data: bytes, version: int, ttl: float) -> bool:
-        return bool(await self._create(keys=[self.key(code)], args=[version, data, int(ttl * 1000)]))
+        return bool(
+            await self._create(keys=[self.key(code)], args=[version, data, int(ttl * 1000)])
+        )
 
     @_unavailable
     async def load(self, code: str) -> tuple[int, bytes] | None:

@@ -18,16 +18,16 @@ import pluggy
 
 from weirsoe_sdk import (
     EVERYONE,
-    Delivery,
-    Refused,
     Cartridge,
     DeadlineReached,
+    Delivery,
     Discovery,
     Event,
     HostControl,
     PlayerAction,
     PlayerLeft,
     PlayerReconnected,
+    Refused,
     Runtime,
     Step,
     Table,
@@ -171,7 +171,9 @@ class SessionService:
             "version": table.version,
             "min_players": info.min_players,
             "max_players": info.max_players,
-            "players": [{"id": s.id, "name": s.name, "connected": s.connected} for s in table.players],
+            "players": [
+                {"id": s.id, "name": s.name, "connected": s.connected} for s in table.players
+            ],
         }
 
     async def authenticate(self, code: str, role: str, token: str | None) -> Viewer:
@@ -204,7 +206,9 @@ class SessionService:
         return await self.store.count()
 
     # -- creating and joining --------------------------------------------------------------
-    async def create(self, cartridge: str, settings: Any = None, *, seed: int | None = None) -> tuple[str, str]:
+    async def create(
+        self, cartridge: str, settings: Any = None, *, seed: int | None = None
+    ) -> tuple[str, str]:
         """A new room in the lobby. Returns ``(code, host_token)``."""
         runtime = self.runtimes.get(cartridge)
         if runtime is None:
@@ -237,7 +241,9 @@ class SessionService:
         new = new_token()
         player_id = new_player_id()
 
-        def apply(record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float) -> Step[Any]:
+        def apply(
+            record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float
+        ) -> Step[Any]:
             if record.locked:
                 raise Refused("the host has locked this room", code="room_locked")
             step = runtime.join(table, player_id, name, now)
@@ -259,7 +265,9 @@ class SessionService:
         """Lock (or unlock) the room against new players. Known tokens may still rejoin."""
         await self.authenticate(code, "host", host_token)
 
-        def apply(record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float) -> Step[Any]:
+        def apply(
+            record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float
+        ) -> Step[Any]:
             if record.locked == locked:
                 return Step(table)
             record.locked = locked
@@ -272,11 +280,15 @@ class SessionService:
         """Remove a player: their token is revoked at once and their sockets are closed."""
         await self.authenticate(code, "host", host_token)
 
-        def apply(record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float) -> Step[Any]:
+        def apply(
+            record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float
+        ) -> Step[Any]:
             step = runtime.remove(table, player_id, now)
             record.tokens = {h: p for h, p in record.tokens.items() if p != player_id}
             record.kicked = [*record.kicked, player_id][-64:]
-            step.deliveries.append(Delivery(to_players(player_id), SessionKicked(player_id=player_id)))
+            step.deliveries.append(
+                Delivery(to_players(player_id), SessionKicked(player_id=player_id))
+            )
             return step
 
         _, step = await self._transition(code, apply)
@@ -294,7 +306,9 @@ class SessionService:
 
         ``at`` is when it was due; the lateness of firings that change state is recorded."""
         try:
-            _, step = await self._transition(code, self._input(DeadlineReached(key=key, serial=serial)))
+            _, step = await self._transition(
+                code, self._input(DeadlineReached(key=key, serial=serial))
+            )
         except SessionNotFound:
             return False
         if step.changed and at is not None:
@@ -302,7 +316,9 @@ class SessionService:
         return step.changed
 
     async def presence(self, code: str, player_id: str, connected: bool) -> None:
-        inp = PlayerReconnected(player_id=player_id) if connected else PlayerLeft(player_id=player_id)
+        inp = (
+            PlayerReconnected(player_id=player_id) if connected else PlayerLeft(player_id=player_id)
+        )
         try:
             await self._transition(code, self._input(inp))
         except SessionNotFound:
@@ -314,14 +330,18 @@ class SessionService:
 
     @staticmethod
     def _input(inp: Any) -> Callable[..., Step[Any]]:
-        def apply(record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float) -> Step[Any]:
+        def apply(
+            record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float
+        ) -> Step[Any]:
             return runtime.apply(table, inp, now)
 
         return apply
 
     # -- the one path ----------------------------------------------------------------------
     async def _transition(
-        self, code: str, apply: Callable[[SessionRecord, Table[Any], Runtime[Any], float], Step[Any]]
+        self,
+        code: str,
+        apply: Callable[[SessionRecord, Table[Any], Runtime[Any], float], Step[Any]],
     ) -> tuple[SessionRecord, Step[Any]]:
         for _ in range(_CAS_ATTEMPTS):
             record, table = await self.load(code)
@@ -395,7 +415,9 @@ class SessionService:
         d = table.deadline
         return (d.key, d.serial, d.at)
 
-    async def _after_commit(self, record: SessionRecord, step: Step[Any], old_deadline: Any) -> None:
+    async def _after_commit(
+        self, record: SessionRecord, step: Step[Any], old_deadline: Any
+    ) -> None:
         table = step.table
         code = record.code
         if table.status == "closed":

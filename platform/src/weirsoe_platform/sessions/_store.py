@@ -57,7 +57,7 @@ class SessionStore(ABC):
     async def count(self) -> int:
         """How many sessions are stored (expired ones excluded)."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Release connections."""
 
     async def ping(self) -> bool:

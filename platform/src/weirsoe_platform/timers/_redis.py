@@ -33,7 +33,7 @@ from typing import Any
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 from taskiq import AsyncBroker
-from taskiq.acks import AcknowledgeType, AckableMessage
+from taskiq.acks import AckableMessage, AcknowledgeType
 from taskiq.api import run_receiver_task
 from taskiq_redis import RedisStreamBroker
 
@@ -110,7 +110,9 @@ class RedisDeadlines:
             await pipe.execute()
 
     async def claim(self, now: float, limit: int = 200) -> list[tuple[str, str, int, float]]:
-        raw = await self._claim(keys=[self.zset], args=[now, limit, LEASE, f"{self.prefix}:deadline:"])
+        raw = await self._claim(
+            keys=[self.zset], args=[now, limit, LEASE, f"{self.prefix}:deadline:"]
+        )
         out = []
         for i in range(0, len(raw), 2):
             code = raw[i].decode() if isinstance(raw[i], bytes) else raw[i]
@@ -120,7 +122,9 @@ class RedisDeadlines:
 
     async def complete(self, code: str, key: str, serial: int, at: float) -> bool:
         """Drop the deadline if it is still this one (a transition may have set a new one)."""
-        done = await self._complete(keys=[self.key(code), self.zset], args=[_payload(key, serial, at), code])
+        done = await self._complete(
+            keys=[self.key(code), self.zset], args=[_payload(key, serial, at), code]
+        )
         return bool(done)
 
     async def pending(self) -> int:

@@ -29,7 +29,9 @@ log = logging.getLogger("weirsoe.channels")
 
 
 class SafeRedisPubSubBackend(RedisChannelsPubSubBackend):
-    def __init__(self, *args: object, warmup_channel: str = "WEIRSOE:WARMUP", **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, warmup_channel: str = "WEIRSOE:WARMUP", **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._lock = asyncio.Lock()
         self._warmup = warmup_channel
@@ -71,6 +73,8 @@ class SafeRedisPubSubBackend(RedisChannelsPubSubBackend):
                     delay = 0.1
                     yield item
             except (RedisError, OSError) as exc:
-                log.warning("Redis pub/sub lost (%s); retrying in %.1f s", type(exc).__name__, delay)
+                log.warning(
+                    "Redis pub/sub lost (%s); retrying in %.1f s", type(exc).__name__, delay
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)

@@ -116,7 +116,9 @@ async def create_session(
     if cartridge is None:
         raise InvalidValue("cartridge: give a cartridge or a preset_id", field="cartridge")
     code, token = await service.create(cartridge, settings)
-    return SessionCreated(code=code, host_token=token, join_url=f"{_base_url(request, service)}/?code={code}")
+    return SessionCreated(
+        code=code, host_token=token, join_url=f"{_base_url(request, service)}/?code={code}"
+    )
 
 
 def _address(request: Request[Any, Any, Any]) -> str:

@@ -14,7 +14,7 @@ from ..config import PlatformSettings
 from ..sessions import MemorySessionStore, SessionStore
 from ..timers import LocalDeadlines
 
-__all__ = ["Backends", "BackendPublisher", "build_backends"]
+__all__ = ["BackendPublisher", "Backends", "build_backends"]
 
 
 @dataclass
@@ -40,7 +40,9 @@ class BackendPublisher:
             await self.backend.publish(data, names)
 
 
-def build_backends(settings: PlatformSettings, *, clock: Callable[[], float] = time.time) -> Backends:
+def build_backends(
+    settings: PlatformSettings, *, clock: Callable[[], float] = time.time
+) -> Backends:
     if settings.redis_url is None:
         timers = LocalDeadlines(clock=clock)
         return Backends(
