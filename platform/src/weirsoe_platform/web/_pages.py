@@ -18,7 +18,8 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
-from ..sessions import SessionService
+from ..security import Guard
+from ..sessions import SessionNotFound, SessionService
 
 __all__ = ["PAGES", "SECURITY_HEADERS", "STATIC_DIR", "safe_file"]
 
@@ -38,18 +39,19 @@ SECURITY_HEADERS = {
 }
 
 # Only these kinds of files are served; anything else is "not found", whatever is on disk.
+# (Litestar adds "; charset=utf-8" to text types itself.)
 _TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
+    ".html": "text/html",
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".css": "text/css",
     ".json": "application/json",
     ".svg": "image/svg+xml",
     ".png": "image/png",
     ".jpg": "image/jpeg",
     ".webp": "image/webp",
     ".woff2": "font/woff2",
-    ".txt": "text/plain; charset=utf-8",
+    ".txt": "text/plain",
 }
 
 
@@ -137,15 +139,31 @@ async def cartridge_ui(
 
 @get("/api/sessions/{code:str}/qr.svg", tags=["lobby"])
 async def join_qr(
-    request: Request[Any, Any, Any], code: FromPath[str], service: NamedDependency[SessionService]
+    request: Request[Any, Any, Any],
+    code: FromPath[str],
+    service: NamedDependency[SessionService],
+    guard: NamedDependency[Guard],
 ) -> Response[bytes]:
-    """The room's join link as a QR code (SVG). 404 for an unknown room."""
-    info = await service.info(code)
+    """The room's join link as a QR code (SVG). 404 for an unknown room; like every lookup by
+    code, repeated unknown codes from one address get 429."""
+    address = request.client.host if request.client else "unknown"
+    await guard.check_lookup(address)
+    try:
+        info = await service.info(code)
+    except SessionNotFound:
+        await guard.unknown_code(address)
+        raise
     base = (service.settings.public_url or str(request.base_url)).rstrip("/")
     url = f"{base}/?code={info['code']}"
     out = io.BytesIO()
     segno.make(url, error="m").save(
-        out, kind="svg", scale=8, border=2, dark="#111111", light="#ffffff", omitsize=True,
+        out,
+        kind="svg",
+        scale=8,
+        border=2,
+        dark="#111111",
+        light="#ffffff",
+        omitsize=True,
         title=f"Join room {info['code']}",
     )
     return Response(

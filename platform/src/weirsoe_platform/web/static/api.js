@@ -1,4 +1,5 @@
-// REST helpers and the little the browser remembers (seats, host tokens, login token).
+// REST helpers and the little the browser remembers (seats and host tokens). A host's sign-in
+// lives only in the server's HttpOnly cookie, out of reach of any script.
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -10,14 +11,11 @@ export class ApiError extends Error {
   }
 }
 
-const AUTH_KEY = "weirsoe.auth";
-
 /** fetch() a JSON API; resolves with the body, rejects with ApiError {status, code, message, field}. */
 export async function api(path, { method = "GET", body, token } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const bearer = token || (path.startsWith("/api/auth") || path.startsWith("/api/presets") || path === "/api/sessions" ? authToken() : null);
-  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  if (token) headers.Authorization = `Bearer ${token}`;
   let response;
   try {
     response = await fetch(path, {
@@ -55,9 +53,6 @@ export const saveSeat = (code, value) => write(localStorage, `weirsoe.seat.${cod
 /** The host token of a room this browser opened, or null. */
 export const hostToken = (code) => read(localStorage, `weirsoe.host.${code.toUpperCase()}`);
 export const saveHostToken = (code, token) => write(localStorage, `weirsoe.host.${code.toUpperCase()}`, token);
-
-export const authToken = () => read(localStorage, AUTH_KEY);
-export const saveAuthToken = (token) => write(localStorage, AUTH_KEY, token);
 
 /**
  * Accounts are optional: {available: false} where the server has none (404),

@@ -80,7 +80,7 @@ export function ring({ size = 120, label = "Time left" } = {}) {
   const svg = el("svg:svg", { viewBox: "0 0 100 100", "aria-hidden": "true" }, track, bar);
   const digits = el("span", { class: "ring-digits" });
   const root = el("div", { class: "ring", role: "timer", "aria-label": label, style: { "--size": `${size}px` } }, svg, digits);
-  let lastWhole = null;
+  let last = null;
   return {
     node: root,
     set(left, total, paused = false) {
@@ -88,12 +88,12 @@ export function ring({ size = 120, label = "Time left" } = {}) {
       root.hidden = false;
       const fraction = total > 0 ? Math.max(0, Math.min(1, left / total)) : 0;
       bar.setAttribute("stroke-dashoffset", (length * (1 - fraction)).toFixed(2));
-      root.classList.toggle("is-low", left <= 5 && !paused);
+      root.classList.toggle("is-low", left <= 5 && total > 10 && !paused); // short steps stay calm
       root.classList.toggle("is-paused", paused);
       const whole = Math.ceil(left);
-      if (whole !== lastWhole) {
-        lastWhole = whole;
-        digits.textContent = paused ? "II" : String(whole);
+      if (`${whole}${paused}` !== last) {
+        last = `${whole}${paused}`;
+        digits.textContent = String(whole);
         root.setAttribute("aria-label", paused ? `${label}: paused with ${whole} seconds` : `${label}: ${whole} seconds`);
       }
     },

@@ -7,11 +7,13 @@ export function mount(root, ctx) {
   const { el } = ctx;
   const phase = el("p", { class: "generic-phase", text: "Waiting for the game…" });
   const dump = el("pre", { class: "generic-view", tabindex: "0", "aria-label": "Game state" });
+  const who = el("p", { class: "hint generic-who" });
   const log = el("ol", { class: "generic-log", "aria-label": "Latest events" });
   const parts = [
     el("h2", { class: "generic-title", text: ctx.slug }),
     el("p", { class: "hint", text: "This game has no screen of its own yet: here is what the server says." }),
     phase,
+    who,
     dump,
   ];
   if (ctx.role === "player") parts.push(actionBox(ctx));
@@ -24,6 +26,8 @@ export function mount(root, ctx) {
       if (msg.type === "session.snapshot") {
         dump.textContent = JSON.stringify(msg.view, null, 2);
         phase.textContent = `Status: ${msg.status}`;
+        // Views name players by id: say who is who.
+        who.textContent = ctx.players().map((p) => `${p.id} = ${p.name}${p.id === ctx.playerId ? " (you)" : ""}`).join(" · ");
         return;
       }
       const { version, ts, deadline, type, ...fields } = msg;

@@ -44,7 +44,9 @@ export async function mountStage(root, { slug, role, playerId, client, players }
     countdown(options = {}) {
       const r = ring(options);
       rings.add(r);
-      r.set(null);
+      const t = client.timer();
+      if (t) r.set(t.left, t.total, t.paused);
+      else r.set(null);
       return r.node;
     },
     css(href) {
@@ -71,7 +73,7 @@ export async function mountStage(root, { slug, role, playerId, client, players }
   return {
     generic: module === fallback,
     /** True while one of the cartridge's own countdowns is on screen. */
-    hasCountdown: () => [...rings].some((r) => r.node.isConnected && !r.node.hidden),
+    hasCountdown: () => [...rings].some((r) => r.node.isConnected),
     update(msg) {
       try { view.update?.(msg); } catch (err) { console.error("cartridge UI failed on", msg.type, err); }
     },
