@@ -53,7 +53,9 @@ WS_4410_ROOM_CLOSED = 4410
 WS_4429_TOO_MANY_ATTEMPTS = 4429
 
 close_codes = {
-    name: value for name, value in globals().items() if name.startswith("WS_") and isinstance(value, int)
+    name: value
+    for name, value in globals().items()
+    if name.startswith("WS_") and isinstance(value, int)
 }
 
 _decoder = msgspec.json.Decoder(ClientMessage)
@@ -285,4 +287,8 @@ def _invalid(data: str | bytes, exc: msgspec.ValidationError) -> ErrorReply:
         return ErrorReply(
             id=msg_id, code="unknown_type", message=f"unknown message type {kind!r}"[:200]
         )
-    return ErrorReply(id=msg_id if msg_id and len(msg_id) <= 64 else None, code="bad_message", message=str(exc)[:300])
+    return ErrorReply(
+        id=msg_id if msg_id and len(msg_id) <= 64 else None,
+        code="bad_message",
+        message=str(exc)[:300],
+    )

@@ -20,11 +20,11 @@ from .. import __version__
 from ..accounts import AccountsPlugin
 from ..config import PlatformSettings, settings_from_env
 from ..reference import build_asyncapi
-from ..sessions import MemorySessionStore, SessionService
 from ..security import Guard, MemoryRateLimiter, RedisRateLimiter
+from ..sessions import MemorySessionStore, SessionService
+from ..transport import EXCEPTION_HANDLERS, ROUTES, ChannelsPublisher, Presence, game_socket
 from ._backends import build_backends
 from ._pages import PAGES
-from ..transport import EXCEPTION_HANDLERS, ROUTES, ChannelsPublisher, Presence, game_socket
 
 __all__ = ["create_app"]
 
@@ -45,7 +45,9 @@ def create_app(
 ) -> Litestar:
     settings = settings or settings_from_env()
     plugins = get_plugin_manager()
-    discovery = discovery or discover_cartridges(plugins, config={"content_dir": settings.content_dir})
+    discovery = discovery or discover_cartridges(
+        plugins, config={"content_dir": settings.content_dir}
+    )
     for error in discovery.errors:
         log.error("cartridge not loaded: %s", error)
 
