@@ -5,6 +5,8 @@ Run with ``nox -s NAME`` (``uv run nox -s lint``). Sessions reuse the uv workspa
 
 from __future__ import annotations
 
+import os
+
 import nox
 
 nox.options.default_venv_backend = "none"
@@ -51,11 +53,27 @@ def e2e(session: nox.Session) -> None:
 @nox.session
 def faults(session: nox.Session) -> None:
     """Fault and fuzz suite at full counts."""
-    session.run(*UV, "pytest", "-m", "faults", *session.posargs, external=True, env={"WEIRSOE_FULL_FAULTS": "1"})
+    session.run(
+        *UV, "pytest", "-m", "faults", *session.posargs,
+        external=True, env={"WEIRSOE_FULL_FAULTS": "1"},
+    )
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks: print figures, never assert timings."""
-    session.run(*UV, "python", "bench/simulate.py", external=True)
-    session.run(*UV, "python", "bench/timers.py", external=True)
+    """Benchmarks: print figures, never assert timings (docs/performance.md).
+
+    ``nox -s bench -- --quick`` for a short run with small parameters."""
+    quick = "--quick" in session.posargs
+    q = ["--quick"] if quick else []
+    # Under `uv run nox`, `python3` is the workspace's, which has no `uv` module: use $UV.
+    uv = [os.environ["UV"], "run"] if os.environ.get("UV") else UV
+    # Each script is also cut off by `timeout` (exit 124): a stuck run must not eat the budget.
+    for seconds, script in (
+        (120, ["bench/simulate.py", "--games", "100" if quick else "300"]),
+        (240, ["bench/timers.py", *(["--rooms", "200", "--spread", "3"] if quick else [])]),
+        (300, ["bench/loadgen.py", "--uvloop", *q]),  # fan-out, memory, timers at load
+        (280, ["bench/capacity.py", "--uvloop", *q]),  # rooms of 8 playing Weirsøe Lies
+        (60, ["bench/report.py"]),  # targets, docs/performance.md, docs/performance.png
+    ):
+        session.run("timeout", str(seconds), *uv, "python", *script, external=True)

@@ -1,0 +1,499 @@
+"""Shared pieces of the socket benchmarks: server processes, their CPU and memory, room set-up
+over REST, client sockets and percentiles. Loopback only; every wait is bounded in time."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+RESULTS = BENCH / "results"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+NAMES = [
+    "Alice",
+    "Bruno",
+    "Chloe",
+    "Dmitri",
+    "Esther",
+    "Farouk",
+    "Greta",
+    "Hiroshi",
+    "Ingrid",
+    "Jules",
+    "Kwame",
+    "Lotte",
+    "Mateo",
+    "Nadia",
+    "Oskar",
+    "Priya",
+]
+_CLK = os.sysconf("SC_CLK_TCK")
+HANDLER_ERRORS: list[str] = []  # frames the client could not handle, for the report
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def raise_fd_limit() -> int:
+    import resource
+
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _CLK
+
+
+def rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def pct(sorted_values: list[float], q: float) -> float | None:
+    if not sorted_values:
+        return None
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))]
+
+
+def summary_ms(samples: Iterable[float]) -> dict[str, float | None]:
+    ms = sorted(x * 1000 for x in samples)
+    r = lambda v: None if v is None else round(v, 2)  # noqa: E731
+    return {
+        "p50_ms": r(pct(ms, 0.5)),
+        "p99_ms": r(pct(ms, 0.99)),
+        "max_ms": r(ms[-1] if ms else None),
+    }
+
+
+class ServerProcess:
+    """A server subprocess on 127.0.0.1 whose CPU time and RSS we can read."""
+
+    name: str
+    url: str
+    proc: subprocess.Popen[bytes]
+
+    def _spawn(self, cmd: list[str], env: dict[str, str], cwd: str) -> None:
+        self.log_path = f"/tmp/weirsoe-bench-{self.name}-{self.port}.log"
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            cmd, env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.pid)
+
+    def rss(self) -> int:
+        return rss_bytes(self.pid)
+
+    def log_tail(self, lines: int = 20) -> str:
+        with open(self.log_path, "rb") as f:
+            return "\n".join(f.read().decode(errors="replace").splitlines()[-lines:])
+
+    def wait_ready(self, timeout: float = 40.0) -> None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
+            if self._ready():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not start:\n{self.log_tail()}")
+
+    def _ready(self) -> bool:
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            return s.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self._log.close()
+
+
+class WeirsoeServer(ServerProcess):
+    """``weirsoe serve`` with the bench cartridge on its path; memory or Redis backend."""
+
+    def __init__(
+        self, *, redis: str | None = None, variant: str | None = None, extra: Iterable[str] = ()
+    ) -> None:
+        self.name = "redis" if redis else "memory"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self.redis = redis
+        self.prefix = f"wbench-{uuid.uuid4().hex[:10]}"
+        self._tmp = tempfile.TemporaryDirectory(prefix="weirsoe-bench-")
+        # A variant (bench/variants/NAME.py) wraps the CLI with a change to try, for A/B runs.
+        launcher = [str(BENCH / "variants" / f"{variant}.py")] if variant else []
+        cmd = [
+            sys.executable,
+            *(launcher or ["-m", "weirsoe_platform.cli"]),
+            "serve",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+            "--database",
+            f"sqlite+aiosqlite:///{self._tmp.name}/bench.db",
+            *extra,
+        ]
+        if redis:
+            cmd += ["--redis", redis, "--with-worker"]
+        path = os.pathsep.join(
+            p for p in (str(BENCH / "cartridge"), os.environ.get("PYTHONPATH")) if p
+        )
+        env = {
+            **os.environ,
+            "PYTHONPATH": path,
+            "WEIRSOE_JOIN_RATE": "1000000",
+            "WEIRSOE_UNKNOWN_CODE_RATE": "1000000",
+            "WEIRSOE_REDIS_PREFIX": self.prefix,
+            "WEIRSOE_SECRET_KEY": secrets.token_urlsafe(32),
+        }
+        self._spawn(cmd, env, self._tmp.name)
+        self.wait_ready()
+
+    def _ready(self) -> bool:
+        with contextlib.suppress(httpx.HTTPError):
+            return httpx.get(self.url + "/healthz", timeout=1).status_code == 200
+        return False
+
+    def stop(self) -> None:
+        super().stop()
+        if self.redis:
+            asyncio.run(clean_redis(self.redis, self.prefix))
+        self._tmp.cleanup()
+
+
+class RawServer(ServerProcess):
+    """The raw ``websockets`` baseline (bench/raw_server.py)."""
+
+    def __init__(self, *, pad: int = 0, max_seconds: float = 1800) -> None:
+        self.name = "raw"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        cmd = [
+            sys.executable,
+            str(BENCH / "raw_server.py"),
+            "--port",
+            str(self.port),
+            "--pad",
+            str(pad),
+            "--max-seconds",
+            str(max_seconds),
+        ]
+        self._spawn(cmd, dict(os.environ), str(BENCH))
+        self.wait_ready()
+
+
+async def clean_redis(url: str, prefix: str) -> int:
+    """Delete every key under ``prefix:`` (the server's WEIRSOE_REDIS_PREFIX)."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(url)
+    deleted = 0
+    try:
+        async for key in client.scan_iter(match=f"{prefix}:*", count=500):
+            deleted += await client.delete(key)
+    finally:
+        await client.aclose()
+    return deleted
+
+
+async def bounded_gather(limit: int, jobs: Iterable[Callable[[], Awaitable[Any]]]) -> list[Any]:
+    gate = asyncio.Semaphore(limit)
+
+    async def one(job: Callable[[], Awaitable[Any]]) -> Any:
+        async with gate:
+            return await job()
+
+    return await asyncio.gather(*(one(j) for j in jobs))
+
+
+class Room:
+    def __init__(self, code: str, host_token: str, players: list[tuple[str, str]]) -> None:
+        self.code = code
+        self.host_token = host_token
+        self.players = players  # (player_id, token)
+        self.host: Conn | None = None
+        self.seats: list[Conn] = []
+
+
+async def make_rooms(
+    base: str,
+    cartridge: str,
+    settings: dict[str, Any],
+    rooms: int,
+    players: int,
+    *,
+    timeout: float = 120,
+) -> list[Room]:
+    """Create rooms and join players over REST (the real lobby path)."""
+    limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
+
+        async def one() -> Room:
+            r = await http.post(
+                "/api/sessions", json={"cartridge": cartridge, "settings": settings}
+            )
+            r.raise_for_status()
+            created = r.json()
+            seats = []
+            for name in NAMES[:players]:
+                j = await http.post(f"/api/sessions/{created['code']}/players", json={"name": name})
+                j.raise_for_status()
+                seats.append((j.json()["player_id"], j.json()["token"]))
+            return Room(created["code"], created["host_token"], seats)
+
+        return await asyncio.wait_for(bounded_gather(16, [one] * rooms), timeout)
+
+
+async def control(base: str, rooms: list[Room], action: str, *, spread: float = 0.0) -> None:
+    """Host control (play, exit…) for every room, optionally spread evenly over ``spread`` s."""
+    limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
+        start = time.monotonic()
+
+        async def one(i: int, room: Room) -> None:
+            if spread:
+                await asyncio.sleep(max(0.0, start + spread * i / len(rooms) - time.monotonic()))
+            headers = {"Authorization": f"Bearer {room.host_token}"}
+            r = await http.post(
+                f"/api/sessions/{room.code}/control", json={"action": action}, headers=headers
+            )
+            if r.status_code >= 400 and action != "exit":
+                r.raise_for_status()
+
+        await asyncio.wait_for(
+            asyncio.gather(*(one(i, room) for i, room in enumerate(rooms))), spread + 120
+        )
+
+
+class Conn(asyncio.Protocol):
+    """One lean client WebSocket (RFC 6455, text frames, no extensions) on asyncio.Protocol.
+
+    The load generator shares two cores with the server under test, so its cost per message
+    matters: a general-purpose client spends tens of µs per frame, this one a few. Every text
+    frame received goes to ``on_message(conn, payload, t)``, where ``t`` is the wall-clock time
+    of the read that brought it. Pings are answered; client frames are masked (with a zero key,
+    which RFC 6455 allows: the key is there against proxy cache poisoning, not for secrecy).
+    """
+
+    def __init__(
+        self, room: Room, player_id: str | None, on_message: Callable[[Conn, bytes, float], None]
+    ) -> None:
+        self.room = room
+        self.player_id = player_id
+        self.on_message = on_message
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
+        self.open = False
+        self.closed = False
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._frag = bytearray()
+
+    # -- asyncio.Protocol -------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if not self.ready.done():
+            self.ready.set_exception(ConnectionError(f"closed during handshake: {exc}"))
+
+    def data_received(self, data: bytes) -> None:
+        t = time.time()
+        buf = self.buf
+        buf += data
+        if not self.open:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(buf[:end])
+            del buf[: end + 4]
+            if not head.startswith(b"HTTP/1.1 101"):
+                self.ready.set_exception(
+                    ConnectionError(head.split(b"\r\n", 1)[0].decode(errors="replace"))
+                )
+                self.transport.close()  # type: ignore[union-attr]
+                return
+            self.open = True
+            self.ready.set_result(None)
+        pos, size = 0, len(buf)
+        while size - pos >= 2:
+            b0, b1 = buf[pos], buf[pos + 1]
+            length, head = b1 & 0x7F, 2
+            if length == 126:
+                if size - pos < 4:
+                    break
+                length, head = int.from_bytes(buf[pos + 2 : pos + 4], "big"), 4
+            elif length == 127:
+                if size - pos < 10:
+                    break
+                length, head = int.from_bytes(buf[pos + 2 : pos + 10], "big"), 10
+            if size - pos < head + length:
+                break
+            payload = bytes(buf[pos + head : pos + head + length])
+            pos += head + length
+            opcode = b0 & 0x0F
+            if opcode in (1, 2) and b0 & 0x80:
+                self._deliver(payload, t)
+            elif opcode in (0, 1, 2):  # fragmented message
+                self._frag += payload
+                if b0 & 0x80:
+                    whole, self._frag = bytes(self._frag), bytearray()
+                    self._deliver(whole, t)
+            elif opcode == 9:  # ping: answer with the same payload
+                self._write(0x8A, payload)
+            elif opcode == 8:  # close: answer, then drop
+                self._write(0x88, payload[:2])
+                self.transport.close()  # type: ignore[union-attr]
+                self.closed = True
+                break
+        del buf[:pos]
+
+    def _deliver(self, payload: bytes, t: float) -> None:
+        try:
+            self.on_message(self, payload, t)
+        except Exception as exc:  # an exception here would make asyncio drop the connection
+            HANDLER_ERRORS.append(f"{type(exc).__name__}: {exc}: {payload[:200]!r}")
+
+    # -- sending ----------------------------------------------------------------------------
+    def _write(self, first: int, payload: bytes) -> None:
+        if self.closed or self.transport is None:
+            return
+        n = len(payload)
+        if n < 126:
+            head = bytes((first, 0x80 | n))
+        elif n < 65536:
+            head = bytes((first, 0x80 | 126)) + n.to_bytes(2, "big")
+        else:
+            head = bytes((first, 0x80 | 127)) + n.to_bytes(8, "big")
+        self.transport.write(head + b"\0\0\0\0" + payload)
+
+    def send(self, text: str) -> None:
+        self._write(0x81, text.encode())
+
+    def abort(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+
+
+async def open_socket(
+    url: str,
+    room: Room,
+    player_id: str | None,
+    on_message: Callable[[Conn, bytes, float], None],
+    timeout: float = 60,
+) -> Conn:
+    """Connect ``ws://127.0.0.1:PORT/path?query`` and complete the opening handshake."""
+    rest = url.removeprefix("ws://")
+    hostport, _, path = rest.partition("/")
+    host, _, port = hostport.partition(":")
+    if host not in ("127.0.0.1", "localhost"):
+        raise ValueError("loopback only")
+    loop = asyncio.get_running_loop()
+    conn = Conn(room, player_id, on_message)
+    await asyncio.wait_for(loop.create_connection(lambda: conn, host, int(port)), timeout)
+    key = base64.b64encode(os.urandom(16)).decode()
+    conn.transport.write(  # type: ignore[union-attr]
+        f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    try:
+        await asyncio.wait_for(asyncio.shield(conn.ready), timeout)
+    except BaseException:
+        conn.abort()
+        raise
+    return conn
+
+
+async def connect_rooms(
+    ws_base: str,
+    rooms: list[Room],
+    on_message: Callable[[Conn, bytes, float], None],
+    *,
+    concurrency: int = 32,
+    timeout: float = 180,
+) -> None:
+    """Open the host socket and every player's socket in each room."""
+    jobs: list[Callable[[], Awaitable[Any]]] = []
+    for room in rooms:
+        base = f"{ws_base}/ws/game/{room.code}"
+
+        async def host(room: Room = room, base: str = base) -> None:
+            room.host = await open_socket(
+                f"{base}?role=host&token={room.host_token}", room, None, on_message
+            )
+
+        jobs.append(host)
+        for pid, token in room.players:
+
+            async def seat(
+                room: Room = room, base: str = base, pid: str = pid, token: str = token
+            ) -> None:
+                room.seats.append(await open_socket(f"{base}?token={token}", room, pid, on_message))
+
+            jobs.append(seat)
+    await asyncio.wait_for(bounded_gather(concurrency, jobs), timeout)
+
+
+def abort_rooms(rooms: list[Room]) -> None:
+    """Drop every socket at once (no closing handshake)."""
+    for room in rooms:
+        for conn in ([room.host] if room.host else []) + room.seats:
+            conn.abort()
+
+
+def run(main: Awaitable[Any], use_uvloop: bool) -> Any:
+    if use_uvloop:
+        import uvloop
+
+        return uvloop.run(main)  # type: ignore[arg-type]
+    return asyncio.run(main)  # type: ignore[arg-type]
+
+
+def md_table(headers: list[str], rows: Iterable[Iterable[Any]]) -> list[str]:
+    """A Markdown table; None prints as a dash."""
+    cell = lambda v: "-" if v is None else str(v)  # noqa: E731
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return lines

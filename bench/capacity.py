@@ -1,0 +1,392 @@
+"""Capacity: the most rooms of 8 players that one ``weirsoe serve`` process sustains playing
+the real Weirsøe Lies game with the broadcast p99 at or under 50 ms.
+
+    uv run python bench/capacity.py [--quick] [--uvloop] [--budget 200] [--start 125]
+                                    [--max-rooms 2000] [--redis] [--p99-ms 50]
+
+Each probe starts a fresh server, opens R rooms over REST, joins 8 players and connects the
+host and every player over WebSockets, starts the games spread over a few seconds, lets them
+warm up, and then measures for a fixed window. Bot clients play from their own view like a
+browser would: on each phase they wait a human-like think time (a random share of the time
+left in the phase), ask for a snapshot (``sync``), let the cartridge's ``LiesBot`` choose
+(lies, "lie for me", guesses, reactions) and send the action. Latency is from the envelope's
+server ``ts`` to client receipt, over every broadcast event that arrives in the window (not
+snapshots or acks). The timers are about a third of the defaults (12 s to lie, 8 s to guess),
+so a room sends more events per second than at the default settings: the figure is a
+conservative one.
+
+The search doubles R from ``--start`` while probes pass, then bisects between the last pass
+and the first failure; it stops at ``--max-rooms`` (and the open-file limit) and when the
+time ``--budget`` would run out. Prints Markdown; writes bench/results/capacity.json.
+Loopback only; every loop is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import sys
+import time
+from typing import Any
+
+import msgspec
+from _kit import (
+    HANDLER_ERRORS,
+    REDIS_URL,
+    RESULTS,
+    Conn,
+    Room,
+    WeirsoeServer,
+    abort_rooms,
+    connect_rooms,
+    control,
+    make_rooms,
+    md_table,
+    raise_fd_limit,
+    run,
+    summary_ms,
+)
+
+from weirsoe_lies.bot import LiesBot
+
+PLAYERS = 8
+DEFAULT_TIMERS = {"rounds": 3, "questions_per_round": 2}  # the game as shipped: 45 s to lie…
+SETTINGS = {
+    "rounds": 3,
+    "questions_per_round": 2,
+    "lie_seconds": 12.0,
+    "guess_seconds": 8.0,
+    "reveal_step_seconds": 1.5,
+    "scoreboard_seconds": 3.0,
+}
+TRIGGERS = {"phase.lie_started", "phase.guess_started", "reveal.step"}
+REPLIES = {"session.snapshot", "ack", "error", "pong"}
+ACTIONS_PER_PHASE = 3
+
+
+class Msg(msgspec.Struct):
+    type: str = ""
+    ts: float = 0.0
+    deadline: float | None = None
+    id: str | None = None
+
+
+_decode = msgspec.json.Decoder(Msg).decode
+_decode_any = msgspec.json.Decoder().decode
+
+
+class Seat:
+    """A bot player behind one socket."""
+
+    def __init__(self, probe: Probe, conn: Conn, index: int) -> None:
+        self.probe = probe
+        self.conn = conn
+        self.rng = random.Random(f"{conn.room.code}:{index}")
+        self.actor: asyncio.Task[None] | None = None
+        self.snapshot: asyncio.Future[Any] | None = None
+        self.pending: dict[str, tuple[float, asyncio.Future[str]]] = {}
+        self.seq = 0
+
+    def canary(self) -> str:
+        self.seq += 1
+        return f"bench lie {self.seq}"
+
+    def on_message(self, m: Msg, raw: bytes, t: float) -> None:
+        if m.type == "session.snapshot":
+            if self.snapshot is not None and not self.snapshot.done():
+                self.snapshot.set_result(_decode_any(raw))
+        elif m.type in ("ack", "error") and m.id in self.pending:
+            sent, fut = self.pending.pop(m.id)
+            self.probe.rtt.append(t - sent)
+            if not fut.done():
+                fut.set_result(m.type)
+        elif m.type in TRIGGERS and (self.actor is None or self.actor.done()):
+            left = (m.deadline or (t + 2.0)) - t
+            self.actor = asyncio.create_task(self.act(max(0.3, left)))
+            self.probe.tasks.add(self.actor)
+            self.actor.add_done_callback(self.probe.tasks.discard)
+
+    async def act(self, left: float) -> None:
+        """Think, look (sync), decide, act: at most ACTIONS_PER_PHASE times, within the phase."""
+        loop = asyncio.get_running_loop()
+        end = time.monotonic() + left
+        for _ in range(ACTIONS_PER_PHASE):
+            await asyncio.sleep(self.rng.uniform(0.15, 0.75) * max(0.0, end - time.monotonic()))
+            if self.probe.stopping:
+                return
+            self.snapshot = loop.create_future()
+            self.conn.send('{"type":"sync"}')
+            try:
+                snap = await asyncio.wait_for(self.snapshot, 10)
+            except TimeoutError:
+                self.probe.timeouts += 1
+                return
+            view = snap.get("view")
+            if snap.get("status") != "running" or view is None:
+                return
+            action = self.probe.bot.act(view, self.conn.player_id or "", self.rng, self.canary)
+            if action is None:
+                return
+            self.seq += 1
+            msg_id = f"a{self.seq}"
+            fut: asyncio.Future[str] = loop.create_future()
+            self.pending[msg_id] = (time.time(), fut)
+            self.conn.send(json.dumps({"type": "action", "id": msg_id, "action": dict(action)}))
+            self.probe.actions += 1
+            try:
+                if await asyncio.wait_for(fut, 10) == "error":
+                    self.probe.refused += 1
+            except TimeoutError:
+                self.probe.timeouts += 1
+                return
+
+
+class Probe:
+    """One measurement at R rooms on a fresh server."""
+
+    def __init__(self, rooms: int) -> None:
+        self.rooms = rooms
+        self.bot = LiesBot()
+        self.seats: dict[Conn, Seat] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.measuring = False
+        self.stopping = False
+        self.latency: list[float] = []
+        self.rtt: list[float] = []
+        self.delivered = 0
+        self.actions = self.refused = self.timeouts = 0
+        self.types: dict[str, int] = {}
+
+    def on_message(self, conn: Conn, raw: bytes, t: float) -> None:
+        m = _decode(raw)
+        if self.measuring and m.ts and m.type not in REPLIES:
+            self.latency.append(t - m.ts)
+            self.delivered += 1
+            self.types[m.type] = self.types.get(m.type, 0) + 1
+        seat = self.seats.get(conn)
+        if seat is not None:
+            seat.on_message(m, raw, t)
+
+
+async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
+    started = time.monotonic()
+    server = await asyncio.to_thread(WeirsoeServer, redis=args.redis_url if args.redis else None)
+    p = Probe(rooms)
+    made: list[Room] = []
+    row: dict[str, Any] = {"rooms": rooms, "players": rooms * PLAYERS}
+    try:
+        t0 = time.monotonic()
+        settings = DEFAULT_TIMERS if args.timers == "default" else SETTINGS
+        made = await make_rooms(server.url, "weirsoe_lies", settings, rooms, PLAYERS, timeout=300)
+        t1 = time.monotonic()
+        await connect_rooms(server.ws_url, made, p.on_message, timeout=300)
+        t2 = time.monotonic()
+        for room in made:
+            for i, conn in enumerate(room.seats):
+                p.seats[conn] = Seat(p, conn, i)
+        if args.verbose:
+            print(f"    connected; starting games (pid {server.pid})", file=sys.stderr, flush=True)
+        await control(server.url, made, "play", spread=args.stagger)
+        await asyncio.sleep(args.warmup)
+        cpu0, wall0, client0 = server.cpu(), time.monotonic(), time.process_time()
+        p.measuring = True
+        await asyncio.sleep(args.window)
+        p.measuring = False
+        cpu, wall = server.cpu() - cpu0, time.monotonic() - wall0
+        client = time.process_time() - client0
+        closed = sum(c.closed for r in made for c in [r.host, *r.seats] if c is not None)
+        row.update(
+            {
+                "setup_rest_s": round(t1 - t0, 1),
+                "setup_connect_s": round(t2 - t1, 1),
+                "window_s": round(wall, 1),
+                "delivered": p.delivered,
+                "delivered_per_s": round(p.delivered / wall),
+                "per_room_per_s": round(p.delivered / wall / rooms, 1),
+                **summary_ms(p.latency),
+                "action_rtt_p99_ms": summary_ms(p.rtt)["p99_ms"],
+                "actions_per_s": round(p.actions / (wall + args.warmup), 1),
+                "refused": p.refused,
+                "timeouts": p.timeouts,
+                "sockets_closed": closed,
+                "server_cpu_pct": round(100 * cpu / wall, 1),
+                "client_cpu_pct": round(100 * client / wall, 1),
+                "server_rss_mib": round(server.rss() / 2**20, 1),
+                "events": dict(sorted(p.types.items(), key=lambda kv: -kv[1])[:8]),
+            }
+        )
+        ok = (
+            row["p99_ms"] is not None
+            and row["p99_ms"] <= args.p99_ms
+            and p.timeouts == 0
+            and closed == 0
+        )
+        row["pass"] = ok
+        row["client_bound"] = row["client_cpu_pct"] > 85
+    except Exception as exc:  # a probe that cannot even set up has failed: say why
+        row.update({"pass": False, "error": f"{type(exc).__name__}: {exc}"[:300]})
+    finally:
+        p.stopping = True
+        for task in list(p.tasks):
+            task.cancel()
+        abort_rooms(made)
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(server.stop)
+    row["probe_s"] = round(time.monotonic() - started, 1)
+    return row
+
+
+async def search(args: argparse.Namespace) -> dict[str, Any]:
+    started = time.monotonic()
+    deadline = started + args.budget
+    rows: list[dict[str, Any]] = []
+    best: int | None = None
+    worst: int | None = None
+    rooms = args.start
+    seconds_per_room = 0.1  # refined after each probe
+    fixed = 12.0 + args.stagger + args.warmup + args.window
+    for _ in range(args.max_probes):
+        if rooms > args.max_rooms or (best is not None and worst is not None and rooms >= worst):
+            break
+        estimate = fixed + seconds_per_room * rooms
+        if time.monotonic() + estimate > deadline:
+            print(f"  {rooms} rooms would take ~{estimate:.0f} s: over budget", file=sys.stderr)
+            break
+        print(f"  probing {rooms} rooms x {PLAYERS} players ...", file=sys.stderr)
+        row = await probe(rooms, args)
+        rows.append(row)
+        print(
+            f"    p99 {row.get('p99_ms')} ms, {row.get('delivered_per_s')} deliveries/s, "
+            f"server CPU {row.get('server_cpu_pct')}%, client CPU {row.get('client_cpu_pct')}%, "
+            f"{'pass' if row['pass'] else 'FAIL'} {row.get('error', '')}",
+            file=sys.stderr,
+        )
+        seconds_per_room = max(seconds_per_room, (row["probe_s"] - fixed) / rooms)
+        if row["pass"]:
+            best = max(best or 0, rooms)
+        else:
+            worst = rooms if worst is None else min(worst, rooms)
+        if worst is None:
+            rooms *= 2
+        elif best is None:
+            rooms = max(1, worst // 2) if worst > args.floor else 0
+            if rooms == 0:
+                break
+        else:
+            if worst - best <= max(args.floor, best * 0.15):
+                break
+            rooms = (best + worst) // 2
+    return {
+        "when": time.time(),
+        "seconds": round(time.monotonic() - started, 1),
+        "backend": "redis" if args.redis else "memory",
+        "client_loop": "uvloop" if args.uvloop else "asyncio",
+        "threshold_p99_ms": args.p99_ms,
+        "timers": args.timers,
+        "settings": DEFAULT_TIMERS if args.timers == "default" else SETTINGS,
+        "params": {
+            k: getattr(args, k)
+            for k in ("start", "max_rooms", "budget", "stagger", "warmup", "window", "quick")
+        },
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
+        "capacity_rooms": best,
+        "first_failure_rooms": worst,
+        "probes": rows,
+        "client_errors": HANDLER_ERRORS[:5],
+    }
+
+
+def render(result: dict[str, Any]) -> str:
+    cap = result["capacity_rooms"]
+    fail = result["first_failure_rooms"]
+    head = (
+        f"Capacity ({result['backend']}, p99 <= {result['threshold_p99_ms']:g} ms): "
+        f"{cap if cap is not None else 'none'} rooms x {PLAYERS} players passed"
+        + (f"; {fail} failed" if fail else "; no failure found within the limits")
+    )
+    lines = [head, ""]
+    lines += md_table(
+        [
+            "rooms",
+            "sockets",
+            "deliveries/s",
+            "per room/s",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "action RTT p99 ms",
+            "server CPU %",
+            "client CPU %",
+            "RSS MiB",
+            "result",
+        ],
+        [
+            [
+                r["rooms"],
+                r["rooms"] * (PLAYERS + 1),
+                r.get("delivered_per_s"),
+                r.get("per_room_per_s"),
+                r.get("p50_ms"),
+                r.get("p99_ms"),
+                r.get("max_ms"),
+                r.get("action_rtt_p99_ms"),
+                r.get("server_cpu_pct"),
+                r.get("client_cpu_pct"),
+                r.get("server_rss_mib"),
+                ("pass" if r["pass"] else "FAIL")
+                + (" (client-bound)" if r.get("client_bound") else "")
+                + (f" ({r['error']})" if r.get("error") else ""),
+            ]
+            for r in result["probes"]
+        ],
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="start at 20 rooms, 60 s budget")
+    parser.add_argument("--uvloop", action="store_true", help="run the load generator on uvloop")
+    parser.add_argument("--start", type=int, help="rooms in the first probe (default 125)")
+    parser.add_argument("--max-rooms", dest="max_rooms", type=int, default=2000)
+    parser.add_argument("--max-probes", dest="max_probes", type=int, default=8)
+    parser.add_argument("--budget", type=float, help="seconds for the whole search (default 200)")
+    parser.add_argument("--p99-ms", dest="p99_ms", type=float, default=50.0)
+    parser.add_argument("--stagger", type=float, help="seconds over which the games start")
+    parser.add_argument("--warmup", type=float, help="seconds between the starts and the window")
+    parser.add_argument("--window", type=float, help="seconds measured")
+    parser.add_argument("--redis", action="store_true", help="probe the Redis backend")
+    parser.add_argument(
+        "--timers",
+        choices=["fast", "default"],
+        default="fast",
+        help="fast: about a third of the default phase timers (default); default: as shipped",
+    )
+    parser.add_argument("--redis-url", dest="redis_url", default=REDIS_URL)
+    parser.add_argument("--out", default=str(RESULTS / "capacity.json"))
+    parser.add_argument("--verbose", action="store_true", help="say when the games start")
+    args = parser.parse_args(argv)
+    q = args.quick
+    args.start = args.start or (20 if q else 125)
+    args.budget = args.budget or (60.0 if q else 180.0)
+    args.stagger = args.stagger or (3.0 if q else 8.0)
+    args.warmup = args.warmup or (2.0 if q else 4.0)
+    args.window = args.window or (5.0 if q else 12.0)
+    args.floor = 5 if q else 25
+    limit = raise_fd_limit()
+    args.max_rooms = min(args.max_rooms, (limit - 500) // (PLAYERS + 1))
+    result = run(search(args), args.uvloop)
+    print()
+    print(render(result))
+    RESULTS.mkdir(exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=2)
+    print(f"\nwrote {args.out} ({result['seconds']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
