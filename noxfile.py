@@ -40,8 +40,15 @@ def tests(session: nox.Session) -> None:
 @nox.parametrize("backend", ["memory", "redis"])
 def platform(session: nox.Session, backend: str) -> None:
     """Platform and cross-package tests on one backend (the matrix tox also runs)."""
-    session.run(*UV, "pytest", "platform/tests", "tests", *session.posargs, external=True,
-                env={"WEIRSOE_TEST_BACKENDS": backend})
+    session.run(
+        *UV,
+        "pytest",
+        "platform/tests",
+        "tests",
+        *session.posargs,
+        external=True,
+        env={"WEIRSOE_TEST_BACKENDS": backend},
+    )
 
 
 @nox.session
@@ -54,8 +61,13 @@ def e2e(session: nox.Session) -> None:
 def faults(session: nox.Session) -> None:
     """Fault and fuzz suite at full counts."""
     session.run(
-        *UV, "pytest", "-m", "faults", *session.posargs,
-        external=True, env={"WEIRSOE_FULL_FAULTS": "1"},
+        *UV,
+        "pytest",
+        "-m",
+        "faults",
+        *session.posargs,
+        external=True,
+        env={"WEIRSOE_FULL_FAULTS": "1"},
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from typing import Any
 
 from weirsoe_sdk import InvalidSettings
@@ -19,21 +20,42 @@ def add_server_commands(commands: Any) -> None:
     )
     serve.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
-    serve.add_argument("--public-url", dest="public_url", help="URL players use to reach this server")
+    serve.add_argument(
+        "--public-url", dest="public_url", help="URL players use to reach this server"
+    )
     serve.add_argument("--redis", dest="redis_url", help="Redis URL: run distributed")
-    serve.add_argument("--database", dest="database_url", help="database URL for accounts/presets "
-                       "(default sqlite+aiosqlite:///weirsoe.db in this folder)")
+    serve.add_argument(
+        "--database",
+        dest="database_url",
+        help="database URL for accounts/presets "
+        "(default sqlite+aiosqlite:///weirsoe.db in this folder)",
+    )
     serve.add_argument("--content-dir", dest="content_dir", help="folder of extra content packs")
-    serve.add_argument("--grace-seconds", dest="grace_seconds", type=float,
-                       help="how long final results stay readable (default 600)")
-    serve.add_argument("--lobby-ttl", dest="lobby_ttl", type=float,
-                       help="seconds an idle lobby lives (default 7200)")
+    serve.add_argument(
+        "--grace-seconds",
+        dest="grace_seconds",
+        type=float,
+        help="how long final results stay readable (default 600)",
+    )
+    serve.add_argument(
+        "--lobby-ttl",
+        dest="lobby_ttl",
+        type=float,
+        help="seconds an idle lobby lives (default 7200)",
+    )
     serve.add_argument("--log-level", dest="log_level", help="debug, info, warning, error")
-    serve.add_argument("--with-worker", dest="with_worker", action="store_true", default=None,
-                       help="with --redis: also fire timers in this process")
+    serve.add_argument(
+        "--with-worker",
+        dest="with_worker",
+        action="store_true",
+        default=None,
+        help="with --redis: also fire timers in this process",
+    )
     serve.set_defaults(func=_serve)
 
-    worker = commands.add_parser("worker", help="fire phase timers (distributed mode, needs --redis)")
+    worker = commands.add_parser(
+        "worker", help="fire phase timers (distributed mode, needs --redis)"
+    )
     worker.add_argument("--redis", dest="redis_url", help="Redis URL (or WEIRSOE_REDIS_URL)")
     worker.add_argument("--content-dir", dest="content_dir", help="folder of extra content packs")
     worker.add_argument("--log-level", dest="log_level", help="debug, info, warning, error")
@@ -43,8 +65,18 @@ def add_server_commands(commands: Any) -> None:
 def _settings(args: argparse.Namespace) -> Any:
     from ..config import settings_from_env
 
-    keys = ["host", "port", "public_url", "redis_url", "database_url", "content_dir",
-            "grace_seconds", "lobby_ttl", "log_level", "with_worker"]
+    keys = [
+        "host",
+        "port",
+        "public_url",
+        "redis_url",
+        "database_url",
+        "content_dir",
+        "grace_seconds",
+        "lobby_ttl",
+        "log_level",
+        "with_worker",
+    ]
     try:
         return settings_from_env({k: getattr(args, k, None) for k in keys})
     except InvalidSettings as exc:
@@ -95,8 +127,6 @@ def _worker(args: argparse.Namespace) -> int:
     if settings.redis_url is None:
         raise CliError("a worker needs Redis: pass --redis URL or set WEIRSOE_REDIS_URL")
     logging.config.dictConfig(_log_config(settings.log_level))
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_worker(settings))
-    except KeyboardInterrupt:
-        pass
     return 0
