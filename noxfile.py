@@ -6,6 +6,7 @@ Run with ``nox -s NAME`` (``uv run nox -s lint``). Sessions reuse the uv workspa
 from __future__ import annotations
 
 import os
+import shutil
 
 import nox
 
