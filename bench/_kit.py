@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import json
 import os
 import secrets
 import socket
@@ -497,3 +498,16 @@ def md_table(headers: list[str], rows: Iterable[Iterable[Any]]) -> list[str]:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return lines
+
+
+def report_and_save(
+    result: dict[str, Any], out: Any, render: Callable[[dict[str, Any]], str]
+) -> int:
+    """Print the Markdown table and write the JSON: how every bench script ends."""
+    print()
+    print(render(result))
+    RESULTS.mkdir(exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(result, f, indent=2)
+    print(f"\nwrote {out} ({result['seconds']} s)")
+    return 0

@@ -46,6 +46,7 @@ from _kit import (
     make_rooms,
     md_table,
     raise_fd_limit,
+    report_and_save,
     run,
     summary_ms,
 )
@@ -378,14 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     args.floor = 5 if q else 25
     limit = raise_fd_limit()
     args.max_rooms = min(args.max_rooms, (limit - 500) // (PLAYERS + 1))
-    result = run(search(args), args.uvloop)
-    print()
-    print(render(result))
-    RESULTS.mkdir(exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2)
-    print(f"\nwrote {args.out} ({result['seconds']} s)")
-    return 0
+    return report_and_save(run(search(args), args.uvloop), args.out, render)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import os
 import platform
 import sys
@@ -52,6 +51,7 @@ from _kit import (
     make_rooms,
     md_table,
     raise_fd_limit,
+    report_and_save,
     run,
     summary_ms,
 )
@@ -534,14 +534,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.players <= 15:
         parser.error("--players must be 1..15")
     raise_fd_limit()
-    result = run(main_async(args), args.uvloop)
-    print()
-    print(render(result))
-    RESULTS.mkdir(exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2)
-    print(f"\nwrote {args.out} ({result['seconds']} s)")
-    return 0
+    return report_and_save(run(main_async(args), args.uvloop), args.out, render)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,13 @@
 """Abuse resistance: rate limits, origin checks and per-connection limits."""
 
-from ._limits import Guard, MemoryRateLimiter, RateLimiter, RedisRateLimiter, TokenBucket
+from ._limits import (
+    Guard,
+    MemoryRateLimiter,
+    RateLimiter,
+    RedisRateLimiter,
+    TokenBucket,
+    retry_header,
+)
 from ._origin import origin_allowed
 
 __all__ = [
@@ -10,4 +17,5 @@ __all__ = [
     "RedisRateLimiter",
     "TokenBucket",
     "origin_allowed",
+    "retry_header",
 ]

@@ -11,7 +11,14 @@ from typing import Any
 
 from ..sessions import RateLimited
 
-__all__ = ["Guard", "MemoryRateLimiter", "RateLimiter", "RedisRateLimiter", "TokenBucket"]
+__all__ = [
+    "Guard",
+    "MemoryRateLimiter",
+    "RateLimiter",
+    "RedisRateLimiter",
+    "TokenBucket",
+    "retry_header",
+]
 
 
 class RateLimiter(ABC):
@@ -155,4 +162,5 @@ class TokenBucket:
 
 
 def retry_header(seconds: float) -> str:
+    """The ``Retry-After`` value for a wait of ``seconds``: whole seconds, at least 1."""
     return str(max(1, math.ceil(seconds)))

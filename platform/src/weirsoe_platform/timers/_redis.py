@@ -73,9 +73,6 @@ return 0
 """
 
 
-_payload = deadline_payload
-
-
 def _parse(payload: bytes | str) -> tuple[str, int, float]:
     text = payload.decode() if isinstance(payload, bytes) else payload
     serial, at, key = text.split("|", 2)
@@ -98,7 +95,7 @@ class RedisDeadlines:
 
     async def schedule(self, code: str, key: str, serial: int, at: float) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(self.key(code), _payload(key, serial, at), px=self.ttl_ms)
+            pipe.set(self.key(code), deadline_payload(key, serial, at), px=self.ttl_ms)
             pipe.zadd(self.zset, {code: at})
             pipe.pexpire(self.zset, self.ttl_ms)
             await pipe.execute()
@@ -123,7 +120,7 @@ class RedisDeadlines:
     async def complete(self, code: str, key: str, serial: int, at: float) -> bool:
         """Drop the deadline if it is still this one (a transition may have set a new one)."""
         done = await self._complete(
-            keys=[self.key(code), self.zset], args=[_payload(key, serial, at), code]
+            keys=[self.key(code), self.zset], args=[deadline_payload(key, serial, at), code]
         )
         return bool(done)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any
 
 from litestar import Request, Response
@@ -19,6 +18,7 @@ from weirsoe_sdk import (
 )
 
 from ..accounts import ACCOUNT_STATUS
+from ..security._limits import retry_header
 from ..sessions import (
     Conflict,
     Forbidden,
@@ -75,7 +75,7 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
 def _weirsoe(request: Request[Any, Any, Any], exc: WeirsoeError) -> Response[Any]:
     headers = {"Retry-After": "1"} if isinstance(exc, StoreUnavailable | Conflict) else None
     if isinstance(exc, RateLimited):
-        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+        headers = {"Retry-After": retry_header(exc.retry_after)}
     return Response({"error": exc.to_dict()}, status_code=status_for(exc), headers=headers)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from litestar.channels.backends.base import ChannelsBackend
@@ -25,7 +25,6 @@ class Backends:
     channel_prefix: str = ""
     redis: Any = None
     local_timers: LocalDeadlines | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 class BackendPublisher:
