@@ -80,8 +80,6 @@ def bench(session: nox.Session) -> None:
     ``nox -s bench -- --quick`` for a short run with small parameters."""
     quick = "--quick" in session.posargs
     q = ["--quick"] if quick else []
-    # Under `uv run nox`, `python3` is the workspace's, which has no `uv` module: use $UV.
-    uv = [os.environ["UV"], "run"] if os.environ.get("UV") else UV
     # Each script is also cut off by `timeout` (exit 124): a stuck run must not eat the budget.
     for seconds, script in (
         (120, ["bench/simulate.py", "--games", "100" if quick else "300"]),
@@ -94,5 +92,5 @@ def bench(session: nox.Session) -> None:
         # since): its cut-off does not end the session, and the report dates every table.
         ok = [0, 124] if script[0] == "bench/timers.py" else [0]
         session.run(
-            "timeout", str(seconds), *uv, "python", *script, external=True, success_codes=ok
+            "timeout", str(seconds), *UV, "python", *script, external=True, success_codes=ok
         )
