@@ -10,7 +10,7 @@ Key layout (``P`` is the prefix, ``CODE`` the room code):
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
 from redis import asyncio as aioredis
@@ -79,7 +79,9 @@ def connect_redis(url: str, *, max_connections: int = 1024) -> aioredis.Redis:
     return aioredis.Redis(connection_pool=pool)
 
 
-def _unavailable(func: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+def _unavailable(
+    func: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]:
     @functools.wraps(func)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
@@ -117,7 +119,7 @@ class RedisSessionStore(SessionStore):
         version, data = await self.redis.hmget(self.key(code), ["v", "d"])
         if version is None or data is None:
             return None
-        return int(version), bytes(data)
+        return int(version), data if isinstance(data, bytes) else data.encode()
 
     @_unavailable
     async def compare_and_set(

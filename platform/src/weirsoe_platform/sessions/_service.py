@@ -58,18 +58,18 @@ log = logging.getLogger("weirsoe.sessions")
 _CAS_ATTEMPTS = 16
 
 
-class SessionVersion(Event, tag="session.version"):
+class SessionVersion(Event, tag="session.version", frozen=True):
     """Sent to the room when a transition had no event for everyone, so every client sees
     every version and can tell a real gap from a private message it was not meant to get."""
 
 
-class SessionLocked(Event, tag="session.locked"):
+class SessionLocked(Event, tag="session.locked", frozen=True):
     """The host locked or unlocked the room: while locked, nobody new can join."""
 
     locked: bool
 
 
-class SessionKicked(Event, tag="session.kicked"):
+class SessionKicked(Event, tag="session.kicked", frozen=True):
     """To the kicked player only: the host removed you; your token no longer works."""
 
     player_id: str

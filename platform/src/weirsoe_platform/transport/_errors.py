@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
 
 from weirsoe_sdk import (
     CartridgeError,
@@ -104,7 +105,7 @@ def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     return Response(error_body("internal_error", "something went wrong"), status_code=500)
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     WeirsoeError: _weirsoe,
     HTTPException: _http,
     Exception: _internal,

@@ -43,17 +43,17 @@ ClientMessage = Ping | SyncRequest | ActionRequest
 CLIENT_MESSAGES: tuple[type[msgspec.Struct], ...] = (Ping, SyncRequest, ActionRequest)
 
 
-class Pong(Event, tag="pong"):
+class Pong(Event, tag="pong", frozen=True):
     ts: float
 
 
-class Ack(Event, tag="ack"):
+class Ack(Event, tag="ack", frozen=True):
     id: str
     version: int
     duplicate: bool = False
 
 
-class ErrorReply(Event, tag="error"):
+class ErrorReply(Event, tag="error", frozen=True):
     code: str
     message: str
     id: str | None = None

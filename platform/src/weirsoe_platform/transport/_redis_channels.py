@@ -65,7 +65,7 @@ class SafeRedisPubSubBackend(RedisChannelsPubSubBackend):
                 # Forget them locally, so the reconnect does not subscribe them again.
                 for name in names:
                     self._pub_sub.channels.pop(name.encode(), None)
-                    self._pub_sub.channels.pop(name, None)  # type: ignore[call-overload]
+                    self._pub_sub.channels.pop(name, None)
 
     async def _events(self) -> AsyncGenerator[tuple[str, Any], None]:
         """The stock loop, with an O(1) membership check: the stock backend builds the set

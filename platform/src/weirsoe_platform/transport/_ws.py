@@ -219,9 +219,10 @@ async def _receive_loop(
         message = await socket.receive()
         if message["type"] == "websocket.disconnect":
             return
-        data = message.get("text")
-        if data is None:
-            data = message.get("bytes") or b""
+        raw = message.get("text")
+        if raw is None:
+            raw = message.get("bytes") or b""
+        data: str | bytes = raw if isinstance(raw, str | bytes) else b""
         if len(data) > MAX_FRAME:
             await socket.close(code=WS_1009_MESSAGE_TOO_BIG, reason="frame over 64 KiB")
             return
