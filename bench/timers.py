@@ -90,7 +90,6 @@ async def on_redis(rooms: int, url: str, spread: float) -> dict[str, Any]:
     service = SessionService(
         cartridges=DISCOVERY,
         store=RedisSessionStore(redis, prefix=prefix),
-        publisher=NullPublisher(),
         deadlines=deadlines,
         settings=settings,
         channel_prefix=f"{prefix}:",

@@ -432,14 +432,9 @@ def test_a_thousand_games_leave_no_session_keys() -> None:
         client = connect_redis(REDIS_URL)
         settings = PlatformSettings(redis_url=REDIS_URL, redis_prefix=prefix, grace_seconds=1.0)
 
-        class Null:
-            async def publish(self, messages: list) -> None:
-                return None
-
         service = SessionService(
             cartridges=discover_cartridges(),
             store=RedisSessionStore(client, prefix=prefix),
-            publisher=Null(),
             deadlines=RedisDeadlines(client, prefix=prefix, ttl=settings.game_ttl),
             settings=settings,
             channel_prefix=f"{prefix}:",

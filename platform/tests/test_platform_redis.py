@@ -10,33 +10,36 @@ import pytest
 from conftest import REDIS_URL
 
 from weirsoe_platform.config import PlatformSettings
-from weirsoe_platform.sessions import SessionService
+from weirsoe_platform.sessions import MemorySessionStore, SessionService
 from weirsoe_platform.sessions._redis_store import RedisSessionStore, connect_redis
-from weirsoe_platform.timers import RedisDeadlines
+from weirsoe_platform.timers import LocalDeadlines, RedisDeadlines
 from weirsoe_sdk import discover_cartridges
 
 DISCOVERY = discover_cartridges()
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.messages: list[tuple[bytes, list[str]]] = []
-
-    async def publish(self, messages: list[tuple[bytes, list[str]]]) -> None:
-        self.messages += messages
-
-
-def make_service(prefix: str, *, publisher: Recorder | None = None) -> SessionService:
+def make_service(prefix: str) -> SessionService:
     redis = connect_redis(REDIS_URL)
     settings = PlatformSettings(redis_url=REDIS_URL, redis_prefix=prefix)
     return SessionService(
         cartridges=DISCOVERY,
         store=RedisSessionStore(redis, prefix=prefix),
-        publisher=publisher or Recorder(),
         deadlines=RedisDeadlines(redis, prefix=prefix, ttl=settings.game_ttl),
         settings=settings,
         channel_prefix=f"{prefix}:",
     )
+
+
+def test_only_a_store_that_publishes_may_go_without_a_publisher() -> None:
+    # The Redis store publishes inside its compare-and-set (make_service passes no publisher);
+    # the memory store does not, so a service over it without a publisher is refused up front.
+    with pytest.raises(TypeError, match="MemorySessionStore does not publish"):
+        SessionService(
+            cartridges=DISCOVERY,
+            store=MemorySessionStore(),
+            deadlines=LocalDeadlines(),
+            settings=PlatformSettings(),
+        )
 
 
 async def test_compare_and_set_has_exactly_one_winner(redis_cleanup: str) -> None:

@@ -12,7 +12,7 @@ from weirsoe_sdk import discover_cartridges, get_plugin_manager
 from .config import PlatformSettings
 from .sessions import SessionService
 from .timers import TimerWorker, make_broker
-from .web._backends import BackendPublisher, build_backends
+from .web._backends import build_backends
 
 __all__ = ["run_worker"]
 
@@ -27,7 +27,6 @@ async def run_worker(settings: PlatformSettings) -> None:
     service = SessionService(
         cartridges=discovery,
         store=backends.store,
-        publisher=BackendPublisher(backends.channels),
         deadlines=backends.deadlines,
         settings=settings,
         plugins=plugins,

@@ -112,13 +112,15 @@ class SessionService:
         *,
         cartridges: Discovery,
         store: SessionStore,
-        publisher: Publisher,
+        publisher: Publisher | None = None,
         deadlines: DeadlineSink,
         settings: PlatformSettings,
         plugins: pluggy.PluginManager | None = None,
         clock: Callable[[], float] = time.time,
         channel_prefix: str = "",
     ) -> None:
+        if publisher is None and not store.publishes:
+            raise TypeError(f"{type(store).__name__} does not publish: pass a publisher")
         self.channel_prefix = channel_prefix
         self.cartridges = cartridges
         self.store = store
@@ -372,7 +374,7 @@ class SessionService:
             except ConnectionError as exc:
                 raise StoreUnavailable(f"state store unavailable: {exc}") from None
             if won:
-                if not atomic:
+                if self.publisher is not None and not atomic:
                     await self.publisher.publish(messages)
                 await self._after_commit(record, step, old_deadline)
                 return record, step

@@ -14,7 +14,7 @@ from ..config import PlatformSettings
 from ..sessions import MemorySessionStore, SessionStore
 from ..timers import LocalDeadlines
 
-__all__ = ["BackendPublisher", "Backends", "build_backends"]
+__all__ = ["Backends", "build_backends"]
 
 
 @dataclass
@@ -25,18 +25,6 @@ class Backends:
     channel_prefix: str = ""
     redis: Any = None
     local_timers: LocalDeadlines | None = None
-
-
-class BackendPublisher:
-    """Publishes straight through a channels backend (for processes without a Litestar app,
-    such as ``weirsoe worker``)."""
-
-    def __init__(self, backend: ChannelsBackend) -> None:
-        self.backend = backend
-
-    async def publish(self, messages: list[tuple[bytes, list[str]]]) -> None:
-        for data, names in messages:
-            await self.backend.publish(data, names)
 
 
 def build_backends(
