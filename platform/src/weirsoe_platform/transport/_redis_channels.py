@@ -62,10 +62,10 @@ class SafeRedisPubSubBackend(RedisChannelsPubSubBackend):
             try:
                 await super().unsubscribe(names)
             except (RedisError, OSError):
-                # Forget them locally, so the reconnect does not subscribe them again.
+                # Forget them locally, so the reconnect does not subscribe them again
+                # (redis-py keys them as bytes, as stream_events relies on too).
                 for name in names:
                     self._pub_sub.channels.pop(name.encode(), None)
-                    self._pub_sub.channels.pop(name, None)
 
     async def _events(self) -> AsyncGenerator[tuple[str, Any], None]:
         """The stock loop, with an O(1) membership check: the stock backend builds the set
