@@ -133,7 +133,10 @@ def play(browser: Any, server: Server, watch: Watch, expect: Any) -> None:
     code = host.locator("#room-code").inner_text(timeout=WAIT).strip()
     assert re.fullmatch(r"[A-Z]{4}", code), code
     expect(host.locator("img.qr")).to_have_attribute("src", f"/api/sessions/{code}/qr.svg")
-    host.wait_for_function("document.querySelector('img.qr').naturalWidth > 0")  # it loaded
+    # The QR image loaded. The predicate must be an arrow function: Playwright evals a bare
+    # expression string again on every poll, and the page's CSP (no 'unsafe-eval') blocks that
+    # eval once the first, CDP-driven check is over. A function is evaled once and then called.
+    host.wait_for_function("() => document.querySelector('img.qr')?.naturalWidth > 0")
 
     # -- three players join by code, with inline errors on the way ------------------------------
     wrong = "BBBB" if code != "BBBB" else "CCCC"
