@@ -426,3 +426,16 @@ def test_cartridge_without_ui_plays_through_the_generic_view(server: Server) -> 
             browser.close()
     assert watch.dialogs == [], watch.dialogs
     assert watch.errors == [], watch.errors
+
+
+def test_browser_waits_survive_the_pages_csp() -> None:
+    """Our pages forbid 'unsafe-eval'. Playwright re-evals a bare ``wait_for_function`` expression
+    on every poll, which that CSP blocks, so such a wait passes only when its first check is already
+    true (and failed CI once). Every predicate in the browser tests must be a function."""
+    bare = []
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            found = re.search(r"wait_for_function\(\s*(['\"])(.*)", line)
+            if found and not re.match(r"\s*(\(|function\b|\w+\s*=>)", found.group(2)):
+                bare.append(f"{path.name}:{number}: {line.strip()}")
+    assert bare == [], "use an arrow function predicate:\n" + "\n".join(bare)
