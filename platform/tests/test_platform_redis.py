@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
+from collections.abc import Iterable
 
 import msgspec
 import pytest
@@ -13,6 +16,8 @@ from weirsoe_platform.config import PlatformSettings
 from weirsoe_platform.sessions import MemorySessionStore, SessionService
 from weirsoe_platform.sessions._redis_store import RedisSessionStore, connect_redis
 from weirsoe_platform.timers import LocalDeadlines, RedisDeadlines
+from weirsoe_platform.transport import SettledChannelsPlugin
+from weirsoe_platform.transport._redis_channels import SafeRedisPubSubBackend
 from weirsoe_sdk import discover_cartridges
 
 DISCOVERY = discover_cartridges()
@@ -135,3 +140,87 @@ def test_records_are_msgpack() -> None:
 
     record = SessionRecord(code="ABCD", cartridge="rps", version=1, table=b"x", host_token="h")
     assert msgspec.msgpack.decode(msgspec.msgpack.encode(record), type=SessionRecord) == record
+
+
+class LateSubscribe(SafeRedisPubSubBackend):
+    """The real backend, but its SUBSCRIBE leaves 0.3 s after ``subscribe`` returns: what a
+    busy Redis or network looks like to the caller, since redis-py returns once it has *sent*."""
+
+    late: asyncio.Task[None] | None = None
+
+    async def subscribe(self, channels: Iterable[str]) -> None:
+        names = list(channels)
+        await self._lock.acquire()
+
+        async def send_later() -> None:
+            try:
+                await asyncio.sleep(0.3)
+                await self._pub_sub.subscribe(*names)
+                self._has_subscribed.set()
+            finally:
+                self._lock.release()
+
+        self.late = asyncio.create_task(send_later())
+
+
+async def test_settle_returns_only_once_redis_has_the_subscription(redis_prefix: str) -> None:
+    """A socket reads its snapshot after ``subscribe`` + ``settle``; an event published right
+    after that must reach it, however late the SUBSCRIBE reached Redis."""
+    client = connect_redis(REDIS_URL)
+    backend = LateSubscribe(redis=client, warmup_channel=f"{redis_prefix}:WARMUP".upper())
+    channel = f"{redis_prefix}:ROOM".upper()
+    received: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+
+    async def read() -> None:
+        async for item in backend.stream_events():
+            await received.put(item)
+
+    await backend.on_startup()
+    reader = asyncio.create_task(read())
+    try:
+        await backend.subscribe([channel])
+        await backend.settle()
+        assert await client.publish(channel, b"after the snapshot") == 1  # Redis had a listener
+        assert await asyncio.wait_for(received.get(), 5) == (channel, b"after the snapshot")
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+        await backend.on_shutdown()
+        await client.aclose()
+
+
+async def test_settle_gives_up_with_a_warning_when_redis_never_answers(
+    redis_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = connect_redis(REDIS_URL)
+    backend = SafeRedisPubSubBackend(redis=client, warmup_channel=f"{redis_prefix}:W".upper())
+    await backend.on_startup()
+    try:
+        # Nobody reads the pub/sub connection here, so the PONG is never seen.
+        with caplog.at_level(logging.WARNING, logger="weirsoe.channels"):
+            await backend.settle(timeout=0.2)
+        assert "did not confirm subscriptions (TimeoutError)" in caplog.text
+        assert backend._settling == {}  # nothing left behind
+    finally:
+        await backend.on_shutdown()
+        await client.aclose()
+
+
+async def test_the_apps_channels_plugin_settles_every_subscribe(redis_prefix: str) -> None:
+    from weirsoe_platform.web.app import create_app
+
+    app = create_app(PlatformSettings(redis_url=REDIS_URL, redis_prefix=redis_prefix))
+    assert isinstance(app.plugins.get(SettledChannelsPlugin), SettledChannelsPlugin)
+
+    client = connect_redis(REDIS_URL)
+    backend = LateSubscribe(redis=client, warmup_channel=f"{redis_prefix}:WARMUP".upper())
+    channel = f"{redis_prefix}:ROOM".upper()
+    plugin = SettledChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)
+    try:
+        async with plugin:  # the lifespan the app runs it under
+            subscriber = await plugin.subscribe([channel])
+            assert await client.publish(channel, b"event") == 1
+            await plugin.unsubscribe(subscriber)
+    finally:
+        await client.aclose()

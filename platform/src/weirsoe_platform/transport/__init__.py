@@ -1,7 +1,7 @@
 """Transport: REST, the game WebSocket, fan-out and the error mapping."""
 
 from ._errors import EXCEPTION_HANDLERS, error_body, status_for
-from ._fanout import ChannelsPublisher
+from ._fanout import ChannelsPublisher, SettledChannelsPlugin
 from ._messages import CLIENT_MESSAGES, REPLY_MESSAGES
 from ._rest import ROUTES
 from ._ws import MAX_FRAME, Presence, close_codes, game_socket
@@ -14,6 +14,7 @@ __all__ = [
     "ROUTES",
     "ChannelsPublisher",
     "Presence",
+    "SettledChannelsPlugin",
     "close_codes",
     "error_body",
     "game_socket",

@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
-from litestar.channels import ChannelsPlugin
+from collections.abc import Iterable
 
-__all__ = ["ChannelsPublisher"]
+from litestar.channels import ChannelsPlugin, Subscriber
+
+__all__ = ["ChannelsPublisher", "SettledChannelsPlugin"]
+
+
+class SettledChannelsPlugin(ChannelsPlugin):
+    """Litestar's plugin, whose ``subscribe`` returns only once the backend has the subscription.
+
+    A backend with a ``settle()`` coroutine (the Redis one) is waited for; the memory backend
+    subscribes synchronously and has none. The socket reads its snapshot after this returns, so
+    every event newer than the snapshot reaches it.
+    """
+
+    async def subscribe(
+        self, channels: str | Iterable[str], history: int | None = None
+    ) -> Subscriber:
+        subscriber = await super().subscribe(channels, history)
+        settle = getattr(self._backend, "settle", None)
+        if settle is not None:
+            await settle()
+        return subscriber
 
 
 class ChannelsPublisher:

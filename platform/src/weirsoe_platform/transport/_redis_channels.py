@@ -13,11 +13,17 @@ Two behaviours of the stock backend seen under load:
 - A lost Redis connection raised out of ``stream_events`` and ended the plugin's subscriber
   task, which stopped the whole application. We wait and retry instead; on reconnect redis-py
   subscribes the pub/sub connection to its channels again.
+- ``subscribe`` returns once SUBSCRIBE is *sent*, not once Redis has it. A snapshot read right
+  after could predate the subscription, and an event committed in between would never reach the
+  new socket (only the next event's version gap would repair it). ``settle`` closes that window:
+  it sends a PING on the same pub/sub connection and waits for its PONG. Redis answers a
+  connection's commands in order, so the PONG proves every earlier SUBSCRIBE is in force.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import AsyncGenerator, Iterable
 from typing import Any
@@ -37,6 +43,8 @@ class SafeRedisPubSubBackend(RedisChannelsPubSubBackend):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._lock = asyncio.Lock()
         self._warmup = warmup_channel
+        self._tokens = itertools.count(1)
+        self._settling: dict[bytes, asyncio.Future[None]] = {}
 
     async def on_startup(self) -> None:
         await super().on_startup()
@@ -67,6 +75,24 @@ class SafeRedisPubSubBackend(RedisChannelsPubSubBackend):
                 for name in names:
                     self._pub_sub.channels.pop(name.encode(), None)
 
+    async def settle(self, timeout: float = 5.0) -> None:
+        """Return once Redis has confirmed every SUBSCRIBE this process sent before the call.
+
+        On a lost connection or after ``timeout`` seconds it logs and returns: the caller goes on
+        to read its snapshot, and the client's version-gap resync covers what it might miss.
+        """
+        token = b"weirsoe-settle-%d" % next(self._tokens)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._settling[token] = future
+        try:
+            async with self._lock:  # ordered after any SUBSCRIBE sent under the lock
+                await self._pub_sub.ping(token)
+            await asyncio.wait_for(future, timeout)
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("Redis pub/sub did not confirm subscriptions (%s)", type(exc).__name__)
+        finally:
+            self._settling.pop(token, None)
+
     async def _events(self) -> AsyncGenerator[tuple[str, Any], None]:
         """The stock loop, with an O(1) membership check: the stock backend builds the set
         difference of *all* subscribed and pending channels for every message, which grows
@@ -78,6 +104,11 @@ class SafeRedisPubSubBackend(RedisChannelsPubSubBackend):
                 ignore_subscribe_messages=True, timeout=self._stream_sleep_no_subscriptions
             )
             if message is None:
+                continue
+            if message["type"] == "pong":  # redis-py returns PONGs even when ignoring the rest
+                waiter = self._settling.get(message["data"])
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(None)
                 continue
             raw: bytes = message["channel"]
             # Unsubscribing is queued in Redis, so a message can still arrive on a channel

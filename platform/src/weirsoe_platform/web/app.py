@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 from litestar import Litestar, get
-from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 
@@ -22,7 +21,14 @@ from ..config import PlatformSettings, settings_from_env
 from ..reference import build_asyncapi
 from ..security import Guard, MemoryRateLimiter, RedisRateLimiter
 from ..sessions import MemorySessionStore, SessionService
-from ..transport import EXCEPTION_HANDLERS, ROUTES, ChannelsPublisher, Presence, game_socket
+from ..transport import (
+    EXCEPTION_HANDLERS,
+    ROUTES,
+    ChannelsPublisher,
+    Presence,
+    SettledChannelsPlugin,
+    game_socket,
+)
 from ._backends import build_backends
 from ._pages import PAGES
 
@@ -53,7 +59,7 @@ def create_app(
 
     backends = build_backends(settings, clock=clock)
     store = backends.store
-    channels = ChannelsPlugin(backend=backends.channels, arbitrary_channels_allowed=True)
+    channels = SettledChannelsPlugin(backend=backends.channels, arbitrary_channels_allowed=True)
     service = SessionService(
         cartridges=discovery,
         store=store,
