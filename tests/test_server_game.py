@@ -99,6 +99,14 @@ def test_full_lies_game_host_and_six_players(server: Server) -> None:
         assert all(totals.get(r["player_id"], 0) == r["score"] for r in ranking)
         for c in clients:
             assert (await c.wait_for("phase.game_over"))["ranking"] == ranking
+        # The platform announces the end to every socket, with the snapshot's public results,
+        # right after the game's own last event and with its version.
+        for c in [host, *clients]:
+            finished = await c.wait_for("session.finished")
+            assert finished["version"] == final["version"]
+            assert c.types.index("session.finished") == c.types.index("phase.game_over") + 1
+        info = httpx.get(f"{server.base}/api/sessions/{code}").json()
+        assert info["status"] == "over"
         assert sum(len(p.acks) for p in players) > 0
         for c in [host, *clients]:
             await c.close()

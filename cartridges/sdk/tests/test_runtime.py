@@ -25,6 +25,7 @@ from weirsoe_sdk import (
     Refused,
     Runtime,
     SessionClosed,
+    SessionFinished,
     SessionPaused,
     SessionResumed,
     Viewer,
@@ -286,6 +287,10 @@ def test_a_game_over_ends_the_running_game(rps: Cartridge) -> None:
     assert step.table.status == "over"
     assert step.table.deadline is None
     assert step.table.results == {"scores": {"p1": 1, "p2": 0}}
+    # The platform announces the end to everyone, after the game's own events.
+    assert step.deliveries[-1].event == SessionFinished(results={"scores": {"p1": 1, "p2": 0}})
+    assert step.deliveries[-1].audience.kind == "everyone"
+    assert [type(d.event) for d in step.deliveries].count(SessionFinished) == 1
     with pytest.raises(InvalidAction) as info:
         harness.act("p1", ROCK)
     assert info.value.code == "game_over"

@@ -21,6 +21,7 @@ from ._events import (
     Event,
     PlayerInfo,
     SessionClosed,
+    SessionFinished,
     SessionPaused,
     SessionPlayerJoined,
     SessionPlayerLeft,
@@ -71,6 +72,7 @@ PLATFORM_EVENTS: tuple[type[Event], ...] = (
     SessionStarted,
     SessionPaused,
     SessionResumed,
+    SessionFinished,
     SessionClosed,
     SessionSnapshot,
 )
@@ -118,6 +120,7 @@ __all__ = [
     "Seat",
     "Secret",
     "SessionClosed",
+    "SessionFinished",
     "SessionPaused",
     "SessionPlayerJoined",
     "SessionPlayerLeft",

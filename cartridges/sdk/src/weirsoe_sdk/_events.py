@@ -15,6 +15,7 @@ __all__ = [
     "Event",
     "PlayerInfo",
     "SessionClosed",
+    "SessionFinished",
     "SessionPaused",
     "SessionPlayerJoined",
     "SessionPlayerLeft",
@@ -86,8 +87,18 @@ class SessionResumed(Event, tag="session.resumed", frozen=True):
     deadline: float | None
 
 
+class SessionFinished(Event, tag="session.finished", frozen=True):
+    """The game is over (the driver returned ``GameOver``); ``results`` are its public results,
+    the same as a snapshot's. The room stays open: the host may start a new game or exit."""
+
+    results: Any
+
+
 class SessionClosed(Event, tag="session.closed", frozen=True):
-    reason: Literal["host_exit", "expired", "finished"]
+    """The room is gone: the host pressed exit. Sockets close with 4410 after this event.
+    (A game that ends is announced by ``session.finished``; the room stays open.)"""
+
+    reason: Literal["host_exit"]
 
 
 class SessionSnapshot(Event, tag="session.snapshot", frozen=True):

@@ -21,6 +21,7 @@ from ._events import (
     Event,
     PlayerInfo,
     SessionClosed,
+    SessionFinished,
     SessionPaused,
     SessionPlayerJoined,
     SessionPlayerLeft,
@@ -403,3 +404,4 @@ class Runtime(Generic[S]):
                 table.results = msgspec.to_builtins(effect.results)
                 table.deadline = None
                 table.paused_key = table.remaining = None
+                step.deliveries.append(Delivery(EVERYONE, SessionFinished(results=table.results)))

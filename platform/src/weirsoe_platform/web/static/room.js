@@ -78,12 +78,12 @@ export class Room {
       case "session.resumed":
         this.status = "running";
         break;
+      case "session.finished":
+        this.status = "over";
+        break;
       case "session.closed":
         this.status = "closed";
         break;
-      default:
-        // No platform event says "game over": a running game without a deadline may be over.
-        if (this.status === "running" && msg.deadline == null) this._probeStatus();
     }
     this._stage(msg);
     this.onChange(this, msg);
@@ -101,19 +101,6 @@ export class Room {
       this.roster = info.players;
       this.onChange(this, { type: "roster" });
     } catch { /* the next event will tell */ }
-  }
-
-  _probeStatus() {
-    clearTimeout(this.probe);
-    this.probe = setTimeout(async () => {
-      try {
-        const info = await api(`/api/sessions/${encodeURIComponent(this.code)}`);
-        if (info.status !== this.status && this.status === "running") {
-          this.status = info.status;
-          this.onChange(this, { type: "status" });
-        }
-      } catch { /* closed rooms announce themselves */ }
-    }, 400);
   }
 
   _stage(msg) {
