@@ -66,6 +66,44 @@ def test_bearer_token_for_the_api(client: TestClient[Any]) -> None:
     )
 
 
+def test_logout_revokes_every_token_of_the_user(client: TestClient[Any]) -> None:
+    """Signing out is "everywhere": a copied bearer token and another device's cookie stop
+    working too, on every process (the generation lives in the database)."""
+    register(client, "carol")
+    laptop = login(client, "carol").json()["token"]
+    phone = login(client, "carol").json()["token"]  # the cookie jar now holds this one
+    bearer = {"Authorization": f"Bearer {laptop}"}
+    assert client.get("/api/auth/me", headers=bearer).status_code == 200
+
+    assert client.post("/api/auth/logout").status_code == 204  # signs out with the cookie
+    for token in (laptop, phone):
+        me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 401
+        assert error(me)["code"] == "unauthorized"
+    # Routes outside the JWT middleware (creating a room from a preset) refuse it as well.
+    room = client.post("/api/sessions", json={"cartridge": "rps", "preset_id": 1}, headers=bearer)
+    assert room.status_code == 401, room.text
+
+    fresh = login(client, "carol").json()["token"]  # signing in again works at once
+    client.cookies.clear()
+    assert (
+        client.get("/api/auth/me", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
+    )
+    assert client.get("/api/auth/me", headers=bearer).status_code == 401  # the old stays revoked
+
+
+def test_logout_without_a_valid_token_only_clears_the_cookie(client: TestClient[Any]) -> None:
+    register(client, "dave")
+    token = login(client, "dave").json()["token"]
+    client.cookies.clear()
+    out = client.post("/api/auth/logout", headers={"Authorization": "Bearer not-a-token"})
+    assert out.status_code == 204
+    assert "Max-Age=0" in out.headers["set-cookie"]
+    assert (
+        client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    )
+
+
 @pytest.mark.parametrize(
     ("username", "password", "field"),
     [

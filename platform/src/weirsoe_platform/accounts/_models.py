@@ -32,6 +32,8 @@ class User(ModelBase):
     username_key: Mapped[str] = mapped_column(String(32), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Carried in every sign-in token; signing out adds one, which revokes every earlier token.
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Preset(ModelBase):

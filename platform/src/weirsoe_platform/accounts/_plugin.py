@@ -32,7 +32,7 @@ from ._migrate import migration_sources, status, upgrade
 from ._presets import PresetStore
 from ._service import Account, Accounts, Limits
 
-__all__ = ["COOKIE_NAME", "TOKEN_LIFETIME", "AccountsPlugin"]
+__all__ = ["COOKIE_NAME", "TOKEN_LIFETIME", "AccountsPlugin", "token_for"]
 
 log = logging.getLogger("weirsoe.accounts")
 
@@ -157,7 +157,8 @@ class AccountsPlugin(InitPluginProtocol):
         )
 
     async def user_from(self, request: Request[Any, Any, Any]) -> Account:
-        """The signed-in user of a request to a route outside the JWT middleware."""
+        """The signed-in user of a request to a route outside the JWT middleware (the bearer
+        header first, then the cookie); ``Unauthorized`` if there is none or it was revoked."""
         header = request.headers.get("authorization", "")
         scheme, _, value = header.partition(" ")
         encoded = value.strip() if scheme.lower() == "bearer" else ""
@@ -189,9 +190,23 @@ class AccountsPlugin(InitPluginProtocol):
         return slug, {**settings, **(overrides or {})}
 
 
+GENERATION_CLAIM = "gen"
+
+
+def token_for(auth: JWTCookieAuth[Account, Token], user: Account) -> str:
+    """A sign-in token for ``user``, stamped with its current token generation."""
+    return auth.create_token(
+        identifier=str(user.id), token_extras={GENERATION_CLAIM: user.generation}
+    )
+
+
 async def _user_of(users: Accounts, token: Token) -> Account | None:
+    """The account a token signs in, or None if it is unknown or was revoked by a sign-out."""
     try:
         user_id = int(token.sub)
     except ValueError:
         return None
-    return await users.get(user_id)
+    user = await users.get(user_id)
+    if user is None or token.extras.get(GENERATION_CLAIM, 0) != user.generation:
+        return None
+    return user

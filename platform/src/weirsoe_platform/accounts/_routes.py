@@ -13,7 +13,8 @@ from litestar import Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from ._plugin import AccountsPlugin
+from ..sessions import Unauthorized
+from ._plugin import AccountsPlugin, token_for
 from ._service import Account
 
 __all__ = ["PROTECTED_ROUTES", "PUBLIC_ROUTES"]
@@ -70,13 +71,23 @@ async def login(
 ) -> Response[SignedIn]:
     """Sign in: the token in the body (for ``Authorization: Bearer``) and an HttpOnly cookie."""
     user = await accounts.users.login(data.username, data.password, address=client_address(request))
-    token = accounts.auth.create_token(identifier=str(user.id))
+    token = token_for(accounts.auth, user)
     return Response(SignedIn(token=token, username=user.username), cookies=[accounts.cookie(token)])
 
 
 @post("/api/auth/logout", tags=["accounts"], status_code=204)
-async def logout(accounts: NamedDependency[AccountsPlugin]) -> Response[None]:
-    """Clear the sign-in cookie."""
+async def logout(
+    request: Request[Any, Any, Any], accounts: NamedDependency[AccountsPlugin]
+) -> Response[None]:
+    """Sign out everywhere: clear the cookie and revoke every token issued to this user so far
+    (bearer tokens included, on every server process). Without a valid token it only clears
+    the cookie."""
+    try:
+        user = await accounts.user_from(request)
+    except Unauthorized:
+        user = None
+    if user is not None:
+        await accounts.users.revoke_tokens(user.id)
     return Response(None, status_code=204, cookies=[accounts.cookie(None)])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..security import RateLimiter
@@ -29,6 +29,7 @@ class Account:
 
     id: int
     username: str
+    generation: int = 0  # the token generation; tokens of an older one are revoked
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,10 +128,21 @@ class Accounts:
             for key, limit in keys:
                 await self.limiter.hit(key, limit, lim.login_window)
             raise BadCredentials("wrong username or password")
-        return Account(user.id, user.username)
+        return Account(user.id, user.username, user.token_generation)
 
     async def get(self, user_id: int) -> Account | None:
         with database_errors():
             async with self.db.session() as session:
                 user = await session.get(User, user_id)
-        return Account(user.id, user.username) if user is not None else None
+        return Account(user.id, user.username, user.token_generation) if user else None
+
+    async def revoke_tokens(self, user_id: int) -> None:
+        """Sign out everywhere: every token issued to this user so far stops working."""
+        with database_errors():
+            async with self.db.session() as session:
+                await session.execute(
+                    update(User)
+                    .where(User.id == user_id)
+                    .values(token_generation=User.token_generation + 1)
+                )
+                await session.commit()
