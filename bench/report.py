@@ -4,16 +4,15 @@ against load.
     uv run python bench/report.py [--no-docs]
 
 Reads bench/results/{fanout,capacity,timers}.json (from bench/loadgen.py, bench/capacity.py
-and bench/timers.py), prints Markdown, draws docs/performance.png (a copy goes to
-bench/results/), and rewrites the results section of docs/performance.md between its
-``<!-- bench:results -->`` markers. The targets are reported, never asserted.
+and bench/timers.py), prints Markdown, draws docs/performance.png, and rewrites the results
+section of docs/performance.md between its ``<!-- bench:results -->`` markers. The targets are
+reported, never asserted.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -203,7 +202,6 @@ def chart(fanout: dict[str, Any] | None, capacity: dict[str, Any] | None) -> Pat
     fig.tight_layout()
     fig.savefig(CHART, dpi=110)
     plt.close(fig)
-    shutil.copy(CHART, RESULTS / "performance.png")
     return CHART
 
 
@@ -264,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     png = chart(fanout, capacity)
     if png:
-        print(f"\nwrote {png} and {RESULTS / 'performance.png'}")
+        print(f"\nwrote {png}")
     if DOC.exists():
         doc = DOC.read_text()
         if BEGIN in doc and END in doc:
