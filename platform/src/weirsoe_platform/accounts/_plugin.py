@@ -32,12 +32,13 @@ from ._migrate import migration_sources, status, upgrade
 from ._presets import PresetStore
 from ._service import Account, Accounts, Limits
 
-__all__ = ["COOKIE_NAME", "TOKEN_LIFETIME", "AccountsPlugin", "token_for"]
+__all__ = ["COOKIE_NAME", "TOKEN_LIFETIME", "AccountsPlugin"]
 
 log = logging.getLogger("weirsoe.accounts")
 
 COOKIE_NAME = "weirsoe_auth"
 TOKEN_LIFETIME = timedelta(days=7)
+GENERATION_CLAIM = "gen"  # the account's token generation, checked on every use
 
 
 class AccountsPlugin(InitPluginProtocol):
@@ -143,6 +144,12 @@ class AccountsPlugin(InitPluginProtocol):
         await self.db.close()
 
     # -- authentication --------------------------------------------------------------------
+    def token(self, user: Account) -> str:
+        """A sign-in token for ``user``, stamped with its current token generation."""
+        return self.auth.create_token(
+            identifier=str(user.id), token_extras={GENERATION_CLAIM: user.generation}
+        )
+
     def cookie(self, token: str | None) -> Cookie:
         """The sign-in cookie holding ``token``, or (None) the one that clears it."""
         auth = self.auth
@@ -188,16 +195,6 @@ class AccountsPlugin(InitPluginProtocol):
         if cartridge is not None and cartridge != slug:
             raise InvalidValue(f"preset {preset_id} is for {slug!r}", field="cartridge")
         return slug, {**settings, **(overrides or {})}
-
-
-GENERATION_CLAIM = "gen"
-
-
-def token_for(auth: JWTCookieAuth[Account, Token], user: Account) -> str:
-    """A sign-in token for ``user``, stamped with its current token generation."""
-    return auth.create_token(
-        identifier=str(user.id), token_extras={GENERATION_CLAIM: user.generation}
-    )
 
 
 async def _user_of(users: Accounts, token: Token) -> Account | None:

@@ -14,7 +14,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from ..sessions import Unauthorized
-from ._plugin import AccountsPlugin, token_for
+from ._plugin import AccountsPlugin
 from ._service import Account
 
 __all__ = ["PROTECTED_ROUTES", "PUBLIC_ROUTES"]
@@ -71,7 +71,7 @@ async def login(
 ) -> Response[SignedIn]:
     """Sign in: the token in the body (for ``Authorization: Bearer``) and an HttpOnly cookie."""
     user = await accounts.users.login(data.username, data.password, address=client_address(request))
-    token = token_for(accounts.auth, user)
+    token = accounts.token(user)
     return Response(SignedIn(token=token, username=user.username), cookies=[accounts.cookie(token)])
 
 
