@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from litestar import Litestar, get
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
@@ -31,6 +32,7 @@ from ..transport import (
 )
 from ._backends import build_backends
 from ._pages import PAGES
+from ._reach import find_reach
 
 __all__ = ["create_app"]
 
@@ -50,6 +52,9 @@ def create_app(
     clock: Callable[[], float] = time.time,
 ) -> Litestar:
     settings = settings or settings_from_env()
+    reach = find_reach(settings.host, settings.port, settings.public_url)
+    if reach.url is not None and settings.public_url is None:
+        settings = msgspec.structs.replace(settings, public_url=reach.url)
     plugins = get_plugin_manager()
     discovery = discovery or discover_cartridges(
         plugins, config={"content_dir": settings.content_dir}
@@ -111,6 +116,10 @@ def create_app(
                 )
 
     async def on_startup() -> None:
+        if reach.note:
+            log.warning("phones cannot join: %s", reach.note)
+        elif reach.url:
+            log.info("players join at %s/ (the big screen: %s/host)", reach.url, reach.url)
         if backends.local_timers is not None:
             await backends.local_timers.start()
             background.append(asyncio.create_task(sweep_forever()))
@@ -152,6 +161,7 @@ def create_app(
         ),
     )
     app.state.service = service
+    app.state.reach = reach
     app.state.guard = guard
     app.state.accounts = accounts
     app.state.timers = backends.local_timers or backends.deadlines
