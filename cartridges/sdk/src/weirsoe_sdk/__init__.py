@@ -51,7 +51,14 @@ from ._models import (
     PresetRowMixin,
     discover_preset_models,
 )
-from ._plugins import ENTRY_POINT_GROUP, Discovery, discover_cartridges, get_plugin_manager
+from ._plugins import (
+    ENTRY_POINT_GROUP,
+    TEST_CARTRIDGES_ENV,
+    TEST_ENTRY_POINT_GROUP,
+    Discovery,
+    discover_cartridges,
+    get_plugin_manager,
+)
 from ._runtime import MAX_NAME_LENGTH, Deadline, Delivery, Runtime, Step, Table
 from ._settings import load_settings, settings_schema
 from ._text import (
@@ -85,6 +92,8 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "NAMING_CONVENTION",
     "PLATFORM_EVENTS",
+    "TEST_CARTRIDGES_ENV",
+    "TEST_ENTRY_POINT_GROUP",
     "Audience",
     "Bot",
     "Cartridge",
