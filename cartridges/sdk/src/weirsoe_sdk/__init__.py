@@ -22,6 +22,7 @@ from ._events import (
     PlayerInfo,
     SessionClosed,
     SessionFinished,
+    SessionNewGame,
     SessionPaused,
     SessionPlayerJoined,
     SessionPlayerLeft,
@@ -80,6 +81,7 @@ PLATFORM_EVENTS: tuple[type[Event], ...] = (
     SessionPaused,
     SessionResumed,
     SessionFinished,
+    SessionNewGame,
     SessionClosed,
     SessionSnapshot,
 )
@@ -130,6 +132,7 @@ __all__ = [
     "Secret",
     "SessionClosed",
     "SessionFinished",
+    "SessionNewGame",
     "SessionPaused",
     "SessionPlayerJoined",
     "SessionPlayerLeft",
