@@ -110,9 +110,15 @@ _PHONE = """
     if (!e.checkVisibility() || !e.textContent.trim()) continue;
     const range = document.createRange();
     range.selectNodeContents(e);
+    // Boxes that share no vertical span are on different lines (mixed font sizes share one).
     const rects = [...range.getClientRects()].filter((r) => r.width > 0.5);
-    const tops = new Set(rects.map((r) => Math.round(r.top)));
-    if (tops.size > 1) out.push(`"${e.textContent.trim()}" wraps onto ${tops.size} lines`);
+    rects.sort((a, b) => a.top - b.top);
+    let lines = 0;
+    let bottom = -Infinity;
+    for (const r of rects) {
+      if (r.top >= bottom - 2) { lines += 1; bottom = r.bottom; } else bottom = Math.max(bottom, r.bottom);
+    }
+    if (lines > 1) out.push(`"${e.textContent.trim()}" wraps onto ${lines} lines`);
   }
   return out;
 }

@@ -46,7 +46,7 @@ SETTINGS = {
     "lie_seconds": "90",
     "guess_seconds": "90",
     "reveal_step_seconds": "1.2",
-    "scoreboard_seconds": "2.5",
+    "scoreboard_seconds": "6",  # long enough to check the scoreboard on screen and phone
 }
 
 
@@ -250,9 +250,9 @@ def play(browser: Any, server: Server, watch: Watch, expect: Any, bots: list[Soc
     check_screen(host, "host-07-reveal-truth")
     expect(host.locator(".scoreboard")).to_be_visible()
     expect(host.locator(".score-row")).to_have_count(8)
-    check_screen(host, "host-08-scoreboard")
     expect(ann.locator("#my-rank")).to_be_visible()
     check_phone(ann, "phone-06-scoreboard")
+    check_screen(host, "host-08-scoreboard")
 
     # -- round 2 (double points): pause and resume, a reload in the middle ------------------------
     expect(host.locator("#round-intro")).to_contain_text("Double points ×2")

@@ -19,8 +19,9 @@ export function mount(root, ctx) {
   let parts = {};
   let introRound = null; // the round whose intro card was shown
   let introTimer = null;
+  let introUntil = 0;
   let startedNow = false; // the game has just started (not a reload): round 1 gets its intro
-  const INTRO_MS = 4000;
+  const INTRO_MS = 5000; // long enough to read from the sofa
 
   function screen(live) {
     frame.dataset.phase = m.phase || "";
@@ -28,15 +29,20 @@ export function mount(root, ctx) {
       ? el("span", { class: "chip", text: "Game over" })
       : [el("span", { class: "chip", text: m.category || "" }), el("span", { class: "lies-progress", text: m.round ? progressLine({ ...m, multiplier: 1 }) : "" }),
         m.multiplier > 1 ? el("span", { class: "mult-badge", text: `×${m.multiplier} points` }) : null]);
+    // The intro stays up its whole time, whatever else arrives meanwhile (the lie phase starts
+    // with it); its timer then draws the question.
+    if (m.phase === "lie" && m.round === introRound && performance.now() < introUntil) return;
     parts = {};
     clearTimeout(introTimer);
+    introUntil = 0;
     // Each round opens with a card announcing it and its multiplier (live only: a reload
     // mid-question goes straight to the question).
     if ((live || startedNow) && m.phase === "lie" && m.round && m.round !== introRound) {
       introRound = m.round;
       startedNow = false;
       replace(body, roundIntro());
-      introTimer = setTimeout(() => screen(false), INTRO_MS);
+      introUntil = performance.now() + INTRO_MS;
+      introTimer = setTimeout(() => { introUntil = 0; screen(false); }, INTRO_MS);
       ctx.announce(introText());
       return;
     }
