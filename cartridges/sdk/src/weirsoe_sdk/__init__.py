@@ -51,6 +51,15 @@ from ._models import (
     PresetRowMixin,
     discover_preset_models,
 )
+from ._phases import (
+    ALL_ACTED,
+    EXTENDED_TIMER_FACTOR,
+    Move,
+    Phase,
+    PhasedDriver,
+    action_union,
+    all_acted,
+)
 from ._plugins import ENTRY_POINT_GROUP, Discovery, discover_cartridges, get_plugin_manager
 from ._runtime import MAX_NAME_LENGTH, Deadline, Delivery, Runtime, Step, Table
 from ._settings import load_settings, settings_schema
@@ -78,9 +87,11 @@ PLATFORM_EVENTS: tuple[type[Event], ...] = (
 )
 
 __all__ = [
+    "ALL_ACTED",
     "AUDIENCE",
     "ENTRY_POINT_GROUP",
     "EVERYONE",
+    "EXTENDED_TIMER_FACTOR",
     "HOST",
     "MAX_NAME_LENGTH",
     "NAMING_CONVENTION",
@@ -107,7 +118,10 @@ __all__ = [
     "InvalidAction",
     "InvalidSettings",
     "ModelBase",
+    "Move",
     "Outcome",
+    "Phase",
+    "PhasedDriver",
     "PlayerAction",
     "PlayerInfo",
     "PlayerJoined",
@@ -133,6 +147,8 @@ __all__ = [
     "Table",
     "Viewer",
     "WeirsoeError",
+    "action_union",
+    "all_acted",
     "clean_name",
     "clean_text",
     "discover_cartridges",
