@@ -22,6 +22,7 @@ from ._events import (
     PlayerInfo,
     SessionClosed,
     SessionFinished,
+    SessionNewGame,
     SessionPaused,
     SessionPlayerJoined,
     SessionPlayerLeft,
@@ -60,7 +61,14 @@ from ._phases import (
     action_union,
     all_acted,
 )
-from ._plugins import ENTRY_POINT_GROUP, Discovery, discover_cartridges, get_plugin_manager
+from ._plugins import (
+    ENTRY_POINT_GROUP,
+    TEST_CARTRIDGES_ENV,
+    TEST_ENTRY_POINT_GROUP,
+    Discovery,
+    discover_cartridges,
+    get_plugin_manager,
+)
 from ._runtime import MAX_NAME_LENGTH, Deadline, Delivery, Runtime, Step, Table
 from ._settings import load_settings, settings_schema
 from ._text import (
@@ -82,6 +90,7 @@ PLATFORM_EVENTS: tuple[type[Event], ...] = (
     SessionPaused,
     SessionResumed,
     SessionFinished,
+    SessionNewGame,
     SessionClosed,
     SessionSnapshot,
 )
@@ -96,6 +105,8 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "NAMING_CONVENTION",
     "PLATFORM_EVENTS",
+    "TEST_CARTRIDGES_ENV",
+    "TEST_ENTRY_POINT_GROUP",
     "Audience",
     "Bot",
     "Cartridge",
@@ -135,6 +146,7 @@ __all__ = [
     "Secret",
     "SessionClosed",
     "SessionFinished",
+    "SessionNewGame",
     "SessionPaused",
     "SessionPlayerJoined",
     "SessionPlayerLeft",
