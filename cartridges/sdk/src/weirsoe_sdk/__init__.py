@@ -35,6 +35,7 @@ from ._events import (
     to_players,
 )
 from ._inputs import (
+    AudienceTally,
     DeadlineReached,
     HostControl,
     Input,
@@ -54,6 +55,15 @@ from ._models import (
 from ._plugins import ENTRY_POINT_GROUP, Discovery, discover_cartridges, get_plugin_manager
 from ._runtime import MAX_NAME_LENGTH, Deadline, Delivery, Runtime, Step, Table
 from ._settings import load_settings, settings_schema
+from ._tally import (
+    MAX_CHOICE_LENGTH,
+    Ballots,
+    OpenTally,
+    Tally,
+    TallyCountsNeeded,
+    cast_vote,
+    count_ballots,
+)
 from ._text import (
     clean_name,
     clean_text,
@@ -82,10 +92,13 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "EVERYONE",
     "HOST",
+    "MAX_CHOICE_LENGTH",
     "MAX_NAME_LENGTH",
     "NAMING_CONVENTION",
     "PLATFORM_EVENTS",
     "Audience",
+    "AudienceTally",
+    "Ballots",
     "Bot",
     "Cartridge",
     "CartridgeError",
@@ -107,6 +120,7 @@ __all__ = [
     "InvalidAction",
     "InvalidSettings",
     "ModelBase",
+    "OpenTally",
     "Outcome",
     "PlayerAction",
     "PlayerInfo",
@@ -131,10 +145,14 @@ __all__ = [
     "SetDeadline",
     "Step",
     "Table",
+    "Tally",
+    "TallyCountsNeeded",
     "Viewer",
     "WeirsoeError",
+    "cast_vote",
     "clean_name",
     "clean_text",
+    "count_ballots",
     "discover_cartridges",
     "discover_preset_models",
     "edit_distance",
