@@ -12,6 +12,7 @@ from litestar.channels.backends.memory import MemoryChannelsBackend
 
 from ..config import PlatformSettings
 from ..sessions import MemorySessionStore, SessionStore
+from ..sessions._counter import AudienceCounter, MemoryAudienceCounter
 from ..timers import LocalDeadlines
 
 __all__ = ["Backends", "build_backends"]
@@ -25,6 +26,7 @@ class Backends:
     channel_prefix: str = ""
     redis: Any = None
     local_timers: LocalDeadlines | None = None
+    counter: AudienceCounter | None = None
 
 
 def build_backends(
@@ -37,7 +39,9 @@ def build_backends(
             channels=MemoryChannelsBackend(),
             deadlines=timers,
             local_timers=timers,
+            counter=MemoryAudienceCounter(),
         )
+    from ..sessions._redis_counter import RedisAudienceCounter
     from ..sessions._redis_store import RedisSessionStore, connect_redis
     from ..timers import RedisDeadlines
     from ..transport._redis_channels import SafeRedisPubSubBackend
@@ -50,4 +54,5 @@ def build_backends(
         deadlines=RedisDeadlines(redis, prefix=prefix, ttl=settings.game_ttl),
         channel_prefix=f"{prefix}:",
         redis=redis,
+        counter=RedisAudienceCounter(redis, prefix=prefix),
     )

@@ -17,6 +17,7 @@ from weirsoe_sdk import Discovery, discover_cartridges, get_plugin_manager
 
 from .. import __version__
 from ..accounts import AccountsPlugin
+from ..audience import AudienceDesk
 from ..config import PlatformSettings, settings_from_env
 from ..reference import build_asyncapi
 from ..security import Guard, MemoryRateLimiter, RedisRateLimiter
@@ -69,7 +70,9 @@ def create_app(
         plugins=plugins,
         clock=clock,
         channel_prefix=backends.channel_prefix,
+        counter=backends.counter,
     )
+    service.audience = AudienceDesk(service, service.counter, clock=clock)
     presence = Presence()
     if backends.redis is not None:
         limiter: Any = RedisRateLimiter(backends.redis, prefix=settings.redis_prefix)
@@ -111,6 +114,7 @@ def create_app(
                 )
 
     async def on_startup() -> None:
+        background.append(asyncio.create_task(service.audience.run()))
         if backends.local_timers is not None:
             await backends.local_timers.start()
             background.append(asyncio.create_task(sweep_forever()))
