@@ -52,6 +52,15 @@ from ._models import (
     PresetRowMixin,
     discover_preset_models,
 )
+from ._phases import (
+    ALL_ACTED,
+    EXTENDED_TIMER_FACTOR,
+    Move,
+    Phase,
+    PhasedDriver,
+    action_union,
+    all_acted,
+)
 from ._plugins import ENTRY_POINT_GROUP, Discovery, discover_cartridges, get_plugin_manager
 from ._runtime import MAX_NAME_LENGTH, Deadline, Delivery, Runtime, Step, Table
 from ._settings import load_settings, settings_schema
@@ -88,9 +97,11 @@ PLATFORM_EVENTS: tuple[type[Event], ...] = (
 )
 
 __all__ = [
+    "ALL_ACTED",
     "AUDIENCE",
     "ENTRY_POINT_GROUP",
     "EVERYONE",
+    "EXTENDED_TIMER_FACTOR",
     "HOST",
     "MAX_CHOICE_LENGTH",
     "MAX_NAME_LENGTH",
@@ -120,8 +131,11 @@ __all__ = [
     "InvalidAction",
     "InvalidSettings",
     "ModelBase",
+    "Move",
     "OpenTally",
     "Outcome",
+    "Phase",
+    "PhasedDriver",
     "PlayerAction",
     "PlayerInfo",
     "PlayerJoined",
@@ -149,6 +163,8 @@ __all__ = [
     "TallyCountsNeeded",
     "Viewer",
     "WeirsoeError",
+    "action_union",
+    "all_acted",
     "cast_vote",
     "clean_name",
     "clean_text",

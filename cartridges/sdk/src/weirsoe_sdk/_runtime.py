@@ -42,6 +42,7 @@ from ._inputs import (
     PlayerReconnected,
 )
 from ._meta import Cartridge
+from ._phases import PhasedDriver
 from ._runtime_tally import TallyRuntime
 from ._tally import OpenTally, TallyCountsNeeded
 from ._text import clean_name, name_skeleton
@@ -130,6 +131,7 @@ class Runtime(TallyRuntime[S]):
         # Parametrised at run time with the cartridge's state type, so mypy cannot follow it.
         table_type: Any = Table[cartridge.state_type]  # type: ignore[name-defined]
         self._decoder = msgspec.msgpack.Decoder(table_type)
+        self._phased = self.driver if isinstance(self.driver, PhasedDriver) else None
         self._action_type = cartridge.action_type
         self._settings_cache: dict[bytes, Any] = {}
         self._last_settings: tuple[dict[str, Any], Any] | None = None
@@ -378,6 +380,8 @@ class Runtime(TallyRuntime[S]):
             action = msgspec.convert(inp.action, self._action_type)
         except msgspec.ValidationError as exc:
             raise InvalidAction(f"malformed action: {exc}", code="bad_action") from None
+        if self._phased is not None:
+            self._phased.check_phase(table.state, action)  # wrong_phase, before any change
         step = self._begin(table, now)
         ctx = step.context
         self._effects(step, self.driver.on_action(table.state, inp.player_id, action, ctx))
