@@ -36,6 +36,7 @@ from ._events import (
     to_players,
 )
 from ._inputs import (
+    AudienceTally,
     DeadlineReached,
     HostControl,
     Input,
@@ -71,6 +72,15 @@ from ._plugins import (
 )
 from ._runtime import MAX_NAME_LENGTH, Deadline, Delivery, Runtime, Step, Table
 from ._settings import load_settings, settings_schema
+from ._tally import (
+    MAX_CHOICE_LENGTH,
+    Ballots,
+    OpenTally,
+    Tally,
+    TallyCountsNeeded,
+    cast_vote,
+    count_ballots,
+)
 from ._text import (
     clean_name,
     clean_text,
@@ -102,12 +112,15 @@ __all__ = [
     "EVERYONE",
     "EXTENDED_TIMER_FACTOR",
     "HOST",
+    "MAX_CHOICE_LENGTH",
     "MAX_NAME_LENGTH",
     "NAMING_CONVENTION",
     "PLATFORM_EVENTS",
     "TEST_CARTRIDGES_ENV",
     "TEST_ENTRY_POINT_GROUP",
     "Audience",
+    "AudienceTally",
+    "Ballots",
     "Bot",
     "Cartridge",
     "CartridgeError",
@@ -130,6 +143,7 @@ __all__ = [
     "InvalidSettings",
     "ModelBase",
     "Move",
+    "OpenTally",
     "Outcome",
     "Phase",
     "PhasedDriver",
@@ -157,12 +171,16 @@ __all__ = [
     "SetDeadline",
     "Step",
     "Table",
+    "Tally",
+    "TallyCountsNeeded",
     "Viewer",
     "WeirsoeError",
     "action_union",
     "all_acted",
+    "cast_vote",
     "clean_name",
     "clean_text",
+    "count_ballots",
     "discover_cartridges",
     "discover_preset_models",
     "edit_distance",

@@ -26,6 +26,7 @@ from .._extras import require_extra
 from ..config import PlatformSettings
 from ..security import MemoryRateLimiter, RateLimiter
 from ..sessions import MemorySessionStore, SessionStore
+from ..sessions._counter import AudienceCounter, MemoryAudienceCounter
 from ..timers import LocalDeadlines
 from ..timers._local import FireFn
 
@@ -41,6 +42,7 @@ class Backends(ABC):
     limiter: RateLimiter
     channel_prefix: str = ""
     worker: Any = None
+    counter: AudienceCounter | None = None
 
     @abstractmethod
     def wire(self, fire: FireFn) -> None:
@@ -70,6 +72,7 @@ class EmbeddedBackends(Backends):
         self.channels = MemoryChannelsBackend()
         self.deadlines = LocalDeadlines(clock=clock)
         self.limiter = MemoryRateLimiter()
+        self.counter = MemoryAudienceCounter()
         self._sweeper: asyncio.Task[None] | None = None
 
     def wire(self, fire: FireFn) -> None:

@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 
 from ..config import PlatformSettings
 from ..security import RedisRateLimiter
+from ..sessions._redis_counter import RedisAudienceCounter
 from ..sessions._redis_store import RedisSessionStore, connect_redis
 from ..timers import RedisDeadlines, TimerWorker, live_workers, make_broker
 from ..timers._local import FireFn
@@ -42,6 +43,7 @@ class RedisBackends(Backends):
         )
         self.deadlines = RedisDeadlines(self.redis, prefix=prefix, ttl=settings.game_ttl)
         self.limiter = RedisRateLimiter(self.redis, prefix=prefix)
+        self.counter = RedisAudienceCounter(self.redis, prefix=prefix)
         self.channel_prefix = f"{prefix}:"
         self.worker: TimerWorker | None = None
         self._checker: asyncio.Task[None] | None = None

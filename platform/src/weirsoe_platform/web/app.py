@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -17,6 +19,7 @@ from weirsoe_sdk import Discovery, discover_cartridges, get_plugin_manager
 
 from .. import __version__
 from ..accounts import AccountsPlugin
+from ..audience import AudienceDesk
 from ..config import PlatformSettings, settings_from_env
 from ..reference import build_asyncapi
 from ..security import Guard
@@ -71,7 +74,9 @@ def create_app(
         plugins=plugins,
         clock=clock,
         channel_prefix=backends.channel_prefix,
+        counter=backends.counter,
     )
+    service.audience = desk = AudienceDesk(service, service.counter, clock=clock)
     backends.wire(service.fire)
     guard = Guard(
         backends.limiter, join_limit=settings.join_rate, unknown_limit=settings.unknown_code_rate
@@ -86,6 +91,7 @@ def create_app(
         elif reach.url:
             log.info("players join at %s/ (the big screen: %s/host)", reach.url, reach.url)
         await backends.start()
+        app.state.audience_task = asyncio.create_task(desk.run(), name="weirsoe-audience")
         plugins.hook.weirsoe_startup(settings=settings, cartridges=discovery.cartridges)
 
     app = Litestar(
@@ -98,7 +104,7 @@ def create_app(
         },
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[on_startup],
-        on_shutdown=[backends.stop],
+        on_shutdown=[_stop_audience, backends.stop],
         openapi_config=_openapi(),
     )
     app.state.service = service
@@ -110,6 +116,14 @@ def create_app(
     app.state.worker = backends.worker
     app.state.store = backends.store
     return app
+
+
+async def _stop_audience(app: Litestar) -> None:
+    task = getattr(app.state, "audience_task", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _discover(settings: PlatformSettings, plugins: pluggy.PluginManager) -> Discovery:
