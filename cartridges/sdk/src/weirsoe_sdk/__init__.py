@@ -3,6 +3,8 @@
 Everything public is listed in ``__all__``; modules starting with ``_`` are private.
 """
 
+__version__ = "0.1.0"
+
 from ._driver import Bot, Context, GameDriver, Seat, Secret, Viewer
 from ._effects import ClearDeadline, Effect, Emit, GameOver, Outcome, SetDeadline
 from ._errors import (
@@ -133,6 +135,7 @@ __all__ = [
     "Table",
     "Viewer",
     "WeirsoeError",
+    "__version__",
     "clean_name",
     "clean_text",
     "discover_cartridges",
