@@ -21,7 +21,7 @@ Seconds = Annotated[float, msgspec.Meta(gt=0, le=7 * 24 * 3600)]
 class PlatformSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Every operator setting. Environment variable: ``WEIRSOE_`` + the upper-case name."""
 
-    host: str = "127.0.0.1"
+    host: str = "0.0.0.0"
     port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8000
     public_url: str | None = None
     redis_url: str | None = None

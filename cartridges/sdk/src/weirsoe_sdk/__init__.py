@@ -53,6 +53,15 @@ from ._models import (
     PresetRowMixin,
     discover_preset_models,
 )
+from ._phases import (
+    ALL_ACTED,
+    EXTENDED_TIMER_FACTOR,
+    Move,
+    Phase,
+    PhasedDriver,
+    action_union,
+    all_acted,
+)
 from ._plugins import ENTRY_POINT_GROUP, Discovery, discover_cartridges, get_plugin_manager
 from ._runtime import MAX_NAME_LENGTH, Deadline, Delivery, Runtime, Step, Table
 from ._settings import load_settings, settings_schema
@@ -80,9 +89,11 @@ PLATFORM_EVENTS: tuple[type[Event], ...] = (
 )
 
 __all__ = [
+    "ALL_ACTED",
     "AUDIENCE",
     "ENTRY_POINT_GROUP",
     "EVERYONE",
+    "EXTENDED_TIMER_FACTOR",
     "HOST",
     "MAX_NAME_LENGTH",
     "NAMING_CONVENTION",
@@ -109,7 +120,10 @@ __all__ = [
     "InvalidAction",
     "InvalidSettings",
     "ModelBase",
+    "Move",
     "Outcome",
+    "Phase",
+    "PhasedDriver",
     "PlayerAction",
     "PlayerInfo",
     "PlayerJoined",
@@ -136,6 +150,8 @@ __all__ = [
     "Viewer",
     "WeirsoeError",
     "__version__",
+    "action_union",
+    "all_acted",
     "clean_name",
     "clean_text",
     "discover_cartridges",

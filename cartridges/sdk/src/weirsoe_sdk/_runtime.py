@@ -40,6 +40,7 @@ from ._inputs import (
     PlayerReconnected,
 )
 from ._meta import Cartridge
+from ._phases import PhasedDriver
 from ._text import clean_name, name_skeleton
 
 __all__ = ["ACTION_CAP", "MAX_NAME_LENGTH", "Deadline", "Delivery", "Runtime", "Step", "Table"]
@@ -123,6 +124,7 @@ class Runtime(Generic[S]):
         # Parametrised at run time with the cartridge's state type, so mypy cannot follow it.
         table_type: Any = Table[cartridge.state_type]  # type: ignore[name-defined]
         self._decoder = msgspec.msgpack.Decoder(table_type)
+        self._phased = self.driver if isinstance(self.driver, PhasedDriver) else None
         self._action_type = cartridge.action_type
         self._settings_cache: dict[bytes, Any] = {}
         self._last_settings: tuple[dict[str, Any], Any] | None = None
@@ -321,6 +323,8 @@ class Runtime(Generic[S]):
             action = msgspec.convert(inp.action, self._action_type)
         except msgspec.ValidationError as exc:
             raise InvalidAction(f"malformed action: {exc}", code="bad_action") from None
+        if self._phased is not None:
+            self._phased.check_phase(table.state, action)  # wrong_phase, before any change
         step = self._begin(table, now)
         ctx = step.context
         self._effects(step, self.driver.on_action(table.state, inp.player_id, action, ctx))

@@ -143,8 +143,14 @@ async def session_info(
     service: NamedDependency[SessionService],
     guard: NamedDependency[Guard],
 ) -> dict[str, Any]:
-    """Public lobby information about a room. Repeated unknown codes get 429."""
-    return await _looked_up(guard, request, service.info(code))
+    """Public lobby information about a room, with the link players open (``join_url``) and,
+    when phones probably cannot reach this server, why and how to fix it (``join_note``).
+    Repeated unknown codes get 429."""
+    info = await _looked_up(guard, request, service.info(code))
+    reach = getattr(request.app.state, "reach", None)
+    info["join_url"] = f"{_base_url(request, service)}/?code={info['code']}"
+    info["join_note"] = getattr(reach, "note", None)
+    return info
 
 
 @post("/api/sessions/{code:str}/players", tags=["lobby"], status_code=201)

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 import pluggy
 from litestar import Litestar, get
 from litestar.di import NamedDependency, Provide
@@ -30,6 +31,7 @@ from ..transport import (
 )
 from ._backends import build_backends
 from ._pages import PAGES
+from ._reach import find_reach
 
 __all__ = ["create_app"]
 
@@ -53,6 +55,9 @@ def create_app(
     :raises MissingExtra: the settings ask for Redis without the ``[redis]`` extra.
     """
     settings = settings or settings_from_env()
+    reach = find_reach(settings.host, settings.port, settings.public_url)
+    if reach.url is not None and settings.public_url is None:
+        settings = msgspec.structs.replace(settings, public_url=reach.url)
     plugins = get_plugin_manager()
     discovery = discovery or _discover(settings, plugins)
     backends = build_backends(settings, clock=clock)
@@ -76,6 +81,10 @@ def create_app(
     )
 
     async def on_startup() -> None:
+        if reach.note:
+            log.warning("phones cannot join: %s", reach.note)
+        elif reach.url:
+            log.info("players join at %s/ (the big screen: %s/host)", reach.url, reach.url)
         await backends.start()
         plugins.hook.weirsoe_startup(settings=settings, cartridges=discovery.cartridges)
 
@@ -93,6 +102,7 @@ def create_app(
         openapi_config=_openapi(),
     )
     app.state.service = service
+    app.state.reach = reach
     app.state.guard = guard
     app.state.accounts = accounts
     app.state.backends = backends
