@@ -3,6 +3,8 @@
 Everything public is listed in ``__all__``; modules starting with ``_`` are private.
 """
 
+__version__ = "0.1.0"
+
 from ._driver import Bot, Context, GameDriver, Seat, Secret, Viewer
 from ._effects import ClearDeadline, Effect, Emit, GameOver, Outcome, SetDeadline
 from ._errors import (
@@ -175,6 +177,7 @@ __all__ = [
     "TallyCountsNeeded",
     "Viewer",
     "WeirsoeError",
+    "__version__",
     "action_union",
     "all_acted",
     "cast_vote",
