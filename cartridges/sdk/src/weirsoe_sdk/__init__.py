@@ -43,6 +43,7 @@ from ._inputs import (
     PlayerLeft,
     PlayerReconnected,
 )
+from ._matching import Pair, deal_pairs, pair_key
 from ._meta import Cartridge, CartridgeInfo
 from ._models import (
     NAMING_CONVENTION,
@@ -120,6 +121,7 @@ __all__ = [
     "ModelBase",
     "Move",
     "Outcome",
+    "Pair",
     "Phase",
     "PhasedDriver",
     "PlayerAction",
@@ -151,6 +153,7 @@ __all__ = [
     "all_acted",
     "clean_name",
     "clean_text",
+    "deal_pairs",
     "discover_cartridges",
     "discover_preset_models",
     "edit_distance",
@@ -163,6 +166,7 @@ __all__ = [
     "load_settings",
     "name_skeleton",
     "normalize_answer",
+    "pair_key",
     "same_answer",
     "settings_schema",
     "to_players",
