@@ -137,3 +137,52 @@ def test_a_hook_with_an_unknown_argument_is_rejected() -> None:
 
 def test_each_call_builds_a_new_plugin_manager() -> None:
     assert get_plugin_manager(entry_points=False) is not get_plugin_manager(entry_points=False)
+
+
+# -- hook arguments are bound by name, as pluggy binds them ----------------------------------
+_spec = pluggy.HookspecMarker("bindtest")
+_impl = pluggy.HookimplMarker("bindtest")
+
+
+class _Specs:
+    @_spec
+    def two(self, first: str, second: str) -> None:  # pragma: no cover - a spec
+        ...
+
+
+class _TakesBoth:
+    @_impl
+    def two(self, second: str, first: str) -> tuple[str, str]:
+        return first, second
+
+
+class _TakesSecond:
+    @_impl
+    def two(self, second: str) -> str:
+        return second
+
+
+def test_each_hook_argument_is_bound_by_its_own_name() -> None:
+    from weirsoe_sdk._plugins import call_hookimpl
+
+    pm = pluggy.PluginManager("bindtest")
+    pm.add_hookspecs(_Specs)
+    pm.register(_TakesBoth())
+    pm.register(_TakesSecond())
+    got = [call_hookimpl(i, {"first": "A", "second": "B"}) for i in pm.hook.two.get_hookimpls()]
+    # Each argument receives its own value, in whatever order the implementation declares them,
+    # exactly as pluggy's own call does (not one value handed to every argument).
+    assert sorted(map(str, got)) == sorted(map(str, pm.hook.two(first="A", second="B")))
+    assert ("A", "B") in got
+    assert "B" in got
+
+
+def test_a_hook_argument_missing_from_the_call_is_a_cartridge_error() -> None:
+    from weirsoe_sdk._plugins import call_hookimpl
+
+    pm = pluggy.PluginManager("bindtest")
+    pm.add_hookspecs(_Specs)
+    pm.register(_TakesBoth())
+    (impl,) = pm.hook.two.get_hookimpls()
+    with pytest.raises(CartridgeError, match="'first'"):
+        call_hookimpl(impl, {"second": "B"})

@@ -47,6 +47,7 @@ from ._inputs import (
     PlayerLeft,
     PlayerReconnected,
 )
+from ._matching import Pair, deal_pairs, pair_key
 from ._meta import Cartridge, CartridgeInfo
 from ._models import (
     NAMING_CONVENTION,
@@ -147,6 +148,7 @@ __all__ = [
     "Move",
     "OpenTally",
     "Outcome",
+    "Pair",
     "Phase",
     "PhasedDriver",
     "PlayerAction",
@@ -184,6 +186,7 @@ __all__ = [
     "clean_name",
     "clean_text",
     "count_ballots",
+    "deal_pairs",
     "discover_cartridges",
     "discover_preset_models",
     "edit_distance",
@@ -196,6 +199,7 @@ __all__ = [
     "load_settings",
     "name_skeleton",
     "normalize_answer",
+    "pair_key",
     "same_answer",
     "settings_schema",
     "to_players",
