@@ -112,7 +112,11 @@ class SessionClosed(Event, tag="session.closed", frozen=True):
 
 
 class SessionSnapshot(Event, tag="session.snapshot", frozen=True):
-    """The viewer's whole view: enough to redraw the screen from nothing."""
+    """The viewer's whole view: enough to redraw the screen from nothing.
+
+    ``audience`` is what the platform adds about the audience: whether it is enabled, how many
+    joined and watch, the open tallies (name, id, choices, votes per member), and for an
+    audience member its ``id`` and ``ballots``."""
 
     code: str
     cartridge: str
@@ -123,6 +127,7 @@ class SessionSnapshot(Event, tag="session.snapshot", frozen=True):
     remaining: float | None
     view: Any
     results: Any
+    audience: Any = None
 
 
 _ENCODER = msgspec.json.Encoder()

@@ -7,6 +7,7 @@ from typing import Any, Literal
 import msgspec
 
 __all__ = [
+    "AudienceTally",
     "DeadlineReached",
     "HostControl",
     "Input",
@@ -59,3 +60,15 @@ class HostControl(Input, tag="control", frozen=True):
 
     action: HostAction
     settings: dict[str, Any] | None = None
+
+
+class AudienceTally(Input, tag="tally", frozen=True):
+    """The final counts of an open tally, delivered once, when its phase ends.
+
+    ``counts`` maps every choice to its votes (0 included). A replay feeds this input just
+    before the input that ended the tally's phase.
+    """
+
+    tally_id: str
+    name: str
+    counts: dict[str, int]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,6 +20,7 @@ __all__ = [
     "TEST_CARTRIDGES_ENV",
     "TEST_ENTRY_POINT_GROUP",
     "Discovery",
+    "call_hookimpl",
     "discover_cartridges",
     "get_plugin_manager",
 ]
@@ -87,8 +88,7 @@ def discover_cartridges(
     for impl in pm.hook.weirsoe_register_cartridges.get_hookimpls():
         name = impl.plugin_name
         try:
-            kwargs = dict.fromkeys(impl.argnames, config)
-            result: Any = impl.function(**kwargs)
+            result: Any = call_hookimpl(impl, {"config": config})
             provided = list(result or ())
         except Exception as exc:  # a broken cartridge must not take the platform down
             log.exception("cartridge plugin %s failed to register", name)
@@ -104,6 +104,18 @@ def discover_cartridges(
             dist = dists.get(name) or _dist_of_module(type(cartridge.driver).__module__)
             found.cartridges[cartridge.slug] = replace(cartridge, distribution=dist)
     return found
+
+
+def call_hookimpl(impl: pluggy.HookImpl, caller_kwargs: Mapping[str, Any]) -> Any:
+    """Call one hook implementation as pluggy does: each of its arguments gets the caller's
+    value of the same name (an implementation may take any subset of the spec's arguments)."""
+    try:
+        args = [caller_kwargs[name] for name in impl.argnames]
+    except KeyError as exc:
+        raise CartridgeError(
+            f"{impl.plugin_name}: hook argument {exc.args[0]!r} is not in the hookspec"
+        ) from None
+    return impl.function(*args)
 
 
 def _dist_of_module(module: str) -> str | None:
