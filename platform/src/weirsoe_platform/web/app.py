@@ -35,6 +35,7 @@ from ..transport import (
 from ._backends import build_backends
 from ._pages import PAGES
 from ._reach import find_reach
+from ._static import conditional_get
 
 __all__ = ["create_app"]
 
@@ -96,6 +97,7 @@ def create_app(
 
     app = Litestar(
         route_handlers=[*ROUTES, game_socket, asyncapi, *PAGES],
+        middleware=[conditional_get],
         plugins=[channels, accounts],
         dependencies={
             "service": _singleton(service),
