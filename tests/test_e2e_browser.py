@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from _browser_checks import (
     LONG_NAMES,
+    axe_violations,
     SocketBot,
     Watch,
     big_screen_problems,
@@ -93,11 +94,19 @@ def check_screen(page: Any, name: str) -> None:
     assert found["count"] > 3, (name, found)
     assert found["small"] == [], (name, found["small"])
     assert found["overlaps"] == [], (name, found["overlaps"])
+    assert axe_violations(page) == [], name
 
 
 def check_phone(page: Any, name: str) -> None:
     shot(page, name)
     assert phone_problems(page) == [], (name, phone_problems(page))
+    assert axe_violations(page) == [], name
+
+
+def check_page(page: Any, name: str) -> None:
+    """Any other page (setup, landing, sign-in): its screenshot and axe."""
+    shot(page, name)
+    assert axe_violations(page) == [], name
 
 
 def test_two_games_in_one_room_in_the_browser(server: Server) -> None:
@@ -144,7 +153,7 @@ def play(browser: Any, server: Server, watch: Watch, expect: Any, bots: list[Soc
     host.click("details.settings summary")
     for key, value in SETTINGS.items():
         host.fill(f"#s-weirsoe_lies-{key}", value)
-    shot(host, "host-01-setup")
+    check_page(host, "host-01-setup")
     host.click("#open-room")
     code = host.locator("#room-code").inner_text(timeout=WAIT).strip()
     assert re.fullmatch(r"[A-Z]{4}", code), code
@@ -169,7 +178,7 @@ def play(browser: Any, server: Server, watch: Watch, expect: Any, bots: list[Soc
     ann.fill("#name", "Ann")
     ann.click("#join-btn")
     expect(ann.locator("#code-msg")).to_contain_text("No room with that code")
-    shot(ann, "phone-01-unknown-room")
+    check_phone(ann, "phone-01-unknown-room")
     ann.fill("#code", code)
     ann.click("#join-btn")
     ann.wait_for_url(f"**/play/{code}")
