@@ -112,15 +112,21 @@ _PHONE = """
   const oneLine = ".tag, .pill, .room-tag, .btn, .my-score, .char-count, .emoji-btn";
   for (const e of document.querySelectorAll(oneLine)) {
     if (!e.checkVisibility() || !e.textContent.trim()) continue;
-    const range = document.createRange();
-    range.selectNodeContents(e);
     // Boxes that share no vertical span are on different lines (mixed font sizes share one).
-    const rects = [...range.getClientRects()].filter((r) => r.width > 0.5);
+    const rects = [];
+    const walk = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+    for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+      if (!node.textContent.trim() || node.parentElement.closest(".sr-only")) continue;
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      rects.push(...[...range.getClientRects()].filter((r) => r.width > 0.5));
+    }
     rects.sort((a, b) => a.top - b.top);
     let lines = 0;
     let bottom = -Infinity;
     for (const r of rects) {
-      if (r.top >= bottom - 2) { lines += 1; bottom = r.bottom; } else bottom = Math.max(bottom, r.bottom);
+      if (r.top < bottom - 2) bottom = Math.max(bottom, r.bottom);
+      else { lines += 1; bottom = r.bottom; }
     }
     if (lines > 1) out.push(`"${e.textContent.trim()}" wraps onto ${lines} lines`);
   }
@@ -132,8 +138,10 @@ _PHONE = """
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 _AXE_RUN = """
 async (tags) => {
-  const result = await axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
-  return result.violations.map((v) => `${v.id}: ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ")}`);
+  const options = { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] };
+  const result = await axe.run(document, options);
+  const where = (v) => v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ");
+  return result.violations.map((v) => `${v.id}: ${v.help} at ${where(v)}`);
 }
 """
 

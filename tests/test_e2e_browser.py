@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from _browser_checks import (
     LONG_NAMES,
-    axe_violations,
     SocketBot,
     Watch,
+    axe_violations,
     big_screen_problems,
     phone_problems,
     save,
@@ -500,6 +500,33 @@ def test_cartridge_without_ui_plays_through_the_generic_view(server: Server) -> 
             browser.close()
     assert watch.dialogs == [], watch.dialogs
     assert watch.errors == [], watch.errors
+
+
+def test_the_page_checks_can_fail(server: Server) -> None:
+    """The checkers above catch what they are for: small and overlapping text, sideways
+    overflow, and an axe violation (here an image without alt text)."""
+    from playwright.sync_api import sync_playwright
+
+    html = (
+        "<html lang='en'><head><title>t</title></head><body><main><h1>Checks</h1>"
+        "<p style='font-size:12px'>tiny</p>"
+        "<p style='position:absolute;top:200px;left:0;font-size:40px'>one</p>"
+        "<p style='position:absolute;top:205px;left:10px;font-size:40px'>two</p>"
+        "<img src='/static/icon.svg'><div style='width:900px'>wide</div></main></body></html>"
+    )
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(base_url=server.base, viewport={"width": 360, "height": 740})
+            page.goto("/static/icon.svg")  # same origin, so the image loads
+            page.set_content(html)
+            found = big_screen_problems(page)
+            assert any("tiny" in s for s in found["small"]), found
+            assert any('"one"' in o and '"two"' in o for o in found["overlaps"]), found
+            assert any("sideways" in p for p in phone_problems(page))
+            assert any(v.startswith("image-alt") for v in axe_violations(page))
+        finally:
+            browser.close()
 
 
 def test_browser_waits_survive_the_pages_csp() -> None:
