@@ -194,7 +194,9 @@ class Watch:
     def __init__(self) -> None:
         self.dialogs: list[str] = []
         self.errors: list[str] = []
-        self.expected: list[re.Pattern[str]] = []
+        # Named for every page: a request the browser cancels because the page moved on
+        # (a navigation right after a click) is not a failure.
+        self.expected: list[re.Pattern[str]] = [re.compile(r" failed: net::ERR_ABORTED$")]
 
     def expect(self, pattern: str) -> None:
         """A console error or failed response that the test provokes on purpose."""

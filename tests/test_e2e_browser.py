@@ -399,6 +399,9 @@ def test_host_account_and_presets_in_the_browser(server: Server) -> None:
         try:
             ctx = browser.new_context(base_url=server.base, viewport={"width": 1280, "height": 900})
             page = watch.attach(ctx.new_page(), "host")
+            # Provoked on purpose: a preset with too many rounds (422).
+            watch.expect(r"POST \S+/api/presets -> 422")
+            watch.expect(r"status of 422 \(Unprocessable Entity\) \(\S+/api/presets\)")
             page.goto("/login")
             page.fill("#username", "e2e_host")
             page.fill("#password", "a long enough secret")
@@ -517,8 +520,10 @@ def test_the_page_checks_can_fail(server: Server) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(base_url=server.base, viewport={"width": 360, "height": 740})
-            page.goto("/static/icon.svg")  # same origin, so the image loads
+            page = browser.new_page(  # our inline styles here: only this test page skips CSP
+                base_url=server.base, viewport={"width": 360, "height": 740}, bypass_csp=True
+            )
+            page.goto("/")  # same origin, so the image loads
             page.set_content(html)
             found = big_screen_problems(page)
             assert any("tiny" in s for s in found["small"]), found

@@ -101,7 +101,13 @@ async def list_cartridges(service: NamedDependency[SessionService]) -> dict[str,
     out = []
     for slug in sorted(service.cartridges.cartridges):
         cartridge = service.cartridges.cartridges[slug]
-        out.append({**cartridge.describe(), "settings_schema": cartridge.settings_schema()})
+        out.append(
+            {
+                **cartridge.describe(),
+                "settings_schema": cartridge.settings_schema(),
+                "has_ui": cartridge.ui_dir is not None,  # else pages use the generic view
+            }
+        )
     return {"cartridges": out}
 
 

@@ -1,13 +1,24 @@
 // Mounts a cartridge's UI module (or the generic fallback) and gives it its `ctx`.
 // The contract is documented in docs/cartridges/ui.md. No game logic lives here.
 
+import { api } from "./api.js";
 import { announce, el, reducedMotion, replace, ring } from "./dom.js";
 import * as fallback from "./fallback.js";
+
+let catalogue = null;
+/** Whether a cartridge ships UI modules (asked once per page, so no 404 is ever requested). */
+async function hasUi(slug) {
+  catalogue ||= api("/api/cartridges")
+    .then((r) => new Map(r.cartridges.map((c) => [c.slug, c.has_ui !== false])))
+    .catch(() => new Map());
+  return (await catalogue).get(slug) ?? true;
+}
 
 /** The module a role renders with: host.js for the big screen, controller.js for phones. */
 const MODULE = { host: "host.js", audience: "host.js", player: "controller.js" };
 
 async function load(slug, role) {
+  if (!(await hasUi(slug))) return fallback;
   const url = `/cartridges/${encodeURIComponent(slug)}/ui/${MODULE[role]}`;
   try {
     const module = await import(url);
