@@ -7,12 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from litestar.channels.backends.base import ChannelsBackend
-from litestar.channels.backends.memory import MemoryChannelsBackend
-
 from ..config import PlatformSettings
 from ..sessions import MemorySessionStore, SessionStore
 from ..timers import LocalDeadlines
+from ..transport import Hub
 
 __all__ = ["Backends", "build_backends"]
 
@@ -20,7 +18,7 @@ __all__ = ["Backends", "build_backends"]
 @dataclass
 class Backends:
     store: SessionStore
-    channels: ChannelsBackend
+    hub: Hub
     deadlines: Any
     channel_prefix: str = ""
     redis: Any = None
@@ -34,19 +32,24 @@ def build_backends(
         timers = LocalDeadlines(clock=clock)
         return Backends(
             store=MemorySessionStore(),
-            channels=MemoryChannelsBackend(),
+            hub=Hub(),
             deadlines=timers,
             local_timers=timers,
         )
     from ..sessions._redis_store import RedisSessionStore, connect_redis
     from ..timers import RedisDeadlines
-    from ..transport._redis_channels import SafeRedisPubSubBackend
+    from ..transport._redis_pubsub import RedisPubSub
 
     redis = connect_redis(settings.redis_url)
     prefix = settings.redis_prefix
+    # One pub/sub connection per process, feeding the local fan-out (transport._hub).
+    hub = Hub(channel_prefix=f"{prefix}:", wire_prefix=f"{prefix}:")
+    hub.remote = RedisPubSub(
+        settings.redis_url, lambda _channel, frame: hub.deliver_frame(frame), publisher=redis
+    )
     return Backends(
         store=RedisSessionStore(redis, prefix=prefix),
-        channels=SafeRedisPubSubBackend(redis=redis, warmup_channel=f"{prefix}:WARMUP".upper()),
+        hub=hub,
         deadlines=RedisDeadlines(redis, prefix=prefix, ttl=settings.game_ttl),
         channel_prefix=f"{prefix}:",
         redis=redis,

@@ -24,9 +24,7 @@ from ..sessions import MemorySessionStore, SessionService
 from ..transport import (
     EXCEPTION_HANDLERS,
     ROUTES,
-    ChannelsPublisher,
     Presence,
-    SettledChannelsPlugin,
     game_socket,
 )
 from ._backends import build_backends
@@ -59,11 +57,11 @@ def create_app(
 
     backends = build_backends(settings, clock=clock)
     store = backends.store
-    channels = SettledChannelsPlugin(backend=backends.channels, arbitrary_channels_allowed=True)
+    hub = backends.hub
     service = SessionService(
         cartridges=discovery,
         store=store,
-        publisher=ChannelsPublisher(channels),
+        publisher=hub,
         deadlines=backends.deadlines,
         settings=settings,
         plugins=plugins,
@@ -111,6 +109,7 @@ def create_app(
                 )
 
     async def on_startup() -> None:
+        await hub.start()
         if backends.local_timers is not None:
             await backends.local_timers.start()
             background.append(asyncio.create_task(sweep_forever()))
@@ -130,13 +129,16 @@ def create_app(
         if worker is not None:
             await worker.stop()
         with contextlib.suppress(Exception):
+            await hub.stop()
+        with contextlib.suppress(Exception):
             await store.close()
 
     app = Litestar(
         route_handlers=[*ROUTES, game_socket, asyncapi, *PAGES],
-        plugins=[channels, accounts],
+        plugins=[accounts],
         dependencies={
             "service": Provide(lambda: service, use_cache=True, sync_to_thread=False),
+            "channels": Provide(lambda: hub, use_cache=True, sync_to_thread=False),
             "presence": Provide(lambda: presence, use_cache=True, sync_to_thread=False),
             "guard": Provide(lambda: guard, use_cache=True, sync_to_thread=False),
         },
@@ -157,4 +159,5 @@ def create_app(
     app.state.timers = backends.local_timers or backends.deadlines
     app.state.worker = worker
     app.state.store = store
+    app.state.hub = hub
     return app
