@@ -212,6 +212,8 @@ class WeirsoeServer(ServerProcess):
             sys.executable,
             *(launcher or ["-m", "weirsoe_platform.cli"]),
             "serve",
+            "--host",
+            "127.0.0.1",
             "--port",
             str(self.port),
             "--log-level",

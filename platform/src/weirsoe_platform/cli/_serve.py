@@ -8,6 +8,7 @@ from typing import Any
 
 from weirsoe_sdk import InvalidSettings
 
+from ..config import DEFAULT_DATABASE_URL
 from ._common import CliError
 
 __all__ = ["add_server_commands", "freeze_startup_heap"]
@@ -39,8 +40,7 @@ def add_server_commands(commands: Any) -> None:
     serve.add_argument(
         "--database",
         dest="database_url",
-        help="database URL for accounts/presets "
-        "(default sqlite+aiosqlite:///weirsoe.db in this folder)",
+        help=f"database URL for accounts/presets (default {DEFAULT_DATABASE_URL} in this folder)",
     )
     serve.add_argument("--content-dir", dest="content_dir", help="folder of extra content packs")
     serve.add_argument(
@@ -134,11 +134,14 @@ def _worker(args: argparse.Namespace) -> int:
     import asyncio
     import logging.config
 
-    from ..worker import run_worker
+    from .._extras import require_extra
 
     settings = _settings(args)
     if settings.redis_url is None:
         raise CliError("a worker needs Redis: pass --redis URL or set WEIRSOE_REDIS_URL")
+    require_extra("redis")
+    from ..worker import run_worker
+
     logging.config.dictConfig(_log_config(settings.log_level))
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_worker(settings))

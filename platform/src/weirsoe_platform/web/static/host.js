@@ -105,7 +105,7 @@ async function presetsBox(create) {
 // -- the big screen ------------------------------------------------------------------------------
 function screen(code, token) {
   document.body.classList.add("is-screen");
-  const host = location.host;
+  let host = location.host; // until the server says which address phones can open
   const clock = ring({ size: 72, label: "Time left" });
   const connection = el("span", { class: "pill", role: "status", text: "Connecting…" });
   const buttons = {
@@ -116,6 +116,8 @@ function screen(code, token) {
     exit: el("button", { class: "btn btn-danger", id: "ctl-exit", text: "End room", on: { click: confirmExit } }),
   };
   const toast = el("p", { class: "toast", role: "alert", hidden: true });
+  const joinAt = [el("strong", { class: "join-url", text: host }), el("strong", { text: host })];
+  const reachNote = el("p", { class: "reach-note", id: "reach-note", role: "alert", hidden: true });
   const title = el("span", { class: "game-title" });
   const statusText = el("span", { class: "status-text" });
   const roster = el("ul", { class: "player-grid", id: "lobby-players", "aria-label": "Players" });
@@ -126,7 +128,8 @@ function screen(code, token) {
   const paused = el("div", { class: "paused-banner", id: "paused-banner", hidden: true }, el("span", { text: "Paused" }));
   const lobby = el("section", { class: "lobby", id: "lobby" },
     el("div", { class: "join-panel" },
-      el("p", { class: "join-how" }, "Join on your phone at ", el("strong", { class: "join-url", text: host })),
+      el("p", { class: "join-how" }, "Join on your phone at ", joinAt[0]),
+      reachNote,
       el("p", { class: "join-label", text: "Room code" }),
       el("p", { class: "room-code", id: "room-code", "aria-label": `Room code ${code.split("").join(" ")}`, text: code }),
       el("img", { class: "qr", src: `/api/sessions/${encodeURIComponent(code)}/qr.svg`, alt: `QR code: join room ${code}`, width: 280, height: 280 })),
@@ -142,12 +145,22 @@ function screen(code, token) {
         connection, ...Object.values(buttons))),
     lobby, stage, paused,
     el("footer", { class: "strip" },
-      el("p", { class: "strip-code" }, "Join at ", el("strong", { text: host }), " · code ", el("strong", { text: code })),
+      el("p", { class: "strip-code" }, "Join at ", joinAt[1], " · code ", el("strong", { text: code })),
       strip),
     toast);
 
   let info = null;
-  api(`/api/sessions/${encodeURIComponent(code)}`).then((i) => { info = i; title.textContent = i.title; render(room); }).catch(() => {});
+  api(`/api/sessions/${encodeURIComponent(code)}`).then((i) => {
+    info = i;
+    title.textContent = i.title;
+    if (i.join_url) {
+      const url = new URL(i.join_url);
+      host = url.host;
+      for (const node of joinAt) node.textContent = host;
+    }
+    if (i.join_note) { reachNote.textContent = i.join_note; reachNote.hidden = false; }
+    render(room);
+  }).catch(() => {});
 
   async function control(action) {
     toast.hidden = true;
