@@ -111,7 +111,12 @@ def weirsoe(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
         text=True,
         timeout=120,
         cwd=cwd,
-        env={k: v for k, v in os.environ.items() if not k.startswith("WEIRSOE_")},
+        # A clean WEIRSOE_ environment, but the test-only cartridges (rps) stay visible.
+        env={
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("WEIRSOE_") or k == "WEIRSOE_TEST_CARTRIDGES"
+        },
     )
 
 
