@@ -159,7 +159,7 @@ def test_serve_creates_and_upgrades_sqlite_in_the_working_folder(tmp_path: Path)
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            end = time.monotonic() + 30
+            end = time.monotonic() + 90  # a loaded CI machine imports slowly
             while time.monotonic() < end:
                 try:
                     if httpx.get(base + "/healthz", timeout=1).status_code == 200:
