@@ -147,7 +147,11 @@ def test_serve_creates_and_upgrades_sqlite_in_the_working_folder(tmp_path: Path)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WEIRSOE_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("WEIRSOE_") or k == "WEIRSOE_TEST_CARTRIDGES"
+    }
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
