@@ -50,7 +50,8 @@ class Server:
         )
         self._wait_ready()
 
-    def _wait_ready(self, timeout: float = 30.0) -> None:
+    def _wait_ready(self, timeout: float = 90.0) -> None:
+        # Generous: on a loaded 2-core machine importing the app alone has taken 30 s.
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if self.proc.poll() is not None:

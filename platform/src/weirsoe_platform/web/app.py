@@ -21,6 +21,7 @@ from ..config import PlatformSettings, settings_from_env
 from ..reference import build_asyncapi
 from ..security import Guard, MemoryRateLimiter, RedisRateLimiter
 from ..sessions import MemorySessionStore, SessionService
+from ..timers._supervise import supervise
 from ..transport import (
     EXCEPTION_HANDLERS,
     ROUTES,
@@ -100,24 +101,32 @@ def create_app(
                 store.sweep()
 
     async def warn_without_workers() -> None:
+        """Warn when no worker has beaten for a while, and again each time that starts over."""
         from ..timers import live_workers
 
         await asyncio.sleep(3)
-        with contextlib.suppress(Exception):
-            if await live_workers(backends.redis, settings.redis_prefix) == 0:
+        warned = False
+        while True:
+            try:
+                alone = await live_workers(backends.redis, settings.redis_prefix) == 0
+            except Exception:  # Redis down: the store's own errors say so
+                alone = False
+            if alone and not warned:
                 log.warning(
                     "no timer worker is running: phases will not end on their deadlines. "
                     "Start `weirsoe worker` with the same --redis URL, or serve with --with-worker."
                 )
+            warned = alone
+            await asyncio.sleep(10)
 
     async def on_startup() -> None:
         if backends.local_timers is not None:
             await backends.local_timers.start()
-            background.append(asyncio.create_task(sweep_forever()))
+            background.append(asyncio.create_task(supervise("session sweeper", sweep_forever)))
         elif worker is not None:
             await worker.start()
         else:
-            background.append(asyncio.create_task(warn_without_workers()))
+            background.append(asyncio.create_task(supervise("worker watch", warn_without_workers)))
         plugins.hook.weirsoe_startup(settings=settings, cartridges=discovery.cartridges)
 
     async def on_shutdown() -> None:

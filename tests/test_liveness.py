@@ -1,0 +1,154 @@
+"""Liveness under faults: Redis restarts, dead processes, workers told to stop.
+
+Each test that restarts Redis runs its own private ``redis-server`` (``_redis_proc``). Figures
+are printed and appended to ``artifacts/figures.jsonl``; docs/security.md records them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import redis
+from _live import GameClient, Server, Worker
+from _redis_proc import PrivateRedis, redis_server_missing
+
+pytestmark = pytest.mark.faults
+FULL = os.environ.get("WEIRSOE_FULL_FAULTS") == "1"
+
+
+def report(name: str, **figures: object) -> None:
+    line = ", ".join(f"{k}={v}" for k, v in figures.items())
+    print(f"\n[figures] {name}: {line}")
+    os.makedirs("artifacts", exist_ok=True)
+    with open("artifacts/figures.jsonl", "a") as f:
+        f.write(json.dumps({"test": name, "full": FULL, **figures}) + "\n")
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    reason = redis_server_missing()
+    if reason:
+        pytest.skip(reason)
+    server = PrivateRedis()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+async def _wait_created(http: httpx.AsyncClient, base: str, settings: dict) -> dict:
+    """Create a room, waiting out the seconds the server needs to see Redis again."""
+    for _ in range(150):
+        created = await http.post(
+            base + "/api/sessions", json={"cartridge": "rps", "settings": settings}
+        )
+        if created.status_code == 201:
+            return dict(created.json())
+        assert created.status_code == 503, created.text  # never a 500 on the way back
+        await asyncio.sleep(0.1)
+    raise AssertionError("the server did not recover from the Redis restart")
+
+
+async def timer_game(srv: Server, http: httpx.AsyncClient, *, timeout: float = 20.0) -> float:
+    """A 2-round rps game nobody plays: it can only end through its timers. Returns its
+    duration in seconds."""
+    room = await _wait_created(http, srv.base, {"throw_seconds": 0.4, "rounds": 2})
+    code, token = room["code"], room["host_token"]
+    host = await GameClient(f"{srv.ws_base}/ws/game/{code}?role=host&token={token}").connect()
+    try:
+        await host.wait_for("session.snapshot")
+        for name in ("A", "B"):
+            joined = await http.post(f"{srv.base}/api/sessions/{code}/players", json={"name": name})
+            assert joined.status_code == 201, joined.text
+        start = time.monotonic()
+        played = await http.post(
+            f"{srv.base}/api/sessions/{code}/control",
+            json={"action": "play"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert played.status_code == 200, played.text
+        await host.wait_for("rps.finished", timeout=timeout)
+        return time.monotonic() - start
+    finally:
+        await host.close()
+
+
+def test_timers_keep_firing_after_redis_restarts_mid_game(private_redis: PrivateRedis) -> None:
+    """The Jepsen finding: after a Redis restart, the first kick used a stale pooled
+    connection, taskiq raised SendTaskError, and the pump died for good."""
+    srv = Server("--redis", private_redis.url)
+    worker = Worker(private_redis.url, {})
+    wait_for_worker(private_redis.url)
+    try:
+
+        async def main() -> None:
+            async with httpx.AsyncClient(timeout=20) as http:
+                before = await timer_game(srv, http)
+                # A game mid-flight when Redis restarts (it is lost: no persistence).
+                room = await _wait_created(http, srv.base, {"throw_seconds": 5, "rounds": 3})
+                for name in ("A", "B"):
+                    await http.post(
+                        f"{srv.base}/api/sessions/{room['code']}/players", json={"name": name}
+                    )
+                await http.post(
+                    f"{srv.base}/api/sessions/{room['code']}/control",
+                    json={"action": "play"},
+                    headers={"Authorization": f"Bearer {room['host_token']}"},
+                )
+                private_redis.restart(down_for=0.3)
+                after = [await timer_game(srv, http) for _ in range(2)]
+                report(
+                    "redis_restart_mid_game",
+                    before_s=round(before, 2),
+                    after_s=[round(x, 2) for x in after],
+                )
+
+        asyncio.run(main())
+        assert worker.proc.poll() is None, "the worker died"
+    finally:
+        srv.stop()
+        worker.stop()
+
+
+def test_timers_survive_five_redis_restarts_in_a_row(private_redis: PrivateRedis) -> None:
+    restarts = 5
+    srv = Server("--redis", private_redis.url)
+    worker = Worker(private_redis.url, {})
+    wait_for_worker(private_redis.url)
+    try:
+
+        async def main() -> None:
+            async with httpx.AsyncClient(timeout=20) as http:
+                durations = [await timer_game(srv, http)]
+                for _ in range(restarts):
+                    private_redis.restart(down_for=0.2)
+                    durations.append(await timer_game(srv, http))
+                report(
+                    "redis_restarts_in_a_row",
+                    restarts=private_redis.restarts,
+                    game_s=[round(x, 2) for x in durations],
+                )
+
+        asyncio.run(main())
+        assert private_redis.restarts == restarts
+        assert worker.proc.poll() is None, "the worker died"
+    finally:
+        srv.stop()
+        worker.stop()
+
+
+def wait_for_worker(url: str, prefix: str = "weirsoe", timeout: float = 90.0) -> None:
+    """Until a worker's heartbeat is in Redis (starting one has taken 25 s on a loaded box)."""
+    client = redis.Redis.from_url(url)
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if client.keys(f"{prefix}:workers:*"):
+            return
+        time.sleep(0.1)
+    raise AssertionError("no worker heartbeat")
