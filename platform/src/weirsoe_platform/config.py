@@ -32,6 +32,9 @@ class PlatformSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     allowed_origins: list[str] = msgspec.field(default_factory=list)
     join_rate: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 120
     unknown_code_rate: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 20
+    max_body_bytes: Annotated[int, msgspec.Meta(ge=1024, le=100_000_000)] = 64 * 1024
+    header_timeout: Seconds = 10.0
+    idle_timeout: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 5
     with_worker: bool = False
     log_level: str = "info"
     secret_key: str | None = None

@@ -102,6 +102,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from ..web import create_app
+    from ..web._http import header_timeout_protocol
 
     settings = _settings(args)
     app = create_app(settings)
@@ -111,6 +112,8 @@ def _serve(args: argparse.Namespace) -> int:
         port=settings.port,
         log_config=_log_config(settings.log_level),
         ws_max_size=64 * 1024,
+        http=header_timeout_protocol(settings.header_timeout),
+        timeout_keep_alive=settings.idle_timeout,
         ws_per_message_deflate=False,
         lifespan="on",
     )

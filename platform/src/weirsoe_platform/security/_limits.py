@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from ..sessions import RateLimited
+from ..sessions import RateLimited, StoreUnavailable
 
 __all__ = [
     "Guard",
@@ -76,7 +76,12 @@ class MemoryRateLimiter(RateLimiter):
 
 
 class RedisRateLimiter(RateLimiter):
-    """Fixed windows shared by every process (``INCR`` + ``PEXPIRE``); keys expire by themselves."""
+    """Fixed windows shared by every process (``INCR`` + ``PEXPIRE``); keys expire by themselves.
+
+    **Fails closed:** while Redis cannot be reached, every check raises ``StoreUnavailable``
+    (HTTP 503 ``store_unavailable`` with ``Retry-After``, WebSocket close 1013). Nothing it
+    guards could work without Redis anyway, and an outage never opens the door to guessing.
+    """
 
     def __init__(self, redis: Any, *, prefix: str) -> None:
         self.redis = redis
@@ -84,24 +89,34 @@ class RedisRateLimiter(RateLimiter):
 
     async def hit(self, key: str, limit: int, window: float) -> float | None:
         name = f"{self.prefix}:limit:{key}"
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.pexpire(name, int(window * 1000), nx=True)
-            pipe.pttl(name)
-            count, _, ttl = await pipe.execute()
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.incr(name)
+                pipe.pexpire(name, int(window * 1000), nx=True)
+                pipe.pttl(name)
+                count, _, ttl = await pipe.execute()
+        except Exception as exc:  # redis' errors; this module does not import redis
+            raise _unavailable(exc) from exc
         if int(count) <= limit:
             return None
         return max(0.0, int(ttl) / 1000)
 
     async def blocked(self, key: str, limit: int, window: float) -> float | None:
         name = f"{self.prefix}:limit:{key}"
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.get(name)
-            pipe.pttl(name)
-            count, ttl = await pipe.execute()
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.get(name)
+                pipe.pttl(name)
+                count, ttl = await pipe.execute()
+        except Exception as exc:
+            raise _unavailable(exc) from exc
         if count is None or int(count) < limit:
             return None
         return max(0.0, int(ttl) / 1000)
+
+
+def _unavailable(exc: Exception) -> StoreUnavailable:
+    return StoreUnavailable(f"rate limiter unavailable: {type(exc).__name__}")
 
 
 class Guard:

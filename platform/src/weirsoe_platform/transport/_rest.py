@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
@@ -125,12 +125,17 @@ def _address(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def _looked_up(guard: Guard, request: Request[Any, Any, Any], lookup: Awaitable[T]) -> T:
-    """Run a lookup by room code, counting unknown codes against the client's address."""
+async def _looked_up(
+    guard: Guard, request: Request[Any, Any, Any], lookup: Callable[[], Awaitable[T]]
+) -> T:
+    """Run a lookup by room code, counting unknown codes against the client's address.
+
+    Every endpoint that takes a room code goes through here: an address that has guessed too
+    many codes gets 429 on all of them, whether they would answer 404 or 403."""
     address = _address(request)
     await guard.check_lookup(address)
     try:
-        return await lookup
+        return await lookup()
     except SessionNotFound:
         await guard.unknown_code(address)
         raise
@@ -144,7 +149,7 @@ async def session_info(
     guard: NamedDependency[Guard],
 ) -> dict[str, Any]:
     """Public lobby information about a room. Repeated unknown codes get 429."""
-    return await _looked_up(guard, request, service.info(code))
+    return await _looked_up(guard, request, lambda: service.info(code))
 
 
 @post("/api/sessions/{code:str}/players", tags=["lobby"], status_code=201)
@@ -155,11 +160,11 @@ async def join_session(
     service: NamedDependency[SessionService],
     guard: NamedDependency[Guard],
 ) -> Joined:
-    """Join with a name, or rejoin with a known ``token`` (same seat). Rate-limited."""
-    if not data.token:
-        await guard.check_join(_address(request))
+    """Join with a name, or rejoin with a known ``token`` (same seat). Rate-limited: every
+    attempt counts, with or without a token."""
+    await guard.check_join(_address(request))
     player_id, token, rejoined = await _looked_up(
-        guard, request, service.join(code, data.name, data.token)
+        guard, request, lambda: service.join(code, data.name, data.token)
     )
     return Joined(player_id=player_id, token=token, rejoined=rejoined)
 
@@ -170,9 +175,11 @@ async def kick_player(
     code: FromPath[str],
     player_id: FromPath[str],
     service: NamedDependency[SessionService],
+    guard: NamedDependency[Guard],
 ) -> ControlDone:
     """Host only: remove a player. Their token is revoked and their sockets close with 4408."""
-    table = await service.kick(code, _bearer(request), player_id)
+    token = _bearer(request)
+    table = await _looked_up(guard, request, lambda: service.kick(code, token, player_id))
     return ControlDone(status=table.status, version=table.version)
 
 
@@ -182,13 +189,17 @@ async def control_session(
     code: FromPath[str],
     data: JSONBody[ControlRequest],
     service: NamedDependency[SessionService],
+    guard: NamedDependency[Guard],
 ) -> ControlDone:
     """Host controls with ``Authorization: Bearer <host_token>``: play, pause, resume, exit,
     and lock/unlock (no new players). There is no skip."""
+    token = _bearer(request)
     if data.action in ("lock", "unlock"):
-        table = await service.lock(code, _bearer(request), data.action == "lock")
+        locked = data.action == "lock"
+        table = await _looked_up(guard, request, lambda: service.lock(code, token, locked))
     else:
-        table = await service.control(code, _bearer(request), data.action)
+        action = data.action
+        table = await _looked_up(guard, request, lambda: service.control(code, token, action))
     return ControlDone(status=table.status, version=table.version)
 
 
@@ -198,9 +209,11 @@ async def post_action(
     code: FromPath[str],
     data: JSONBody[ActionPost],
     service: NamedDependency[SessionService],
+    guard: NamedDependency[Guard],
 ) -> ActionDone:
     """A player's action with ``Authorization: Bearer <player token>`` (WebSocket fallback)."""
-    viewer = await service.authenticate(code, "player", _bearer(request))
+    token = _bearer(request)
+    viewer = await _looked_up(guard, request, lambda: service.authenticate(code, "player", token))
     assert viewer.player_id is not None
     step = await service.act(code, viewer.player_id, data.action, data.id)
     return ActionDone(version=step.table.version, duplicate=step.duplicate)
