@@ -152,3 +152,52 @@ def wait_for_worker(url: str, prefix: str = "weirsoe", timeout: float = 90.0) ->
             return
         time.sleep(0.1)
     raise AssertionError("no worker heartbeat")
+
+
+def test_redis_down_gives_503_and_1013_never_500(private_redis: PrivateRedis) -> None:
+    """The rate limiter's Redis calls were outside the store's error mapping: GET and join
+    answered 500 and a new socket closed 4500. Now: 503 ``store_unavailable`` with
+    ``Retry-After``, close 1013; ``/healthz`` stays 200 while ``/readyz`` says 503."""
+    srv = Server("--redis", private_redis.url, "--with-worker")
+    try:
+
+        async def main() -> None:
+            async with httpx.AsyncClient(base_url=srv.base, timeout=20) as http:
+                room = await _wait_created(http, srv.base, {"throw_seconds": 30})
+                code = room["code"]
+                assert (await http.get("/readyz")).status_code == 200
+                private_redis.stop()
+                answers = [
+                    await http.get(f"/api/sessions/{code}"),
+                    await http.post(f"/api/sessions/{code}/players", json={"name": "A"}),
+                    await http.post(
+                        f"/api/sessions/{code}/control",
+                        json={"action": "play"},
+                        headers={"Authorization": f"Bearer {room['host_token']}"},
+                    ),
+                    await http.post("/api/sessions", json={"cartridge": "rps"}),
+                ]
+                for answer in answers:
+                    assert answer.status_code == 503, answer.text
+                    assert answer.json()["error"]["code"] == "store_unavailable"
+                    assert int(answer.headers["retry-after"]) >= 1
+                client = await GameClient(f"{srv.ws_base}/ws/game/{code}?role=audience").connect()
+                assert (await client.wait_closed())[0] == 1013
+                assert (await http.get("/healthz")).status_code == 200
+                ready = await http.get("/readyz")
+                assert ready.status_code == 503
+                assert ready.json()["store"] is False
+                private_redis.start()
+                for _ in range(100):
+                    if (await http.get("/readyz")).status_code == 200:
+                        break
+                    await asyncio.sleep(0.1)
+                assert (await http.get("/readyz")).status_code == 200
+                report("redis_down_answers", refused_with_503=len(answers), ws_close=1013)
+
+        asyncio.run(main())
+        assert "unhandled error" not in srv.log()
+        assert '" 500' not in srv.log()
+        assert "Exception in ASGI application" not in srv.log()
+    finally:
+        srv.stop()

@@ -63,6 +63,10 @@ class SessionStore(ABC):
     async def ping(self) -> bool:
         return True
 
+    def local_count(self) -> int | None:
+        """How many sessions, if this store can tell without I/O; else None."""
+        return None
+
 
 class MemorySessionStore(SessionStore):
     """For one process. Expired records are dropped on access and by :meth:`sweep`."""
@@ -108,6 +112,10 @@ class MemorySessionStore(SessionStore):
         self._items.pop(code, None)
 
     async def count(self) -> int:
+        self.sweep()
+        return len(self._items)
+
+    def local_count(self) -> int | None:
         self.sweep()
         return len(self._items)
 

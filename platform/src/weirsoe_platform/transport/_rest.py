@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody
 
 from weirsoe_sdk import MAX_NAME_LENGTH
@@ -78,13 +80,43 @@ def _base_url(request: Request[Any, Any, Any], service: SessionService) -> str:
 
 @get("/healthz", tags=["operations"])
 async def healthz(service: NamedDependency[SessionService]) -> dict[str, Any]:
-    """Liveness and a little state: how many sessions the store holds."""
-    ok = await service.store.ping()
+    """Liveness: 200 while the process runs. It does no I/O (no Redis, no database), so an
+    orchestrator restarts the process only when the process itself is stuck.
+
+    ``sessions`` is given by stores that count in memory (embedded mode) and is null otherwise.
+    """
     return {
-        "status": "ok" if ok else "degraded",
-        "sessions": await service.count() if ok else None,
+        "status": "ok",
+        "sessions": service.store.local_count(),
         "cartridges": sorted(service.cartridges.cartridges),
     }
+
+
+@get(
+    "/readyz",
+    tags=["operations"],
+    responses={503: ResponseSpec(data_container=dict[str, Any], description="not ready")},
+)
+async def readyz(
+    service: NamedDependency[SessionService], accounts: NamedDependency[AccountsPlugin]
+) -> Response[dict[str, Any]]:
+    """Readiness: 200 when the state store (Redis) and the database answer within 2 s each,
+    else 503 with ``Retry-After``; a load balancer stops sending traffic meanwhile."""
+    store, database = await asyncio.gather(
+        _answers(service.store.ping()), _answers(accounts.ping())
+    )
+    ready = store and database
+    body = {"status": "ready" if ready else "unavailable", "store": store, "database": database}
+    if ready:
+        return Response(body, status_code=200)
+    return Response(body, status_code=503, headers={"Retry-After": "1"})
+
+
+async def _answers(check: Awaitable[bool], timeout: float = 2.0) -> bool:
+    try:
+        return bool(await asyncio.wait_for(check, timeout))
+    except Exception:
+        return False
 
 
 @get("/api/cartridges", tags=["lobby"])
@@ -221,6 +253,7 @@ async def post_action(
 
 ROUTES = [
     healthz,
+    readyz,
     list_cartridges,
     create_session,
     session_info,
