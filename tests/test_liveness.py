@@ -101,11 +101,23 @@ def test_timers_keep_firing_after_redis_restarts_mid_game(private_redis: Private
                     json={"action": "play"},
                     headers={"Authorization": f"Bearer {room['host_token']}"},
                 )
+                host = await GameClient(
+                    f"{srv.ws_base}/ws/game/{room['code']}?role=host&token={room['host_token']}"
+                ).connect()
+                await host.wait_for("session.snapshot")
                 private_redis.restart(down_for=0.3)
+                lost_at = time.monotonic()
+                # The lost game is announced to its sockets, which then close with 4410.
+                closed = await host.wait_for("session.closed", timeout=20)
+                told_after = time.monotonic() - lost_at
+                assert closed["reason"] == "lost"
+                assert closed["version"] == host.messages[-2]["version"] + 1
+                assert (await host.wait_closed())[0] == 4410
                 after = [await timer_game(srv, http) for _ in range(2)]
                 report(
                     "redis_restart_mid_game",
                     before_s=round(before, 2),
+                    lost_game_told_after_s=round(told_after, 2),
                     after_s=[round(x, 2) for x in after],
                 )
 

@@ -63,6 +63,10 @@ class SessionStore(ABC):
     async def ping(self) -> bool:
         return True
 
+    async def existing(self, codes: list[str]) -> set[str]:
+        """Which of ``codes`` are live sessions (one round trip where the store allows)."""
+        return {code for code in codes if await self.load(code) is not None}
+
     def local_count(self) -> int | None:
         """How many sessions, if this store can tell without I/O; else None."""
         return None

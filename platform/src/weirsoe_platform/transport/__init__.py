@@ -4,6 +4,7 @@ from ._errors import EXCEPTION_HANDLERS, error_body, status_for
 from ._fanout import ChannelsPublisher, SettledChannelsPlugin
 from ._messages import CLIENT_MESSAGES, REPLY_MESSAGES
 from ._rest import ROUTES
+from ._rooms import RoomWatch
 from ._ws import MAX_FRAME, Presence, close_codes, game_socket
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "ROUTES",
     "ChannelsPublisher",
     "Presence",
+    "RoomWatch",
     "SettledChannelsPlugin",
     "close_codes",
     "error_body",

@@ -34,6 +34,7 @@ from ..sessions import (
     normalize_code,
 )
 from ._messages import Ack, ActionRequest, ClientMessage, ErrorReply, Ping, Pong, SyncRequest
+from ._rooms import LOST, RoomWatch, lost_message
 
 __all__ = ["MAX_FRAME", "Presence", "close_codes", "game_socket"]
 
@@ -135,6 +136,7 @@ async def game_socket(
     channels: NamedDependency[ChannelsPlugin],
     presence: NamedDependency[Presence],
     guard: NamedDependency[Guard],
+    watch: NamedDependency[RoomWatch],
 ) -> None:
     await socket.accept()
     code = normalize_code(code)
@@ -145,6 +147,7 @@ async def game_socket(
     subscriber = await channels.subscribe(names)
     sender: asyncio.Task[None] | None = None
     player = viewer.player_id
+    counted = False  # only a socket counted present may count itself gone
     try:
         try:
             snapshot = await service.snapshot(code, viewer)
@@ -152,9 +155,12 @@ async def game_socket(
             await socket.close(code=WS_4404_ROOM_NOT_FOUND, reason="room not found")
             return
         await socket.send_text(snapshot.decode())
-        sender = asyncio.create_task(_pump(socket, subscriber))
-        if player is not None and presence.up(code, player):
-            await service.presence(code, player, True)
+        watch.add(code, subscriber)
+        sender = asyncio.create_task(_pump(socket, subscriber, service, _version_of(snapshot)))
+        if player is not None:
+            counted = True
+            if presence.up(code, player):
+                await service.presence(code, player, True)
         await _receive_loop(socket, service, code, viewer, subscriber)
     except WebSocketDisconnect:
         pass
@@ -167,6 +173,7 @@ async def game_socket(
         with contextlib.suppress(Exception):
             await socket.close(code=WS_1011_INTERNAL_ERROR, reason="internal error")
     finally:
+        watch.discard(code, subscriber)
         with contextlib.suppress(Exception):
             await channels.unsubscribe(subscriber, names)
         _prune(channels, names)
@@ -174,7 +181,7 @@ async def game_socket(
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await sender
-        if player is not None and presence.down(code, player):
+        if counted and player is not None and presence.down(code, player):
             with contextlib.suppress(WeirsoeError):
                 await service.presence(code, player, False)
 
@@ -188,9 +195,25 @@ def _prune(channels: ChannelsPlugin, names: list[str]) -> None:
             del registry[name]
 
 
-async def _pump(socket: WebSocket[Any, Any, Any], subscriber: Any) -> None:
+def _version_of(data: bytes) -> int:
+    """The envelope's version (every enveloped message starts with it), else 0."""
+    if data.startswith(b'{"version":'):
+        with contextlib.suppress(ValueError):
+            return int(data[11 : data.index(b",", 11)])
+    return 0
+
+
+async def _pump(
+    socket: WebSocket[Any, Any, Any], subscriber: Any, service: SessionService, version: int
+) -> None:
     try:
         async for data in subscriber.iter_events():
+            if data is LOST:
+                lost = lost_message(version, service.clock())
+                await socket.send_text(lost.decode())
+                await socket.close(code=WS_4410_ROOM_CLOSED, reason="the room was lost")
+                return
+            version = max(version, _version_of(data))
             await socket.send_text(data.decode())
             if _CLOSED_MARK in data:
                 await socket.close(code=WS_4410_ROOM_CLOSED, reason="the host closed the room")

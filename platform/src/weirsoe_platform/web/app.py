@@ -27,6 +27,7 @@ from ..transport import (
     ROUTES,
     ChannelsPublisher,
     Presence,
+    RoomWatch,
     SettledChannelsPlugin,
     game_socket,
 )
@@ -72,6 +73,7 @@ def create_app(
         channel_prefix=backends.channel_prefix,
     )
     presence = Presence()
+    watch = RoomWatch()
     if backends.redis is not None:
         limiter: Any = RedisRateLimiter(backends.redis, prefix=settings.redis_prefix)
     else:
@@ -120,6 +122,9 @@ def create_app(
             await asyncio.sleep(10)
 
     async def on_startup() -> None:
+        background.append(
+            asyncio.create_task(supervise("room watch", lambda: watch.watch_forever(service)))
+        )
         if backends.local_timers is not None:
             await backends.local_timers.start()
             background.append(asyncio.create_task(supervise("session sweeper", sweep_forever)))
@@ -148,6 +153,7 @@ def create_app(
             "service": Provide(lambda: service, use_cache=True, sync_to_thread=False),
             "presence": Provide(lambda: presence, use_cache=True, sync_to_thread=False),
             "guard": Provide(lambda: guard, use_cache=True, sync_to_thread=False),
+            "watch": Provide(lambda: watch, use_cache=True, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
@@ -163,6 +169,7 @@ def create_app(
     )
     app.state.service = service
     app.state.guard = guard
+    app.state.watch = watch
     app.state.accounts = accounts
     app.state.timers = backends.local_timers or backends.deadlines
     app.state.worker = worker
