@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import time
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -213,3 +214,75 @@ def test_redis_down_gives_503_and_1013_never_500(private_redis: PrivateRedis) ->
         assert "Exception in ASGI application" not in srv.log()
     finally:
         srv.stop()
+
+
+def test_players_of_a_killed_server_are_marked_gone_within_ten_seconds() -> None:
+    from conftest import REDIS_URL, redis_unreachable
+
+    reason = redis_unreachable()
+    if reason:
+        pytest.skip(reason)
+    prefix = f"wtest-{uuid.uuid4().hex[:10]}"
+    env = {"WEIRSOE_REDIS_PREFIX": prefix}
+    a = Server("--redis", REDIS_URL, env=env)
+    b = Server("--redis", REDIS_URL, "--with-worker", env=env)
+    try:
+
+        async def main() -> float:
+            async with httpx.AsyncClient(timeout=20) as http:
+                room = (
+                    await http.post(
+                        b.base + "/api/sessions",
+                        json={"cartridge": "rps", "settings": {"throw_seconds": 60}},
+                    )
+                ).json()
+                code = room["code"]
+                seats = [
+                    (
+                        await http.post(f"{b.base}/api/sessions/{code}/players", json={"name": n})
+                    ).json()
+                    for n in ("OnA", "OnB")
+                ]
+                host = await GameClient(
+                    f"{b.ws_base}/ws/game/{code}?role=host&token={room['host_token']}"
+                ).connect()
+                on_a = await GameClient(
+                    f"{a.ws_base}/ws/game/{code}?token={seats[0]['token']}"
+                ).connect()
+                on_b = await GameClient(
+                    f"{b.ws_base}/ws/game/{code}?token={seats[1]['token']}"
+                ).connect()
+                for client in (on_a, on_b):
+                    await client.wait_for("session.snapshot")
+
+                async def connected() -> dict[str, bool]:
+                    info = (await http.get(f"{b.base}/api/sessions/{code}")).json()
+                    return {p["name"]: p["connected"] for p in info["players"]}
+
+                for _ in range(100):
+                    if await connected() == {"OnA": True, "OnB": True}:
+                        break
+                    await asyncio.sleep(0.1)
+                assert await connected() == {"OnA": True, "OnB": True}
+                await asyncio.sleep(2.5)  # at least one beat of A's with its player in it
+                start = len(host.messages)
+                a.proc.kill()
+                a.proc.wait(5)
+                killed = time.monotonic()
+                left = await host.wait_for("session.player_left", timeout=20, start=start)
+                cleared = time.monotonic() - killed
+                assert left["player_id"] == seats[0]["player_id"]
+                assert await connected() == {"OnA": False, "OnB": True}
+                await asyncio.sleep(3)  # OnB, on a live process, stays connected
+                assert await connected() == {"OnA": False, "OnB": True}
+                for client in (host, on_b):
+                    await client.close()
+                return cleared
+
+        cleared = asyncio.run(main())
+        # Designed for about 8 s (beats every 2 s, dead after 6 s); the figure is recorded,
+        # not asserted (the wait above gives up at 20 s).
+        report("ghost_player_cleared", seconds=round(cleared, 2))
+    finally:
+        a.stop()
+        b.stop()

@@ -74,6 +74,13 @@ def create_app(
     )
     presence = Presence()
     watch = RoomWatch()
+    beat: Any = None
+    if backends.redis is not None:
+        from ..transport._heartbeat import PresenceBeat
+
+        beat = PresenceBeat(
+            backends.redis, prefix=settings.redis_prefix, presence=presence, service=service
+        )
     if backends.redis is not None:
         limiter: Any = RedisRateLimiter(backends.redis, prefix=settings.redis_prefix)
     else:
@@ -125,6 +132,10 @@ def create_app(
         background.append(
             asyncio.create_task(supervise("room watch", lambda: watch.watch_forever(service)))
         )
+        if beat is not None:
+            background.append(
+                asyncio.create_task(supervise("presence heartbeat", beat.run_forever, cap=2.0))
+            )
         if backends.local_timers is not None:
             await backends.local_timers.start()
             background.append(asyncio.create_task(supervise("session sweeper", sweep_forever)))
@@ -143,6 +154,9 @@ def create_app(
             await backends.local_timers.stop()
         if worker is not None:
             await worker.stop()
+        if beat is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(beat.leave(), 2)
         with contextlib.suppress(Exception):
             await store.close()
 
@@ -170,6 +184,7 @@ def create_app(
     app.state.service = service
     app.state.guard = guard
     app.state.watch = watch
+    app.state.presence_beat = beat
     app.state.accounts = accounts
     app.state.timers = backends.local_timers or backends.deadlines
     app.state.worker = worker
