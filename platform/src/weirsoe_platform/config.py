@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -37,6 +37,7 @@ class PlatformSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     idle_timeout: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 5
     with_worker: bool = False
     log_level: str = "info"
+    log_format: Literal["text", "json"] = "text"
     secret_key: str | None = None
     allow_registration: bool = True
 

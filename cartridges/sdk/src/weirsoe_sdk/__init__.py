@@ -3,6 +3,8 @@
 Everything public is listed in ``__all__``; modules starting with ``_`` are private.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._driver import Bot, Context, GameDriver, Seat, Secret, Viewer
 from ._effects import ClearDeadline, Effect, Emit, GameOver, Outcome, SetDeadline
 from ._errors import (
@@ -44,13 +46,6 @@ from ._inputs import (
     PlayerReconnected,
 )
 from ._meta import Cartridge, CartridgeInfo
-from ._models import (
-    NAMING_CONVENTION,
-    ModelBase,
-    PresetModel,
-    PresetRowMixin,
-    discover_preset_models,
-)
 from ._plugins import ENTRY_POINT_GROUP, Discovery, discover_cartridges, get_plugin_manager
 from ._runtime import MAX_NAME_LENGTH, Deadline, Delivery, Runtime, Step, Table
 from ._settings import load_settings, settings_schema
@@ -64,6 +59,15 @@ from ._text import (
     same_answer,
 )
 from .hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from ._models import (
+        NAMING_CONVENTION,
+        ModelBase,
+        PresetModel,
+        PresetRowMixin,
+        discover_preset_models,
+    )
 
 PLATFORM_EVENTS: tuple[type[Event], ...] = (
     SessionPlayerJoined,
@@ -151,3 +155,22 @@ __all__ = [
     "settings_schema",
     "to_players",
 ]
+
+
+# The preset models need SQLAlchemy; they load on first use, so that what fires timers or
+# plays a game (``weirsoe worker``, the harness) never imports it.
+_MODELS = {
+    "NAMING_CONVENTION",
+    "ModelBase",
+    "PresetModel",
+    "PresetRowMixin",
+    "discover_preset_models",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODELS:
+        from . import _models
+
+        return getattr(_models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -64,6 +64,11 @@ async def supervise(
             delay = backoff.next()
             log.exception("%s failed; restarting in %.1f s", name, delay)
         else:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # The body swallowed our cancellation (taskiq's receiver returns quietly
+                # when cancelled): stop, as asked.
+                raise asyncio.CancelledError
             if time.monotonic() - started >= healthy_after:
                 backoff.reset()
             delay = backoff.next()
