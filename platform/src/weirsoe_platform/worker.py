@@ -74,6 +74,7 @@ def build_worker(settings: PlatformSettings) -> tuple[TimerWorker, Any]:
     from weirsoe_sdk import discover_cartridges, get_plugin_manager
 
     from .sessions import SessionService
+    from .sessions._redis_counter import RedisAudienceCounter
     from .sessions._redis_store import RedisSessionStore, connect_redis
     from .timers import RedisDeadlines, TimerWorker, make_broker
 
@@ -93,6 +94,9 @@ def build_worker(settings: PlatformSettings) -> tuple[TimerWorker, Any]:
         settings=settings,
         plugins=plugins,
         channel_prefix=f"{prefix}:",
+        # A deadline can end a phase with audience tallies: the worker freezes and reads the
+        # same Redis counters the servers count votes in.
+        counter=RedisAudienceCounter(redis, prefix=prefix),
     )
     worker = TimerWorker(
         deadlines=deadlines,

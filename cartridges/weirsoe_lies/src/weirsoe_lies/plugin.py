@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # SQLAlchemy only when the platform asks for preset models
     from weirsoe_sdk import PresetModel
 
 from .actions import LiesAction
+from .audience import TALLIES
 from .bot import LiesBot
 from .content import load_packs
 from .driver import LiesDriver
@@ -37,6 +38,7 @@ def make_cartridge(content_dir: Path | None = None) -> Cartridge:
         bot=LiesBot(),
         ui_dir=Path(__file__).parent / "ui",
         check_settings=driver.check_settings,
+        tallies=TALLIES,
     )
 
 

@@ -73,7 +73,7 @@ class RoomWatch:
         # Each socket's sender turns the mark into ``session.closed`` with the version after
         # the last one that socket saw, so clients accept it as the next event.
         for subscriber in subscribers:
-            await subscriber.put(LOST)
+            subscriber.put_nowait(LOST)
         self.announced += len(subscribers)
         log.warning(
             "room %s was lost by the state store; told %d socket(s)", code, len(subscribers)
