@@ -37,6 +37,8 @@ class PlatformSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024, le=100_000_000)] = 64 * 1024
     header_timeout: Seconds = 10.0
     idle_timeout: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 5
+    metrics_token: str | None = None
+    metrics_public: bool = False
     with_worker: bool = False
     log_level: str = "info"
     log_format: Literal["text", "json"] = "text"

@@ -139,10 +139,12 @@ class Guard:
         self.unknown_limit = unknown_limit
         self.join_limit = join_limit
         self.window = window
+        self.metrics: Any = None  # weirsoe_platform.metrics.Metrics, set by the app
 
     async def check_lookup(self, address: str) -> None:
         retry = await self.limiter.blocked(f"unknown:{address}", self.unknown_limit, self.window)
         if retry is not None:
+            self._count("unknown_code")
             raise RateLimited("too many unknown room codes; wait a moment", retry_after=retry)
 
     async def unknown_code(self, address: str) -> None:
@@ -151,7 +153,12 @@ class Guard:
     async def check_join(self, address: str) -> None:
         retry = await self.limiter.hit(f"join:{address}", self.join_limit, self.window)
         if retry is not None:
+            self._count("join")
             raise RateLimited("too many joins from this address; wait a moment", retry_after=retry)
+
+    def _count(self, rule: str) -> None:
+        if self.metrics is not None:
+            self.metrics.rate_limited.labels(rule).inc()
 
 
 class TokenBucket:

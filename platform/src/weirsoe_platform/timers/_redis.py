@@ -187,6 +187,7 @@ class TimerWorker:
         self.pump_errors = 0
         self.heartbeats = 0
         self.last_pump = time.monotonic()
+        self.metrics: Any = None  # weirsoe_platform.metrics.Metrics, where a process has one
         self._tasks: list[asyncio.Task[Any]] = []
 
         async def fire_deadline(code: str, key: str, serial: int, at: float) -> bool:
@@ -251,6 +252,8 @@ class TimerWorker:
                 raise
             except Exception as exc:
                 self.pump_errors += 1
+                if self.metrics is not None:
+                    self.metrics.redis_errors.labels("timer_pump").inc()
                 delay = backoff.next()
                 if backoff.failures == 1:
                     log.warning("timer pump: %s; retrying", type(exc).__name__, exc_info=True)
@@ -261,6 +264,8 @@ class TimerWorker:
                 continue
             if backoff.failures:
                 log.info("timer pump: recovered after %d failures", backoff.failures)
+                if self.metrics is not None:
+                    self.metrics.redis_reconnects.labels("timer_pump").inc()
                 backoff.reset()
             self.last_pump = time.monotonic()
             await asyncio.sleep(POLL)
@@ -288,6 +293,8 @@ class TimerWorker:
                     # so it disappears a day after the last worker stopped.
                     await self.deadlines.redis.expire(f"{prefix}:timers", STREAM_TTL)
                     self.heartbeats += 1
+                    if self.metrics is not None:
+                        self.metrics.worker_heartbeats.inc()
                 except (RedisError, OSError) as exc:
                     log.debug("worker heartbeat: %s", type(exc).__name__)
             await asyncio.sleep(1)

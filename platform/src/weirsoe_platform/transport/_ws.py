@@ -164,6 +164,9 @@ async def game_socket(
     player = viewer.player_id
     watching = False
     counted = False  # only a socket counted present may count itself gone
+    metrics = service.metrics
+    if metrics is not None:
+        metrics.sockets.labels(viewer.role).inc()
     try:
         try:
             snapshot = await service.snapshot(code, viewer, member)
@@ -192,6 +195,10 @@ async def game_socket(
         with contextlib.suppress(Exception):
             await socket.close(code=WS_1011_INTERNAL_ERROR, reason="internal error")
     finally:
+        if metrics is not None:
+            metrics.sockets.labels(viewer.role).dec()
+            if subscriber.dropped:
+                metrics.dropped.labels("slow_client").inc(subscriber.dropped)
         watch.discard(code, subscriber)
         with contextlib.suppress(Exception):
             await channels.unsubscribe(subscriber, names)
@@ -230,6 +237,8 @@ async def _pump(
                 return
             version = max(version, _version_of(data))
             await send({"type": "websocket.send", "bytes": None, "text": data.decode()})
+            if service.metrics is not None:
+                service.metrics.deliveries.inc()
             if _CLOSED_MARK in data:
                 await socket.close(code=WS_4410_ROOM_CLOSED, reason="the host closed the room")
                 return

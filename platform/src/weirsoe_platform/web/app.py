@@ -21,6 +21,7 @@ from .. import __version__
 from ..accounts import AccountsPlugin
 from ..audience import AudienceDesk
 from ..config import PlatformSettings, settings_from_env
+from ..metrics import Metrics, http_metrics_middleware
 from ..reference import build_asyncapi
 from ..security import Guard
 from ..sessions import SessionService
@@ -33,6 +34,7 @@ from ..transport import (
     game_socket,
 )
 from ._backends import build_backends
+from ._metrics_route import metrics_endpoint
 from ._pages import PAGES
 from ._reach import find_reach
 
@@ -83,6 +85,10 @@ def create_app(
     accounts = AccountsPlugin(
         settings, cartridges=discovery, plugins=plugins, limiter=backends.limiter
     )
+    metrics = Metrics()
+    service.metrics = guard.metrics = metrics
+    if backends.worker is not None:
+        backends.worker.metrics = metrics
     presence = Presence()
     watch = RoomWatch()
     beat: Any = None
@@ -109,7 +115,7 @@ def create_app(
         plugins.hook.weirsoe_startup(settings=settings, cartridges=discovery.cartridges)
 
     app = Litestar(
-        route_handlers=[*ROUTES, game_socket, asyncapi, *PAGES],
+        route_handlers=[*ROUTES, game_socket, asyncapi, metrics_endpoint, *PAGES],
         plugins=[accounts],
         dependencies={
             "service": _singleton(service),
@@ -119,6 +125,7 @@ def create_app(
             "watch": _singleton(watch),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[http_metrics_middleware(metrics)],
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,  # the CLI configures logging once, for every library
         on_startup=[on_startup],
@@ -129,6 +136,7 @@ def create_app(
     app.state.reach = reach
     app.state.guard = guard
     app.state.watch = watch
+    app.state.metrics = metrics
     app.state.presence_beat = beat
     app.state.accounts = accounts
     app.state.backends = backends
