@@ -56,7 +56,7 @@ CLOSE_MEANINGS = {
     4401: "missing or unknown token",
     4403: "token not valid for this room or role",
     4404: "no room with that code",
-    4410: "the room was closed (after `session.closed`)",
+    4410: "the room was closed by its host or lost by the store (after `session.closed`)",
 }
 
 
