@@ -1,0 +1,161 @@
+"""The events of Weirsøe Quips. Their wire names are part of the public contract."""
+
+from __future__ import annotations
+
+import msgspec
+
+from weirsoe_sdk import Event
+
+__all__ = [
+    "EVENTS",
+    "AnswerAccepted",
+    "AnswerOption",
+    "Award",
+    "FaceOffResult",
+    "FaceOffStarted",
+    "FinalVoteStarted",
+    "GameEnded",
+    "PlayerDone",
+    "PromptCard",
+    "PromptsDealt",
+    "RankEntry",
+    "ReactionSent",
+    "ResultAnswer",
+    "Scoreboard",
+    "VoteCast",
+    "WritingStarted",
+]
+
+
+class AnswerOption(msgspec.Struct, frozen=True):
+    id: str
+    text: str
+
+
+class PromptCard(msgspec.Struct, frozen=True):
+    id: str
+    prompt: str
+    category: str
+
+
+class ResultAnswer(msgspec.Struct, frozen=True):
+    id: str
+    text: str
+    author: str
+    votes: int
+    points: int
+    house: bool = False
+    jinx: bool = False
+    sweep: bool = False
+
+
+class RankEntry(msgspec.Struct, frozen=True):
+    player_id: str
+    name: str
+    score: int
+    rank: int
+    delta: int = 0
+
+
+class Award(msgspec.Struct, frozen=True):
+    key: str
+    title: str
+    winners: list[str]
+    value: int
+    emoji: str | None = None
+
+
+class WritingStarted(Event, tag="phase.writing_started", frozen=True):
+    """A round's writing began. The final round's one prompt is public."""
+
+    round: int
+    multiplier: int
+    deadline: float
+    final_prompt: str | None = None
+
+
+class PromptsDealt(Event, tag="prompt.dealt", frozen=True):
+    """Sent to one player only: the prompts they must answer."""
+
+    prompts: list[PromptCard]
+
+
+class AnswerAccepted(Event, tag="answer.accepted", frozen=True):
+    """Sent to the author only."""
+
+    prompt: str
+    text: str
+    answer_for_me: bool
+
+
+class PlayerDone(Event, tag="answer.done", frozen=True):
+    """A player has answered every prompt dealt to them (never what they wrote)."""
+
+    player_id: str
+
+
+class FaceOffStarted(Event, tag="phase.faceoff_started", frozen=True):
+    index: int
+    count: int
+    prompt: str
+    answers: list[AnswerOption]
+    deadline: float
+
+
+class VoteCast(Event, tag="vote.cast", frozen=True):
+    """Someone voted; never for what."""
+
+    player_id: str
+
+
+class FinalVoteStarted(Event, tag="phase.final_vote_started", frozen=True):
+    prompt: str
+    answers: list[AnswerOption]
+    votes: int
+    deadline: float
+
+
+class FaceOffResult(Event, tag="phase.faceoff_result", frozen=True):
+    """The vote is over: the authors, the vote counts and the points."""
+
+    index: int
+    count: int
+    prompt: str
+    answers: list[ResultAnswer]
+    forfeit: bool
+    jinx: bool
+    final: bool
+    deadline: float
+
+
+class ReactionSent(Event, tag="reaction.sent", frozen=True):
+    player_id: str
+    answer_id: str
+    emoji: str
+
+
+class Scoreboard(Event, tag="phase.scoreboard", frozen=True):
+    round: int
+    ranking: list[RankEntry]
+    deadline: float
+    last: bool
+
+
+class GameEnded(Event, tag="phase.game_over", frozen=True):
+    ranking: list[RankEntry]
+    awards: list[Award]
+
+
+EVENTS: tuple[type[Event], ...] = (
+    WritingStarted,
+    PromptsDealt,
+    AnswerAccepted,
+    PlayerDone,
+    FaceOffStarted,
+    VoteCast,
+    FinalVoteStarted,
+    FaceOffResult,
+    ReactionSent,
+    Scoreboard,
+    GameEnded,
+)
