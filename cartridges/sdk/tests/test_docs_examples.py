@@ -12,7 +12,11 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
-PAGES = [DOCS / "cartridges" / "reference.md", DOCS / "weirsoe_lies.md"]
+PAGES = [
+    DOCS / "cartridges" / "reference.md",
+    DOCS / "weirsoe_lies.md",
+    DOCS / "weirsoe_quips.md",
+]
 
 
 def test_harness_example_runs() -> None:

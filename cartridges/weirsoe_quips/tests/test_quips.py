@@ -245,15 +245,15 @@ def test_a_whole_game_ends_with_rankings_and_awards(quips: Cartridge) -> None:
     }
     kinds = record.types_for("host")
     for kind in (
-        "phase.writing_started",
-        "phase.faceoff_started",
-        "phase.faceoff_result",
-        "phase.final_vote_started",
-        "phase.scoreboard",
-        "phase.game_over",
+        "weirsoe_quips.writing_started",
+        "weirsoe_quips.faceoff_started",
+        "weirsoe_quips.faceoff_result",
+        "weirsoe_quips.final_vote_started",
+        "weirsoe_quips.scoreboard",
+        "weirsoe_quips.game_over",
     ):
         assert kind in kinds, kind
-    assert kinds.count("phase.writing_started") == 3
+    assert kinds.count("weirsoe_quips.writing_started") == 3
 
 
 # -- settings, family mode, timers -------------------------------------------------------------

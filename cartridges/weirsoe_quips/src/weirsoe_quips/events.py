@@ -65,7 +65,7 @@ class Award(msgspec.Struct, frozen=True):
     emoji: str | None = None
 
 
-class WritingStarted(Event, tag="phase.writing_started", frozen=True):
+class WritingStarted(Event, tag="weirsoe_quips.writing_started", frozen=True):
     """A round's writing began. The final round's one prompt is public."""
 
     round: int
@@ -74,13 +74,13 @@ class WritingStarted(Event, tag="phase.writing_started", frozen=True):
     final_prompt: str | None = None
 
 
-class PromptsDealt(Event, tag="prompt.dealt", frozen=True):
+class PromptsDealt(Event, tag="weirsoe_quips.prompts_dealt", frozen=True):
     """Sent to one player only: the prompts they must answer."""
 
     prompts: list[PromptCard]
 
 
-class AnswerAccepted(Event, tag="answer.accepted", frozen=True):
+class AnswerAccepted(Event, tag="weirsoe_quips.answer_accepted", frozen=True):
     """Sent to the author only."""
 
     prompt: str
@@ -88,13 +88,13 @@ class AnswerAccepted(Event, tag="answer.accepted", frozen=True):
     answer_for_me: bool
 
 
-class PlayerDone(Event, tag="answer.done", frozen=True):
+class PlayerDone(Event, tag="weirsoe_quips.player_done", frozen=True):
     """A player has answered every prompt dealt to them (never what they wrote)."""
 
     player_id: str
 
 
-class FaceOffStarted(Event, tag="phase.faceoff_started", frozen=True):
+class FaceOffStarted(Event, tag="weirsoe_quips.faceoff_started", frozen=True):
     index: int
     count: int
     prompt: str
@@ -102,20 +102,20 @@ class FaceOffStarted(Event, tag="phase.faceoff_started", frozen=True):
     deadline: float
 
 
-class VoteCast(Event, tag="vote.cast", frozen=True):
+class VoteCast(Event, tag="weirsoe_quips.vote_cast", frozen=True):
     """Someone voted; never for what."""
 
     player_id: str
 
 
-class FinalVoteStarted(Event, tag="phase.final_vote_started", frozen=True):
+class FinalVoteStarted(Event, tag="weirsoe_quips.final_vote_started", frozen=True):
     prompt: str
     answers: list[AnswerOption]
     votes: int
     deadline: float
 
 
-class FaceOffResult(Event, tag="phase.faceoff_result", frozen=True):
+class FaceOffResult(Event, tag="weirsoe_quips.faceoff_result", frozen=True):
     """The vote is over: the authors, the vote counts and the points."""
 
     index: int
@@ -128,20 +128,20 @@ class FaceOffResult(Event, tag="phase.faceoff_result", frozen=True):
     deadline: float
 
 
-class ReactionSent(Event, tag="reaction.sent", frozen=True):
+class ReactionSent(Event, tag="weirsoe_quips.reaction_sent", frozen=True):
     player_id: str
     answer_id: str
     emoji: str
 
 
-class Scoreboard(Event, tag="phase.scoreboard", frozen=True):
+class Scoreboard(Event, tag="weirsoe_quips.scoreboard", frozen=True):
     round: int
     ranking: list[RankEntry]
     deadline: float
     last: bool
 
 
-class GameEnded(Event, tag="phase.game_over", frozen=True):
+class GameEnded(Event, tag="weirsoe_quips.game_over", frozen=True):
     ranking: list[RankEntry]
     awards: list[Award]
 
