@@ -48,7 +48,11 @@ class Server:
         self.proc = subprocess.Popen(
             cmd, env=full_env, stdout=self._log, stderr=subprocess.STDOUT, cwd=cwd
         )
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()  # a server that never became ready must not outlive the test
+            raise
 
     def _wait_ready(self, timeout: float = 30.0) -> None:
         end = time.monotonic() + timeout
