@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -16,6 +17,8 @@ from ._meta import Cartridge
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "TEST_CARTRIDGES_ENV",
+    "TEST_ENTRY_POINT_GROUP",
     "Discovery",
     "call_hookimpl",
     "discover_cartridges",
@@ -23,6 +26,10 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "weirsoe.cartridges"
+# Cartridges that exist only for tests register here instead, so that they never reach
+# players: they load only where ``WEIRSOE_TEST_CARTRIDGES=1`` (the test suite's conftest sets it).
+TEST_ENTRY_POINT_GROUP = "weirsoe.test_cartridges"
+TEST_CARTRIDGES_ENV = "WEIRSOE_TEST_CARTRIDGES"
 log = logging.getLogger("weirsoe.plugins")
 
 
@@ -30,11 +37,14 @@ def get_plugin_manager(
     *, entry_points: bool = True, plugins: Iterable[object] = ()
 ) -> pluggy.PluginManager:
     """A new plugin manager with the ``weirsoe`` hookspecs and, by default, every installed
-    plugin of the ``weirsoe.cartridges`` entry-point group. Mistyped hooks are errors."""
+    plugin of the ``weirsoe.cartridges`` entry-point group (plus ``weirsoe.test_cartridges``
+    when ``WEIRSOE_TEST_CARTRIDGES=1``). Mistyped hooks are errors."""
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     if entry_points:
         pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        if os.environ.get(TEST_CARTRIDGES_ENV, "").strip() not in ("", "0"):
+            pm.load_setuptools_entrypoints(TEST_ENTRY_POINT_GROUP)
     for plugin in plugins:
         pm.register(plugin)
     pm.check_pending()
