@@ -6,7 +6,7 @@ from typing import Any
 
 from weirsoe_sdk import Context
 
-from .events import Award, RankEntry
+from .events import QuipsAward, QuipsRankEntry
 from .state import QuipsState
 
 __all__ = ["EMOJI", "awards_for", "ranking"]
@@ -14,21 +14,23 @@ __all__ = ["EMOJI", "awards_for", "ranking"]
 EMOJI = ("😂", "🤯", "🤔", "👏", "🔥", "🙄")
 
 
-def ranking(state: QuipsState, ctx: Context[Any]) -> list[RankEntry]:
+def ranking(state: QuipsState, ctx: Context[Any]) -> list[QuipsRankEntry]:
     """Players by score; equal scores share a rank (1, 1, 3). Ties keep join order."""
     order = sorted(ctx.player_ids, key=lambda pid: -state.scores.get(pid, 0))
-    out: list[RankEntry] = []
+    out: list[QuipsRankEntry] = []
     for position, pid in enumerate(order, 1):
         score = state.scores.get(pid, 0)
         rank = out[-1].rank if out and out[-1].score == score else position
         delta = state.deltas.get(pid, 0)
         out.append(
-            RankEntry(player_id=pid, name=ctx.name_of(pid), score=score, rank=rank, delta=delta)
+            QuipsRankEntry(
+                player_id=pid, name=ctx.name_of(pid), score=score, rank=rank, delta=delta
+            )
         )
     return out
 
 
-def awards_for(state: QuipsState) -> list[Award]:
+def awards_for(state: QuipsState) -> list[QuipsAward]:
     """Most Votes, Clean Sweeps and Crowd Favourite. Ties share an award; an award nobody
     earned is not given."""
     stats = state.stats
@@ -46,5 +48,5 @@ def awards_for(state: QuipsState) -> list[Award]:
         top = max(values.values(), default=0)
         if top > 0:
             winners = [p for p, v in values.items() if v == top]
-            awards.append(Award(key=key, title=title, winners=winners, value=top))
+            awards.append(QuipsAward(key=key, title=title, winners=winners, value=top))
     return awards

@@ -34,17 +34,17 @@ from .awards import EMOJI, awards_for, ranking
 from .content import Pack, Prompt
 from .events import (
     AnswerAccepted,
-    AnswerOption,
     FaceOffResult,
     FaceOffStarted,
     FinalVoteStarted,
-    GameEnded,
     PlayerDone,
     PromptCard,
     PromptsDealt,
-    ReactionSent,
+    QuipsAnswerOption,
+    QuipsGameEnded,
+    QuipsReactionSent,
+    QuipsScoreboard,
     ResultAnswer,
-    Scoreboard,
     VoteCast,
     WritingStarted,
 )
@@ -247,7 +247,7 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
             index=state.index + 1,
             count=len(state.matchups),
             prompt=state.matchup.prompt,
-            answers=[AnswerOption(id=e.id, text=e.text) for e in entries],
+            answers=[QuipsAnswerOption(id=e.id, text=e.text) for e in entries],
             deadline=deadline,
         )
         return Outcome(state, [Emit(started), timer])
@@ -322,7 +322,7 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
         options = {e.id for e in self._final_options(state, "")}
         started = FinalVoteStarted(
             prompt=state.matchup.prompt,
-            answers=[AnswerOption(id=e.id, text=e.text) for e in entries if e.id in options],
+            answers=[QuipsAnswerOption(id=e.id, text=e.text) for e in entries if e.id in options],
             votes=FINAL_VOTES,
             deadline=deadline,
         )
@@ -411,7 +411,7 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
             return self._start_faceoff(state, ctx)
         state.phase = "scoreboard"
         deadline, timer = self.deadline("scoreboard", f"r{state.round}:scoreboard", ctx)
-        board = Scoreboard(state.round, ranking(state, ctx), deadline, last=state.final)
+        board = QuipsScoreboard(state.round, ranking(state, ctx), deadline, last=state.final)
         return Outcome(state, [Emit(board), timer])
 
     def _after_scoreboard(self, state: QuipsState, ctx: Ctx) -> Outcome[QuipsState]:
@@ -420,7 +420,7 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
             return self._start_round(state, ctx)
         state.phase = "over"
         state.deltas = {}
-        final = GameEnded(ranking=ranking(state, ctx), awards=awards_for(state))
+        final = QuipsGameEnded(ranking=ranking(state, ctx), awards=awards_for(state))
         return Outcome(state, [Emit(final), GameOver(final)])
 
     # -- reactions -------------------------------------------------------------------------
@@ -437,7 +437,7 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
         if entry.author != pid:
             counts = state.stats.setdefault(entry.author, Stats()).reactions
             counts[action.emoji] = counts.get(action.emoji, 0) + 1
-        event = ReactionSent(player_id=pid, answer_id=entry.id, emoji=action.emoji)
+        event = QuipsReactionSent(player_id=pid, answer_id=entry.id, emoji=action.emoji)
         return Outcome(state, [Emit(event)])
 
     # -- views and secrets -----------------------------------------------------------------

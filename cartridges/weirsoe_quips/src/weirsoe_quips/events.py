@@ -9,25 +9,25 @@ from weirsoe_sdk import Event
 __all__ = [
     "EVENTS",
     "AnswerAccepted",
-    "AnswerOption",
-    "Award",
     "FaceOffResult",
     "FaceOffStarted",
     "FinalVoteStarted",
-    "GameEnded",
     "PlayerDone",
     "PromptCard",
     "PromptsDealt",
-    "RankEntry",
-    "ReactionSent",
+    "QuipsAnswerOption",
+    "QuipsAward",
+    "QuipsGameEnded",
+    "QuipsRankEntry",
+    "QuipsReactionSent",
+    "QuipsScoreboard",
     "ResultAnswer",
-    "Scoreboard",
     "VoteCast",
     "WritingStarted",
 ]
 
 
-class AnswerOption(msgspec.Struct, frozen=True):
+class QuipsAnswerOption(msgspec.Struct, frozen=True):
     id: str
     text: str
 
@@ -49,7 +49,7 @@ class ResultAnswer(msgspec.Struct, frozen=True):
     sweep: bool = False
 
 
-class RankEntry(msgspec.Struct, frozen=True):
+class QuipsRankEntry(msgspec.Struct, frozen=True):
     player_id: str
     name: str
     score: int
@@ -57,7 +57,7 @@ class RankEntry(msgspec.Struct, frozen=True):
     delta: int = 0
 
 
-class Award(msgspec.Struct, frozen=True):
+class QuipsAward(msgspec.Struct, frozen=True):
     key: str
     title: str
     winners: list[str]
@@ -98,7 +98,7 @@ class FaceOffStarted(Event, tag="weirsoe_quips.faceoff_started", frozen=True):
     index: int
     count: int
     prompt: str
-    answers: list[AnswerOption]
+    answers: list[QuipsAnswerOption]
     deadline: float
 
 
@@ -110,7 +110,7 @@ class VoteCast(Event, tag="weirsoe_quips.vote_cast", frozen=True):
 
 class FinalVoteStarted(Event, tag="weirsoe_quips.final_vote_started", frozen=True):
     prompt: str
-    answers: list[AnswerOption]
+    answers: list[QuipsAnswerOption]
     votes: int
     deadline: float
 
@@ -128,22 +128,22 @@ class FaceOffResult(Event, tag="weirsoe_quips.faceoff_result", frozen=True):
     deadline: float
 
 
-class ReactionSent(Event, tag="weirsoe_quips.reaction_sent", frozen=True):
+class QuipsReactionSent(Event, tag="weirsoe_quips.reaction_sent", frozen=True):
     player_id: str
     answer_id: str
     emoji: str
 
 
-class Scoreboard(Event, tag="weirsoe_quips.scoreboard", frozen=True):
+class QuipsScoreboard(Event, tag="weirsoe_quips.scoreboard", frozen=True):
     round: int
-    ranking: list[RankEntry]
+    ranking: list[QuipsRankEntry]
     deadline: float
     last: bool
 
 
-class GameEnded(Event, tag="weirsoe_quips.game_over", frozen=True):
-    ranking: list[RankEntry]
-    awards: list[Award]
+class QuipsGameEnded(Event, tag="weirsoe_quips.game_over", frozen=True):
+    ranking: list[QuipsRankEntry]
+    awards: list[QuipsAward]
 
 
 EVENTS: tuple[type[Event], ...] = (
@@ -155,7 +155,7 @@ EVENTS: tuple[type[Event], ...] = (
     VoteCast,
     FinalVoteStarted,
     FaceOffResult,
-    ReactionSent,
-    Scoreboard,
-    GameEnded,
+    QuipsReactionSent,
+    QuipsScoreboard,
+    QuipsGameEnded,
 )
