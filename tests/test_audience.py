@@ -87,7 +87,8 @@ def test_memberships_votes_and_bad_input(server: Server) -> None:
             ).connect()
             started = await host.wait_for("phase.guess_started", timeout=20)
             choice = started["answers"][0]["id"]
-            assert (await early.vote("truth", choice))["type"] == "ack"
+            first = await early.vote("truth", choice)
+            assert first["type"] == "ack", first
             assert (await late.vote("truth", "nope"))["code"] == "unknown_choice"
             assert (await late.vote("react", f"{choice}|🍕"))["code"] == "unknown_choice"
             r = await http.post(f"/api/sessions/{code}/audience/{late.id}/kick", headers=auth)
