@@ -3,6 +3,8 @@
 Everything public is listed in ``__all__``; modules starting with ``_`` are private.
 """
 
+__version__ = "0.1.0"
+
 from ._driver import Bot, Context, GameDriver, Seat, Secret, Viewer
 from ._effects import ClearDeadline, Effect, Emit, GameOver, Outcome, SetDeadline
 from ._errors import (
@@ -22,6 +24,7 @@ from ._events import (
     PlayerInfo,
     SessionClosed,
     SessionFinished,
+    SessionNewGame,
     SessionPaused,
     SessionPlayerJoined,
     SessionPlayerLeft,
@@ -44,6 +47,7 @@ from ._inputs import (
     PlayerLeft,
     PlayerReconnected,
 )
+from ._matching import Pair, deal_pairs, pair_key
 from ._meta import Cartridge, CartridgeInfo
 from ._models import (
     NAMING_CONVENTION,
@@ -61,7 +65,14 @@ from ._phases import (
     action_union,
     all_acted,
 )
-from ._plugins import ENTRY_POINT_GROUP, Discovery, discover_cartridges, get_plugin_manager
+from ._plugins import (
+    ENTRY_POINT_GROUP,
+    TEST_CARTRIDGES_ENV,
+    TEST_ENTRY_POINT_GROUP,
+    Discovery,
+    discover_cartridges,
+    get_plugin_manager,
+)
 from ._runtime import MAX_NAME_LENGTH, Deadline, Delivery, Runtime, Step, Table
 from ._settings import load_settings, settings_schema
 from ._tally import (
@@ -92,6 +103,7 @@ PLATFORM_EVENTS: tuple[type[Event], ...] = (
     SessionPaused,
     SessionResumed,
     SessionFinished,
+    SessionNewGame,
     SessionClosed,
     SessionSnapshot,
 )
@@ -107,6 +119,8 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "NAMING_CONVENTION",
     "PLATFORM_EVENTS",
+    "TEST_CARTRIDGES_ENV",
+    "TEST_ENTRY_POINT_GROUP",
     "Audience",
     "AudienceTally",
     "Ballots",
@@ -134,6 +148,7 @@ __all__ = [
     "Move",
     "OpenTally",
     "Outcome",
+    "Pair",
     "Phase",
     "PhasedDriver",
     "PlayerAction",
@@ -149,6 +164,7 @@ __all__ = [
     "Secret",
     "SessionClosed",
     "SessionFinished",
+    "SessionNewGame",
     "SessionPaused",
     "SessionPlayerJoined",
     "SessionPlayerLeft",
@@ -163,12 +179,14 @@ __all__ = [
     "TallyCountsNeeded",
     "Viewer",
     "WeirsoeError",
+    "__version__",
     "action_union",
     "all_acted",
     "cast_vote",
     "clean_name",
     "clean_text",
     "count_ballots",
+    "deal_pairs",
     "discover_cartridges",
     "discover_preset_models",
     "edit_distance",
@@ -181,6 +199,7 @@ __all__ = [
     "load_settings",
     "name_skeleton",
     "normalize_answer",
+    "pair_key",
     "same_answer",
     "settings_schema",
     "to_players",

@@ -50,13 +50,16 @@ class PlayerReconnected(Input, tag="reconnected", frozen=True):
     player_id: str
 
 
-HostAction = Literal["play", "pause", "resume", "exit"]
+HostAction = Literal["play", "pause", "resume", "exit", "again"]
 
 
 class HostControl(Input, tag="control", frozen=True):
-    """The host's controls. There is deliberately no "skip"."""
+    """The host's controls. There is deliberately no "skip". ``again`` (after the game is over)
+    takes the room back to the lobby for another game with the same seats; ``settings``, with
+    ``again`` only, changes single settings of that game."""
 
     action: HostAction
+    settings: dict[str, Any] | None = None
 
 
 class AudienceTally(Input, tag="tally", frozen=True):

@@ -23,6 +23,7 @@ from ._events import (
     PlayerInfo,
     SessionClosed,
     SessionFinished,
+    SessionNewGame,
     SessionPaused,
     SessionPlayerJoined,
     SessionPlayerLeft,
@@ -308,6 +309,10 @@ class Runtime(TallyRuntime[S]):
             assert tally is not None
             return self._deliver(table, [tally], {tally.id: inp.counts}, now)
         if isinstance(inp, HostControl):
+            if inp.action == "again":
+                return self._again(table, inp.settings, now)
+            if inp.settings is not None:
+                raise Refused("settings go only with 'again'", code="bad_control")
             return self._control(table, inp.action, now)
         if isinstance(inp, PlayerAction):
             return self._action(table, inp, now)
@@ -435,6 +440,28 @@ class Runtime(TallyRuntime[S]):
             step.deliveries.append(Delivery(EVERYONE, SessionClosed(reason="host_exit")))
             return step
         raise Refused(f"unknown control {action!r}", code="bad_control")
+
+    def _again(self, table: Table[S], changes: dict[str, Any] | None, now: float) -> Step[S]:
+        """Game over → lobby, same code and seats, for another game. The settings carry over,
+        with ``changes`` applied (validated: :class:`InvalidSettings`). The next game's seed is
+        derived from this one's, so a whole evening stays replayable from its inputs."""
+        if table.status != "over":
+            raise Refused("a new game can start only after the game is over", code="not_over")
+        settings = table.settings
+        if changes:
+            value = self.cartridge.load_settings({**table.settings, **changes})
+            settings = msgspec.to_builtins(value)
+        step = self._begin(table, now)
+        table.status = "lobby"
+        table.settings = settings
+        table.seed = (table.seed * 6364136223846793005 + table.version) % (1 << 63)
+        table.state = table.results = table.deadline = None
+        table.paused_key = table.remaining = None
+        table.recent_ids, table.action_phase, table.action_counts = {}, "", {}
+        players = [_info(s) for s in table.players]
+        event = SessionNewGame(players=players, settings=settings)
+        step.deliveries.append(Delivery(EVERYONE, event))
+        return step
 
     def _tell_driver(self, step: Step[S], action: str) -> Step[S]:
         table = step.table

@@ -178,6 +178,7 @@ class SessionService:
             "version": table.version,
             "min_players": info.min_players,
             "max_players": info.max_players,
+            "settings": table.settings,
             "players": [
                 {"id": s.id, "name": s.name, "connected": s.connected} for s in table.players
             ],
@@ -264,10 +265,18 @@ class SessionService:
         return player_id, new, False
 
     # -- inputs ----------------------------------------------------------------------------
-    async def control(self, code: str, host_token: str | None, action: str) -> Table[Any]:
+    async def control(
+        self,
+        code: str,
+        host_token: str | None,
+        action: str,
+        settings: dict[str, Any] | None = None,
+    ) -> Table[Any]:
+        """A host control through the one path; ``again`` (with optional setting changes)
+        starts another game in the same room once the game is over."""
         viewer = await self.authenticate(code, "host", host_token)
         assert viewer.role == "host"
-        inp = HostControl(action=action)  # type: ignore[arg-type]
+        inp = HostControl(action=action, settings=settings)  # type: ignore[arg-type]
         _, step = await self._transition(code, self._input(inp))
         return step.table
 

@@ -51,8 +51,9 @@ class AudienceJoined(msgspec.Struct):
 
 class ControlRequest(msgspec.Struct, forbid_unknown_fields=True):
     action: Literal[
-        "play", "pause", "resume", "exit", "lock", "unlock", "audience_on", "audience_off"
+        "play", "pause", "resume", "exit", "lock", "unlock", "again", "audience_on", "audience_off"
     ]
+    settings: dict[str, Any] | None = None
 
 
 class ControlDone(msgspec.Struct):
@@ -227,14 +228,18 @@ async def control_session(
     service: NamedDependency[SessionService],
 ) -> ControlDone:
     """Host controls with ``Authorization: Bearer <host_token>``: play, pause, resume, exit,
-    lock/unlock (no new players) and audience_on/audience_off. There is no skip."""
+    lock/unlock (no new players), audience_on/audience_off, and ``again``: after the game is
+    over, another game in the same room with the same seats (``settings`` may change single
+    settings). There is no skip."""
+    if data.settings is not None and data.action != "again":
+        raise InvalidValue("settings: only with the action 'again'", field="settings")
     if data.action in ("audience_on", "audience_off"):
         on = data.action == "audience_on"
         table = await service.audience.set_enabled(code, _bearer(request), on)
     elif data.action in ("lock", "unlock"):
         table = await service.lock(code, _bearer(request), data.action == "lock")
     else:
-        table = await service.control(code, _bearer(request), data.action)
+        table = await service.control(code, _bearer(request), data.action, data.settings)
     return ControlDone(status=table.status, version=table.version)
 
 

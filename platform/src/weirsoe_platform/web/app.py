@@ -27,9 +27,7 @@ from ..sessions import SessionService
 from ..transport import (
     EXCEPTION_HANDLERS,
     ROUTES,
-    ChannelsPublisher,
     Presence,
-    SettledChannelsPlugin,
     game_socket,
 )
 from ._backends import build_backends
@@ -64,11 +62,10 @@ def create_app(
     plugins = get_plugin_manager()
     discovery = discovery or _discover(settings, plugins)
     backends = build_backends(settings, clock=clock)
-    channels = SettledChannelsPlugin(backend=backends.channels, arbitrary_channels_allowed=True)
     service = SessionService(
         cartridges=discovery,
         store=backends.store,
-        publisher=ChannelsPublisher(channels),
+        publisher=backends.hub,
         deadlines=backends.deadlines,
         settings=settings,
         plugins=plugins,
@@ -96,9 +93,10 @@ def create_app(
 
     app = Litestar(
         route_handlers=[*ROUTES, game_socket, asyncapi, *PAGES],
-        plugins=[channels, accounts],
+        plugins=[accounts],
         dependencies={
             "service": _singleton(service),
+            "channels": _singleton(backends.hub),
             "presence": _singleton(Presence()),
             "guard": _singleton(guard),
         },
@@ -115,6 +113,7 @@ def create_app(
     app.state.timers = backends.timers
     app.state.worker = backends.worker
     app.state.store = backends.store
+    app.state.hub = backends.hub
     return app
 
 
