@@ -380,10 +380,7 @@ class SessionService:
                 # The input ends tallies' phases: freeze their counters (no later vote counts)
                 # and run it again with the final counts, which reach the driver first.
                 counts.update(await self.counter.freeze(record.code, need.tallies))
-                record, table = await self.load(code)
-                runtime = self.runtimes[record.cartridge]
-                expected, old_deadline = table.version, table.deadline
-                step = apply(record, table, runtime, now, counts)
+                continue
             if not step.changed:
                 return record, step
             record.version = step.table.version

@@ -102,6 +102,12 @@ async def play_page(code: FromPath[str]) -> Response[bytes]:
     return _page("play.html")
 
 
+@get(["/watch", "/watch/{code:str}"], include_in_schema=False)
+async def watch_page() -> Response[bytes]:
+    """The audience page: watch a room and vote, without a seat (``/watch`` asks for a code)."""
+    return _page("watch.html")
+
+
 @get("/login", include_in_schema=False)
 async def login_page() -> Response[bytes]:
     return _page("login.html")
@@ -144,8 +150,9 @@ async def join_qr(
     service: NamedDependency[SessionService],
     guard: NamedDependency[Guard],
 ) -> Response[bytes]:
-    """The room's join link as a QR code (SVG). 404 for an unknown room; like every lookup by
-    code, repeated unknown codes from one address get 429."""
+    """The room's join link as a QR code (SVG); with ``?for=watch``, the audience page's link.
+    404 for an unknown room; like every lookup by code, repeated unknown codes from one address
+    get 429."""
     address = request.client.host if request.client else "unknown"
     await guard.check_lookup(address)
     try:
@@ -154,7 +161,8 @@ async def join_qr(
         await guard.unknown_code(address)
         raise
     base = (service.settings.public_url or str(request.base_url)).rstrip("/")
-    url = f"{base}/?code={info['code']}"
+    watch = request.query_params.get("for") == "watch"
+    url = f"{base}/watch/{info['code']}" if watch else f"{base}/?code={info['code']}"
     out = io.BytesIO()
     segno.make(url, error="m").save(
         out,
@@ -164,7 +172,7 @@ async def join_qr(
         dark="#111111",
         light="#ffffff",
         omitsize=True,
-        title=f"Join room {info['code']}",
+        title=f"{'Watch' if watch else 'Join'} room {info['code']}",
     )
     return Response(
         out.getvalue(),
@@ -177,6 +185,7 @@ PAGES = [
     landing_page,
     host_page,
     play_page,
+    watch_page,
     login_page,
     presets_page,
     static_file,
