@@ -477,6 +477,7 @@ async def open_socket(
     player_id: str | None,
     on_message: Callable[[Conn, bytes, float], None],
     timeout: float = 60,
+    rcvbuf: int = 0,
 ) -> Conn:
     """Connect ``ws://127.0.0.1:PORT/path?query`` and complete the opening handshake."""
     rest = url.removeprefix("ws://")
@@ -486,7 +487,15 @@ async def open_socket(
         raise ValueError("loopback only")
     loop = asyncio.get_running_loop()
     conn = Conn(room, player_id, on_message)
-    await asyncio.wait_for(loop.create_connection(lambda: conn, host, int(port)), timeout)
+    if rcvbuf:  # a small fixed receive buffer (no autotuning): a stalled reader fills it fast
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        sock.setblocking(False)
+        await asyncio.wait_for(loop.sock_connect(sock, (host, int(port))), timeout)
+        connect = loop.create_connection(lambda: conn, sock=sock)
+    else:
+        connect = loop.create_connection(lambda: conn, host, int(port))
+    await asyncio.wait_for(connect, timeout)
     key = base64.b64encode(os.urandom(16)).decode()
     conn.transport.write(  # type: ignore[union-attr]
         f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
