@@ -220,3 +220,36 @@ def test_audience_joins_are_rate_limited_per_address(tmp_path: Path) -> None:
         again = limited.post(f"/api/sessions/{code}/audience")
         assert again.json()["error"]["code"] == "rate_limited"
         assert int(again.headers["retry-after"]) >= 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/host",
+        "/play/ABCD",
+        "/static/shell.css",
+        "/static/host.js",
+        "/cartridges/weirsoe_lies/ui/host.js",
+    ],
+)
+def test_head_etag_and_not_modified(client: TestClient, path: str) -> None:
+    """Pages and files answer HEAD (no body), carry an ETag, and a repeat with If-None-Match
+    gets 304 with no body; both keep the security headers."""
+    got = client.get(path)
+    assert got.status_code == 200
+    etag = got.headers["etag"]
+    assert got.headers["content-security-policy"].startswith("default-src 'self'")
+    assert got.headers["x-content-type-options"] == "nosniff"
+    headed = client.head(path)
+    assert headed.status_code == 200
+    assert headed.content == b""
+    assert headed.headers["etag"] == etag
+    assert headed.headers["content-type"] == got.headers["content-type"]
+    again = client.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["x-frame-options"] == "DENY"
+    changed = client.get(path, headers={"If-None-Match": '"not-this-one"'})
+    assert changed.status_code == 200
+    assert changed.content == got.content

@@ -37,6 +37,7 @@ from ._backends import build_backends
 from ._metrics_route import metrics_endpoint
 from ._pages import PAGES
 from ._reach import find_reach
+from ._static import conditional_get
 
 __all__ = ["create_app"]
 
@@ -125,7 +126,7 @@ def create_app(
             "watch": _singleton(watch),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[http_metrics_middleware(metrics)],
+        middleware=[http_metrics_middleware(metrics), conditional_get],
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,  # the CLI configures logging once, for every library
         on_startup=[on_startup],

@@ -122,7 +122,7 @@ function screen(code, token) {
   const toast = el("p", { class: "toast", role: "alert", hidden: true });
   const joinAt = [el("strong", { class: "join-url", text: host }), el("strong", { text: host })];
   const reachNote = el("p", { class: "reach-note", id: "reach-note", role: "alert", hidden: true });
-  const title = el("span", { class: "game-title" });
+  const title = el("h1", { class: "game-title" });
   const statusText = el("span", { class: "status-text" });
   const roster = el("ul", { class: "player-grid", id: "lobby-players", "aria-label": "Players" });
   const rosterCount = el("span", { class: "count" });
@@ -137,7 +137,7 @@ function screen(code, token) {
       el("p", { class: "join-how" }, "Join on your phone at ", joinAt[0]),
       reachNote,
       el("p", { class: "join-label", text: "Room code" }),
-      el("p", { class: "room-code", id: "room-code", "aria-label": `Room code ${code.split("").join(" ")}`, text: code }),
+      el("p", { class: "room-code", id: "room-code", text: code }),
       el("img", { class: "qr", src: `/api/sessions/${encodeURIComponent(code)}/qr.svg`, alt: `QR code: join room ${code}`, width: 280, height: 280 }),
       crowd.node),
     el("div", { class: "players-panel" },
