@@ -19,16 +19,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
-from litestar.channels.backends.base import ChannelsBackend
-from litestar.channels.backends.memory import MemoryChannelsBackend
-
 from .._extras import require_extra
 from ..config import PlatformSettings
 from ..security import MemoryRateLimiter, RateLimiter
 from ..sessions import MemorySessionStore, SessionStore
 from ..sessions._counter import AudienceCounter, MemoryAudienceCounter
-from ..timers import LocalDeadlines
+from ..timers import LocalDeadlines, supervise
 from ..timers._local import FireFn
+from ..transport import Hub
 
 __all__ = ["Backends", "EmbeddedBackends", "build_backends"]
 
@@ -37,7 +35,7 @@ class Backends(ABC):
     """What the app factory and the worker need from a backend wiring."""
 
     store: SessionStore
-    channels: ChannelsBackend
+    hub: Hub  # this process's fan-out (transport._hub)
     deadlines: Any
     limiter: RateLimiter
     channel_prefix: str = ""
@@ -69,7 +67,7 @@ class EmbeddedBackends(Backends):
         self.settings = settings
         self.memory = MemorySessionStore()
         self.store = self.memory
-        self.channels = MemoryChannelsBackend()
+        self.hub = Hub()
         self.deadlines = LocalDeadlines(clock=clock)
         self.limiter = MemoryRateLimiter()
         self.counter = MemoryAudienceCounter()
@@ -80,7 +78,9 @@ class EmbeddedBackends(Backends):
 
     async def start(self) -> None:
         await self.deadlines.start()
-        self._sweeper = asyncio.create_task(self._sweep_forever(), name="weirsoe-sweep")
+        self._sweeper = asyncio.create_task(
+            supervise("session sweeper", self._sweep_forever), name="weirsoe-sweep"
+        )
 
     async def stop(self) -> None:
         if self._sweeper is not None:
@@ -89,6 +89,7 @@ class EmbeddedBackends(Backends):
                 await self._sweeper
             self._sweeper = None
         await self.deadlines.stop()
+        await self.hub.stop()
         await self.store.close()
 
     async def _sweep_forever(self) -> None:

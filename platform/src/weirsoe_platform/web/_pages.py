@@ -107,13 +107,21 @@ async def _play(code: FromPath[str]) -> File:
     return _page("play.html")
 
 
+async def _watch(code: FromPath[str]) -> File:
+    """The audience page for one room."""
+    return _page("watch.html")
+
+
 _PAGE_ROUTES = [
     *_pages("/", "index.html", "Join a room: code and name (``?code=ABCD`` prefills the code)."),
     *_pages("/host", "host.html", "The host's big screen: a game, then code, QR, players, game."),
+    *_pages("/watch", "watch.html", "The audience page: watch a room and vote, without a seat."),
     *_pages("/login", "login.html", "Host sign-in."),
     *_pages("/presets", "presets.html", "A host's presets."),
     get("/play/{code:str}", include_in_schema=False, name="page-play")(_play),
     head("/play/{code:str}", include_in_schema=False, name="page-play-head")(_play),
+    get("/watch/{code:str}", include_in_schema=False, name="page-watch-room")(_watch),
+    head("/watch/{code:str}", include_in_schema=False, name="page-watch-room-head")(_watch),
 ]
 
 
@@ -140,8 +148,9 @@ async def join_qr(
     service: NamedDependency[SessionService],
     guard: NamedDependency[Guard],
 ) -> Response[bytes]:
-    """The room's join link as a QR code (SVG). 404 for an unknown room; like every lookup by
-    code, repeated unknown codes from one address get 429."""
+    """The room's join link as a QR code (SVG); with ``?for=watch``, the audience page's link.
+    404 for an unknown room; like every lookup by code, repeated unknown codes from one address
+    get 429."""
     address = request.client.host if request.client else "unknown"
     await guard.check_lookup(address)
     try:
@@ -150,7 +159,8 @@ async def join_qr(
         await guard.unknown_code(address)
         raise
     base = (service.settings.public_url or str(request.base_url)).rstrip("/")
-    url = f"{base}/?code={info['code']}"
+    watch = request.query_params.get("for") == "watch"
+    url = f"{base}/watch/{info['code']}" if watch else f"{base}/?code={info['code']}"
     out = io.BytesIO()
     segno.make(url, error="m").save(
         out,
@@ -160,7 +170,7 @@ async def join_qr(
         dark="#111111",
         light="#ffffff",
         omitsize=True,
-        title=f"Join room {info['code']}",
+        title=f"{'Watch' if watch else 'Join'} room {info['code']}",
     )
     return Response(
         out.getvalue(),

@@ -17,9 +17,10 @@ from ..config import PlatformSettings
 from ..security import RedisRateLimiter
 from ..sessions._redis_counter import RedisAudienceCounter
 from ..sessions._redis_store import RedisSessionStore, connect_redis
-from ..timers import RedisDeadlines, TimerWorker, live_workers, make_broker
+from ..timers import RedisDeadlines, TimerWorker, live_workers, make_broker, supervise
 from ..timers._local import FireFn
-from ..transport._redis_channels import SafeRedisPubSubBackend
+from ..transport import Hub
+from ..transport._redis_pubsub import RedisPubSub
 from ._backends import Backends
 
 __all__ = ["RedisBackends"]
@@ -38,8 +39,12 @@ class RedisBackends(Backends):
         prefix = settings.redis_prefix
         self.redis = connect_redis(settings.redis_url)
         self.store = RedisSessionStore(self.redis, prefix=prefix)
-        self.channels = SafeRedisPubSubBackend(
-            redis=self.redis, warmup_channel=f"{prefix}:WARMUP".upper()
+        # One pub/sub connection per process, feeding the local fan-out (transport._hub).
+        self.hub = hub = Hub(channel_prefix=f"{prefix}:", wire_prefix=f"{prefix}:")
+        hub.remote = RedisPubSub(
+            settings.redis_url,
+            lambda _channel, frame: hub.deliver_frame(frame),
+            publisher=self.redis,
         )
         self.deadlines = RedisDeadlines(self.redis, prefix=prefix, ttl=settings.game_ttl)
         self.limiter = RedisRateLimiter(self.redis, prefix=prefix)
@@ -61,10 +66,13 @@ class RedisBackends(Backends):
         )
 
     async def start(self) -> None:
+        await self.hub.start()
         if self.worker is not None:
             await self.worker.start()
         else:
-            self._checker = asyncio.create_task(self._warn_without_workers())
+            self._checker = asyncio.create_task(
+                supervise("worker watch", self._warn_without_workers)
+            )
 
     async def stop(self) -> None:
         if self._checker is not None:
@@ -74,18 +82,26 @@ class RedisBackends(Backends):
             self._checker = None
         if self.worker is not None:
             await self.worker.stop()
+        await self.hub.stop()
         with contextlib.suppress(RedisError, OSError):
             await self.store.close()
 
     async def _warn_without_workers(self) -> None:
+        """Warn when no worker beats, and again each time that starts over (a worker whose
+        timer pump fails stops beating, so this also catches a stuck worker)."""
         await asyncio.sleep(_WORKER_CHECK_DELAY)
-        try:
-            workers = await live_workers(self.redis, self.settings.redis_prefix)
-        except (RedisError, OSError) as exc:
-            log.warning("could not count timer workers: %s: %s", type(exc).__name__, exc)
-            return
-        if workers == 0:
-            log.warning(
-                "no timer worker is running: phases will not end on their deadlines. "
-                "Start `weirsoe worker` with the same --redis URL, or serve with --with-worker."
-            )
+        warned = False
+        while True:
+            try:
+                alone = await live_workers(self.redis, self.settings.redis_prefix) == 0
+            except (RedisError, OSError) as exc:
+                log.debug("could not count timer workers: %s", type(exc).__name__)
+                alone = False  # an outage is reported by the store's own errors
+            if alone and not warned:
+                log.warning(
+                    "no timer worker is running: phases will not end on their deadlines. "
+                    "Start `weirsoe worker` with the same --redis URL, or serve with "
+                    "--with-worker."
+                )
+            warned = alone
+            await asyncio.sleep(10)
