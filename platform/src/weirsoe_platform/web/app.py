@@ -13,6 +13,7 @@ import msgspec
 import pluggy
 from litestar import Litestar, get
 from litestar.di import NamedDependency, Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
 from weirsoe_sdk import Discovery, discover_cartridges, get_plugin_manager
@@ -126,7 +127,7 @@ def create_app(
             "watch": _singleton(watch),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[http_metrics_middleware(metrics), conditional_get],
+        middleware=[http_metrics_middleware(metrics), DefineMiddleware(conditional_get)],
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,  # the CLI configures logging once, for every library
         on_startup=[on_startup],
