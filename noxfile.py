@@ -16,7 +16,12 @@ nox.options.sessions = ["lint", "types", "tests"]
 
 # `uv run` tells its children where uv is (UV); otherwise use the uv on PATH.
 UV = [os.environ.get("UV") or shutil.which("uv") or "uv", "run"]
-TYPED = ["cartridges/sdk/src", "cartridges/weirsoe_lies/src", "tests/cartridges/rps/src"]
+TYPED = [
+    "cartridges/sdk/src",
+    "cartridges/weirsoe_lies/src",
+    "cartridges/weirsoe_quips/src",
+    "tests/cartridges/rps/src",
+]
 
 
 @nox.session

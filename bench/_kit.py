@@ -200,14 +200,19 @@ class WeirsoeServer(ServerProcess):
     """``weirsoe serve`` with the bench cartridge on its path; memory or Redis backend."""
 
     def __init__(
-        self, *, redis: str | None = None, variant: str | None = None, extra: Iterable[str] = ()
+        self,
+        *,
+        redis: str | None = None,
+        variant: str | None = None,
+        extra: Iterable[str] = (),
+        prefix: str | None = None,
     ) -> None:
         self.name = "redis" if redis else "memory"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         self.redis = redis
-        self.prefix = f"wbench-{uuid.uuid4().hex[:10]}"
+        self.prefix = prefix or f"wbench-{uuid.uuid4().hex[:10]}"  # shared: one room, N servers
         self._tmp = tempfile.TemporaryDirectory(prefix="weirsoe-bench-")
         # A variant (bench/variants/NAME.py) wraps the CLI with a change to try, for A/B runs.
         launcher = [str(BENCH / "variants" / f"{variant}.py")] if variant else []

@@ -161,6 +161,14 @@ class RedisSessionStore(SessionStore):
             total += 1
         return total
 
+    @_unavailable
+    async def existing(self, codes: list[str]) -> set[str]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for code in codes:
+                pipe.exists(self.key(code))
+            found = await pipe.execute()
+        return {code for code, n in zip(codes, found, strict=True) if n}
+
     async def ping(self) -> bool:
         try:
             return bool(await self.redis.ping())

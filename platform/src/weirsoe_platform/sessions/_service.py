@@ -139,6 +139,7 @@ class SessionService:
             slug: Runtime(c) for slug, c in cartridges.cartridges.items()
         }
         self.lateness: deque[float] = deque(maxlen=100_000)
+        self.metrics: Any = None  # weirsoe_platform.metrics.Metrics, set by the app
         self._record_decoder = msgspec.msgpack.Decoder(SessionRecord)
         # Only where a load is a network round trip (Redis); in memory it is a dict lookup.
         self.cache = RecordCache(enabled=store.round_trips)
@@ -174,6 +175,7 @@ class SessionService:
         try:
             found = await self.store.load(code)
         except ConnectionError as exc:
+            self._store_error()
             raise StoreUnavailable(f"state store unavailable: {exc}") from None
         if found is None:
             raise SessionNotFound(f"no room with code {code!r}")
@@ -344,7 +346,10 @@ class SessionService:
         except SessionNotFound:
             return False
         if step.changed and at is not None:
-            self.lateness.append(self.clock() - at)
+            late = self.clock() - at
+            self.lateness.append(late)
+            if self.metrics is not None:
+                self.metrics.lateness.observe(max(0.0, late))
         return step.changed
 
     async def presence(self, code: str, player_id: str, connected: bool) -> None:
@@ -399,10 +404,7 @@ class SessionService:
                 # The input ends tallies' phases: freeze their counters (no later vote counts)
                 # and run it again with the final counts, which reach the driver first.
                 counts.update(await self.counter.freeze(record.code, need.tallies))
-                record, table = await self.load(code)
-                runtime = self.runtimes[record.cartridge]
-                expected, old_deadline = table.version, table.deadline
-                step = apply(record, table, runtime, now, counts)
+                continue
             if not step.changed:
                 if guess:  # a refusal or no-op on the cached copy may be stale: ask the store
                     continue
@@ -425,7 +427,13 @@ class SessionService:
                     change if self.store.schedules else None,
                 )
             except ConnectionError as exc:
+                self._store_error()
                 raise StoreUnavailable(f"state store unavailable: {exc}") from None
+            if self.metrics is not None:
+                if won:
+                    self.metrics.transitions.labels(record.cartridge).inc()
+                else:
+                    self.metrics.cas_conflicts.inc()
             if not won:
                 self.cache.stale += guess
                 self.cache.forget(record.code)
@@ -436,7 +444,13 @@ class SessionService:
                     await self.publisher.publish(messages)
                 await self._after_commit(record, step, old_deadline)
                 return record, step
+        if self.metrics is not None:
+            self.metrics.cas_exhausted.inc()
         raise Conflict("the room is busy, please retry")
+
+    def _store_error(self) -> None:
+        if self.metrics is not None:
+            self.metrics.redis_errors.labels("store").inc()
 
     def _ttl(self, status: str) -> float:
         if status == "lobby":

@@ -3,6 +3,7 @@
 
 import { api, currentUser, hostToken, saveHostToken } from "./api.js";
 import { $, announce, el, replace, ring } from "./dom.js";
+import { audiencePanel } from "./audience-panel.js";
 import { Room } from "./room.js";
 import { errorField, settingsForm } from "./settings-form.js";
 
@@ -16,7 +17,8 @@ async function setup() {
   const notice = NOTICES[params.get("notice")];
   const [{ cartridges }, account] = await Promise.all([api("/api/cartridges"), currentUser()]);
   let form = null;
-  let chosen = cartridges[0]?.slug;
+  const wanted = cartridges.find((c) => c.slug === params.get("game"));
+  let chosen = (wanted || cartridges[0])?.slug;
   const settingsBox = el("div", { class: "settings-box" });
   const status = el("p", { class: "field-msg", role: "alert" });
   const open = el("button", { class: "btn btn-primary btn-lg", type: "submit", id: "open-room", text: "Open room" });
@@ -27,10 +29,10 @@ async function setup() {
     replace(settingsBox, form.node);
   };
 
-  const choices = cartridges.map((c, i) =>
+  const choices = cartridges.map((c) =>
     el("label", { class: "choice", for: `game-${c.slug}` },
       el("input", {
-        type: "radio", name: "cartridge", id: `game-${c.slug}`, value: c.slug, checked: i === 0,
+        type: "radio", name: "cartridge", id: `game-${c.slug}`, value: c.slug, checked: c.slug === chosen,
         on: { change: () => { chosen = c.slug; pickSettings(); } },
       }),
       el("span", { class: "choice-body" },
@@ -106,19 +108,21 @@ async function presetsBox(create) {
 function screen(code, token) {
   document.body.classList.add("is-screen");
   let host = location.host; // until the server says which address phones can open
-  const clock = ring({ size: 72, label: "Time left" });
+  const clock = ring({ size: 96, label: "Time left" });
   const connection = el("span", { class: "pill", role: "status", text: "Connecting…" });
   const buttons = {
     play: el("button", { class: "btn btn-primary", id: "ctl-play", text: "Play", on: { click: () => control("play") } }),
     pause: el("button", { class: "btn btn-secondary", id: "ctl-pause", text: "Pause", on: { click: () => control("pause") } }),
     resume: el("button", { class: "btn btn-primary", id: "ctl-resume", text: "Resume", on: { click: () => control("resume") } }),
-    again: el("a", { class: "btn btn-secondary", id: "ctl-new", href: "/host", text: "New game" }),
+    again: el("button", { class: "btn btn-primary", id: "ctl-again", text: "Same players", on: { click: () => control("again") } }),
+    change: el("button", { class: "btn btn-secondary", id: "ctl-settings", text: "Settings…", on: { click: changeSettings } }),
+    fresh: el("button", { class: "btn btn-secondary", id: "ctl-new", text: "New players", on: { click: newPlayers } }),
     exit: el("button", { class: "btn btn-danger", id: "ctl-exit", text: "End room", on: { click: confirmExit } }),
   };
   const toast = el("p", { class: "toast", role: "alert", hidden: true });
   const joinAt = [el("strong", { class: "join-url", text: host }), el("strong", { text: host })];
   const reachNote = el("p", { class: "reach-note", id: "reach-note", role: "alert", hidden: true });
-  const title = el("span", { class: "game-title" });
+  const title = el("h1", { class: "game-title" });
   const statusText = el("span", { class: "status-text" });
   const roster = el("ul", { class: "player-grid", id: "lobby-players", "aria-label": "Players" });
   const rosterCount = el("span", { class: "count" });
@@ -126,13 +130,16 @@ function screen(code, token) {
   const strip = el("ul", { class: "strip-players", id: "strip-players", "aria-label": "Players" });
   const stage = el("section", { class: "stage", id: "stage", "aria-label": "Game" });
   const paused = el("div", { class: "paused-banner", id: "paused-banner", hidden: true }, el("span", { text: "Paused" }));
+  const crowd = audiencePanel(code);
+  const crowdTop = el("span", { class: "audience-count", id: "audience-top", title: "Audience watching" });
   const lobby = el("section", { class: "lobby", id: "lobby" },
     el("div", { class: "join-panel" },
       el("p", { class: "join-how" }, "Join on your phone at ", joinAt[0]),
       reachNote,
       el("p", { class: "join-label", text: "Room code" }),
-      el("p", { class: "room-code", id: "room-code", "aria-label": `Room code ${code.split("").join(" ")}`, text: code }),
-      el("img", { class: "qr", src: `/api/sessions/${encodeURIComponent(code)}/qr.svg`, alt: `QR code: join room ${code}`, width: 280, height: 280 })),
+      el("p", { class: "room-code", id: "room-code", text: code }),
+      el("img", { class: "qr", src: `/api/sessions/${encodeURIComponent(code)}/qr.svg`, alt: `QR code: join room ${code}`, width: 280, height: 280 }),
+      crowd.node),
     el("div", { class: "players-panel" },
       el("h2", { class: "panel-title" }, "Players ", rosterCount),
       roster, needs));
@@ -140,7 +147,7 @@ function screen(code, token) {
   replace(main,
     el("header", { class: "topbar" },
       el("div", { class: "topbar-left" }, el("span", { class: "wordmark small", "aria-hidden": "true", text: "Weirsøe" }), title),
-      el("div", { class: "topbar-mid" }, clock.node, statusText),
+      el("div", { class: "topbar-mid" }, clock.node, statusText, crowdTop),
       el("div", { class: "topbar-right controls", role: "group", "aria-label": "Host controls" },
         connection, ...Object.values(buttons))),
     lobby, stage, paused,
@@ -162,14 +169,49 @@ function screen(code, token) {
     render(room);
   }).catch(() => {});
 
-  async function control(action) {
+  async function control(action, extra = {}) {
     toast.hidden = true;
     try {
-      await api(`/api/sessions/${encodeURIComponent(code)}/control`, { method: "POST", body: { action }, token });
+      await api(`/api/sessions/${encodeURIComponent(code)}/control`, { method: "POST", body: { action, ...extra }, token });
+      return true;
     } catch (err) {
       toast.textContent = err.message;
       toast.hidden = false;
+      return err;
     }
+  }
+
+  // "New players": end this room and open a fresh one for the same game.
+  let leaving = false;
+  async function newPlayers() {
+    leaving = true;
+    await control("exit");
+    saveHostToken(code, null);
+    location.assign(`/host?game=${encodeURIComponent(info?.cartridge || "")}`);
+  }
+
+  // "Settings…": change this room's settings, then "Same players" with them.
+  async function changeSettings() {
+    const dialog = $("#again-settings");
+    const { cartridges } = await api("/api/cartridges");
+    const cartridge = cartridges.find((c) => c.slug === info?.cartridge);
+    if (!cartridge) return;
+    const form = settingsForm(cartridge.settings_schema, { values: room.settings || info.settings || {}, prefix: "again" });
+    replace($("#again-settings-fields"), form.node);
+    const submit = async (event) => {
+      event.preventDefault();
+      form.clearErrors();
+      const result = await control("again", { settings: form.values() });
+      if (result === true) { dialog.close(); return; }
+      toast.hidden = true;
+      const field = errorField(result, cartridge.settings_schema);
+      if (field) form.showError(field, result.message);
+      else { toast.textContent = result.message; toast.hidden = false; }
+    };
+    const formNode = $("#again-settings-form");
+    formNode.onsubmit = submit;
+    $("#again-settings-cancel").onclick = () => dialog.close();
+    dialog.showModal();
   }
 
   function confirmExit() {
@@ -191,6 +233,8 @@ function screen(code, token) {
 
   let lastStatus = null;
   function render(r) {
+    crowd.update(r);
+    crowdTop.textContent = r.audience ? `👀 ${r.audience.watching ?? 0}` : "";
     const s = r.status;
     const players = r.roster;
     document.body.dataset.status = s || "";
@@ -201,6 +245,8 @@ function screen(code, token) {
     buttons.pause.hidden = s !== "running";
     buttons.resume.hidden = s !== "paused";
     buttons.again.hidden = s !== "over";
+    buttons.change.hidden = s !== "over";
+    buttons.fresh.hidden = s !== "over";
     const min = info?.min_players ?? 1;
     buttons.play.disabled = players.length < min;
     replace(roster, players.length ? players.map((p) => playerItem(p, true)) : el("li", { class: "hint empty", text: "Waiting for the first player…" }));
@@ -209,7 +255,7 @@ function screen(code, token) {
     needs.textContent = players.length < min ? `Need at least ${min} players to start.` : "Ready when you are: press Play.";
     statusText.textContent = { lobby: "Lobby", running: "", paused: "Paused", over: "Game over" }[s] ?? "";
     if (s !== lastStatus) {
-      const said = { running: lastStatus === "paused" ? "Game resumed" : "Game started", paused: "Game paused", over: "Game over", lobby: `Room ${code} is open` }[s];
+      const said = { running: lastStatus === "paused" ? "Game resumed" : "Game started", paused: "Game paused", over: "Game over", lobby: lastStatus === "over" ? `Same players: room ${code} is open for the next game` : `Room ${code} is open` }[s];
       if (said && lastStatus !== null) announce(said);
       lastStatus = s;
     }
@@ -217,12 +263,16 @@ function screen(code, token) {
 
   const room = new Room({
     code, role: "host", token, stageRoot: stage,
-    onChange: (r) => render(r),
+    onChange: (r, msg) => {
+      if (msg.type === "session.new_game" && info) info.settings = msg.settings;
+      render(r);
+    },
     onConnection: (state) => {
       connection.textContent = { connecting: "Connecting…", open: "Live", reconnecting: "Reconnecting…", closed: "Closed" }[state];
       connection.classList.toggle("is-warn", state !== "open");
     },
     onFatal: ({ code: closeCode }) => {
+      if (leaving) return;
       saveHostToken(code, null);
       const notice = closeCode === 4410 ? "ended" : closeCode === 4404 ? "gone" : "token";
       location.replace(`/host?notice=${notice}`);

@@ -14,7 +14,7 @@ function start() {
   const connection = el("span", { class: "pill", id: "connection", role: "status", text: "Connecting…" });
   const lobbyList = el("ul", { class: "player-list", id: "lobby-players", "aria-label": "Players in the room" });
   const lobby = el("section", { class: "waiting", id: "lobby" },
-    el("h1", { class: "waiting-title", text: "You're in!" }),
+    el("h2", { class: "waiting-title", text: "You're in!" }),
     el("p", { class: "waiting-sub", text: "Look at the big screen. The game starts when the host presses Play." }),
     el("div", { class: "spinner", "aria-hidden": "true" }),
     el("h2", { class: "label", text: "In the room" }),
@@ -25,6 +25,7 @@ function start() {
 
   replace(main,
     el("header", { class: "phonebar" },
+      el("h1", { class: "sr-only", text: `Weirsøe: room ${code}` }),
       el("span", { class: "room-tag", text: code }), who, connection),
     lobby, stage, paused);
 
@@ -45,7 +46,7 @@ function start() {
           el("span", { class: "player-name", text: p.name }),
           p.id === r.playerId ? el("span", { class: "tag", text: "you" }) : null)));
       if (s !== lastStatus) {
-        const said = { paused: "The host paused the game", running: lastStatus === "paused" ? "The game goes on" : "The game has started", over: "Game over" }[s];
+        const said = { paused: "The host paused the game", running: lastStatus === "paused" ? "The game goes on" : "The game has started", over: "Game over", lobby: lastStatus === "over" ? "Another game with the same players: wait for the host to press Play" : null }[s];
         if (said && lastStatus !== null) announce(said);
         lastStatus = s;
       }
