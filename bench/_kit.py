@@ -206,6 +206,7 @@ class WeirsoeServer(ServerProcess):
         variant: str | None = None,
         extra: Iterable[str] = (),
         prefix: str | None = None,
+        ready_timeout: float = 120.0,
     ) -> None:
         self.name = "redis" if redis else "memory"
         self.port = free_port()
@@ -244,7 +245,7 @@ class WeirsoeServer(ServerProcess):
             "WEIRSOE_SECRET_KEY": secrets.token_urlsafe(32),
         }
         self._spawn(cmd, env, self._tmp.name)
-        self.wait_ready()
+        self.wait_ready(ready_timeout)
 
     def _ready(self) -> bool:
         with contextlib.suppress(httpx.HTTPError):
