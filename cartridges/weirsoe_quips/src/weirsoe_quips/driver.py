@@ -30,6 +30,7 @@ from weirsoe_sdk import (
 )
 
 from .actions import AnswerForMe, FinalVote, React, SubmitAnswer, Vote
+from .audience import with_crowd
 from .awards import EMOJI, awards_for, ranking
 from .content import Pack, Prompt
 from .events import (
@@ -238,7 +239,7 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
         entries = list(state.entries.get(state.matchup.id, {}).values())
         ctx.rng.shuffle(entries)
         state.order = [e.id for e in entries]
-        state.votes, state.reactions_used = {}, {}
+        state.votes, state.reactions_used, state.crowd = {}, {}, {}
         if len(entries) < 2 or same_answer(entries[0].text, entries[1].text):
             return self._score_faceoff(state, ctx)  # a forfeit or a jinx: nothing to vote on
         state.phase = "vote"
@@ -277,7 +278,8 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
     def _score_faceoff(self, state: QuipsState, ctx: Ctx) -> Outcome[QuipsState]:
         shown = state.shown()
         jinx = len(shown) == 2 and same_answer(shown[0].text, shown[1].text)
-        counts = {e.author: sum(v == e.id for v in state.votes.values()) for e in shown}
+        ballots = with_crowd(state, list(state.votes.values()), ctx) if len(shown) == 2 else []
+        counts = {e.author: ballots.count(e.id) for e in shown}
         points, sweeps = faceoff_points(
             counts,
             {e.author: e.house for e in shown},
@@ -315,7 +317,7 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
         entries = list(state.entries.get("final", {}).values())
         ctx.rng.shuffle(entries)
         state.order = [e.id for e in entries]
-        state.phase, state.reactions_used = "final_vote", {}
+        state.phase, state.reactions_used, state.crowd = "final_vote", {}, {}
         if not self.voters(state, ctx):
             return self._score_final(state, ctx)
         deadline, timer = self.deadline("final_vote", "r3:final_vote", ctx)
@@ -349,6 +351,7 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
         shown = state.shown()
         options = {e.id for e in self._final_options(state, "")}
         ballots = [aid for votes in state.final_votes.values() for aid in votes]
+        ballots = [b for b in with_crowd(state, ballots, ctx) if b in options]
         counts = {e.author: ballots.count(e.id) for e in shown}
         points = final_points(counts, {e.author: e.house for e in shown})
         answers = [
@@ -422,6 +425,14 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
         state.deltas = {}
         final = QuipsGameEnded(ranking=ranking(state, ctx), awards=awards_for(state))
         return Outcome(state, [Emit(final), GameOver(final)])
+
+    def on_tally(
+        self, state: QuipsState, name: str, counts: dict[str, int], ctx: Ctx
+    ) -> Outcome[QuipsState]:
+        """The audience's final counts for the answers on screen, just before the vote ends."""
+        if name == "vote" and state.phase in ("vote", "final_vote"):
+            state.crowd = {aid: counts.get(aid, 0) for aid in state.order}
+        return Outcome(state)
 
     # -- reactions -------------------------------------------------------------------------
     def _react(self, state: QuipsState, pid: str, action: React, ctx: Ctx) -> Outcome[QuipsState]:
