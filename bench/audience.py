@@ -125,7 +125,14 @@ async def main_async(
 
             async def join(i: int) -> tuple[int, str, str]:
                 s = servers[i % len(servers)]
-                r = await http.post(f"{s.url}/api/sessions/{code}/audience")
+                for attempt in range(5):  # a kept-alive connection may close under load
+                    try:
+                        r = await http.post(f"{s.url}/api/sessions/{code}/audience")
+                        break
+                    except httpx.TransportError:
+                        if attempt == 4:
+                            raise
+                        await asyncio.sleep(0.5)
                 r.raise_for_status()
                 return i, r.json()["audience_id"], r.json()["token"]
 
@@ -184,7 +191,11 @@ async def main_async(
                     json.dumps({"type": "vote", "id": vid, "tally": "truth", "choice": choice})
                 )
             cast_s = time.monotonic() - v0
-            await asyncio.wait_for(crowd.over.wait(), SETTINGS["guess_seconds"] + 60)
+            try:
+                await asyncio.wait_for(crowd.over.wait(), SETTINGS["guess_seconds"] + 60)
+                ended = True
+            except TimeoutError:
+                ended = False  # reported: the phase's end did not reach the host socket
             await asyncio.sleep(1.0)
             cpu_used = [round(s.cpu() - c, 2) for s, c in zip(servers, cpu_before, strict=True)]
             acked = [vid for vid, msg in crowd.acks.items() if msg["type"] == "ack" and vid in ids]
@@ -197,6 +208,7 @@ async def main_async(
             expected = Counter(last.values())
             counted = {c: crowd.reveal.get(c, 0) for c in choices}
             exact = counted == {c: expected.get(c, 0) for c in choices}
+            closed = sum(1 for c in conns if c.closed) + int(host.closed)
             host.abort()
     finally:
         for conn in conns:
@@ -239,6 +251,8 @@ async def main_async(
         "members_voted": len(last),
         "counted_total": sum(counted.values()),
         "counts_exact": exact,
+        "phase_end_seen": ended,
+        "sockets_closed_by_server": closed,
         "rss_per_socket_kib": per_socket,
         "server_cpu_seconds_during_game": cpu_used,
         "events": rows,
@@ -253,7 +267,9 @@ def render(result: dict[str, Any]) -> str:
         f"load average {result['load_average']}",
         f"votes: sent {result['votes_sent']}, acked {result['votes_acked']}, errors "
         f"{result['vote_errors']}, members voted {result['members_voted']}, counted "
-        f"{result['counted_total']}, exact: {result['counts_exact']}",
+        f"{result['counted_total']}, exact: {result['counts_exact']}; phase end seen: "
+        f"{result['phase_end_seen']}; sockets closed by the server: "
+        f"{result['sockets_closed_by_server']}",
         f"RSS per audience socket (KiB, per server): {result['rss_per_socket_kib']}; "
         f"connect {result['connect_seconds']} s; "
         f"CPU during game {result['server_cpu_seconds_during_game']} s",
