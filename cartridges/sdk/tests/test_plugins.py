@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pluggy
@@ -16,6 +17,9 @@ from weirsoe_sdk import (
     get_plugin_manager,
     hookimpl,
 )
+
+# The test-only rps cartridge (weirsoe.test_cartridges) loads only where this is set.
+os.environ.setdefault("WEIRSOE_TEST_CARTRIDGES", "1")
 
 
 def test_installed_cartridges_are_discovered_with_their_distributions(
