@@ -136,6 +136,9 @@ class ServerProcess:
     def _spawn(self, cmd: list[str], env: dict[str, str], cwd: str) -> None:
         self.log_path = f"/tmp/weirsoe-bench-{self.name}-{self.port}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        # Let the servers write and reuse .pyc files: without them every start compiles every
+        # module again, which takes minutes on a loaded machine.
+        env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
         self.proc = subprocess.Popen(
             cmd, env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT
         )
@@ -203,6 +206,7 @@ class WeirsoeServer(ServerProcess):
         variant: str | None = None,
         extra: Iterable[str] = (),
         prefix: str | None = None,
+        ready_timeout: float = 120.0,
     ) -> None:
         self.name = "redis" if redis else "memory"
         self.port = free_port()
@@ -241,7 +245,7 @@ class WeirsoeServer(ServerProcess):
             "WEIRSOE_SECRET_KEY": secrets.token_urlsafe(32),
         }
         self._spawn(cmd, env, self._tmp.name)
-        self.wait_ready()
+        self.wait_ready(ready_timeout)
 
     def _ready(self) -> bool:
         with contextlib.suppress(httpx.HTTPError):

@@ -88,10 +88,21 @@ class Crowd:
                 self.over.set()
 
 
-async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+def start_servers(args: argparse.Namespace, prefix: str) -> list[WeirsoeServer]:
+    """Start the servers side by side (each takes long to import on a loaded machine)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(_: int) -> WeirsoeServer:
+        return WeirsoeServer(redis=args.redis, prefix=prefix, ready_timeout=300)
+
+    with ThreadPoolExecutor(args.servers) as pool:
+        return list(pool.map(one, range(args.servers)))
+
+
+async def main_async(
+    args: argparse.Namespace, servers: list[WeirsoeServer], prefix: str
+) -> dict[str, Any]:
     raise_fd_limit()
-    prefix = f"wbench-aud-{uuid.uuid4().hex[:8]}"
-    servers = [WeirsoeServer(redis=args.redis, prefix=prefix) for _ in range(args.servers)]
     crowd = Crowd()
     conns: list[Conn] = []
     started = time.monotonic()
@@ -161,12 +172,14 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             plan.sort(key=lambda p: p[0])
             v0 = time.monotonic()
             ids: dict[str, tuple[str, str]] = {}
+            order: dict[str, int] = {}  # vote id -> send order (a socket's votes apply in order)
             for at, conn, n, choice in plan:
                 delay = v0 + at - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
                 vid = f"{conn.player_id}-{n}"
                 ids[vid] = (conn.player_id or "", choice)
+                order[vid] = len(order)
                 conn.send(
                     json.dumps({"type": "vote", "id": vid, "tally": "truth", "choice": choice})
                 )
@@ -178,7 +191,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             errors = Counter(
                 msg.get("code") for vid, msg in crowd.acks.items() if msg["type"] == "error"
             )
-            for vid in sorted(acked, key=lambda v: int(v.rsplit("-", 1)[1])):
+            for vid in sorted(acked, key=order.__getitem__):
                 member, choice = ids[vid]
                 last[member] = choice
             expected = Counter(last.values())
@@ -189,7 +202,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         for conn in conns:
             conn.abort()
         for s in servers:
-            s.stop()
+            await asyncio.to_thread(s.stop)
         await clean_redis(args.redis, prefix)
     audience_n = len(conns)
     rows = []
@@ -268,7 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.redis.startswith("redis://127.0.0.1"):
         parser.error("loopback Redis only")
-    result = asyncio.run(main_async(args))
+    prefix = f"wbench-aud-{uuid.uuid4().hex[:8]}"
+    servers = start_servers(args, prefix)
+    result = asyncio.run(main_async(args, servers, prefix))
     return report_and_save(result, RESULTS / f"audience-{args.audience}.json", render)
 
 

@@ -261,3 +261,13 @@ def test_simulate_plays_a_whole_game_of_quips_and_the_same_seed_replays_it() -> 
 
 def test_simulate_refuses_too_few_players_for_quips() -> None:
     assert_one_line_error(run("simulate", "weirsoe_quips", "--players", "2"), "3-8 players")
+
+
+def test_both_first_party_games_are_listed() -> None:
+    done = run("cartridges", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = {row["slug"]: row for row in json.loads(done.stdout)["cartridges"]}
+    assert rows["weirsoe_quips"]["distribution"] == "weirsoe-quips"
+    assert rows["weirsoe_quips"]["title"] == "Weirsøe Quips"
+    assert (rows["weirsoe_quips"]["min_players"], rows["weirsoe_quips"]["max_players"]) == (3, 8)
+    assert "weirsoe_lies" in rows

@@ -205,3 +205,33 @@ def test_the_final_round_through_the_driver(start: Start) -> None:
     assert s.phase == "result"
     points = {r["author"]: r["points"] for r in s.result["answers"]}  # type: ignore[index]
     assert points == {"p1": 600, "p2": 2100, "p3": 0, "p4": 900 // 2}
+
+
+def test_the_audience_majority_is_one_extra_vote(start: Start) -> None:
+    harness = start(players=3, seed=8)
+    write_all(harness, unique)
+    s = state(harness)
+    assert s.phase == "vote"
+    a, b = s.matchup.players
+    ids = {e.author: e.id for e in s.shown()}
+    for member in ("x1", "x2", "x3"):  # the crowd prefers b
+        harness.vote(member, "vote", ids[b] if member != "x3" else ids[a])
+    cast(harness, lambda voter, answers, authors: a)  # the one player votes for a
+    result = {r["author"]: r for r in state(harness).result["answers"]}  # type: ignore[index]
+    assert (result[a]["votes"], result[b]["votes"]) == (1, 1)
+    assert (result[a]["points"], result[b]["points"]) == (500, 500)
+
+
+def test_the_audience_votes_in_the_final_too(start: Start) -> None:
+    harness = start(players=3, seed=9)
+    while state(harness).round < 3:
+        harness.fire_deadline()
+    for pid in harness.player_ids:
+        harness.act(pid, {"type": "answer", "prompt": "final", "text": unique(pid, "f")})
+    ids = {e.author: e.id for e in state(harness).shown()}
+    harness.vote("x1", "vote", ids["p3"])
+    harness.act("p1", {"type": "final_vote", "answer_ids": [ids["p2"]] * 3})
+    harness.act("p2", {"type": "final_vote", "answer_ids": [ids["p1"]] * 3})
+    harness.act("p3", {"type": "final_vote", "answer_ids": [ids["p1"]] * 3})
+    points = {r["author"]: r["points"] for r in state(harness).result["answers"]}  # type: ignore[index]
+    assert points == {"p1": 1800, "p2": 900, "p3": 300}

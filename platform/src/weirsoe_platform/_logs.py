@@ -20,7 +20,15 @@ _TOKEN = re.compile(r"((?:^|[?&\s])(?:token|host_token)=)[^&\s\"']+", re.IGNOREC
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Libraries whose loggers are routed through the one handler (all propagate to the root).
-LIBRARIES = ("uvicorn", "uvicorn.error", "uvicorn.access", "litestar", "alembic", "weirsoe")
+LIBRARIES = (
+    "uvicorn",
+    "uvicorn.error",
+    "uvicorn.access",
+    "litestar",
+    "alembic",
+    "weirsoe",
+    "py.warnings",
+)
 
 
 def redact(text: str) -> str:
@@ -45,13 +53,11 @@ class RedactTokens(logging.Filter):
 class TextFormatter(logging.Formatter):
     """``2026-11-30T10:25:49.123Z LEVEL logger: message`` (UTC, milliseconds)."""
 
-    converter = time.gmtime
-
     def __init__(self) -> None:
         super().__init__(TEXT_FORMAT)
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", self.converter(record.created))
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
         return f"{stamp}.{int(record.msecs):03d}Z"
 
 

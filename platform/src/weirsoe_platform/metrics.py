@@ -108,7 +108,7 @@ ASGIApp = Callable[
 ]
 
 
-def http_metrics_middleware(metrics: Metrics) -> Callable[[ASGIApp], ASGIApp]:
+def http_metrics_middleware(metrics: Metrics) -> Callable[[Any], Any]:
     """An ASGI middleware factory that counts HTTP responses by status class."""
 
     def wrap(app: ASGIApp) -> ASGIApp:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import msgspec
+
 from weirsoe_sdk import (
     ALL_ACTED,
     Context,
@@ -20,18 +22,17 @@ from weirsoe_sdk import (
     Refused,
     Secret,
     Viewer,
-    clean_text,
-    deal_pairs,
     is_profane,
     normalize_answer,
-    pair_key,
     same_answer,
     to_players,
 )
 
 from .actions import AnswerForMe, FinalVote, React, SubmitAnswer, Vote
+from .audience import with_crowd
 from .awards import EMOJI, awards_for, ranking
 from .content import Pack, Prompt
+from .dealing import deal_round, new_answer_id, valid_answer
 from .events import (
     AnswerAccepted,
     FaceOffResult,
@@ -48,14 +49,14 @@ from .events import (
     VoteCast,
     WritingStarted,
 )
-from .scoring import faceoff_points, final_points
+from .scoring import add_points, faceoff_points, final_points
 from .settings import QuipsSettings
-from .state import FINAL_ROUND, Entry, Matchup, QuipsState, Stats
+from .state import FINAL_ROUND, Entry, QuipsState, Stats
 
-__all__ = ["FINAL_VOTES", "PROMPTS_EACH", "QuipsDriver"]
+__all__ = ["FINAL_VOTES", "QuipsDriver"]
 
 Ctx = Context[QuipsSettings]
-PROMPTS_EACH = 2  # prompts per player in rounds 1 and 2 (each prompt to exactly two players)
+
 FINAL_VOTES = 3  # votes each player spreads over the others' final answers
 
 
@@ -140,35 +141,12 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
         return state.phase
 
     # -- writing ---------------------------------------------------------------------------
-    def _deal(self, state: QuipsState, ctx: Ctx) -> list[Matchup]:
-        fresh = [p for p in self.pool(ctx.settings) if p.id not in state.used_prompts]
-        players = ctx.player_ids
-        if state.final:
-            pairs: list[tuple[str, ...]] = [tuple(players)]
-        else:
-            seen = {frozenset(p) for p in state.pairs_seen}
-            pairs = list(deal_pairs(players, PROMPTS_EACH, ctx.rng, avoid=seen))
-            state.pairs_seen += [sorted(pair_key(*p)) for p in pairs]
-        prompts = ctx.rng.sample(fresh, len(pairs))
-        state.used_prompts += [p.id for p in prompts]
-        tag = "final" if state.final else f"r{state.round}m"
-        return [
-            Matchup(
-                id=tag if state.final else f"{tag}{i + 1}",
-                prompt_id=p.id,
-                prompt=p.prompt,
-                category=p.category,
-                players=list(pair),
-                house=list(p.house_answers),
-            )
-            for i, (p, pair) in enumerate(zip(prompts, pairs, strict=True))
-        ]
-
     def _start_round(self, state: QuipsState, ctx: Ctx) -> Outcome[QuipsState]:
         state.phase = "write"
         state.entries, state.index, state.order, state.votes = {}, 0, [], {}
         state.final_votes, state.result, state.deltas, state.reactions_used = {}, None, {}, {}
-        state.matchups = self._deal(state, ctx)
+        fresh = [p for p in self.pool(ctx.settings) if p.id not in state.used_prompts]
+        state.matchups = deal_round(fresh, state, ctx)
         deadline, timer = self.deadline("write", f"r{state.round}:write", ctx)
         final = state.matchups[0].prompt if state.final else None
         effects: list[Effect] = [
@@ -196,36 +174,17 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
             fresh = [h for h in matchup.house if normalize_answer(h) not in taken]
             text, house = ctx.rng.choice(fresh or matchup.house), True
         else:
-            text, house = self._validate(action.text, ctx), False
+            text, house = valid_answer(action.text, ctx), False
         before = state.finished_writing()
         old = entries.get(pid)
         entries[pid] = Entry(
-            id=old.id if old else self._new_id(state, ctx), author=pid, text=text, house=house
+            id=old.id if old else new_answer_id(state, ctx), author=pid, text=text, house=house
         )
         accepted = AnswerAccepted(prompt=matchup.id, text=text, answer_for_me=house)
         effects: list[Effect] = [Emit(accepted, to_players(pid))]
         if pid in state.finished_writing() and pid not in before:
             effects.append(Emit(PlayerDone(player_id=pid)))
         return Outcome(state, effects)
-
-    def _validate(self, text: str, ctx: Ctx) -> str:
-        cleaned = clean_text(text)
-        limit = ctx.settings.answer_max_length
-        if not cleaned or not normalize_answer(cleaned):
-            raise InvalidAction("write an answer first", code="answer_empty")
-        if len(cleaned) > limit:
-            raise InvalidAction(f"keep it under {limit} characters", code="answer_too_long")
-        if ctx.settings.family_mode and is_profane(cleaned):
-            raise InvalidAction("keep it family-friendly", code="answer_profane")
-        return cleaned
-
-    @staticmethod
-    def _new_id(state: QuipsState, ctx: Ctx) -> str:
-        used = {e.id for entries in state.entries.values() for e in entries.values()}
-        while True:
-            candidate = f"a{ctx.rng.getrandbits(32):08x}"
-            if candidate not in used:
-                return candidate
 
     def _after_writing(self, state: QuipsState, ctx: Ctx) -> Outcome[QuipsState]:
         if state.final:
@@ -238,7 +197,7 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
         entries = list(state.entries.get(state.matchup.id, {}).values())
         ctx.rng.shuffle(entries)
         state.order = [e.id for e in entries]
-        state.votes, state.reactions_used = {}, {}
+        state.votes, state.reactions_used, state.crowd = {}, {}, {}
         if len(entries) < 2 or same_answer(entries[0].text, entries[1].text):
             return self._score_faceoff(state, ctx)  # a forfeit or a jinx: nothing to vote on
         state.phase = "vote"
@@ -277,7 +236,8 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
     def _score_faceoff(self, state: QuipsState, ctx: Ctx) -> Outcome[QuipsState]:
         shown = state.shown()
         jinx = len(shown) == 2 and same_answer(shown[0].text, shown[1].text)
-        counts = {e.author: sum(v == e.id for v in state.votes.values()) for e in shown}
+        ballots = with_crowd(state, list(state.votes.values()), ctx) if len(shown) == 2 else []
+        counts = {e.author: ballots.count(e.id) for e in shown}
         points, sweeps = faceoff_points(
             counts,
             {e.author: e.house for e in shown},
@@ -298,7 +258,7 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
             )
             for e in shown
         ]
-        self._add(state, points, counts, sweeps)
+        add_points(state, points, counts, sweeps)
         return self._show_result(state, ctx, answers, forfeit=len(shown) == 1, jinx=jinx)
 
     # -- the final round -------------------------------------------------------------------
@@ -315,7 +275,7 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
         entries = list(state.entries.get("final", {}).values())
         ctx.rng.shuffle(entries)
         state.order = [e.id for e in entries]
-        state.phase, state.reactions_used = "final_vote", {}
+        state.phase, state.reactions_used, state.crowd = "final_vote", {}, {}
         if not self.voters(state, ctx):
             return self._score_final(state, ctx)
         deadline, timer = self.deadline("final_vote", "r3:final_vote", ctx)
@@ -349,6 +309,7 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
         shown = state.shown()
         options = {e.id for e in self._final_options(state, "")}
         ballots = [aid for votes in state.final_votes.values() for aid in votes]
+        ballots = [b for b in with_crowd(state, ballots, ctx) if b in options]
         counts = {e.author: ballots.count(e.id) for e in shown}
         points = final_points(counts, {e.author: e.house for e in shown})
         answers = [
@@ -363,22 +324,10 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
             )
             for e in shown
         ]
-        self._add(state, points, counts, [])
+        add_points(state, points, counts, [])
         return self._show_result(state, ctx, answers, forfeit=False, jinx=False)
 
     # -- results and scores ----------------------------------------------------------------
-    @staticmethod
-    def _add(
-        state: QuipsState, points: dict[str, int], counts: dict[str, int], sweeps: list[str]
-    ) -> None:
-        for pid, pts in points.items():
-            state.scores[pid] = state.scores.get(pid, 0) + pts
-            state.deltas[pid] = state.deltas.get(pid, 0) + pts
-        for pid, n in counts.items():
-            state.stats.setdefault(pid, Stats()).votes += n
-        for pid in sweeps:
-            state.stats.setdefault(pid, Stats()).sweeps += 1
-
     def _show_result(
         self, state: QuipsState, ctx: Ctx, answers: list[ResultAnswer], *, forfeit: bool, jinx: bool
     ) -> Outcome[QuipsState]:
@@ -398,7 +347,7 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
             "index": result.index,
             "count": result.count,
             "prompt": result.prompt,
-            "answers": [msgspec_builtins(a) for a in answers],
+            "answers": msgspec.to_builtins(answers),
             "forfeit": forfeit,
             "jinx": jinx,
             "final": state.final,
@@ -422,6 +371,14 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
         state.deltas = {}
         final = QuipsGameEnded(ranking=ranking(state, ctx), awards=awards_for(state))
         return Outcome(state, [Emit(final), GameOver(final)])
+
+    def on_tally(
+        self, state: QuipsState, name: str, counts: dict[str, int], ctx: Ctx
+    ) -> Outcome[QuipsState]:
+        """The audience's final counts for the answers on screen, just before the vote ends."""
+        if name == "vote" and state.phase in ("vote", "final_vote"):
+            state.crowd = {aid: counts.get(aid, 0) for aid in state.order}
+        return Outcome(state)
 
     # -- reactions -------------------------------------------------------------------------
     def _react(self, state: QuipsState, pid: str, action: React, ctx: Ctx) -> Outcome[QuipsState]:
@@ -450,9 +407,3 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
         from .views import secrets_of
 
         return secrets_of(self, state, ctx)
-
-
-def msgspec_builtins(value: Any) -> Any:
-    import msgspec
-
-    return msgspec.to_builtins(value)

@@ -8,6 +8,7 @@ from typing import Any
 
 from weirsoe_sdk import Cartridge, hookimpl
 
+from .audience import TALLIES
 from .bot import QuipsBot
 from .content import load_packs
 from .driver import QuipsDriver
@@ -33,6 +34,7 @@ def make_cartridge(content_dir: Path | None = None) -> Cartridge:
         bot=QuipsBot(),
         ui_dir=Path(__file__).parent / "ui",
         check_settings=driver.check_settings,
+        tallies=TALLIES,
     )
 
 

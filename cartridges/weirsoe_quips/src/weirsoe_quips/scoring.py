@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from .state import QuipsState, Stats
+
 __all__ = [
     "FINAL_POINTS_PER_VOTE",
     "SHARE_POINTS",
     "SWEEP_BONUS",
+    "add_points",
     "faceoff_points",
     "final_points",
     "halve",
@@ -54,3 +57,16 @@ def final_points(votes: dict[str, int], house: dict[str, bool]) -> dict[str, int
 
 def round_half_up(numerator: int, denominator: int) -> int:
     return (2 * numerator + denominator) // (2 * denominator)
+
+
+def add_points(
+    state: QuipsState, points: dict[str, int], counts: dict[str, int], sweeps: list[str]
+) -> None:
+    """Add a face-off's (or the final's) points, votes and sweeps to the scores and stats."""
+    for pid, pts in points.items():
+        state.scores[pid] = state.scores.get(pid, 0) + pts
+        state.deltas[pid] = state.deltas.get(pid, 0) + pts
+    for pid, n in counts.items():
+        state.stats.setdefault(pid, Stats()).votes += n
+    for pid in sweeps:
+        state.stats.setdefault(pid, Stats()).sweeps += 1

@@ -48,6 +48,7 @@ class QuipsState(msgspec.Struct, kw_only=True):
     votes: dict[str, str] = {}  # voter -> answer id (current face-off)
     final_votes: dict[str, list[str]] = {}
     result: dict[str, object] | None = None  # the last face-off's public result
+    crowd: dict[str, int] = {}  # the audience's final counts for the answers on screen
     reactions_used: dict[str, int] = {}
     used_prompts: list[str] = []
     pairs_seen: list[list[str]] = []

@@ -111,6 +111,7 @@ def _start_logging(settings: Any) -> dict[str, Any]:
 
     config = _log_config(settings)
     logging.config.dictConfig(config)
+    logging.captureWarnings(True)  # warnings too, in the same format
     return config
 
 

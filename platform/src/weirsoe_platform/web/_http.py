@@ -58,7 +58,7 @@ class _HeaderDeadline:
         self._head_timer = None
         transport = self.transport
         # An upgraded connection (WebSocket) belongs to another protocol now: leave it.
-        if transport.is_closing() or transport.get_protocol() is not self:
+        if transport.is_closing() or transport.get_protocol() is not self:  # type: ignore[comparison-overlap]
             return
         if self.cycle is not None and self.cycle is not self._head_cycle:
             return

@@ -16,7 +16,7 @@ from ..sessions import Unauthorized
 __all__ = ["metrics_endpoint"]
 
 
-@get("/metrics", include_in_schema=False, sync_to_thread=False)
+@get("/metrics", include_in_schema=False)
 async def metrics_endpoint(request: Request[Any, Any, Any]) -> Response[bytes]:
     """404 unless ``metrics_public``; with ``metrics_token``, 401 without that bearer token."""
     state = request.app.state
