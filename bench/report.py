@@ -359,7 +359,7 @@ def chart(fanout: dict[str, Any] | None, capacities: list[dict[str, Any]]) -> Pa
         right.set_yscale("log")
         right.set_xlabel("rooms of 8 players playing Weirsøe Lies (one process)")
         right.set_ylabel("broadcast latency, ms")
-        right.set_title("Capacity, memory and Redis (raw cannot play the game: it is on the left)")
+        right.set_title("Capacity, memory and Redis (raw: left; it cannot play)")
         right.legend(fontsize=8)
         right.grid(True, which="both", alpha=0.3)
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
