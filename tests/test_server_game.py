@@ -289,7 +289,10 @@ def test_finished_game_is_gone_after_the_grace_period(backend: str) -> None:
                 during = await http.get(f"/api/sessions/{code}")
                 assert during.status_code == 200
                 assert during.json()["status"] == "over"
-                assert (await http.get("/healthz")).json()["sessions"] == 1
+                # /healthz counts sessions only where that takes no I/O (embedded mode);
+                # on Redis the key scan below checks the lifecycle instead.
+                if backend == "memory":
+                    assert (await http.get("/healthz")).json()["sessions"] == 1
                 # Gone once the 1 s grace has run; poll (bounded) so a loaded CI machine
                 # cannot fail this on scheduling alone.
                 for _ in range(50):
@@ -297,7 +300,8 @@ def test_finished_game_is_gone_after_the_grace_period(backend: str) -> None:
                     if (await http.get(f"/api/sessions/{code}")).status_code == 404:
                         break
                 assert (await http.get(f"/api/sessions/{code}")).status_code == 404
-                assert (await http.get("/healthz")).json()["sessions"] == 0
+                if backend == "memory":
+                    assert (await http.get("/healthz")).json()["sessions"] == 0
             if backend == "redis":
                 import redis
                 from conftest import REDIS_URL

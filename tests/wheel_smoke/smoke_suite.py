@@ -59,7 +59,9 @@ def test_installed_from_wheels_not_the_workspace(dist: str) -> None:
     spec = importlib.util.find_spec(module)
     assert spec is not None and spec.origin is not None
     assert Path(spec.origin).resolve().is_relative_to(SITE), spec.origin
-    assert "weirsoe-test-rps" not in {d.metadata["Name"] for d in importlib.metadata.distributions()}
+    assert "weirsoe-test-rps" not in {
+        d.metadata["Name"] for d in importlib.metadata.distributions()
+    }
 
 
 def test_the_leg_has_exactly_its_extras() -> None:
