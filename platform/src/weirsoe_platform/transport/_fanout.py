@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 from litestar.channels import ChannelsPlugin, Subscriber
+from litestar.channels.backends.base import ChannelsBackend
 
 __all__ = ["ChannelsPublisher", "SettledChannelsPlugin"]
 
@@ -17,13 +19,17 @@ class SettledChannelsPlugin(ChannelsPlugin):
     every event newer than the snapshot reaches it.
     """
 
+    def __init__(self, *, backend: ChannelsBackend, **options: Any) -> None:
+        super().__init__(backend=backend, **options)
+        # Kept from the constructor's argument: the plugin's own backend attribute is private.
+        self._settle: Callable[[], Awaitable[None]] | None = getattr(backend, "settle", None)
+
     async def subscribe(
         self, channels: str | Iterable[str], history: int | None = None
     ) -> Subscriber:
         subscriber = await super().subscribe(channels, history)
-        settle = getattr(self._backend, "settle", None)
-        if settle is not None:
-            await settle()
+        if self._settle is not None:
+            await self._settle()
         return subscriber
 
 

@@ -18,6 +18,14 @@ Two behaviours of the stock backend seen under load:
   new socket (only the next event's version gap would repair it). ``settle`` closes that window:
   it sends a PING on the same pub/sub connection and waits for its PONG. Redis answers a
   connection's commands in order, so the PONG proves every earlier SUBSCRIBE is in force.
+
+The serialised subscribe/unsubscribe is the workaround for Litestar issue #4894
+(https://github.com/litestar-org/litestar/issues/4894: concurrent subscribe and unsubscribe
+lose events). It reaches into privates that have no public equivalent: Litestar's
+``RedisChannelsPubSubBackend._pub_sub``, ``_has_subscribed`` and
+``_stream_sleep_no_subscriptions``, and redis-py's ``PubSub.channels`` and
+``pending_unsubscribe_channels``. litestar and redis are bounded in the platform's
+pyproject.toml, and platform/tests/test_platform_private_apis.py fails loudly if one moves.
 """
 
 from __future__ import annotations

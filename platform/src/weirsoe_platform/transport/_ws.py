@@ -181,8 +181,11 @@ async def game_socket(
 
 def _prune(channels: ChannelsPlugin, names: list[str]) -> None:
     # The plugin keeps an entry per channel forever; drop ours once nobody listens (rooms come
-    # and go, so this map would otherwise grow with every room ever played).
-    registry: dict[str, set[Any]] = getattr(channels, "_channels", {})
+    # and go, so this map would otherwise grow with every room ever played). Litestar issue
+    # #4867 (https://github.com/litestar-org/litestar/issues/4867): there is no public way, so
+    # this reaches into ChannelsPlugin._channels; litestar is bounded below 2.26 and
+    # platform/tests/test_platform_private_apis.py fails loudly if the name moves.
+    registry: dict[str, set[Any]] = channels._channels
     for name in names:
         if name in registry and not registry[name]:
             del registry[name]
