@@ -35,8 +35,11 @@ def test_wheels_install_with_plain_pip_and_pass_the_smoke_suite(tmp_path: Path) 
         legs = "lean"
         print(f"[redis] leg skipped: {reason}")
     done = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "wheel_smoke" / "run.py"), "--out", str(tmp_path)]
-        + ["--legs", legs, "--redis", REDIS_URL],  # noqa: RUF005
+        [
+            sys.executable,
+            str(ROOT / "tests" / "wheel_smoke" / "run.py"),
+            *("--out", str(tmp_path), "--legs", legs, "--redis", REDIS_URL),
+        ],
         capture_output=True,
         text=True,
         timeout=1200,
