@@ -230,13 +230,6 @@ class TimerWorker:
         with contextlib.suppress(Exception):
             await self.broker.shutdown()
 
-    async def run_forever(self) -> None:
-        await self.start()
-        try:
-            await asyncio.gather(*self._tasks)
-        finally:
-            await self.stop()
-
     async def _pump(self) -> None:
         while True:
             try:

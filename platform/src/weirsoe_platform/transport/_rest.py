@@ -13,7 +13,7 @@ from litestar.params import FromPath, JSONBody
 from weirsoe_sdk import MAX_NAME_LENGTH
 
 from ..accounts import AccountsPlugin, InvalidValue
-from ..security import Guard
+from ..security import Guard, bearer_token, client_address
 from ..sessions import SessionNotFound, SessionService, Unauthorized
 
 __all__ = ["ROUTES"]
@@ -64,11 +64,10 @@ class ActionDone(msgspec.Struct):
 
 
 def _bearer(request: Request[Any, Any, Any]) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token(request)
+    if token is None:
         raise Unauthorized("send the token as 'Authorization: Bearer <token>'")
-    return token.strip()
+    return token
 
 
 def _base_url(request: Request[Any, Any, Any], service: SessionService) -> str:
@@ -121,13 +120,9 @@ async def create_session(
     )
 
 
-def _address(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 async def _looked_up(guard: Guard, request: Request[Any, Any, Any], lookup: Awaitable[T]) -> T:
     """Run a lookup by room code, counting unknown codes against the client's address."""
-    address = _address(request)
+    address = client_address(request)
     await guard.check_lookup(address)
     try:
         return await lookup
@@ -163,7 +158,7 @@ async def join_session(
 ) -> Joined:
     """Join with a name, or rejoin with a known ``token`` (same seat). Rate-limited."""
     if not data.token:
-        await guard.check_join(_address(request))
+        await guard.check_join(client_address(request))
     player_id, token, rejoined = await _looked_up(
         guard, request, service.join(code, data.name, data.token)
     )

@@ -23,7 +23,7 @@ from litestar.params import FromPath
 
 from weirsoe_sdk import Viewer, WeirsoeError
 
-from ..security import Guard, TokenBucket, origin_allowed
+from ..security import Guard, TokenBucket, client_address, origin_allowed
 from ..sessions import (
     Forbidden,
     RateLimited,
@@ -90,10 +90,6 @@ class Presence:
         return False
 
 
-def _address(socket: WebSocket[Any, Any, Any]) -> str:
-    return socket.client.host if socket.client else "unknown"
-
-
 async def _authenticate(
     socket: WebSocket[Any, Any, Any], service: SessionService, guard: Guard, code: str
 ) -> Viewer | None:
@@ -108,7 +104,7 @@ async def _authenticate(
         return None
     role = socket.query_params.get("role", "player")
     token = socket.query_params.get("token")
-    address = _address(socket)
+    address = client_address(socket)
     try:
         await guard.check_lookup(address)
         return await service.authenticate(code, role, token)

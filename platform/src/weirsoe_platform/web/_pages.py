@@ -18,7 +18,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
-from ..security import Guard
+from ..security import Guard, client_address
 from ..sessions import SessionNotFound, SessionService
 
 __all__ = ["PAGES", "SECURITY_HEADERS", "STATIC_DIR", "safe_file"]
@@ -146,7 +146,7 @@ async def join_qr(
 ) -> Response[bytes]:
     """The room's join link as a QR code (SVG). 404 for an unknown room; like every lookup by
     code, repeated unknown codes from one address get 429."""
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)
     await guard.check_lookup(address)
     try:
         info = await service.info(code)
