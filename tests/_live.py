@@ -55,7 +55,7 @@ class Server:
         )
         self._wait_ready()
 
-    def _wait_ready(self, timeout: float = 90.0) -> None:
+    def _wait_ready(self, timeout: float = 90.0) -> None:  # a loaded CI machine imports slowly
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if self.proc.poll() is not None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 
 import pytest
-from litestar.channels.backends.memory import MemoryChannelsBackend
 
 from weirsoe_platform._extras import EXTRAS, MissingExtra, require_extra
 from weirsoe_platform.accounts import Database
@@ -15,6 +14,7 @@ from weirsoe_platform.config import PlatformSettings
 from weirsoe_platform.security import MemoryRateLimiter
 from weirsoe_platform.sessions import MemorySessionStore
 from weirsoe_platform.timers import LocalDeadlines
+from weirsoe_platform.transport import Hub
 from weirsoe_platform.web import create_app
 from weirsoe_platform.web._backends import EmbeddedBackends, build_backends
 
@@ -29,7 +29,8 @@ def test_default_settings_wire_the_embedded_backends() -> None:
     backends = build_backends(PlatformSettings())
     assert isinstance(backends, EmbeddedBackends)
     assert isinstance(backends.store, MemorySessionStore)
-    assert isinstance(backends.channels, MemoryChannelsBackend)
+    assert isinstance(backends.hub, Hub)
+    assert backends.hub.remote is None  # local fan-out only, no pub/sub
     assert isinstance(backends.deadlines, LocalDeadlines)
     assert isinstance(backends.limiter, MemoryRateLimiter)
     assert backends.worker is None

@@ -1,16 +1,11 @@
-"""Canaries for the third-party private names the platform still relies on, where no public API
-exists. Each fails loudly, naming what moved, when a dependency upgrade changes it; the
-dependency is bounded in platform/pyproject.toml until then.
+"""Third-party private names: the platform uses none, and these tests keep it so.
 
-- Litestar ``ChannelsPlugin._channels``: pruned per room (Litestar issue #4867).
-- Litestar ``RedisChannelsPubSubBackend._pub_sub``, ``_has_subscribed``,
-  ``_stream_sleep_no_subscriptions``, and redis-py ``PubSub.channels`` and
-  ``pending_unsubscribe_channels``: the serialised Redis fan-out (Litestar issue #4894).
-
-Replaced by public APIs (and checked here to stay so): Alembic's ``_upgrade_revs`` (now
-``ScriptDirectory.iterate_revisions`` + ``MigrationStep``) and the channels plugin's private
-``_backend`` (now the constructor's argument), taskiq-redis's ``_declare_consumer_group``
-(now ``XGROUP CREATE`` through redis-py, in ``ResilientStreamBroker.declare_group``).
+Replaced by public APIs: Alembic's ``ScriptDirectory._upgrade_revs`` (now
+``ScriptDirectory.iterate_revisions`` + ``MigrationStep``, accounts/_migrate.py) and
+taskiq-redis's ``_declare_consumer_group`` (now ``XGROUP CREATE`` through redis-py, in
+``ResilientStreamBroker.declare_group``). Litestar's ``ChannelsPlugin._channels`` and its Redis
+backend's privates, and redis-py's ``PubSub.channels``, went with the channels plugin (the
+workarounds for Litestar issues #4867 and #4894); transport/_hub.py fans out instead.
 """
 
 from __future__ import annotations
@@ -20,48 +15,28 @@ import re
 from pathlib import Path
 
 from conftest import REDIS_URL
-from litestar.channels import ChannelsPlugin
-from litestar.channels.backends.memory import MemoryChannelsBackend
 
 import weirsoe_platform
 
 SRC = Path(weirsoe_platform.__file__).parent
+GONE = [
+    r"\b_upgrade_revs\b",
+    r"\b_declare_consumer_group\b",
+    r"\.\s*_channels\b",  # ChannelsPlugin._channels
+    r"\._pub_sub\b",  # RedisChannelsPubSubBackend._pub_sub
+    r"\b_has_subscribed\b",
+    r"\bpending_unsubscribe_channels\b",  # redis-py PubSub
+    r"\.pubsub\(\)",  # redis-py PubSub objects (their .channels is undocumented)
+    r"\blitestar\.channels\b",
+]
 
 
-async def test_litestar_channels_plugin_keeps_subscribers_in_channels() -> None:
-    plugin = ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True)
-    async with plugin:
-        subscriber = await plugin.subscribe(["ROOM:A"])
-        registry = plugin._channels
-        assert isinstance(registry, dict), "ChannelsPlugin._channels is no longer a dict"
-        assert registry.get("ROOM:A") == {subscriber}, "ChannelsPlugin._channels changed shape"
-        await plugin.unsubscribe(subscriber, ["ROOM:A"])
-        # Still leaking (#4867)? If Litestar now prunes by itself, drop transport._ws._prune.
-        assert registry.get("ROOM:A") == set(), "Litestar prunes empty channels now (#4867)"
-
-
-def test_litestar_redis_backend_privates_exist() -> None:
-    from litestar.channels.backends.redis import RedisChannelsPubSubBackend
-    from redis import asyncio as aioredis
-
-    backend = RedisChannelsPubSubBackend(redis=aioredis.Redis.from_url("redis://127.0.0.1:1/0"))
-    for name in ("_has_subscribed", "_stream_sleep_no_subscriptions"):
-        assert hasattr(backend, name), f"RedisChannelsPubSubBackend.{name} moved"
-    assert isinstance(inspect.getattr_static(type(backend), "_pub_sub"), property), (
-        "RedisChannelsPubSubBackend._pub_sub is no longer a property"
-    )
-    pub_sub = backend._pub_sub
-    assert isinstance(pub_sub.channels, dict), "redis-py PubSub.channels moved"
-    assert isinstance(pub_sub.pending_unsubscribe_channels, set), (
-        "redis-py PubSub.pending_unsubscribe_channels moved"
-    )
-
-
-def test_no_replaced_private_name_comes_back() -> None:
-    sources = "\n".join(p.read_text() for p in SRC.rglob("*.py"))
-    for name in (r"\b_upgrade_revs\b", r"\._backend\b", r"\b_declare_consumer_group\b"):
-        found = re.search(name, sources)
-        assert found is None, f"{found} is a private name with a public replacement"
+def test_no_third_party_private_name_is_used() -> None:
+    for path in sorted(SRC.rglob("*.py")):
+        text = path.read_text()
+        for pattern in GONE:
+            found = re.search(pattern, text)
+            assert found is None, f"{path.relative_to(SRC)}: {found.group(0)!r} is private"
 
 
 def test_the_public_alembic_names_we_use_exist() -> None:
@@ -73,6 +48,14 @@ def test_the_public_alembic_names_we_use_exist() -> None:
         "revision_map",
         "script",
     ]
+
+
+def test_the_public_taskiq_broker_attributes_we_use_exist() -> None:
+    from weirsoe_platform.timers import make_broker
+
+    broker = make_broker("redis://127.0.0.1:1/0", prefix="wtest-attrs")
+    for name in ("connection_pool", "queue_name", "consumer_group_name", "consumer_id"):
+        assert hasattr(broker, name), f"taskiq-redis RedisStreamBroker.{name} moved"
 
 
 async def test_the_timer_stream_group_is_declared_again_after_redis_lost_it(

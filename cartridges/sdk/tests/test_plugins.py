@@ -164,3 +164,52 @@ def test_a_cartridge_that_fails_to_import_is_skipped_and_reported(
     )
     models, _ = discover_preset_models(get_plugin_manager())
     assert "rps" in models
+
+
+# -- hook arguments are bound by name, as pluggy binds them ----------------------------------
+_spec = pluggy.HookspecMarker("bindtest")
+_impl = pluggy.HookimplMarker("bindtest")
+
+
+class _Specs:
+    @_spec
+    def two(self, first: str, second: str) -> None:  # pragma: no cover - a spec
+        ...
+
+
+class _TakesBoth:
+    @_impl
+    def two(self, second: str, first: str) -> tuple[str, str]:
+        return first, second
+
+
+class _TakesSecond:
+    @_impl
+    def two(self, second: str) -> str:
+        return second
+
+
+def test_each_hook_argument_is_bound_by_its_own_name() -> None:
+    from weirsoe_sdk._plugins import call_hookimpl
+
+    pm = pluggy.PluginManager("bindtest")
+    pm.add_hookspecs(_Specs)
+    pm.register(_TakesBoth())
+    pm.register(_TakesSecond())
+    got = [call_hookimpl(i, {"first": "A", "second": "B"}) for i in pm.hook.two.get_hookimpls()]
+    # Each argument receives its own value, in whatever order the implementation declares them,
+    # exactly as pluggy's own call does (not one value handed to every argument).
+    assert sorted(map(str, got)) == sorted(map(str, pm.hook.two(first="A", second="B")))
+    assert ("A", "B") in got
+    assert "B" in got
+
+
+def test_a_hook_argument_missing_from_the_call_is_a_cartridge_error() -> None:
+    from weirsoe_sdk._plugins import call_hookimpl
+
+    pm = pluggy.PluginManager("bindtest")
+    pm.add_hookspecs(_Specs)
+    pm.register(_TakesBoth())
+    (impl,) = pm.hook.two.get_hookimpls()
+    with pytest.raises(CartridgeError, match="'first'"):
+        call_hookimpl(impl, {"second": "B"})

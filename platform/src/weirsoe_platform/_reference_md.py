@@ -165,7 +165,10 @@ def collect_examples(discovery: Discovery) -> Examples:
     for slug in sorted(discovery.cartridges):
         cartridge = discovery.cartridges[slug]
         if cartridge.bot is not None:
-            examples.add_record(_harness(cartridge).play())
+            h = _harness(cartridge)
+            h.play()
+            h.control("again")  # "Same players": session.new_game, back in the lobby
+            examples.add_record(h.record)
         _scripted(cartridge, examples)
     _fixed(examples)
     return examples

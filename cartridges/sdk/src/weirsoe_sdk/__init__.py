@@ -24,6 +24,7 @@ from ._events import (
     PlayerInfo,
     SessionClosed,
     SessionFinished,
+    SessionNewGame,
     SessionPaused,
     SessionPlayerJoined,
     SessionPlayerLeft,
@@ -37,6 +38,7 @@ from ._events import (
     to_players,
 )
 from ._inputs import (
+    AudienceTally,
     DeadlineReached,
     HostControl,
     Input,
@@ -45,6 +47,7 @@ from ._inputs import (
     PlayerLeft,
     PlayerReconnected,
 )
+from ._matching import Pair, deal_pairs, pair_key
 from ._meta import Cartridge, CartridgeInfo
 from ._models import (
     NAMING_CONVENTION,
@@ -62,9 +65,25 @@ from ._phases import (
     action_union,
     all_acted,
 )
-from ._plugins import ENTRY_POINT_GROUP, Discovery, discover_cartridges, get_plugin_manager
+from ._plugins import (
+    ENTRY_POINT_GROUP,
+    TEST_CARTRIDGES_ENV,
+    TEST_ENTRY_POINT_GROUP,
+    Discovery,
+    discover_cartridges,
+    get_plugin_manager,
+)
 from ._runtime import MAX_NAME_LENGTH, Deadline, Delivery, Runtime, Step, Table
 from ._settings import load_settings, settings_schema
+from ._tally import (
+    MAX_CHOICE_LENGTH,
+    Ballots,
+    OpenTally,
+    Tally,
+    TallyCountsNeeded,
+    cast_vote,
+    count_ballots,
+)
 from ._text import (
     clean_name,
     clean_text,
@@ -84,6 +103,7 @@ PLATFORM_EVENTS: tuple[type[Event], ...] = (
     SessionPaused,
     SessionResumed,
     SessionFinished,
+    SessionNewGame,
     SessionClosed,
     SessionSnapshot,
 )
@@ -95,10 +115,15 @@ __all__ = [
     "EVERYONE",
     "EXTENDED_TIMER_FACTOR",
     "HOST",
+    "MAX_CHOICE_LENGTH",
     "MAX_NAME_LENGTH",
     "NAMING_CONVENTION",
     "PLATFORM_EVENTS",
+    "TEST_CARTRIDGES_ENV",
+    "TEST_ENTRY_POINT_GROUP",
     "Audience",
+    "AudienceTally",
+    "Ballots",
     "Bot",
     "Cartridge",
     "CartridgeError",
@@ -121,7 +146,9 @@ __all__ = [
     "InvalidSettings",
     "ModelBase",
     "Move",
+    "OpenTally",
     "Outcome",
+    "Pair",
     "Phase",
     "PhasedDriver",
     "PlayerAction",
@@ -137,6 +164,7 @@ __all__ = [
     "Secret",
     "SessionClosed",
     "SessionFinished",
+    "SessionNewGame",
     "SessionPaused",
     "SessionPlayerJoined",
     "SessionPlayerLeft",
@@ -147,13 +175,18 @@ __all__ = [
     "SetDeadline",
     "Step",
     "Table",
+    "Tally",
+    "TallyCountsNeeded",
     "Viewer",
     "WeirsoeError",
     "__version__",
     "action_union",
     "all_acted",
+    "cast_vote",
     "clean_name",
     "clean_text",
+    "count_ballots",
+    "deal_pairs",
     "discover_cartridges",
     "discover_preset_models",
     "edit_distance",
@@ -166,6 +199,7 @@ __all__ = [
     "load_settings",
     "name_skeleton",
     "normalize_answer",
+    "pair_key",
     "same_answer",
     "settings_schema",
     "to_players",

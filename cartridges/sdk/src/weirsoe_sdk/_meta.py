@@ -14,6 +14,7 @@ from ._errors import CartridgeError
 from ._events import Event
 from ._phases import PhasedDriver, action_union
 from ._settings import load_settings, settings_schema
+from ._tally import Tally
 
 __all__ = ["Cartridge", "CartridgeInfo"]
 
@@ -51,6 +52,7 @@ class Cartridge:
     :param events: every event class the driver may emit, for the reference and schema.
     :param bot: a scripted player for the harness, the simulator and load tests.
     :param ui_dir: a folder with ``host.js`` and ``controller.js`` ES modules (optional).
+    :param tallies: the crowd votes the platform counts for this game (see :class:`Tally`).
     :param check_settings: extra validation after the schema (raise :class:`InvalidSettings`),
         for rules that need loaded content, such as "enough questions in these packs".
     """
@@ -64,6 +66,7 @@ class Cartridge:
     bot: Bot | None = None
     ui_dir: Path | None = None
     check_settings: Callable[[Any], None] | None = None
+    tallies: tuple[Tally, ...] = ()
     distribution: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:

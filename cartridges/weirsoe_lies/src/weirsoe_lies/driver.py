@@ -32,6 +32,7 @@ from weirsoe_sdk import (
 )
 
 from .actions import Guess, LieForMe, React, SubmitLie
+from .audience import crowd_pick, record_reactions, share_of
 from .awards import EMOJI, awards_for, ranking
 from .content import Pack
 from .events import (
@@ -50,7 +51,7 @@ from .events import (
     Scoreboard,
     ScoresCalculated,
 )
-from .scoring import award_points
+from .scoring import audience_points, award_points
 from .settings import LiesSettings
 from .state import Answer, Card, Lie, LiesState, Stats
 
@@ -155,6 +156,7 @@ class LiesDriver(PhasedDriver[LiesState, LiesSettings]):
         state.lies, state.answers, state.guesses = {}, [], {}
         state.reactions_used, state.reveal_order, state.reveal_log = {}, [], []
         state.revealed, state.deltas = 0, {}
+        state.crowd, state.crowd_pick = {}, None
         card, settings = state.card, ctx.settings
         deadline, timer = self.deadline("lie", f"q{state.index}:lie", ctx)
         return Outcome(
@@ -238,6 +240,9 @@ class LiesDriver(PhasedDriver[LiesState, LiesSettings]):
         card = state.card
         pickers = [pid for pid, aid in state.guesses.items() if aid == answer.id]
         points = award_points(answer, pickers, card.multiplier, ctx.settings.house_lie_penalty)
+        if state.crowd_pick == answer.id:
+            for pid, pts in audience_points(answer, card.multiplier).items():
+                points[pid] = points.get(pid, 0) + pts
         for pid, pts in points.items():
             state.scores[pid] = state.scores.get(pid, 0) + pts
             state.deltas[pid] = state.deltas.get(pid, 0) + pts
@@ -262,6 +267,7 @@ class LiesDriver(PhasedDriver[LiesState, LiesSettings]):
             points=points,
             scores=dict(state.scores),
             deadline=deadline,
+            audience=share_of(state, answer),
         )
         state.reveal_log.append(msgspec.to_builtins(step))
         state.revealed += 1
@@ -329,6 +335,17 @@ class LiesDriver(PhasedDriver[LiesState, LiesSettings]):
             Emit(LieSubmitted(player_id=player_id)),
         ]
         return Outcome(state, effects)
+
+    def on_tally(
+        self, state: LiesState, name: str, counts: dict[str, int], ctx: Ctx
+    ) -> Outcome[LiesState]:
+        """The audience's final votes: its truth pick (before the reveal) and its reactions."""
+        if name == "truth" and state.phase == "guess":
+            state.crowd = {a.id: counts.get(a.id, 0) for a in state.answers}
+            state.crowd_pick = crowd_pick(state.crowd, ctx)
+        elif name == "react":
+            record_reactions(state, counts)
+        return Outcome(state)
 
     def _guess(
         self, state: LiesState, player_id: str, action: Guess, ctx: Ctx

@@ -15,7 +15,7 @@ from litestar.params import FromPath, JSONBody
 
 from ..security import client_address
 from ..sessions import Unauthorized
-from ._plugin import AccountsPlugin
+from ._plugin import COOKIE_NAME, AccountsPlugin
 from ._service import Account
 
 __all__ = ["PROTECTED_ROUTES", "PUBLIC_ROUTES"]
@@ -88,6 +88,17 @@ async def logout(
     return Response(None, status_code=204, cookies=[accounts.cookie(None)])
 
 
+class SignInStatus(msgspec.Struct):
+    signed_in: bool
+
+
+@get("/api/auth/status", tags=["accounts"])
+async def sign_in_status(request: Request[Any, Any, Any]) -> SignInStatus:
+    """Whether this browser holds a sign-in cookie at all (no 401 for nobody, so pages can ask
+    without an error in the console); ``/api/auth/me`` then says who, and checks the token."""
+    return SignInStatus(signed_in=bool(request.cookies.get(COOKIE_NAME)))
+
+
 @get("/api/auth/me", tags=["accounts"])
 async def me(request: Request[Account, Any, Any]) -> Username:
     """Who is signed in (401 if nobody)."""
@@ -143,5 +154,5 @@ async def delete_preset(
     await accounts.presets.delete(request.user.id, preset_id)
 
 
-PUBLIC_ROUTES = [register, login, logout]
+PUBLIC_ROUTES = [register, login, logout, sign_in_status]
 PROTECTED_ROUTES = [me, list_presets, create_preset, get_preset, update_preset, delete_preset]

@@ -19,15 +19,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
-from litestar.channels.backends.base import ChannelsBackend
-from litestar.channels.backends.memory import MemoryChannelsBackend
-
 from .._extras import require_extra
 from ..config import PlatformSettings
 from ..security import MemoryRateLimiter, RateLimiter
 from ..sessions import MemorySessionStore, SessionStore
+from ..sessions._counter import AudienceCounter, MemoryAudienceCounter
 from ..timers import LocalDeadlines
 from ..timers._local import FireFn
+from ..transport import Hub
 
 __all__ = ["Backends", "EmbeddedBackends", "build_backends"]
 
@@ -36,11 +35,12 @@ class Backends(ABC):
     """What the app factory and the worker need from a backend wiring."""
 
     store: SessionStore
-    channels: ChannelsBackend
+    hub: Hub  # this process's fan-out (transport._hub)
     deadlines: Any
     limiter: RateLimiter
     channel_prefix: str = ""
     worker: Any = None
+    counter: AudienceCounter | None = None
 
     @abstractmethod
     def wire(self, fire: FireFn) -> None:
@@ -67,9 +67,10 @@ class EmbeddedBackends(Backends):
         self.settings = settings
         self.memory = MemorySessionStore()
         self.store = self.memory
-        self.channels = MemoryChannelsBackend()
+        self.hub = Hub()
         self.deadlines = LocalDeadlines(clock=clock)
         self.limiter = MemoryRateLimiter()
+        self.counter = MemoryAudienceCounter()
         self._sweeper: asyncio.Task[None] | None = None
 
     def wire(self, fire: FireFn) -> None:
@@ -86,6 +87,7 @@ class EmbeddedBackends(Backends):
                 await self._sweeper
             self._sweeper = None
         await self.deadlines.stop()
+        await self.hub.stop()
         await self.store.close()
 
     async def _sweep_forever(self) -> None:

@@ -15,10 +15,12 @@ from redis.exceptions import RedisError
 
 from ..config import PlatformSettings
 from ..security import RedisRateLimiter
+from ..sessions._redis_counter import RedisAudienceCounter
 from ..sessions._redis_store import RedisSessionStore, connect_redis
 from ..timers import RedisDeadlines, TimerWorker, live_workers, make_broker
 from ..timers._local import FireFn
-from ..transport._redis_channels import SafeRedisPubSubBackend
+from ..transport import Hub
+from ..transport._redis_pubsub import RedisPubSub
 from ._backends import Backends
 
 __all__ = ["RedisBackends"]
@@ -37,11 +39,16 @@ class RedisBackends(Backends):
         prefix = settings.redis_prefix
         self.redis = connect_redis(settings.redis_url)
         self.store = RedisSessionStore(self.redis, prefix=prefix)
-        self.channels = SafeRedisPubSubBackend(
-            redis=self.redis, warmup_channel=f"{prefix}:WARMUP".upper()
+        # One pub/sub connection per process, feeding the local fan-out (transport._hub).
+        self.hub = hub = Hub(channel_prefix=f"{prefix}:", wire_prefix=f"{prefix}:")
+        hub.remote = RedisPubSub(
+            settings.redis_url,
+            lambda _channel, frame: hub.deliver_frame(frame),
+            publisher=self.redis,
         )
         self.deadlines = RedisDeadlines(self.redis, prefix=prefix, ttl=settings.game_ttl)
         self.limiter = RedisRateLimiter(self.redis, prefix=prefix)
+        self.counter = RedisAudienceCounter(self.redis, prefix=prefix)
         self.channel_prefix = f"{prefix}:"
         self.worker: TimerWorker | None = None
         self._checker: asyncio.Task[None] | None = None
@@ -59,6 +66,7 @@ class RedisBackends(Backends):
         )
 
     async def start(self) -> None:
+        await self.hub.start()
         if self.worker is not None:
             await self.worker.start()
         else:
@@ -72,6 +80,7 @@ class RedisBackends(Backends):
             self._checker = None
         if self.worker is not None:
             await self.worker.stop()
+        await self.hub.stop()
         with contextlib.suppress(RedisError, OSError):
             await self.store.close()
 

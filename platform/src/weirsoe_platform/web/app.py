@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -17,6 +19,7 @@ from weirsoe_sdk import Discovery, discover_cartridges, get_plugin_manager
 
 from .. import __version__
 from ..accounts import AccountsPlugin
+from ..audience import AudienceDesk
 from ..config import PlatformSettings, settings_from_env
 from ..reference import build_asyncapi
 from ..security import Guard
@@ -24,9 +27,7 @@ from ..sessions import SessionService
 from ..transport import (
     EXCEPTION_HANDLERS,
     ROUTES,
-    ChannelsPublisher,
     Presence,
-    SettledChannelsPlugin,
     game_socket,
 )
 from ._backends import build_backends
@@ -61,17 +62,18 @@ def create_app(
     plugins = get_plugin_manager()
     discovery = discovery or _discover(settings, plugins)
     backends = build_backends(settings, clock=clock)
-    channels = SettledChannelsPlugin(backend=backends.channels, arbitrary_channels_allowed=True)
     service = SessionService(
         cartridges=discovery,
         store=backends.store,
-        publisher=ChannelsPublisher(channels),
+        publisher=backends.hub,
         deadlines=backends.deadlines,
         settings=settings,
         plugins=plugins,
         clock=clock,
         channel_prefix=backends.channel_prefix,
+        counter=backends.counter,
     )
+    service.audience = desk = AudienceDesk(service, service.counter, clock=clock)
     backends.wire(service.fire)
     guard = Guard(
         backends.limiter, join_limit=settings.join_rate, unknown_limit=settings.unknown_code_rate
@@ -86,19 +88,21 @@ def create_app(
         elif reach.url:
             log.info("players join at %s/ (the big screen: %s/host)", reach.url, reach.url)
         await backends.start()
+        app.state.audience_task = asyncio.create_task(desk.run(), name="weirsoe-audience")
         plugins.hook.weirsoe_startup(settings=settings, cartridges=discovery.cartridges)
 
     app = Litestar(
         route_handlers=[*ROUTES, game_socket, asyncapi, *PAGES],
-        plugins=[channels, accounts],
+        plugins=[accounts],
         dependencies={
             "service": _singleton(service),
+            "channels": _singleton(backends.hub),
             "presence": _singleton(Presence()),
             "guard": _singleton(guard),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[on_startup],
-        on_shutdown=[backends.stop],
+        on_shutdown=[_stop_audience, backends.stop],
         openapi_config=_openapi(),
     )
     app.state.service = service
@@ -109,7 +113,16 @@ def create_app(
     app.state.timers = backends.timers
     app.state.worker = backends.worker
     app.state.store = backends.store
+    app.state.hub = backends.hub
     return app
+
+
+async def _stop_audience(app: Litestar) -> None:
+    task = getattr(app.state, "audience_task", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _discover(settings: PlatformSettings, plugins: pluggy.PluginManager) -> Discovery:
