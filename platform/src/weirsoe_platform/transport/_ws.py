@@ -47,6 +47,9 @@ from ._messages import (
 __all__ = ["MAX_FRAME", "Presence", "close_codes", "game_socket"]
 
 log = logging.getLogger("weirsoe.ws")
+# What closing or writing to a socket raises once the client is gone (disconnected, or the
+# ASGI server refusing a send after the close): expected, never worth a traceback.
+_SOCKET_GONE: tuple[type[Exception], ...] = (WebSocketDisconnect, RuntimeError, OSError)
 
 MAX_FRAME = 64 * 1024
 
@@ -125,6 +128,8 @@ async def _authenticate(
     except RateLimited:
         await socket.close(code=WS_4429_TOO_MANY_ATTEMPTS, reason="too many attempts")
     except SessionNotFound:
+        # Counting the miss must not stop the 4404: the limiter's store (Redis) may be down,
+        # and its errors are redis-py's, which this module does not import (lean installs).
         with contextlib.suppress(Exception):
             await guard.unknown_code(address)
         await socket.close(code=WS_4404_ROOM_NOT_FOUND, reason="room not found")
@@ -175,18 +180,17 @@ async def game_socket(
         pass
     except StoreUnavailable:
         log.warning("room %s: state store unavailable, closing socket", code, exc_info=True)
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(*_SOCKET_GONE):
             await socket.close(code=WS_1013_TRY_AGAIN_LATER, reason="state store unavailable")
     except Exception:
         log.exception("game socket failed in room %s", code)
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(*_SOCKET_GONE):
             await socket.close(code=WS_1011_INTERNAL_ERROR, reason="internal error")
     finally:
-        with contextlib.suppress(Exception):
-            await channels.unsubscribe(subscriber, names)
+        await channels.unsubscribe(subscriber, names)
         if sender is not None:
             sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
+            with contextlib.suppress(asyncio.CancelledError, *_SOCKET_GONE):
                 await sender
         if watching:
             await service.audience.watch(code, -1)
@@ -206,7 +210,7 @@ async def _forward_events(socket: WebSocket[Any, Any, Any], subscriber: Subscrip
             if _KICKED_MARK in data:
                 await socket.close(code=WS_4408_KICKED, reason="removed by the host")
                 return
-    except (WebSocketDisconnect, RuntimeError, OSError):
+    except _SOCKET_GONE:
         return
 
 
