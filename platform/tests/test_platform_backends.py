@@ -80,3 +80,12 @@ def test_cli_redis_without_the_extra_is_one_clear_line(
     assert len(err) == 1, err
     assert err[0].startswith(f"weirsoe {command}: error: Redis support (--redis")
     assert "pip install 'weirsoe-platform[redis]'" in err[0]
+
+
+def test_the_cli_always_has_its_server_commands() -> None:
+    # They used to be added under `except ImportError: pass`, which hid real import errors.
+    from weirsoe_platform.cli import build_parser
+
+    parser = build_parser()
+    for argv in (["serve", "--port", "1"], ["worker"], ["db", "status"], ["cartridges"]):
+        assert parser.parse_args(argv).command == argv[0]
