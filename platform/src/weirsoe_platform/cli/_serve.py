@@ -113,9 +113,13 @@ def _log_config(level: str) -> dict[str, Any]:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from ..web import create_app
+    from .._extras import require_extra
 
     settings = _settings(args)
+    if settings.redis_url is not None:
+        require_extra("redis")  # before importing the server, which may need it
+    from ..web import create_app
+
     app = create_app(settings)
     app.on_startup.append(freeze_startup_heap)  # the last hook: after everything is loaded
     uvicorn.run(
