@@ -133,7 +133,7 @@ def sdk_tests_from_sdist(python: Path, built: dict[str, list[Path]], work: Path)
         tar.extractall(work / "sdk-sdist", filter="data")
     (unpacked,) = (work / "sdk-sdist").iterdir()
     pip = [str(python), "-m", "pip"]
-    run([*pip, "install", "--quiet", str(unpacked), str(unpacked / "tests" / "rps")])
+    run([*pip, "install", "--quiet", f"{unpacked}[test]", str(unpacked / "tests" / "rps")])
     try:
         run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], cwd=unpacked)
     finally:
