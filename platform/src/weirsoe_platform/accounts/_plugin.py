@@ -136,6 +136,10 @@ class AccountsPlugin(InitPluginProtocol):
                 "database migrations pending for %s: run `weirsoe db upgrade`", ", ".join(behind)
             )
 
+    async def ping(self) -> bool:
+        """Does the accounts database answer? (``/readyz``)"""
+        return await self.db.ping()
+
     async def shutdown(self) -> None:
         await self.db.close()
 

@@ -4,6 +4,7 @@ from ._errors import EXCEPTION_HANDLERS, error_body, status_for
 from ._hub import MAX_BACKLOG, Hub, Subscription
 from ._messages import CLIENT_MESSAGES, REPLY_MESSAGES
 from ._rest import ROUTES
+from ._rooms import RoomWatch
 from ._ws import MAX_FRAME, Presence, close_codes, game_socket
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "ROUTES",
     "Hub",
     "Presence",
+    "RoomWatch",
     "Subscription",
     "close_codes",
     "error_body",

@@ -43,6 +43,7 @@ from ._messages import (
     SyncRequest,
     VoteRequest,
 )
+from ._rooms import LOST, RoomWatch, lost_message
 
 __all__ = ["MAX_FRAME", "Presence", "close_codes", "game_socket"]
 
@@ -150,6 +151,7 @@ async def game_socket(
     channels: NamedDependency[Hub],
     presence: NamedDependency[Presence],
     guard: NamedDependency[Guard],
+    watch: NamedDependency[RoomWatch],
 ) -> None:
     await socket.accept()
     code = normalize_code(code)
@@ -162,6 +164,10 @@ async def game_socket(
     sender: asyncio.Task[None] | None = None
     player = viewer.player_id
     watching = False
+    counted = False  # only a socket counted present may count itself gone
+    metrics = service.metrics
+    if metrics is not None:
+        metrics.sockets.labels(viewer.role).inc()
     try:
         try:
             snapshot = await service.snapshot(code, viewer, member)
@@ -169,9 +175,14 @@ async def game_socket(
             await socket.close(code=WS_4404_ROOM_NOT_FOUND, reason="room not found")
             return
         await socket.send_text(snapshot.decode())
-        sender = asyncio.create_task(_forward_events(socket, subscriber))
-        if player is not None and presence.up(code, player):
-            await service.presence(code, player, True)
+        watch.add(code, subscriber)
+        sender = asyncio.create_task(
+            _forward_events(socket, subscriber, service, _version_of(snapshot))
+        )
+        if player is not None:
+            counted = True
+            if presence.up(code, player):
+                await service.presence(code, player, True)
         if viewer.role == "audience":
             watching = True
             await service.audience.watch(code, 1)
@@ -187,6 +198,11 @@ async def game_socket(
         with contextlib.suppress(*_SOCKET_GONE):
             await socket.close(code=WS_1011_INTERNAL_ERROR, reason="internal error")
     finally:
+        if metrics is not None:
+            metrics.sockets.labels(viewer.role).dec()
+            if subscriber.dropped:
+                metrics.dropped.labels("slow_client").inc(subscriber.dropped)
+        watch.discard(code, subscriber)
         await channels.unsubscribe(subscriber, names)
         if sender is not None:
             sender.cancel()
@@ -194,16 +210,37 @@ async def game_socket(
                 await sender
         if watching:
             await service.audience.watch(code, -1)
-        if player is not None and presence.down(code, player):
+        if counted and player is not None and presence.down(code, player):
             with contextlib.suppress(WeirsoeError):
                 await service.presence(code, player, False)
 
 
-async def _forward_events(socket: WebSocket[Any, Any, Any], subscriber: Subscription) -> None:
+def _version_of(data: bytes) -> int:
+    """The envelope's version (every enveloped message starts with it), else 0."""
+    if data.startswith(b'{"version":'):
+        with contextlib.suppress(ValueError):
+            return int(data[11 : data.index(b",", 11)])
+    return 0
+
+
+async def _forward_events(
+    socket: WebSocket[Any, Any, Any],
+    subscriber: Subscription,
+    service: SessionService,
+    version: int,
+) -> None:
     send = socket.send  # the ASGI event directly: one layer less than send_text per frame
     try:
         async for data in subscriber.iter_events():
+            if data is LOST:
+                lost = lost_message(version, service.clock())
+                await send({"type": "websocket.send", "bytes": None, "text": lost.decode()})
+                await socket.close(code=WS_4410_ROOM_CLOSED, reason="the room was lost")
+                return
+            version = max(version, _version_of(data))
             await send({"type": "websocket.send", "bytes": None, "text": data.decode()})
+            if service.metrics is not None:
+                service.metrics.deliveries.inc()
             if _CLOSED_MARK in data:
                 await socket.close(code=WS_4410_ROOM_CLOSED, reason="the host closed the room")
                 return

@@ -60,8 +60,17 @@ export class GameClient {
 
   /** Send a cartridge action; resolves with the `ack`, rejects with the `error` {code, message, field}. */
   action(action) {
+    return this._request((id) => JSON.stringify({ type: "action", id, action }));
+  }
+
+  /** An audience member's vote in an open tally; resolves with the `ack`, rejects with the `error`. */
+  vote(tally, choice) {
+    return this._request((id) => JSON.stringify({ type: "vote", id, tally, choice }));
+  }
+
+  _request(build) {
     const id = `${this.prefix}-${++this.seq}`;
-    const frame = JSON.stringify({ type: "action", id, action });
+    const frame = build(id);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this._settle(this.pending.get(id), null, { code: "timeout", message: "no answer from the server" });
@@ -149,6 +158,7 @@ export class GameClient {
     let msg;
     try { msg = JSON.parse(raw); } catch { return; }
     if (DIRECT.has(msg.type)) this._direct(msg);
+    else if (msg.type === "audience.tally") this.onMessage(msg); // progress: no version, never a gap
     else if (msg.type === "session.snapshot") this._snapshot(msg);
     else if (typeof msg.version === "number") this._event(msg);
   }
