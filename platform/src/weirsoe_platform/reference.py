@@ -17,6 +17,7 @@ from typing import Any
 from weirsoe_sdk import PLATFORM_EVENTS, Discovery, discover_cartridges, event_name, events_schema
 
 from . import __version__
+from .audience import AUDIENCE_EVENTS, AudienceProgress
 from .sessions import PLATFORM_ONLY_EVENTS
 from .transport._messages import CLIENT_MESSAGES, REPLY_MESSAGES
 
@@ -39,7 +40,13 @@ REGENERATE = (
 def server_message_types(discovery: Discovery) -> dict[str, list[type[Any]]]:
     """Server-to-client types by origin: ``platform`` and each cartridge slug."""
     out: dict[str, list[type[Any]]] = {
-        "platform": [*PLATFORM_EVENTS, *PLATFORM_ONLY_EVENTS, *REPLY_MESSAGES]
+        "platform": [
+            *PLATFORM_EVENTS,
+            *PLATFORM_ONLY_EVENTS,
+            *AUDIENCE_EVENTS,
+            AudienceProgress,
+            *REPLY_MESSAGES,
+        ]
     }
     for slug in sorted(discovery.cartridges):
         out[slug] = list(discovery.cartridges[slug].events)
@@ -84,7 +91,7 @@ def build_asyncapi(discovery: Discovery) -> dict[str, Any]:
     messages: dict[str, Any] = {}
     send_refs: list[dict[str, str]] = []
     receive_refs: list[dict[str, str]] = []
-    replies = set(REPLY_MESSAGES)
+    replies = {*REPLY_MESSAGES, AudienceProgress}  # no envelope: not a session transition
     for origin, types in groups.items():
         for kind in types:
             payload: dict[str, Any] = schemas[kind.__name__]

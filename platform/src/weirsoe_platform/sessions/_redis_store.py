@@ -96,6 +96,7 @@ def _unavailable(
 class RedisSessionStore(SessionStore):
     publishes = True
     schedules = True
+    round_trips = True
 
     def __init__(self, redis: aioredis.Redis, *, prefix: str = "weirsoe") -> None:
         self.redis = redis

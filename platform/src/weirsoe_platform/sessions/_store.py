@@ -25,6 +25,7 @@ class SessionStore(ABC):
     """
 
     publishes = False
+    round_trips = False  # True: ``load`` costs a network round trip (the service caches records)
     schedules = False  # True: ``compare_and_set`` also records the running deadline
 
     @abstractmethod

@@ -13,6 +13,7 @@ import msgspec
 import pluggy
 from litestar import Litestar, get
 from litestar.di import NamedDependency, Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
 from weirsoe_sdk import Discovery, discover_cartridges, get_plugin_manager
@@ -37,6 +38,7 @@ from ._backends import build_backends
 from ._metrics_route import metrics_endpoint
 from ._pages import PAGES
 from ._reach import find_reach
+from ._static import conditional_get
 
 __all__ = ["create_app"]
 
@@ -125,7 +127,7 @@ def create_app(
             "watch": _singleton(watch),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[http_metrics_middleware(metrics)],
+        middleware=[http_metrics_middleware(metrics), DefineMiddleware(conditional_get)],
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,  # the CLI configures logging once, for every library
         on_startup=[on_startup],
