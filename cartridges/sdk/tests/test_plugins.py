@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,9 @@ from weirsoe_sdk import (
     get_plugin_manager,
     hookimpl,
 )
+
+# The test-only rps cartridge (weirsoe.test_cartridges) loads only where this is set.
+os.environ.setdefault("WEIRSOE_TEST_CARTRIDGES", "1")
 
 
 def test_installed_cartridges_are_discovered_with_their_distributions(
