@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DISTRIBUTIONS = {
     "cartridges/sdk": "weirsoe_sdk",
     "cartridges/weirsoe_lies": "weirsoe_lies",
+    "cartridges/weirsoe_quips": "weirsoe_quips",
     "platform": "weirsoe_platform",
     "tests/cartridges/rps": "weirsoe_test_rps",
 }
@@ -99,7 +100,9 @@ def test_redis_and_postgres_are_extras_not_defaults() -> None:
     assert extras == {"redis": {"redis", "taskiq-redis"}, "postgres": {"asyncpg"}}
 
 
-@pytest.mark.parametrize("folder", ["cartridges/sdk", "cartridges/weirsoe_lies", "platform"])
+@pytest.mark.parametrize(
+    "folder", ["cartridges/sdk", "cartridges/weirsoe_lies", "cartridges/weirsoe_quips", "platform"]
+)
 def test_published_distributions_have_urls_and_classifiers(folder: str) -> None:
     project = _project(folder)["project"]
     assert isinstance(project, dict)
