@@ -403,6 +403,8 @@ def test_host_account_and_presets_in_the_browser(server: Server) -> None:
             watch.expect(r"POST \S+/api/presets -> 422")
             watch.expect(r"status of 422 \(Unprocessable Entity\) \(\S+/api/presets\)")
             page.goto("/login")
+            expect(page.locator("#username")).to_be_visible()
+            check_page(page, "login-01-signed-out")
             page.fill("#username", "e2e_host")
             page.fill("#password", "a long enough secret")
             page.click("#register")
@@ -425,7 +427,7 @@ def test_host_account_and_presets_in_the_browser(server: Server) -> None:
             page.fill("#preset-name", "Quick round")
             page.click("#preset-form button[type=submit]")
             expect(page.locator(".preset-name")).to_have_text(["Quick round"])
-            shot(page, "host-00-presets")
+            check_page(page, "host-00-presets")
 
             page.goto("/host")
             expect(page.locator("#preset option")).to_have_text(["Quick round (weirsoe_lies)"])

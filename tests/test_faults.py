@@ -461,8 +461,12 @@ def test_a_thousand_games_leave_no_session_keys() -> None:
         # the SCAN and the PTTL (the first batches' grace runs out while later ones play).
         immortal = sorted(k for k, t in ttls.items() if t == -1)
         assert not immortal, f"keys without TTL: {immortal[:5]}"
-        await asyncio.sleep(1.5)
+        # Wait for the keys to expire (a bounded wait on the condition, not a fixed sleep).
+        end = time.monotonic() + 30
         left = [k async for k in client.scan_iter(f"{prefix}:*")]
+        while left and time.monotonic() < end:
+            await asyncio.sleep(0.1)
+            left = [k async for k in client.scan_iter(f"{prefix}:*")]
         await client.aclose()
         return {"games": games, "keys_during_grace": len(keys), "keys_after_grace": len(left)}
 

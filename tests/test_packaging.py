@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DISTRIBUTIONS = {
     "cartridges/sdk": "weirsoe_sdk",
     "cartridges/weirsoe_lies": "weirsoe_lies",
+    "cartridges/weirsoe_quips": "weirsoe_quips",
     "platform": "weirsoe_platform",
     "tests/cartridges/rps": "weirsoe_test_rps",
 }
@@ -99,10 +100,21 @@ def test_redis_and_postgres_are_extras_not_defaults() -> None:
     assert extras == {"redis": {"redis", "taskiq-redis"}, "postgres": {"asyncpg"}}
 
 
-@pytest.mark.parametrize("folder", ["cartridges/sdk", "cartridges/weirsoe_lies", "platform"])
+@pytest.mark.parametrize(
+    "folder", ["cartridges/sdk", "cartridges/weirsoe_lies", "cartridges/weirsoe_quips", "platform"]
+)
 def test_published_distributions_have_urls_and_classifiers(folder: str) -> None:
     project = _project(folder)["project"]
     assert isinstance(project, dict)
     assert {"Homepage", "Source", "Issues"} <= set(project["urls"])
     assert "Programming Language :: Python :: 3 :: Only" in project["classifiers"]
     assert any(c.startswith("Development Status ::") for c in project["classifiers"])
+
+
+def test_the_test_command_does_not_install_benchmark_tools() -> None:
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
+    names = {name: {Requirement(r).name for r in reqs} for name, reqs in groups.items()}
+    assert {"matplotlib", "uvloop", "wsproto"} <= names["bench"]
+    assert not names["dev"] & {"matplotlib", "uvloop", "wsproto"}
+    noxfile = (ROOT / "noxfile.py").read_text()
+    assert '"--group",\n            "bench",' in noxfile  # nox -s bench adds the group

@@ -8,9 +8,39 @@ import asyncio
 
 import httpx
 from _live import GameClient, Server
-from test_server_game import control, open_room
 
 THROWS = ({"type": "throw", "move": "rock"}, {"type": "throw", "move": "scissors"})
+
+
+async def open_room(
+    server: Server, cartridge: str, settings: dict[str, object], players: int
+) -> tuple[str, str, GameClient, list[GameClient], list[dict[str, str]]]:
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        created = await http.post(
+            "/api/sessions", json={"cartridge": cartridge, "settings": settings}
+        )
+        assert created.status_code == 201, created.text
+        code, token = created.json()["code"], created.json()["host_token"]
+        seats = []
+        for i in range(players):
+            joined = await http.post(f"/api/sessions/{code}/players", json={"name": f"P{i}"})
+            assert joined.status_code == 201, joined.text
+            seats.append(joined.json())
+    host = await GameClient(f"{server.ws_base}/ws/game/{code}?role=host&token={token}").connect()
+    clients = [
+        await GameClient(f"{server.ws_base}/ws/game/{code}?token={s['token']}").connect()
+        for s in seats
+    ]
+    return code, token, host, clients, seats
+
+
+async def control(server: Server, code: str, token: str, action: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        return await http.post(
+            f"/api/sessions/{code}/control",
+            json={"action": action},
+            headers={"Authorization": f"Bearer {token}"},
+        )
 
 
 async def _again(server: Server, code: str, token: str, body: dict[str, object]) -> httpx.Response:

@@ -233,7 +233,7 @@ def test_dropped_player_reconnects_with_same_seat_and_equal_snapshot(server: Ser
 def test_duplicate_action_id_is_applied_once(server: Server) -> None:
     async def main() -> None:
         settings = {**FAST_LIES, "lie_seconds": 20.0}
-        code, token, host, clients, _ = await open_room(server, "weirsoe_lies", settings, 3)
+        code, token, host, clients, seats = await open_room(server, "weirsoe_lies", settings, 3)
         await control(server, code, token, "play")
         await clients[0].wait_for("phase.lie_started")
         first = await clients[0].request({"type": "lie", "text": "once only"}, "same-id")
@@ -242,8 +242,16 @@ def test_duplicate_action_id_is_applied_once(server: Server) -> None:
         assert first["duplicate"] is False
         assert second["duplicate"] is True
         assert second["version"] == first["version"]
-        await asyncio.sleep(0.2)
-        assert host.types.count("lie.submitted") == 1
+        # A barrier instead of a sleep: another player's lie is committed after the duplicate,
+        # and events reach the host in commit order, so once it is in, a second
+        # lie.submitted for the first player would have arrived before it.
+        other = await clients[1].request({"type": "lie", "text": "another one"})
+        assert other["type"] == "ack"
+        await host.wait_for(
+            lambda m: m["type"] == "lie.submitted" and m["player_id"] == seats[1]["player_id"]
+        )
+        submitted = [m["player_id"] for m in host.messages if m["type"] == "lie.submitted"]
+        assert submitted == [seats[0]["player_id"], seats[1]["player_id"]]
         for c in [host, *clients]:
             await c.close()
         await control(server, code, token, "exit")

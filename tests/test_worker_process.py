@@ -135,3 +135,41 @@ def test_the_worker_exits_soon_after_sigterm_at_any_point_of_its_life() -> None:
         running=phases.count("running"),
         starting=phases.count("start-up"),
     )
+
+
+def test_a_worker_serves_its_metrics_on_the_metrics_port() -> None:
+    reason = redis_unreachable()
+    if reason:
+        pytest.skip(reason)
+    from _live import Worker, free_port
+
+    port = free_port()
+    prefix = f"wtest-{uuid.uuid4().hex[:10]}"
+    worker = Worker(REDIS_URL, {"WEIRSOE_REDIS_PREFIX": prefix, "WEIRSOE_METRICS_PORT": str(port)})
+    try:
+        import httpx
+
+        timeout = float(os.environ.get("WEIRSOE_TEST_READY_TIMEOUT", "180"))
+        end = time.monotonic() + timeout
+        text = ""
+        while time.monotonic() < end:
+            try:
+                text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+            except httpx.HTTPError:
+                time.sleep(0.2)
+                continue
+            if "weirsoe_worker_heartbeats_total 0.0" not in text:
+                break
+            time.sleep(0.2)
+        assert "weirsoe_timer_lateness_seconds_bucket" in text
+        beats = [
+            line
+            for line in text.splitlines()
+            if line.startswith("weirsoe_worker_heartbeats_total ")
+        ]
+        assert beats
+        assert float(beats[0].split()[1]) >= 1
+    finally:
+        worker.stop()
+        client = redis.Redis.from_url(REDIS_URL)
+        client.delete(*client.keys(f"{prefix}:*") or [f"{prefix}:none"])

@@ -253,3 +253,16 @@ def test_head_etag_and_not_modified(client: TestClient, path: str) -> None:
     changed = client.get(path, headers={"If-None-Match": '"not-this-one"'})
     assert changed.status_code == 200
     assert changed.content == got.content
+
+
+def test_auth_status_answers_200_for_nobody(client: TestClient) -> None:
+    """Pages ask this first, so a page with nobody signed in logs no 401 in the console."""
+    client.cookies.clear()
+    nobody = client.get("/api/auth/status")
+    assert nobody.status_code == 200
+    assert nobody.json() == {"signed_in": False}
+    client.cookies.set("weirsoe_auth", "some-token")
+    try:
+        assert client.get("/api/auth/status").json() == {"signed_in": True}
+    finally:
+        client.cookies.clear()

@@ -39,6 +39,7 @@ class PlatformSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     idle_timeout: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 5
     metrics_token: str | None = None
     metrics_public: bool = False
+    metrics_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] | None = None
     with_worker: bool = False
     log_level: str = "info"
     log_format: Literal["text", "json"] = "text"

@@ -103,7 +103,22 @@ def build_worker(settings: PlatformSettings) -> tuple[TimerWorker, Any]:
         broker=make_broker(settings.redis_url, prefix=prefix),
         fire=service.fire,
     )
+    if settings.metrics_port is not None:
+        _serve_metrics(settings, service, worker)
     return worker, store
+
+
+def _serve_metrics(settings: PlatformSettings, service: Any, worker: TimerWorker) -> None:
+    """``metrics_port``: this worker's metrics (timer lateness, heartbeats, Redis errors) on
+    ``http://127.0.0.1:PORT/metrics`` (loopback only: a scraper on the same host or a sidecar)."""
+    from prometheus_client import start_http_server
+
+    from .metrics import Metrics
+
+    metrics = Metrics()
+    service.metrics = worker.metrics = metrics
+    start_http_server(settings.metrics_port, addr="127.0.0.1", registry=metrics.registry)
+    log.info("worker metrics on http://127.0.0.1:%d/metrics", settings.metrics_port)
 
 
 async def run_worker(settings: PlatformSettings) -> None:

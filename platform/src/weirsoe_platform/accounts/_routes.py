@@ -13,6 +13,7 @@ from litestar import Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
+from ..security import client_address
 from ..sessions import Unauthorized
 from ._plugin import COOKIE_NAME, AccountsPlugin
 from ._service import Account
@@ -44,10 +45,6 @@ class PresetChange(msgspec.Struct, forbid_unknown_fields=True):
     name: str | None = None
     settings: dict[str, Any] | None = None
     cartridge: str | None = None
-
-
-def client_address(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 @post("/api/auth/register", tags=["accounts"], status_code=201)

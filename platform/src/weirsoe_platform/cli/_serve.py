@@ -118,10 +118,14 @@ def _start_logging(settings: Any) -> dict[str, Any]:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from .._extras import require_extra
+
+    settings = _settings(args)
+    if settings.redis_url is not None:
+        require_extra("redis")  # before importing the server, which may need it
     from ..web import create_app
     from ..web._http import header_timeout_protocol
 
-    settings = _settings(args)
     config = _start_logging(settings)
     app = create_app(settings)
     app.on_startup.append(freeze_startup_heap)  # the last hook: after everything is loaded

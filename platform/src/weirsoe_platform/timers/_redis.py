@@ -31,7 +31,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 from redis import asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 from taskiq import AsyncBroker
 from taskiq.acks import AckableMessage, AcknowledgeType
 from taskiq.api import run_receiver_task
@@ -147,10 +147,19 @@ class ResilientStreamBroker(RedisStreamBroker):
                     # Redis came back empty (restarted without persistence): the stream and
                     # its consumer group are gone, so declare them again.
                     with contextlib.suppress(RedisError, OSError):
-                        await self._declare_consumer_group()
+                        await self.declare_group()
+
+    async def declare_group(self) -> None:
+        """XGROUP CREATE … MKSTREAM for the task stream, as the broker's startup does, through
+        public names only (taskiq-redis has no public method for it)."""
+        async with aioredis.Redis(connection_pool=self.connection_pool) as redis:
+            with contextlib.suppress(ResponseError):  # BUSYGROUP: it exists already
+                await redis.xgroup_create(
+                    self.queue_name, self.consumer_group_name, id=self.consumer_id, mkstream=True
+                )
 
 
-def make_broker(url: str, *, prefix: str) -> RedisStreamBroker:
+def make_broker(url: str, *, prefix: str) -> ResilientStreamBroker:
     """The stream broker the timer task runs on. A dead worker's tasks are reclaimed after
     3 s (``idle_timeout``), not taskiq's default 10 minutes."""
     return ResilientStreamBroker(
@@ -222,13 +231,6 @@ class TimerWorker:
             await asyncio.wait(self._tasks, timeout=timeout)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.broker.shutdown(), timeout)
-
-    async def run_forever(self) -> None:
-        await self.start()
-        try:
-            await asyncio.gather(*self._tasks)
-        finally:
-            await self.stop()
 
     async def _receive(self) -> None:
         await run_receiver_task(

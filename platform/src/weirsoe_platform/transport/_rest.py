@@ -15,7 +15,7 @@ from litestar.params import FromPath, JSONBody
 from weirsoe_sdk import MAX_NAME_LENGTH
 
 from ..accounts import AccountsPlugin, InvalidValue
-from ..security import Guard
+from ..security import Guard, bearer_token, client_address
 from ..sessions import SessionNotFound, SessionService, Unauthorized
 
 __all__ = ["ROUTES"]
@@ -74,11 +74,10 @@ class ActionDone(msgspec.Struct):
 
 
 def _bearer(request: Request[Any, Any, Any]) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token(request)
+    if token is None:
         raise Unauthorized("send the token as 'Authorization: Bearer <token>'")
-    return token.strip()
+    return token
 
 
 def _base_url(request: Request[Any, Any, Any], service: SessionService) -> str:
@@ -167,10 +166,6 @@ async def create_session(
     )
 
 
-def _address(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 async def _looked_up(
     guard: Guard, request: Request[Any, Any, Any], lookup: Callable[[], Awaitable[T]]
 ) -> T:
@@ -178,7 +173,7 @@ async def _looked_up(
 
     Every endpoint that takes a room code goes through here: an address that has guessed too
     many codes gets 429 on all of them, whether they would answer 404 or 403."""
-    address = _address(request)
+    address = client_address(request)
     await guard.check_lookup(address)
     try:
         return await lookup()
@@ -216,7 +211,7 @@ async def join_session(
 ) -> Joined:
     """Join with a name, or rejoin with a known ``token`` (same seat). Rate-limited: every
     attempt counts, with or without a token."""
-    await guard.check_join(_address(request))
+    await guard.check_join(client_address(request))
     player_id, token, rejoined = await _looked_up(
         guard, request, lambda: service.join(code, data.name, data.token)
     )
@@ -233,7 +228,7 @@ async def join_audience(
     """Join the audience: no name, no seat, at any time (even mid-game or with the room full).
     Connect with ``/ws/game/{code}?role=audience&token=…`` to watch and vote. Rate-limited per
     address like player joins; 409 ``audience_off`` while the host has the audience off."""
-    await guard.check_join(_address(request))
+    await guard.check_join(client_address(request))
     member, token = await _looked_up(guard, request, lambda: service.audience.join(code))
     return AudienceJoined(audience_id=member, token=token)
 

@@ -22,7 +22,7 @@ from litestar.params import FromPath
 
 from weirsoe_sdk import Event, Viewer, WeirsoeError
 
-from ..security import Guard, TokenBucket, origin_allowed
+from ..security import Guard, TokenBucket, client_address, origin_allowed
 from ..sessions import (
     Forbidden,
     RateLimited,
@@ -48,6 +48,9 @@ from ._rooms import LOST, RoomWatch, lost_message
 __all__ = ["MAX_FRAME", "Presence", "close_codes", "game_socket"]
 
 log = logging.getLogger("weirsoe.ws")
+# What closing or writing to a socket raises once the client is gone (disconnected, or the
+# ASGI server refusing a send after the close): expected, never worth a traceback.
+_SOCKET_GONE: tuple[type[Exception], ...] = (WebSocketDisconnect, RuntimeError, OSError)
 
 MAX_FRAME = 64 * 1024
 
@@ -100,10 +103,6 @@ class Presence:
         return False
 
 
-def _address(socket: WebSocket[Any, Any, Any]) -> str:
-    return socket.client.host if socket.client else "unknown"
-
-
 async def _authenticate(
     socket: WebSocket[Any, Any, Any], service: SessionService, guard: Guard, code: str
 ) -> tuple[Viewer, str | None] | None:
@@ -119,7 +118,7 @@ async def _authenticate(
         return None
     role = socket.query_params.get("role", "player")
     token = socket.query_params.get("token")
-    address = _address(socket)
+    address = client_address(socket)
     try:
         await guard.check_lookup(address)
         viewer = await service.authenticate(code, role, token)
@@ -130,6 +129,8 @@ async def _authenticate(
     except RateLimited:
         await socket.close(code=WS_4429_TOO_MANY_ATTEMPTS, reason="too many attempts")
     except SessionNotFound:
+        # Counting the miss must not stop the 4404: the limiter's store (Redis) may be down,
+        # and its errors are redis-py's, which this module does not import (lean installs).
         with contextlib.suppress(Exception):
             await guard.unknown_code(address)
         await socket.close(code=WS_4404_ROOM_NOT_FOUND, reason="room not found")
@@ -175,7 +176,9 @@ async def game_socket(
             return
         await socket.send_text(snapshot.decode())
         watch.add(code, subscriber)
-        sender = asyncio.create_task(_pump(socket, subscriber, service, _version_of(snapshot)))
+        sender = asyncio.create_task(
+            _forward_events(socket, subscriber, service, _version_of(snapshot))
+        )
         if player is not None:
             counted = True
             if presence.up(code, player):
@@ -188,11 +191,11 @@ async def game_socket(
         pass
     except StoreUnavailable:
         log.warning("room %s: state store unavailable, closing socket", code, exc_info=True)
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(*_SOCKET_GONE):
             await socket.close(code=WS_1013_TRY_AGAIN_LATER, reason="state store unavailable")
     except Exception:
         log.exception("game socket failed in room %s", code)
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(*_SOCKET_GONE):
             await socket.close(code=WS_1011_INTERNAL_ERROR, reason="internal error")
     finally:
         if metrics is not None:
@@ -200,11 +203,10 @@ async def game_socket(
             if subscriber.dropped:
                 metrics.dropped.labels("slow_client").inc(subscriber.dropped)
         watch.discard(code, subscriber)
-        with contextlib.suppress(Exception):
-            await channels.unsubscribe(subscriber, names)
+        await channels.unsubscribe(subscriber, names)
         if sender is not None:
             sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
+            with contextlib.suppress(asyncio.CancelledError, *_SOCKET_GONE):
                 await sender
         if watching:
             await service.audience.watch(code, -1)
@@ -221,7 +223,7 @@ def _version_of(data: bytes) -> int:
     return 0
 
 
-async def _pump(
+async def _forward_events(
     socket: WebSocket[Any, Any, Any],
     subscriber: Subscription,
     service: SessionService,
@@ -245,7 +247,7 @@ async def _pump(
             if _KICKED_MARK in data:
                 await socket.close(code=WS_4408_KICKED, reason="removed by the host")
                 return
-    except (WebSocketDisconnect, RuntimeError, OSError):
+    except _SOCKET_GONE:
         return
 
 

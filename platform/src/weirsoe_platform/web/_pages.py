@@ -19,7 +19,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import File
 
-from ..security import Guard
+from ..security import Guard, client_address
 from ..sessions import SessionNotFound, SessionService
 from ._static import static_router
 
@@ -151,7 +151,7 @@ async def join_qr(
     """The room's join link as a QR code (SVG); with ``?for=watch``, the audience page's link.
     404 for an unknown room; like every lookup by code, repeated unknown codes from one address
     get 429."""
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)
     await guard.check_lookup(address)
     try:
         info = await service.info(code)
