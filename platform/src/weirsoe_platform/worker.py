@@ -104,11 +104,11 @@ def build_worker(settings: PlatformSettings) -> tuple[TimerWorker, Any]:
         fire=service.fire,
     )
     if settings.metrics_port is not None:
-        _serve_metrics(settings, service, worker)
+        _serve_metrics(settings.metrics_port, service, worker)
     return worker, store
 
 
-def _serve_metrics(settings: PlatformSettings, service: Any, worker: TimerWorker) -> None:
+def _serve_metrics(port: int, service: Any, worker: TimerWorker) -> None:
     """``metrics_port``: this worker's metrics (timer lateness, heartbeats, Redis errors) on
     ``http://127.0.0.1:PORT/metrics`` (loopback only: a scraper on the same host or a sidecar)."""
     from prometheus_client import start_http_server
@@ -117,8 +117,8 @@ def _serve_metrics(settings: PlatformSettings, service: Any, worker: TimerWorker
 
     metrics = Metrics()
     service.metrics = worker.metrics = metrics
-    start_http_server(settings.metrics_port, addr="127.0.0.1", registry=metrics.registry)
-    log.info("worker metrics on http://127.0.0.1:%d/metrics", settings.metrics_port)
+    start_http_server(port, addr="127.0.0.1", registry=metrics.registry)
+    log.info("worker metrics on http://127.0.0.1:%d/metrics", port)
 
 
 async def run_worker(settings: PlatformSettings) -> None:
