@@ -43,7 +43,7 @@ from ._inputs import (
     PlayerLeft,
     PlayerReconnected,
 )
-from ._meta import Cartridge, CartridgeInfo
+from ._meta import Cartridge, CartridgeInfo, ViewTypes
 from ._models import (
     NAMING_CONVENTION,
     ModelBase,
@@ -131,6 +131,7 @@ __all__ = [
     "SetDeadline",
     "Step",
     "Table",
+    "ViewTypes",
     "Viewer",
     "WeirsoeError",
     "clean_name",

@@ -13,7 +13,7 @@ from .bot import LiesBot
 from .content import load_packs
 from .driver import LiesDriver
 from .events import EVENTS
-from .settings import LiesSettings
+from .settings import LiesSettings, pack_choices
 from .state import LiesState
 
 __all__ = ["make_cartridge", "weirsoe_register_cartridges", "weirsoe_register_preset_models"]
@@ -34,6 +34,7 @@ def make_cartridge(content_dir: Path | None = None) -> Cartridge:
         bot=LiesBot(),
         ui_dir=Path(__file__).parent / "ui",
         check_settings=driver.check_settings,
+        refine_settings_schema=pack_choices(driver.packs),
     )
 
 

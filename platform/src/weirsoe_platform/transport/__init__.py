@@ -3,7 +3,7 @@
 from ._errors import EXCEPTION_HANDLERS, error_body, status_for
 from ._fanout import ChannelsPublisher, SettledChannelsPlugin
 from ._messages import CLIENT_MESSAGES, REPLY_MESSAGES
-from ._rest import ROUTES
+from ._rest import REQUEST_BODIES, ROUTES
 from ._ws import MAX_FRAME, Presence, close_codes, game_socket
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "EXCEPTION_HANDLERS",
     "MAX_FRAME",
     "REPLY_MESSAGES",
+    "REQUEST_BODIES",
     "ROUTES",
     "ChannelsPublisher",
     "Presence",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import Request, Response
@@ -93,8 +94,21 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     return Response(error_body(code, message, **extra), status_code=status, headers=exc.headers)
 
 
+_AT = re.compile(r"at `\$\.([A-Za-z0-9_.\[\]]+)`")
+_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
+
+
 def _field_of(extra: Any) -> str | None:
+    """The offending field of a body: from msgspec's message (``… - at `$.name` ``, or
+    ``unknown field `x` ``), else the parameter's key."""
     if isinstance(extra, list) and extra and isinstance(extra[0], dict):
+        message = str(extra[0].get("message", ""))
+        found = _AT.search(message)
+        named = _FIELD.search(message)
+        if found and named:
+            return f"{found.group(1)}.{named.group(1)}"
+        if found or named:
+            return (found or named).group(1)  # type: ignore[union-attr]
         key = extra[0].get("key")
         return str(key) if key else None
     return None

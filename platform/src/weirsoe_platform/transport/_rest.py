@@ -13,10 +13,11 @@ from litestar.params import FromPath, JSONBody
 from weirsoe_sdk import MAX_NAME_LENGTH
 
 from ..accounts import AccountsPlugin, InvalidValue
+from ..errors import error_responses
 from ..security import Guard
 from ..sessions import SessionNotFound, SessionService, Unauthorized
 
-__all__ = ["ROUTES"]
+__all__ = ["REQUEST_BODIES", "ROUTES"]
 
 T = TypeVar("T")
 
@@ -97,7 +98,12 @@ async def list_cartridges(service: NamedDependency[SessionService]) -> dict[str,
     return {"cartridges": out}
 
 
-@post("/api/sessions", tags=["lobby"], status_code=201)
+@post(
+    "/api/sessions",
+    tags=["lobby"],
+    status_code=201,
+    responses=error_responses(400, 401, 404, 409, 422, 503),
+)
 async def create_session(
     request: Request[Any, Any, Any],
     data: JSONBody[CreateSession],
@@ -136,7 +142,7 @@ async def _looked_up(guard: Guard, request: Request[Any, Any, Any], lookup: Awai
         raise
 
 
-@get("/api/sessions/{code:str}", tags=["lobby"])
+@get("/api/sessions/{code:str}", tags=["lobby"], responses=error_responses(404, 429, 503))
 async def session_info(
     request: Request[Any, Any, Any],
     code: FromPath[str],
@@ -147,7 +153,12 @@ async def session_info(
     return await _looked_up(guard, request, service.info(code))
 
 
-@post("/api/sessions/{code:str}/players", tags=["lobby"], status_code=201)
+@post(
+    "/api/sessions/{code:str}/players",
+    tags=["lobby"],
+    status_code=201,
+    responses=error_responses(400, 404, 409, 429, 503),
+)
 async def join_session(
     request: Request[Any, Any, Any],
     code: FromPath[str],
@@ -164,7 +175,12 @@ async def join_session(
     return Joined(player_id=player_id, token=token, rejoined=rejoined)
 
 
-@post("/api/sessions/{code:str}/players/{player_id:str}/kick", tags=["host"], status_code=200)
+@post(
+    "/api/sessions/{code:str}/players/{player_id:str}/kick",
+    tags=["host"],
+    status_code=200,
+    responses=error_responses(401, 403, 404, 409, 503),
+)
 async def kick_player(
     request: Request[Any, Any, Any],
     code: FromPath[str],
@@ -176,7 +192,12 @@ async def kick_player(
     return ControlDone(status=table.status, version=table.version)
 
 
-@post("/api/sessions/{code:str}/control", tags=["host"], status_code=200)
+@post(
+    "/api/sessions/{code:str}/control",
+    tags=["host"],
+    status_code=200,
+    responses=error_responses(400, 401, 403, 404, 409, 503),
+)
 async def control_session(
     request: Request[Any, Any, Any],
     code: FromPath[str],
@@ -192,7 +213,12 @@ async def control_session(
     return ControlDone(status=table.status, version=table.version)
 
 
-@post("/api/sessions/{code:str}/actions", tags=["player"], status_code=200)
+@post(
+    "/api/sessions/{code:str}/actions",
+    tags=["player"],
+    status_code=200,
+    responses=error_responses(400, 401, 403, 404, 409, 422, 503),
+)
 async def post_action(
     request: Request[Any, Any, Any],
     code: FromPath[str],
@@ -216,3 +242,11 @@ ROUTES = [
     control_session,
     post_action,
 ]
+
+# Request bodies whose OpenAPI schema is msgspec's own (unknown fields forbidden, bounds stated).
+REQUEST_BODIES: tuple[type[msgspec.Struct], ...] = (
+    CreateSession,
+    JoinRequest,
+    ControlRequest,
+    ActionPost,
+)

@@ -18,6 +18,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
+from ..errors import error_responses
 from ..security import Guard
 from ..sessions import SessionNotFound, SessionService
 
@@ -137,7 +138,12 @@ async def cartridge_ui(
     return _file(path)
 
 
-@get("/api/sessions/{code:str}/qr.svg", tags=["lobby"])
+@get(
+    "/api/sessions/{code:str}/qr.svg",
+    tags=["lobby"],
+    responses=error_responses(404, 429, 503),
+    media_type="image/svg+xml",
+)
 async def join_qr(
     request: Request[Any, Any, Any],
     code: FromPath[str],

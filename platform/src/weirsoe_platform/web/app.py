@@ -30,6 +30,7 @@ from ..transport import (
     game_socket,
 )
 from ._backends import build_backends
+from ._openapi import RENDER_PLUGINS
 from ._pages import PAGES
 
 __all__ = ["create_app"]
@@ -148,7 +149,9 @@ def create_app(
             version=__version__,
             path="/schema",
             description="REST API of Weirsøe Party Protocol. Live play is on /ws/game/{code}; "
-            "see /schema/asyncapi.json.",
+            'see /schema/asyncapi.json. Every error is `{"error": {code, message, field?, '
+            "details?}}`; the codes are listed in docs/errors.md.",
+            render_plugins=RENDER_PLUGINS,
         ),
     )
     app.state.service = service
