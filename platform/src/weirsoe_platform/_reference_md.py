@@ -27,6 +27,7 @@ from weirsoe_sdk import (
 from weirsoe_sdk.testing import FakeClock, GameRecord, Harness
 
 from .sessions import SessionKicked, SessionLocked, SessionVersion
+from .error_table import CLOSE_MEANINGS
 from .transport import close_codes
 from .transport._messages import Ack, ActionRequest, ErrorReply, Ping, Pong, SyncRequest
 
@@ -47,16 +48,6 @@ WHO = {
     "pong": "Received by: the socket that sent `ping`.",
     "ack": "Received by: the socket that sent the `action`.",
     "error": "Received by: the socket whose message failed.",
-}
-CLOSE_MEANINGS = {
-    1008: "policy violation",
-    1009: "frame over 64 KiB",
-    1011: "internal error",
-    1013: "state store unavailable; try again later",
-    4401: "missing or unknown token",
-    4403: "token not valid for this room or role",
-    4404: "no room with that code",
-    4410: "the room was closed (after `session.closed`)",
 }
 
 

@@ -11,6 +11,7 @@ from weirsoe_sdk import Cartridge, PresetModel, hookimpl
 from .actions import LiesAction
 from .bot import LiesBot
 from .content import load_packs
+from .contract import ERRORS
 from .driver import LiesDriver
 from .events import EVENTS
 from .settings import LiesSettings, pack_choices
@@ -35,6 +36,7 @@ def make_cartridge(content_dir: Path | None = None) -> Cartridge:
         ui_dir=Path(__file__).parent / "ui",
         check_settings=driver.check_settings,
         refine_settings_schema=pack_choices(driver.packs),
+        errors=ERRORS,
     )
 
 

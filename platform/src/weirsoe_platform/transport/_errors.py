@@ -30,7 +30,7 @@ from ..sessions import (
     Unauthorized,
 )
 
-__all__ = ["EXCEPTION_HANDLERS", "error_body", "status_for"]
+__all__ = ["EXCEPTION_HANDLERS", "HTTP_CODES", "error_body", "status_for"]
 
 log = logging.getLogger("weirsoe.http")
 
@@ -49,7 +49,7 @@ _STATUS: list[tuple[type[Exception], int]] = [
     (CartridgeError, 422),
 ]
 
-_HTTP_CODES = {
+HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
@@ -83,7 +83,9 @@ def _weirsoe(request: Request[Any, Any, Any], exc: WeirsoeError) -> Response[Any
 
 def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
-    code = _HTTP_CODES.get(status, f"http_{status}")
+    # Every code is in the error table (docs/errors.md): statuses without a code of their own
+    # fall back to the generic one of their class.
+    code = HTTP_CODES.get(status, "bad_request" if status < 500 else "internal_error")
     extra: dict[str, Any] = {}
     if isinstance(exc, ValidationException) and exc.extra:
         extra["details"] = exc.extra

@@ -152,6 +152,7 @@ def weirsoe_register_cartridges(config: dict[str, Any]) -> list[Cartridge]:
             action_type=Throw,
             events=(RoundStarted, Thrown, RoundResult, Finished),
             bot=Bot(),
+            errors={"already_thrown": "You have thrown this round."},
         )
     ]
 
