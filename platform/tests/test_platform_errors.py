@@ -74,7 +74,7 @@ def test_every_platform_and_sdk_code_is_in_the_table() -> None:
         **codes_in(package_dir(weirsoe_platform.__name__)),
         **codes_in(package_dir(weirsoe_sdk.__name__)),
     }
-    found.update({code: "transport/_errors.py HTTP_CODES" for code in HTTP_CODES.values()})
+    found.update(dict.fromkeys(HTTP_CODES.values(), "transport/_errors.py HTTP_CODES"))
     missing = {c: w for c, w in found.items() if c not in table and c not in ABSTRACT}
     assert not missing, f"codes sent but not in the error table: {missing}"
     for code in ("room_not_found", "room_locked", "forbidden", "bad_request", "read_only"):
@@ -85,9 +85,7 @@ def test_every_cartridge_code_is_in_the_table(discovery: Discovery) -> None:
     table = {e.code for e in ERRORS}
     for slug, cartridge in sorted(discovery.cartridges.items()):
         found = codes_in(package_dir(type(cartridge.driver).__module__))
-        missing = {
-            c: w for c, w in found.items() if c not in table and c not in cartridge.errors
-        }
+        missing = {c: w for c, w in found.items() if c not in table and c not in cartridge.errors}
         assert not missing, f"{slug}: codes sent but not in Cartridge.errors: {missing}"
         for code, meaning in cartridge.errors.items():
             assert meaning.strip(), f"{slug}: {code} has no meaning"

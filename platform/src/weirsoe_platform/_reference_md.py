@@ -26,8 +26,9 @@ from weirsoe_sdk import (
 )
 from weirsoe_sdk.testing import FakeClock, GameRecord, Harness
 
-from .sessions import SessionKicked, SessionLocked, SessionVersion
+from ._reference_contract import action_examples, action_section, views_part
 from .error_table import CLOSE_MEANINGS
+from .sessions import SessionKicked, SessionLocked, SessionVersion
 from .transport import close_codes
 from .transport._messages import Ack, ActionRequest, ErrorReply, Ping, Pong, SyncRequest
 
@@ -157,6 +158,8 @@ def collect_examples(discovery: Discovery) -> Examples:
         cartridge = discovery.cartridges[slug]
         if cartridge.bot is not None:
             examples.add_record(_harness(cartridge).play())
+        for name, data in action_examples(cartridge, _player_count(cartridge), SEED).items():
+            examples.add(name, data)
         _scripted(cartridge, examples)
     _fixed(examples)
     return examples
@@ -206,11 +209,12 @@ def type_of(schema: dict[str, Any]) -> str:
 
 def _nested(schema: dict[str, Any]) -> tuple[str, str] | None:
     """The named object a field holds (directly, in an array, a map or or-null), and its suffix."""
+    refs = [s for s in schema.get("anyOf", []) if "$ref" in s]
     for branch, suffix in (
         (schema, ""),
         (schema.get("items", {}), "[]"),
         (schema.get("additionalProperties", {}), "{}"),
-        *((s, "") for s in schema.get("anyOf", [])),
+        *((s, "") for s in (refs if len(refs) == 1 else [])),  # one named type or null
     ):
         name = _ref_name(branch) if isinstance(branch, dict) else None
         if name is not None:
@@ -340,6 +344,8 @@ def _example(text: str) -> list[str]:
 def _section(
     name: str, message: dict[str, Any], schemas: dict[str, Any], examples: Examples
 ) -> list[str]:
+    if message.get("x-kind") == "action":
+        return action_section(name, message, schemas, examples, field_rows, _table, _example)
     payload = message["payload"]
     enveloped = "allOf" in payload
     own = payload["allOf"][-1] if enveloped else payload
@@ -383,4 +389,6 @@ def render(doc: dict[str, Any], discovery: Discovery, examples: Examples) -> str
         for name, message in messages.items():
             if message["x-origin"] == origin:
                 lines += _section(name, message, schemas, examples)
+        if origin in discovery.cartridges:
+            lines += views_part(discovery.cartridges[origin], schemas, field_rows, _table)
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -75,7 +75,7 @@ class QuestionShown(Event, tag="phase.question_shown", frozen=True):
 
 class LieStarted(Event, tag="phase.lie_started", frozen=True):
     prompt: str
-    deadline: float
+    deadline: float | None  # null while the game is paused
     max_length: int
 
 
@@ -94,7 +94,7 @@ class LieAccepted(Event, tag="lie.accepted", frozen=True):
 
 class GuessStarted(Event, tag="phase.guess_started", frozen=True):
     answers: list[AnswerOption]
-    deadline: float
+    deadline: float | None  # null while the game is paused
     yours: str | None = None
 
 
@@ -115,7 +115,7 @@ class RevealStep(Event, tag="reveal.step", frozen=True):
     pickers: list[str]
     points: dict[str, int]
     scores: dict[str, int]
-    deadline: float
+    deadline: float | None  # null while the game is paused
 
 
 class ScoresCalculated(Event, tag="phase.scores_calculated", frozen=True):
@@ -126,7 +126,7 @@ class ScoresCalculated(Event, tag="phase.scores_calculated", frozen=True):
 
 class Scoreboard(Event, tag="phase.scoreboard", frozen=True):
     ranking: list[RankEntry]
-    deadline: float
+    deadline: float | None  # null while the game is paused
     last: bool
 
 

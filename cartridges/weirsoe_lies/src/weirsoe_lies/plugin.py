@@ -11,7 +11,7 @@ from weirsoe_sdk import Cartridge, PresetModel, hookimpl
 from .actions import LiesAction
 from .bot import LiesBot
 from .content import load_packs
-from .contract import ERRORS
+from .contract import ERRORS, VIEWS
 from .driver import LiesDriver
 from .events import EVENTS
 from .settings import LiesSettings, pack_choices
@@ -37,6 +37,7 @@ def make_cartridge(content_dir: Path | None = None) -> Cartridge:
         check_settings=driver.check_settings,
         refine_settings_schema=pack_choices(driver.packs),
         errors=ERRORS,
+        view_types=VIEWS,
     )
 
 

@@ -3,7 +3,7 @@
 from ._errors import EXCEPTION_HANDLERS, error_body, status_for
 from ._fanout import ChannelsPublisher, SettledChannelsPlugin
 from ._messages import CLIENT_MESSAGES, REPLY_MESSAGES
-from ._rest import REQUEST_BODIES, ROUTES
+from ._rest import REQUEST_BODIES, ROUTES, asyncapi_document
 from ._ws import MAX_FRAME, Presence, close_codes, game_socket
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "ChannelsPublisher",
     "Presence",
     "SettledChannelsPlugin",
+    "asyncapi_document",
     "close_codes",
     "error_body",
     "game_socket",

@@ -17,7 +17,7 @@ from ..errors import error_responses
 from ..security import Guard
 from ..sessions import SessionNotFound, SessionService, Unauthorized
 
-__all__ = ["REQUEST_BODIES", "ROUTES"]
+__all__ = ["REQUEST_BODIES", "ROUTES", "asyncapi_document"]
 
 T = TypeVar("T")
 
@@ -89,13 +89,36 @@ async def healthz(service: NamedDependency[SessionService]) -> dict[str, Any]:
 
 
 @get("/api/cartridges", tags=["lobby"])
-async def list_cartridges(service: NamedDependency[SessionService]) -> dict[str, Any]:
-    """The installed cartridges with their settings' JSON Schema."""
+async def list_cartridges(
+    request: Request[Any, Any, Any], service: NamedDependency[SessionService]
+) -> dict[str, Any]:
+    """The installed cartridges with their settings' JSON Schema, and where each one's actions,
+    events and views are in the AsyncAPI document (``contract``)."""
+    from ..reference import cartridge_links
+
+    doc = asyncapi_document(request, service)
     out = []
     for slug in sorted(service.cartridges.cartridges):
         cartridge = service.cartridges.cartridges[slug]
-        out.append({**cartridge.describe(), "settings_schema": cartridge.settings_schema()})
+        out.append(
+            {
+                **cartridge.describe(),
+                "settings_schema": cartridge.settings_schema(),
+                "contract": cartridge_links(cartridge, doc),
+            }
+        )
     return {"cartridges": out}
+
+
+def asyncapi_document(request: Request[Any, Any, Any], service: SessionService) -> dict[str, Any]:
+    """The app's AsyncAPI document, built once (the installed cartridges do not change)."""
+    from ..reference import build_asyncapi
+
+    doc: dict[str, Any] | None = request.app.state.get("asyncapi")
+    if doc is None:
+        doc = build_asyncapi(service.cartridges)
+        request.app.state.asyncapi = doc
+    return doc
 
 
 @post(

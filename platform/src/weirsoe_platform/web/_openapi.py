@@ -24,46 +24,15 @@ from litestar.openapi.plugins import (
 
 from weirsoe_sdk import Cartridge, Discovery
 
+from .._cartridge_schemas import absorb, action_variants
 from ..accounts import ACCOUNT_REQUEST_BODIES
 from ..errors import STATUS_MEANINGS
 from ..transport import REQUEST_BODIES
 
-__all__ = ["RENDER_PLUGINS", "absorb", "action_schemas", "complete_openapi"]
+__all__ = ["RENDER_PLUGINS", "complete_openapi"]
 
 _PREFIX = "#/components/schemas/"
 _NULL = {"type": "null"}
-
-
-def absorb(schema: Any, prefix: str, components: dict[str, Any]) -> Any:
-    """Move a msgspec schema's ``$defs`` into ``components`` under ``prefix`` and point its
-    ``$ref`` s there. Returns the schema without ``$defs``."""
-    schema = copy.deepcopy(schema)
-    for name, sub in schema.pop("$defs", {}).items() if isinstance(schema, dict) else ():
-        components[prefix + name] = _rewrite(sub, prefix)
-    return _rewrite(schema, prefix)
-
-
-def _rewrite(node: Any, prefix: str) -> Any:
-    if isinstance(node, dict):
-        out = {k: _rewrite(v, prefix) for k, v in node.items()}
-        ref = out.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            out["$ref"] = _PREFIX + prefix + ref.removeprefix("#/$defs/")
-        return out
-    if isinstance(node, list):
-        return [_rewrite(v, prefix) for v in node]
-    return node
-
-
-def action_schemas(cartridge: Cartridge, components: dict[str, Any]) -> list[dict[str, Any]]:
-    """One schema per action the cartridge accepts (the variants of its action union)."""
-    (schema,), defs = msgspec.json.schema_components(
-        [cartridge.action_type], ref_template=_PREFIX + cartridge.slug + ".{name}"
-    )
-    for name, sub in defs.items():
-        components[f"{cartridge.slug}.{name}"] = sub
-    variants = schema.get("anyOf") or schema.get("oneOf") or [schema]
-    return [dict(v) for v in variants]
 
 
 def _settings_ref(cartridge: Cartridge, components: dict[str, Any]) -> dict[str, Any]:
@@ -117,7 +86,7 @@ def _cartridge_fields(components: dict[str, Any], cartridges: Sequence[Cartridge
 
 
 def _actions(components: dict[str, Any], cartridges: Sequence[Cartridge]) -> None:
-    variants = [v for c in cartridges for v in action_schemas(c, components)]
+    variants = [v for c in cartridges for v in action_variants(c, components)]
     post = components["ActionPost"]
     post["properties"]["action"] = {
         "anyOf": variants or [{"type": "object"}],

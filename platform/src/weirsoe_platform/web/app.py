@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from litestar import Litestar, get
+from litestar import Litestar, Request, get
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 
@@ -18,7 +18,6 @@ from weirsoe_sdk import Discovery, discover_cartridges, get_plugin_manager
 from .. import __version__
 from ..accounts import AccountsPlugin
 from ..config import PlatformSettings, settings_from_env
-from ..reference import build_asyncapi
 from ..security import Guard, MemoryRateLimiter, RedisRateLimiter
 from ..sessions import MemorySessionStore, SessionService
 from ..transport import (
@@ -27,6 +26,7 @@ from ..transport import (
     ChannelsPublisher,
     Presence,
     SettledChannelsPlugin,
+    asyncapi_document,
     game_socket,
 )
 from ._backends import build_backends
@@ -39,9 +39,11 @@ log = logging.getLogger("weirsoe")
 
 
 @get("/schema/asyncapi.json", tags=["reference"], include_in_schema=False)
-async def asyncapi(service: NamedDependency[SessionService]) -> dict[str, Any]:
+async def asyncapi(
+    request: Request[Any, Any, Any], service: NamedDependency[SessionService]
+) -> dict[str, Any]:
     """The AsyncAPI 3.0 reference of every WebSocket message."""
-    return build_asyncapi(service.cartridges)
+    return asyncapi_document(request, service)
 
 
 def create_app(
