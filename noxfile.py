@@ -54,6 +54,13 @@ def platform(session: nox.Session, backend: str) -> None:
 
 
 @nox.session
+def wheels(session: nox.Session) -> None:
+    """Build every distribution, pip-install the wheels into a clean venv (no workspace, no
+    editable installs) and run the smoke suite without and with the [redis] extra."""
+    session.run("python3", "tests/wheel_smoke/run.py", *session.posargs, external=True)
+
+
+@nox.session
 def e2e(session: nox.Session) -> None:
     """Browser end-to-end tests in headless Chromium."""
     session.run(*UV, "pytest", "-m", "browser", *session.posargs, external=True)
@@ -92,5 +99,13 @@ def bench(session: nox.Session) -> None:
         # since): its cut-off does not end the session, and the report dates every table.
         ok = [0, 124] if script[0] == "bench/timers.py" else [0]
         session.run(
-            "timeout", str(seconds), *UV, "python", *script, external=True, success_codes=ok
+            "timeout",
+            str(seconds),
+            *UV,
+            "--group",
+            "bench",  # matplotlib, uvloop, wsproto: not in the test command's environment
+            "python",
+            *script,
+            external=True,
+            success_codes=ok,
         )

@@ -9,6 +9,8 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -24,7 +26,7 @@ import httpx
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = os.environ.get("WEIRSOE_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 NAMES = [
     "Alice",
     "Bruno",
@@ -69,6 +71,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _CLK
 
 
+def sched_seconds(pid: int) -> tuple[float, float]:
+    """(seconds on a CPU, seconds runnable but waiting for one) from /proc/PID/schedstat.
+
+    The second is how long the machine's other load kept the process from running: on a
+    shared machine it tells CPU starvation apart from a stall inside the process."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            run, wait, _ = f.read().split()
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    return int(run) / 1e9, int(wait) / 1e9
+
+
 def rss_bytes(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -93,6 +108,24 @@ def summary_ms(samples: Iterable[float]) -> dict[str, float | None]:
     }
 
 
+def profile_process(pid: int, name: str) -> subprocess.Popen[bytes] | None:
+    """With ``WEIRSOE_BENCH_PROFILE=DIR`` set, sample the server with py-spy into
+    ``DIR/NAME.svg`` (a flame graph; ``WEIRSOE_BENCH_PROFILE_FORMAT=speedscope`` for JSON)
+    until the server stops. py-spy is not a dependency: ``python3 -m uv pip install py-spy``."""
+    out = os.environ.get("WEIRSOE_BENCH_PROFILE")
+    if not out:
+        return None
+    spy = shutil.which("py-spy") or os.environ.get("PY_SPY")
+    if spy is None:
+        raise RuntimeError("WEIRSOE_BENCH_PROFILE is set but py-spy is not on PATH")
+    fmt = os.environ.get("WEIRSOE_BENCH_PROFILE_FORMAT", "flamegraph")
+    ext = "json" if fmt == "speedscope" else "svg"
+    Path(out).mkdir(parents=True, exist_ok=True)
+    cmd = [spy, "record", "--pid", str(pid), "--rate", "100", "--nonblocking", "--format", fmt]
+    cmd += ["-o", str(Path(out) / f"{name}.{ext}")]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 class ServerProcess:
     """A server subprocess on 127.0.0.1 whose CPU time and RSS we can read."""
 
@@ -106,6 +139,7 @@ class ServerProcess:
         self.proc = subprocess.Popen(
             cmd, env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT
         )
+        self._profiler = profile_process(self.proc.pid, f"{self.name}-{self.port}")
 
     @property
     def pid(self) -> int:
@@ -114,6 +148,9 @@ class ServerProcess:
     def cpu(self) -> float:
         return cpu_seconds(self.pid)
 
+    def sched(self) -> tuple[float, float]:
+        return sched_seconds(self.pid)
+
     def rss(self) -> int:
         return rss_bytes(self.pid)
 
@@ -121,15 +158,18 @@ class ServerProcess:
         with open(self.log_path, "rb") as f:
             return "\n".join(f.read().decode(errors="replace").splitlines()[-lines:])
 
-    def wait_ready(self, timeout: float = 40.0) -> None:
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        # Generous: on a shared, loaded 2-core machine `weirsoe serve` takes 15-45 s to start.
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if self.proc.poll() is not None:
+                self.stop()
                 raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
             if self._ready():
                 return
             time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not start:\n{self.log_tail()}")
+        self.stop()  # never leave a half-started server behind
+        raise RuntimeError(f"{self.name} did not start in {timeout:g} s:\n{self.log_tail()}")
 
     def _ready(self) -> bool:
         with socket.socket() as s:
@@ -137,6 +177,12 @@ class ServerProcess:
             return s.connect_ex(("127.0.0.1", self.port)) == 0
 
     def stop(self) -> None:
+        if self._profiler is not None:  # let py-spy write its file before the server goes
+            self._profiler.send_signal(signal.SIGINT)
+            try:
+                self._profiler.wait(30)
+            except subprocess.TimeoutExpired:
+                self._profiler.kill()
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -166,6 +212,8 @@ class WeirsoeServer(ServerProcess):
             sys.executable,
             *(launcher or ["-m", "weirsoe_platform.cli"]),
             "serve",
+            "--host",
+            "127.0.0.1",
             "--port",
             str(self.port),
             "--log-level",

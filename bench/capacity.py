@@ -174,7 +174,9 @@ class Probe:
 
 async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
     started = time.monotonic()
-    server = await asyncio.to_thread(WeirsoeServer, redis=args.redis_url if args.redis else None)
+    server = await asyncio.to_thread(
+        WeirsoeServer, redis=args.redis_url if args.redis else None, variant=args.variant
+    )
     p = Probe(rooms)
     made: list[Room] = []
     row: dict[str, Any] = {"rooms": rooms, "players": rooms * PLAYERS}
@@ -193,11 +195,13 @@ async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
         await control(server.url, made, "play", spread=args.stagger)
         await asyncio.sleep(args.warmup)
         cpu0, wall0, client0 = server.cpu(), time.monotonic(), time.process_time()
+        sched0 = server.sched()
         p.measuring = True
         await asyncio.sleep(args.window)
         p.measuring = False
         cpu, wall = server.cpu() - cpu0, time.monotonic() - wall0
         client = time.process_time() - client0
+        waited = server.sched()[1] - sched0[1]
         closed = sum(c.closed for r in made for c in [r.host, *r.seats] if c is not None)
         row.update(
             {
@@ -215,6 +219,9 @@ async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
                 "sockets_closed": closed,
                 "server_cpu_pct": round(100 * cpu / wall, 1),
                 "client_cpu_pct": round(100 * client / wall, 1),
+                # runnable but kept off the CPU by the machine's other load (schedstat)
+                "server_runq_wait_pct": round(100 * waited / wall, 1),
+                "loadavg": [round(x, 2) for x in os.getloadavg()],
                 "server_rss_mib": round(server.rss() / 2**20, 1),
                 "events": dict(sorted(p.types.items(), key=lambda kv: -kv[1])[:8]),
             }
@@ -262,6 +269,8 @@ async def search(args: argparse.Namespace) -> dict[str, Any]:
         print(
             f"    p99 {row.get('p99_ms')} ms, {row.get('delivered_per_s')} deliveries/s, "
             f"server CPU {row.get('server_cpu_pct')}%, client CPU {row.get('client_cpu_pct')}%, "
+            f"server waiting for a CPU {row.get('server_runq_wait_pct')}%, "
+            f"load {row.get('loadavg')}, "
             f"{'pass' if row['pass'] else 'FAIL'} {row.get('error', '')}",
             file=sys.stderr,
         )
@@ -321,6 +330,8 @@ def render(result: dict[str, Any]) -> str:
             "action RTT p99 ms",
             "server CPU %",
             "client CPU %",
+            "server runnable, waiting %",
+            "load 1 min",
             "RSS MiB",
             "result",
         ],
@@ -336,6 +347,8 @@ def render(result: dict[str, Any]) -> str:
                 r.get("action_rtt_p99_ms"),
                 r.get("server_cpu_pct"),
                 r.get("client_cpu_pct"),
+                r.get("server_runq_wait_pct"),
+                (r.get("loadavg") or [None])[0],
                 r.get("server_rss_mib"),
                 ("pass" if r["pass"] else "FAIL")
                 + (" (client-bound)" if r.get("client_bound") else "")
@@ -368,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--redis-url", dest="redis_url", default=REDIS_URL)
     parser.add_argument("--out", default=str(RESULTS / "capacity.json"))
+    parser.add_argument("--variant", help="run bench/variants/NAME.py instead of weirsoe serve")
     parser.add_argument("--verbose", action="store_true", help="say when the games start")
     args = parser.parse_args(argv)
     q = args.quick

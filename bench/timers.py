@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import time
 import uuid
@@ -21,6 +22,8 @@ from weirsoe_platform.config import PlatformSettings
 from weirsoe_platform.sessions import MemorySessionStore, SessionService
 from weirsoe_platform.timers import LocalDeadlines
 from weirsoe_sdk import discover_cartridges
+
+os.environ.setdefault("WEIRSOE_TEST_CARTRIDGES", "1")  # the test-only rps cartridge times here
 
 DISCOVERY = discover_cartridges()
 

@@ -39,7 +39,12 @@ class Server:
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.ws_base = f"ws://127.0.0.1:{self.port}"
-        limits = {"WEIRSOE_JOIN_RATE": "100000", "WEIRSOE_UNKNOWN_CODE_RATE": "100000"}
+        # Loopback only, unless a test asks for more (the LAN join test does).
+        limits = {
+            "WEIRSOE_JOIN_RATE": "100000",
+            "WEIRSOE_UNKNOWN_CODE_RATE": "100000",
+            "WEIRSOE_HOST": "127.0.0.1",
+        }
         full_env = {**os.environ, **limits, **(env or {})}
         self.log_path = f"/tmp/weirsoe-test-server-{self.port}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
@@ -50,7 +55,7 @@ class Server:
         )
         self._wait_ready()
 
-    def _wait_ready(self, timeout: float = 30.0) -> None:
+    def _wait_ready(self, timeout: float = 90.0) -> None:  # a loaded CI machine imports slowly
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if self.proc.poll() is not None:

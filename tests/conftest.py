@@ -14,6 +14,10 @@ from collections.abc import Iterator
 import pytest
 from _live import Server
 
+# The test-only cartridges (weirsoe.test_cartridges, e.g. rps) load only where this is set: the
+# tests and the servers they start see them; `weirsoe serve` never shows them to players.
+os.environ.setdefault("WEIRSOE_TEST_CARTRIDGES", "1")
+
 REDIS_URL = os.environ.get("WEIRSOE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 BACKENDS = [
     b.strip()

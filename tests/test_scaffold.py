@@ -60,7 +60,12 @@ def test_generated_cartridge_installs_passes_its_tests_and_plays(tmp_path: Path)
     package = tmp_path / "number_duel"
     pyproject = (package / "pyproject.toml").read_text()
     assert '"weirsoe.cartridges"' in pyproject
-    assert "Framework :: Weirsoe" in pyproject
+    # Only classifiers PyPI knows (an unregistered one makes an upload fail), and the SDK
+    # bounded to its release series.
+    assert "Framework :: Weirsoe" not in pyproject
+    assert not (package / "hatch_build.py").exists()
+    assert "weirsoe-sdk>=0.1,<0.2" in pyproject
+    assert "MIT License" in (package / "LICENSE").read_text()
 
     venv = tmp_path / "venv"
     python = str(venv / "bin" / "python")
@@ -93,7 +98,8 @@ def test_generated_cartridge_installs_passes_its_tests_and_plays(tmp_path: Path)
             "print(m.metadata('weirsoe-number-duel').get_all('Classifier'))",
         ]
     )
-    assert "Framework :: Weirsoe" in classifiers
+    assert "Topic :: Games/Entertainment" in classifiers
+    assert "Framework :: Weirsoe" not in classifiers
 
     # With the platform installed too, the new cartridge is discovered, and served.
     _run([*uv, "pip", "install", "--python", python, "--quiet", "-e", str(ROOT / "platform")])

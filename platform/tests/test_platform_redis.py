@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Iterable
 
 import msgspec
 import pytest
@@ -14,10 +12,15 @@ from conftest import REDIS_URL
 
 from weirsoe_platform.config import PlatformSettings
 from weirsoe_platform.sessions import MemorySessionStore, SessionService
-from weirsoe_platform.sessions._redis_store import RedisSessionStore, connect_redis
+from weirsoe_platform.sessions._frames import encode_frame
+from weirsoe_platform.sessions._redis_store import (
+    RedisSessionStore,
+    connect_redis,
+    wire_channel,
+)
 from weirsoe_platform.timers import LocalDeadlines, RedisDeadlines
-from weirsoe_platform.transport import SettledChannelsPlugin
-from weirsoe_platform.transport._redis_channels import SafeRedisPubSubBackend
+from weirsoe_platform.transport import Hub
+from weirsoe_platform.transport._redis_pubsub import RedisPubSub
 from weirsoe_sdk import discover_cartridges
 
 DISCOVERY = discover_cartridges()
@@ -142,85 +145,96 @@ def test_records_are_msgpack() -> None:
     assert msgspec.msgpack.decode(msgspec.msgpack.encode(record), type=SessionRecord) == record
 
 
-class LateSubscribe(SafeRedisPubSubBackend):
-    """The real backend, but its SUBSCRIBE leaves 0.3 s after ``subscribe`` returns: what a
-    busy Redis or network looks like to the caller, since redis-py returns once it has *sent*."""
-
-    late: asyncio.Task[None] | None = None
-
-    async def subscribe(self, channels: Iterable[str]) -> None:
-        names = list(channels)
-        await self._lock.acquire()
-
-        async def send_later() -> None:
-            try:
-                await asyncio.sleep(0.3)
-                await self._pub_sub.subscribe(*names)
-                self._has_subscribed.set()
-            finally:
-                self._lock.release()
-
-        self.late = asyncio.create_task(send_later())
+def _hub(prefix: str) -> Hub:
+    hub = Hub(channel_prefix=f"{prefix}:", wire_prefix=f"{prefix}:")
+    hub.remote = RedisPubSub(
+        REDIS_URL, lambda _channel, frame: hub.deliver_frame(frame), publisher=None
+    )
+    return hub
 
 
 async def test_settle_returns_only_once_redis_has_the_subscription(redis_prefix: str) -> None:
-    """A socket reads its snapshot after ``subscribe`` + ``settle``; an event published right
-    after that must reach it, however late the SUBSCRIBE reached Redis."""
+    """A socket reads its snapshot after ``subscribe`` (which settles); a frame published right
+    after that must reach it: Redis already counts this process as a listener."""
     client = connect_redis(REDIS_URL)
-    backend = LateSubscribe(redis=client, warmup_channel=f"{redis_prefix}:WARMUP".upper())
-    channel = f"{redis_prefix}:ROOM".upper()
-    received: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
-
-    async def read() -> None:
-        async for item in backend.stream_events():
-            await received.put(item)
-
-    await backend.on_startup()
-    reader = asyncio.create_task(read())
+    hub = _hub(redis_prefix)
+    await hub.start()
     try:
-        await backend.subscribe([channel])
-        await backend.settle()
-        assert await client.publish(channel, b"after the snapshot") == 1  # Redis had a listener
-        assert await asyncio.wait_for(received.get(), 5) == (channel, b"after the snapshot")
+        room = f"{redis_prefix}:ROOM:ABCD".upper()
+        sub = await hub.subscribe([room])
+        frame = encode_frame([(b"after the snapshot", [room])])
+        assert await client.publish(wire_channel(redis_prefix, "ABCD"), frame) == 1
+        events = sub.iter_events()
+        assert await asyncio.wait_for(anext(events), 5) == b"after the snapshot"
+        await hub.unsubscribe(sub, [room])
+        await hub.remote.settle()  # type: ignore[union-attr]
+        assert await client.publish(wire_channel(redis_prefix, "ABCD"), frame) == 0
     finally:
-        reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reader
-        await backend.on_shutdown()
+        await hub.stop()
         await client.aclose()
 
 
 async def test_settle_gives_up_with_a_warning_when_redis_never_answers(
-    redis_prefix: str, caplog: pytest.LogCaptureFixture
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    client = connect_redis(REDIS_URL)
-    backend = SafeRedisPubSubBackend(redis=client, warmup_channel=f"{redis_prefix}:W".upper())
-    await backend.on_startup()
+    # A server that accepts and never answers: what a hung Redis looks like to the reader.
+    server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    pubsub = RedisPubSub(f"redis://127.0.0.1:{port}/0", lambda c, m: None)
+    await pubsub.start()
     try:
-        # Nobody reads the pub/sub connection here, so the PONG is never seen.
+        pubsub.subscribe(["W:ROOM"])
         with caplog.at_level(logging.WARNING, logger="weirsoe.channels"):
-            await backend.settle(timeout=0.2)
+            await pubsub.settle(timeout=0.2)
         assert "did not confirm subscriptions (TimeoutError)" in caplog.text
-        assert backend._settling == {}  # nothing left behind
+        assert pubsub._settling == {}  # nothing left behind
     finally:
-        await backend.on_shutdown()
+        await pubsub.stop()
+        server.close()
+
+
+async def test_private_messages_in_a_frame_reach_only_their_socket(redis_prefix: str) -> None:
+    """A wire frame carries a whole transition; the hub hands each message only to the
+    sockets of its own channels, in order."""
+    hub = _hub(redis_prefix)
+    await hub.start()
+    client = connect_redis(REDIS_URL)
+    try:
+        room = f"{redis_prefix}:ROOM:WXYZ".upper()
+        p1, p2 = (f"{redis_prefix}:PLAYER:WXYZ:{p}".upper() for p in ("a1", "b2"))
+        s1 = await hub.subscribe([room, p1])
+        s2 = await hub.subscribe([room, p2])
+        frame = encode_frame([(b"secret for a1", [p1]), (b"to all", [room]), (b"b2", [p2])])
+        await client.publish(wire_channel(redis_prefix, "WXYZ"), frame)
+        e1, e2 = s1.iter_events(), s2.iter_events()
+        assert [await asyncio.wait_for(anext(e1), 5) for _ in range(2)] == [
+            b"secret for a1",
+            b"to all",
+        ]
+        assert [await asyncio.wait_for(anext(e2), 5) for _ in range(2)] == [b"to all", b"b2"]
+        assert s1.qsize == 0
+        assert s2.qsize == 0
+    finally:
+        await hub.stop()
         await client.aclose()
 
 
-async def test_the_apps_channels_plugin_settles_every_subscribe(redis_prefix: str) -> None:
-    from weirsoe_platform.web.app import create_app
-
-    app = create_app(PlatformSettings(redis_url=REDIS_URL, redis_prefix=redis_prefix))
-    assert isinstance(app.plugins.get(SettledChannelsPlugin), SettledChannelsPlugin)
-
+async def test_the_reader_resubscribes_after_redis_drops_it(redis_prefix: str) -> None:
     client = connect_redis(REDIS_URL)
-    backend = LateSubscribe(redis=client, warmup_channel=f"{redis_prefix}:WARMUP".upper())
-    channel = f"{redis_prefix}:ROOM".upper()
-    plugin = SettledChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)
+    hub = _hub(redis_prefix)
+    await hub.start()
     try:
-        async with plugin:  # the lifespan the app runs it under
-            subscriber = await plugin.subscribe([channel])
-            assert await client.publish(channel, b"event") == 1
-            await plugin.unsubscribe(subscriber)
+        room = f"{redis_prefix}:ROOM:QRST".upper()
+        sub = await hub.subscribe([room])
+        await client.client_kill_filter(_type="pubsub", skipme=True)
+        wire = wire_channel(redis_prefix, "QRST")
+        frame = encode_frame([(b"after the drop", [room])])
+        for _ in range(100):  # bounded: the reader reconnects within a second or two
+            await asyncio.sleep(0.05)
+            if await client.publish(wire, frame) == 1:
+                break
+        events = sub.iter_events()
+        assert await asyncio.wait_for(anext(events), 5) == b"after the drop"
     finally:
+        await hub.stop()
         await client.aclose()

@@ -123,7 +123,7 @@ def test_asyncapi_document_shape(doc: dict[str, Any], discovery: Discovery) -> N
     messages = doc["components"]["messages"]
     wanted = {
         event_name(t) for types in server_message_types(discovery).values() for t in types
-    } | {"ping", "sync", "action"}
+    } | {"ping", "sync", "action", "vote"}
     actions = {n for n, m in messages.items() if m.get("x-kind") == "action"}
     assert actions, "no cartridge action is documented"
     assert all(
@@ -200,7 +200,7 @@ def test_every_server_message_is_documented(discovery: Discovery, rendered: str)
     for origin, types in server_message_types(discovery).items():
         for kind in types:
             assert event_name(kind) in headings, f"{origin}: {event_name(kind)} has no section"
-    assert {"ping", "sync", "action"} <= headings
+    assert {"ping", "sync", "action", "vote"} <= headings
 
 
 def _examples(text: str) -> dict[str, str]:

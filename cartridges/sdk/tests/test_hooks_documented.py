@@ -5,15 +5,15 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
+from _sdk_paths import DOCS
 
 import weirsoe_sdk
 from weirsoe_sdk import hookspecs
 
-REFERENCE = Path(__file__).resolve().parents[3] / "docs" / "cartridges" / "reference.md"
+REFERENCE = DOCS / "cartridges" / "reference.md"
 
 
 def _hookspecs() -> dict[str, Callable[..., Any]]:

@@ -26,6 +26,7 @@ from weirsoe_sdk import (
     Runtime,
     SessionClosed,
     SessionFinished,
+    SessionNewGame,
     SessionPaused,
     SessionResumed,
     Viewer,
@@ -294,6 +295,57 @@ def test_a_game_over_ends_the_running_game(rps: Cartridge) -> None:
     with pytest.raises(InvalidAction) as info:
         harness.act("p1", ROCK)
     assert info.value.code == "game_over"
+
+
+def test_again_after_game_over_opens_the_same_seats_for_another_game(rps: Cartridge) -> None:
+    harness = started(rps, players=2, rounds=1)
+    with pytest.raises(Refused) as early:
+        harness.control("again")
+    assert early.value.code == "not_over"
+    harness.act("p1", ROCK)
+    over = harness.act("p2", {"type": "throw", "move": "scissors"}).table
+    assert over.status == "over"
+    with pytest.raises(Refused) as late:
+        harness.control("play")  # "play" after the end is still refused: "again" is the way
+    assert late.value.code == "game_started"
+    seats, seed, version = list(over.players), over.seed, over.version
+
+    step = harness.send(HostControl(action="again", settings={"rounds": 2}))
+    table = step.table
+    assert table.version == version + 1
+    assert table.status == "lobby"
+    assert table.players == seats
+    assert table.state is None and table.results is None and table.deadline is None
+    assert table.settings["rounds"] == 2
+    assert table.seed != seed  # another deal, derived from the last one: still replayable
+    [delivery] = step.deliveries
+    assert delivery.audience.kind == "everyone"
+    assert isinstance(delivery.event, SessionNewGame)
+    assert [p.id for p in delivery.event.players] == ["p1", "p2"]
+    assert delivery.event.settings == table.settings
+
+    # Between games players may join (and the lobby's kick removes a seat); then play again.
+    harness.send(PlayerJoined(player_id="p3", name="Third"))
+    assert harness.control("play").table.status == "running"
+    harness.act("p1", ROCK)
+    harness.act("p2", ROCK)
+    harness.act("p3", {"type": "throw", "move": "paper"})
+    assert harness.table.status == "running"  # two rounds now: the changed setting holds
+
+
+def test_again_refuses_bad_settings_and_settings_on_other_controls(rps: Cartridge) -> None:
+    harness = started(rps, players=2, rounds=1)
+    harness.act("p1", ROCK)
+    harness.act("p2", ROCK)
+    before = harness.table.version
+    with pytest.raises(WeirsoeError) as bad:
+        harness.send(HostControl(action="again", settings={"rounds": -3}))
+    assert bad.value.code == "invalid_settings"
+    assert harness.table.version == before
+    assert harness.table.status == "over"
+    with pytest.raises(Refused) as wrong:
+        harness.send(HostControl(action="pause", settings={"rounds": 1}))
+    assert wrong.value.code == "bad_control"
 
 
 def test_a_timer_set_while_paused_stays_frozen_until_resume(rps: Cartridge) -> None:

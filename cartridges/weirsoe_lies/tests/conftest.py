@@ -4,6 +4,7 @@ so that tests know the truth, its alternates and the house lies whatever card is
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,10 @@ import pytest
 from weirsoe_lies.plugin import make_cartridge
 from weirsoe_sdk import Cartridge
 from weirsoe_sdk.testing import Harness
+
+# The test-only cartridges (weirsoe.test_cartridges, e.g. rps) load only where this is set: the
+# tests and the servers they start see them; `weirsoe serve` never shows them to players.
+os.environ.setdefault("WEIRSOE_TEST_CARTRIDGES", "1")
 
 TRUTH = "Zürich"
 ALTERNATE = "Züri"

@@ -30,7 +30,15 @@ from ._reference_contract import action_examples, action_section, views_part
 from .error_table import CLOSE_MEANINGS
 from .sessions import SessionKicked, SessionLocked, SessionVersion
 from .transport import close_codes
-from .transport._messages import Ack, ActionRequest, ErrorReply, Ping, Pong, SyncRequest
+from .transport._messages import (
+    Ack,
+    ActionRequest,
+    ErrorReply,
+    Ping,
+    Pong,
+    SyncRequest,
+    VoteRequest,
+)
 
 __all__ = ["Examples", "collect_examples", "render"]
 
@@ -44,6 +52,7 @@ WHO = {
     "ping": "Sent by: host, audience, player.",
     "sync": "Sent by: host, audience, player.",
     "action": "Sent by: player.",
+    "vote": "Sent by: audience (with a token).",
     "session.snapshot": "Received by: the socket that connected or sent `sync`.",
     "session.version": "Received by: host, audience, player.",
     "pong": "Received by: the socket that sent `ping`.",
@@ -131,6 +140,7 @@ def _fixed(examples: Examples) -> None:
     examples.add("ping", enc(Ping()))
     examples.add("sync", enc(SyncRequest()))
     examples.add("action", enc(ActionRequest(id="p1-1", action={"type": "example"})))
+    examples.add("vote", enc(VoteRequest(id="au1-1", tally="favourite", choice="a1")))
     examples.add("pong", enc(Pong(ts=NOW)))
     examples.add("ack", enc(Ack(id="p1-1", version=12)))
     examples.add(
@@ -157,7 +167,10 @@ def collect_examples(discovery: Discovery) -> Examples:
     for slug in sorted(discovery.cartridges):
         cartridge = discovery.cartridges[slug]
         if cartridge.bot is not None:
-            examples.add_record(_harness(cartridge).play())
+            h = _harness(cartridge)
+            h.play()
+            h.control("again")  # "Same players": session.new_game, back in the lobby
+            examples.add_record(h.record)
         for name, data in action_examples(cartridge, _player_count(cartridge), SEED).items():
             examples.add(name, data)
         _scripted(cartridge, examples)

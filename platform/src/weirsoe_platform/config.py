@@ -10,21 +10,23 @@ import msgspec
 
 from weirsoe_sdk import InvalidSettings, load_settings
 
-__all__ = ["ENV_PREFIX", "PlatformSettings", "settings_from_env"]
+__all__ = ["DEFAULT_DATABASE_URL", "ENV_PREFIX", "PlatformSettings", "settings_from_env"]
 
 ENV_PREFIX = "WEIRSOE_"
+#: SQLite in the working folder: the embedded default for accounts and presets.
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///weirsoe.db"
 Seconds = Annotated[float, msgspec.Meta(gt=0, le=7 * 24 * 3600)]
 
 
 class PlatformSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Every operator setting. Environment variable: ``WEIRSOE_`` + the upper-case name."""
 
-    host: str = "127.0.0.1"
+    host: str = "0.0.0.0"
     port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8000
     public_url: str | None = None
     redis_url: str | None = None
     redis_prefix: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] = "weirsoe"
-    database_url: str = "sqlite+aiosqlite:///weirsoe.db"
+    database_url: str = DEFAULT_DATABASE_URL
     content_dir: str | None = None
     grace_seconds: Seconds = 600.0
     lobby_ttl: Seconds = 7200.0

@@ -28,7 +28,10 @@ __all__ = [
 ]
 
 DEFAULT_PATH = "docs/errors.md"
-REGENERATE = f"uv run python -m weirsoe_platform.error_table --write {DEFAULT_PATH}"
+# With the test-only cartridge too, as docs/events.md.
+REGENERATE = (
+    f"WEIRSOE_TEST_CARTRIDGES=1 uv run python -m weirsoe_platform.error_table --write {DEFAULT_PATH}"
+)
 
 REST, WS, BOTH = ("rest",), ("ws",), ("rest", "ws")
 
@@ -110,6 +113,20 @@ ERRORS: tuple[ErrorEntry, ...] = (
         REST,
         "A join or host control refused by a cartridge without a code of its own.",
     ),
+    _e("not_over", 409, REST, "`again` (play again in the same room) only after the game is over."),
+    # -- the audience ----------------------------------------------------------------------
+    _e(
+        "audience_off",
+        409,
+        BOTH,
+        "The host has turned the audience off: no audience joins (409) and no votes.",
+    ),
+    _e("unknown_member", 409, REST, "No such audience member in this room (kick)."),
+    _e("audience_kicked", (), WS, "The host removed you from the audience: no more votes."),
+    _e("not_audience", (), WS, "Only audience members vote (join with POST …/audience)."),
+    _e("tally_closed", (), WS, "That vote is not open now."),
+    _e("unknown_choice", (), WS, "That is not one of the vote's choices."),
+    _e("vote_cap", (), WS, "No votes left in this tally."),
     # -- actions (the SDK runtime) ------------------------------------------------------------
     _e("not_a_player", 422, BOTH, "The sender has no seat in this game."),
     _e("not_started", 422, BOTH, "The game has not started."),

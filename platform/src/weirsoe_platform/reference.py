@@ -41,7 +41,10 @@ __all__ = [
 ]
 
 DEFAULT_PATH = "docs/events.md"
-REGENERATE = f"uv run python -m weirsoe_platform.reference --write {DEFAULT_PATH}"
+# With the test-only cartridge too: its events are the reference's second, generic example.
+REGENERATE = (
+    f"WEIRSOE_TEST_CARTRIDGES=1 uv run python -m weirsoe_platform.reference --write {DEFAULT_PATH}"
+)
 
 
 def server_message_types(discovery: Discovery) -> dict[str, list[type[Any]]]:

@@ -3,6 +3,8 @@
 Everything public is listed in ``__all__``; modules starting with ``_`` are private.
 """
 
+__version__ = "0.1.0"
+
 from ._driver import Bot, Context, GameDriver, Seat, Secret, Viewer
 from ._effects import ClearDeadline, Effect, Emit, GameOver, Outcome, SetDeadline
 from ._errors import (
@@ -22,6 +24,7 @@ from ._events import (
     PlayerInfo,
     SessionClosed,
     SessionFinished,
+    SessionNewGame,
     SessionPaused,
     SessionPlayerJoined,
     SessionPlayerLeft,
@@ -35,6 +38,7 @@ from ._events import (
     to_players,
 )
 from ._inputs import (
+    AudienceTally,
     DeadlineReached,
     HostControl,
     Input,
@@ -43,6 +47,7 @@ from ._inputs import (
     PlayerLeft,
     PlayerReconnected,
 )
+from ._matching import Pair, deal_pairs, pair_key
 from ._meta import Cartridge, CartridgeInfo, ViewTypes
 from ._models import (
     NAMING_CONVENTION,
@@ -51,9 +56,34 @@ from ._models import (
     PresetRowMixin,
     discover_preset_models,
 )
-from ._plugins import ENTRY_POINT_GROUP, Discovery, discover_cartridges, get_plugin_manager
+from ._phases import (
+    ALL_ACTED,
+    EXTENDED_TIMER_FACTOR,
+    Move,
+    Phase,
+    PhasedDriver,
+    action_union,
+    all_acted,
+)
+from ._plugins import (
+    ENTRY_POINT_GROUP,
+    TEST_CARTRIDGES_ENV,
+    TEST_ENTRY_POINT_GROUP,
+    Discovery,
+    discover_cartridges,
+    get_plugin_manager,
+)
 from ._runtime import MAX_NAME_LENGTH, Deadline, Delivery, Runtime, Step, Table
 from ._settings import load_settings, settings_schema
+from ._tally import (
+    MAX_CHOICE_LENGTH,
+    Ballots,
+    OpenTally,
+    Tally,
+    TallyCountsNeeded,
+    cast_vote,
+    count_ballots,
+)
 from ._text import (
     clean_name,
     clean_text,
@@ -73,19 +103,27 @@ PLATFORM_EVENTS: tuple[type[Event], ...] = (
     SessionPaused,
     SessionResumed,
     SessionFinished,
+    SessionNewGame,
     SessionClosed,
     SessionSnapshot,
 )
 
 __all__ = [
+    "ALL_ACTED",
     "AUDIENCE",
     "ENTRY_POINT_GROUP",
     "EVERYONE",
+    "EXTENDED_TIMER_FACTOR",
     "HOST",
+    "MAX_CHOICE_LENGTH",
     "MAX_NAME_LENGTH",
     "NAMING_CONVENTION",
     "PLATFORM_EVENTS",
+    "TEST_CARTRIDGES_ENV",
+    "TEST_ENTRY_POINT_GROUP",
     "Audience",
+    "AudienceTally",
+    "Ballots",
     "Bot",
     "Cartridge",
     "CartridgeError",
@@ -107,7 +145,12 @@ __all__ = [
     "InvalidAction",
     "InvalidSettings",
     "ModelBase",
+    "Move",
+    "OpenTally",
     "Outcome",
+    "Pair",
+    "Phase",
+    "PhasedDriver",
     "PlayerAction",
     "PlayerInfo",
     "PlayerJoined",
@@ -121,6 +164,7 @@ __all__ = [
     "Secret",
     "SessionClosed",
     "SessionFinished",
+    "SessionNewGame",
     "SessionPaused",
     "SessionPlayerJoined",
     "SessionPlayerLeft",
@@ -131,11 +175,19 @@ __all__ = [
     "SetDeadline",
     "Step",
     "Table",
+    "Tally",
+    "TallyCountsNeeded",
     "ViewTypes",
     "Viewer",
     "WeirsoeError",
+    "__version__",
+    "action_union",
+    "all_acted",
+    "cast_vote",
     "clean_name",
     "clean_text",
+    "count_ballots",
+    "deal_pairs",
     "discover_cartridges",
     "discover_preset_models",
     "edit_distance",
@@ -148,6 +200,7 @@ __all__ = [
     "load_settings",
     "name_skeleton",
     "normalize_answer",
+    "pair_key",
     "same_answer",
     "settings_schema",
     "to_players",

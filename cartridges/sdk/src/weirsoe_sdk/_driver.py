@@ -11,6 +11,7 @@ import msgspec
 from ._effects import Outcome
 from ._errors import InvalidAction
 from ._inputs import (
+    AudienceTally,
     DeadlineReached,
     HostControl,
     Input,
@@ -140,6 +141,13 @@ class GameDriver(Generic[S, C]):
         """Told after the runtime handled pause/resume/exit; the default changes nothing."""
         return Outcome(state)
 
+    def on_tally(self, state: S, name: str, counts: dict[str, int], ctx: Context[C]) -> Outcome[S]:
+        """The final counts of the tally ``name``, just before the input that ends its phase.
+
+        Record what you need in the state; only ``Emit`` effects are used, and the phase must not
+        change here (the input that ends the phase comes right after). The default ignores it."""
+        return Outcome(state)
+
     def check_name(self, name: str, settings: C) -> None:
         """Reject a player name (raise :class:`Refused`); the default accepts any."""
 
@@ -161,6 +169,8 @@ class GameDriver(Generic[S, C]):
             return self.on_reconnect(state, inp.player_id, ctx)
         if isinstance(inp, HostControl):
             return self.on_control(state, inp.action, ctx)
+        if isinstance(inp, AudienceTally):
+            return self.on_tally(state, inp.name, dict(inp.counts), ctx)
         raise TypeError(f"unknown input {inp!r}")
 
 

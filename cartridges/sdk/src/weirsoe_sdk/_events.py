@@ -89,9 +89,19 @@ class SessionResumed(Event, tag="session.resumed", frozen=True):
 
 class SessionFinished(Event, tag="session.finished", frozen=True):
     """The game is over (the driver returned ``GameOver``); ``results`` are its public results,
-    the same as a snapshot's. The room stays open: the host may start a new game or exit."""
+    the same as a snapshot's. The room stays open: the host may start another game in it
+    (control ``again``, which sends ``session.new_game``) or exit."""
 
     results: Any
+
+
+class SessionNewGame(Event, tag="session.new_game", frozen=True):
+    """After a game, the host chose "Same players": the room is back in the lobby with the same
+    code and seats for another game. ``settings`` are that game's (carried over, or changed by
+    the host). Everyone's client redraws its lobby; players may join or leave until ``play``."""
+
+    players: list[PlayerInfo]
+    settings: dict[str, Any]
 
 
 class SessionClosed(Event, tag="session.closed", frozen=True):
@@ -102,7 +112,11 @@ class SessionClosed(Event, tag="session.closed", frozen=True):
 
 
 class SessionSnapshot(Event, tag="session.snapshot", frozen=True):
-    """The viewer's whole view: enough to redraw the screen from nothing."""
+    """The viewer's whole view: enough to redraw the screen from nothing.
+
+    ``audience`` is what the platform adds about the audience: whether it is enabled, how many
+    joined and watch, the open tallies (name, id, choices, votes per member), and for an
+    audience member its ``id`` and ``ballots``."""
 
     code: str
     cartridge: str
@@ -113,6 +127,7 @@ class SessionSnapshot(Event, tag="session.snapshot", frozen=True):
     remaining: float | None
     view: Any
     results: Any
+    audience: Any = None
 
 
 _ENCODER = msgspec.json.Encoder()

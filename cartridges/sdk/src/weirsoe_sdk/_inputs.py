@@ -7,6 +7,7 @@ from typing import Any, Literal
 import msgspec
 
 __all__ = [
+    "AudienceTally",
     "DeadlineReached",
     "HostControl",
     "Input",
@@ -49,10 +50,25 @@ class PlayerReconnected(Input, tag="reconnected", frozen=True):
     player_id: str
 
 
-HostAction = Literal["play", "pause", "resume", "exit"]
+HostAction = Literal["play", "pause", "resume", "exit", "again"]
 
 
 class HostControl(Input, tag="control", frozen=True):
-    """The host's controls. There is deliberately no "skip"."""
+    """The host's controls. There is deliberately no "skip". ``again`` (after the game is over)
+    takes the room back to the lobby for another game with the same seats; ``settings``, with
+    ``again`` only, changes single settings of that game."""
 
     action: HostAction
+    settings: dict[str, Any] | None = None
+
+
+class AudienceTally(Input, tag="tally", frozen=True):
+    """The final counts of an open tally, delivered once, when its phase ends.
+
+    ``counts`` maps every choice to its votes (0 included). A replay feeds this input just
+    before the input that ended the tally's phase.
+    """
+
+    tally_id: str
+    name: str
+    counts: dict[str, int]

@@ -12,7 +12,9 @@ import msgspec
 from ._driver import Bot, GameDriver
 from ._errors import CartridgeError
 from ._events import Event
+from ._phases import PhasedDriver, action_union
 from ._settings import load_settings, settings_schema
+from ._tally import Tally
 
 __all__ = ["Cartridge", "CartridgeInfo", "ViewTypes"]
 
@@ -61,10 +63,12 @@ class Cartridge:
     :param driver: the rules.
     :param settings_type: a msgspec Struct with defaults and bounds.
     :param state_type: the driver's state type (a msgspec-serialisable type).
-    :param action_type: the type (usually a tagged union) player actions decode into.
+    :param action_type: the type (usually a tagged union) player actions decode into; None for
+        a :class:`PhasedDriver`, whose phase table declares them.
     :param events: every event class the driver may emit, for the reference and schema.
     :param bot: a scripted player for the harness, the simulator and load tests.
     :param ui_dir: a folder with ``host.js`` and ``controller.js`` ES modules (optional).
+    :param tallies: the crowd votes the platform counts for this game (see :class:`Tally`).
     :param check_settings: extra validation after the schema (raise :class:`InvalidSettings`),
         for rules that need loaded content, such as "enough questions in these packs".
     :param view_types: the type of each role's view (:class:`ViewTypes`), for the published
@@ -79,15 +83,21 @@ class Cartridge:
     driver: GameDriver[Any, Any]
     settings_type: type[msgspec.Struct]
     state_type: Any
-    action_type: Any
+    action_type: Any = None
     events: tuple[type[Event], ...] = ()
     bot: Bot | None = None
     ui_dir: Path | None = None
     check_settings: Callable[[Any], None] | None = None
+    tallies: tuple[Tally, ...] = ()
     view_types: ViewTypes | None = None
     errors: Mapping[str, str] = field(default_factory=dict)
     refine_settings_schema: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     distribution: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.action_type is None and isinstance(self.driver, PhasedDriver):
+            # Frozen: the union of the phase table's actions is filled in once, here.
+            object.__setattr__(self, "action_type", action_union(self.driver.phases))
 
     @property
     def slug(self) -> str:

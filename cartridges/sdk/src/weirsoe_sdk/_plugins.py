@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -14,9 +15,21 @@ from . import hookspecs
 from ._errors import CartridgeError
 from ._meta import Cartridge
 
-__all__ = ["ENTRY_POINT_GROUP", "Discovery", "discover_cartridges", "get_plugin_manager"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "TEST_CARTRIDGES_ENV",
+    "TEST_ENTRY_POINT_GROUP",
+    "Discovery",
+    "call_hookimpl",
+    "discover_cartridges",
+    "get_plugin_manager",
+]
 
 ENTRY_POINT_GROUP = "weirsoe.cartridges"
+# Cartridges that exist only for tests register here instead, so that they never reach
+# players: they load only where ``WEIRSOE_TEST_CARTRIDGES=1`` (the test suite's conftest sets it).
+TEST_ENTRY_POINT_GROUP = "weirsoe.test_cartridges"
+TEST_CARTRIDGES_ENV = "WEIRSOE_TEST_CARTRIDGES"
 log = logging.getLogger("weirsoe.plugins")
 
 
@@ -24,11 +37,14 @@ def get_plugin_manager(
     *, entry_points: bool = True, plugins: Iterable[object] = ()
 ) -> pluggy.PluginManager:
     """A new plugin manager with the ``weirsoe`` hookspecs and, by default, every installed
-    plugin of the ``weirsoe.cartridges`` entry-point group. Mistyped hooks are errors."""
+    plugin of the ``weirsoe.cartridges`` entry-point group (plus ``weirsoe.test_cartridges``
+    when ``WEIRSOE_TEST_CARTRIDGES=1``). Mistyped hooks are errors."""
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     if entry_points:
         pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        if os.environ.get(TEST_CARTRIDGES_ENV, "").strip() not in ("", "0"):
+            pm.load_setuptools_entrypoints(TEST_ENTRY_POINT_GROUP)
     for plugin in plugins:
         pm.register(plugin)
     pm.check_pending()
@@ -72,8 +88,7 @@ def discover_cartridges(
     for impl in pm.hook.weirsoe_register_cartridges.get_hookimpls():
         name = impl.plugin_name
         try:
-            kwargs = dict.fromkeys(impl.argnames, config)
-            result: Any = impl.function(**kwargs)
+            result: Any = call_hookimpl(impl, {"config": config})
             provided = list(result or ())
         except Exception as exc:  # a broken cartridge must not take the platform down
             log.exception("cartridge plugin %s failed to register", name)
@@ -89,6 +104,18 @@ def discover_cartridges(
             dist = dists.get(name) or _dist_of_module(type(cartridge.driver).__module__)
             found.cartridges[cartridge.slug] = replace(cartridge, distribution=dist)
     return found
+
+
+def call_hookimpl(impl: pluggy.HookImpl, caller_kwargs: Mapping[str, Any]) -> Any:
+    """Call one hook implementation as pluggy does: each of its arguments gets the caller's
+    value of the same name (an implementation may take any subset of the spec's arguments)."""
+    try:
+        args = [caller_kwargs[name] for name in impl.argnames]
+    except KeyError as exc:
+        raise CartridgeError(
+            f"{impl.plugin_name}: hook argument {exc.args[0]!r} is not in the hookspec"
+        ) from None
+    return impl.function(*args)
 
 
 def _dist_of_module(module: str) -> str | None:

@@ -7,6 +7,7 @@ pause, deadlines, duplicates and versions.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
@@ -22,6 +23,7 @@ from ._events import (
     PlayerInfo,
     SessionClosed,
     SessionFinished,
+    SessionNewGame,
     SessionPaused,
     SessionPlayerJoined,
     SessionPlayerLeft,
@@ -31,6 +33,7 @@ from ._events import (
     SessionStarted,
 )
 from ._inputs import (
+    AudienceTally,
     DeadlineReached,
     HostControl,
     Input,
@@ -40,6 +43,9 @@ from ._inputs import (
     PlayerReconnected,
 )
 from ._meta import Cartridge
+from ._phases import PhasedDriver
+from ._runtime_tally import TallyRuntime
+from ._tally import OpenTally, TallyCountsNeeded
 from ._text import clean_name, name_skeleton
 
 __all__ = ["ACTION_CAP", "MAX_NAME_LENGTH", "Deadline", "Delivery", "Runtime", "Step", "Table"]
@@ -78,6 +84,7 @@ class Table(msgspec.Struct, Generic[S], kw_only=True):
     recent_ids: dict[str, list[str]] = msgspec.field(default_factory=dict)
     action_phase: str = ""
     action_counts: dict[str, int] = msgspec.field(default_factory=dict)
+    tallies: dict[str, OpenTally] = msgspec.field(default_factory=dict)
 
     def seat(self, player_id: str) -> Seat | None:
         for seat in self.players:
@@ -101,6 +108,8 @@ class Step(Generic[S]):
     changed: bool = False
     duplicate: bool = False
     ctx: Context[Any] | None = None
+    opened: list[OpenTally] = field(default_factory=list)
+    closed: list[OpenTally] = field(default_factory=list)
 
     @property
     def context(self) -> Context[Any]:
@@ -112,7 +121,7 @@ def _info(seat: Seat) -> PlayerInfo:
     return PlayerInfo(id=seat.id, name=seat.name, connected=seat.connected)
 
 
-class Runtime(Generic[S]):
+class Runtime(TallyRuntime[S]):
     """Applies inputs to tables for one cartridge."""
 
     def __init__(self, cartridge: Cartridge, *, action_cap: int = ACTION_CAP) -> None:
@@ -123,6 +132,7 @@ class Runtime(Generic[S]):
         # Parametrised at run time with the cartridge's state type, so mypy cannot follow it.
         table_type: Any = Table[cartridge.state_type]  # type: ignore[name-defined]
         self._decoder = msgspec.msgpack.Decoder(table_type)
+        self._phased = self.driver if isinstance(self.driver, PhasedDriver) else None
         self._action_type = cartridge.action_type
         self._settings_cache: dict[bytes, Any] = {}
         self._last_settings: tuple[dict[str, Any], Any] | None = None
@@ -224,7 +234,14 @@ class Runtime(Generic[S]):
             self._effects(step, outcome)
         return step
 
-    def remove(self, table: Table[S], player_id: str, now: float) -> Step[S]:
+    def remove(
+        self,
+        table: Table[S],
+        player_id: str,
+        now: float,
+        *,
+        counts: Mapping[str, Mapping[str, int]] | None = None,
+    ) -> Step[S]:
         """Take a player's seat away in the lobby (a kick); after the start, mark them gone."""
         seat = table.seat(player_id)
         if seat is None:
@@ -232,7 +249,7 @@ class Runtime(Generic[S]):
         if table.status != "lobby":
             if not seat.connected:
                 return self.announce(table, now)
-            return self.apply(table, PlayerLeft(player_id=player_id), now)
+            return self.apply(table, PlayerLeft(player_id=player_id), now, counts=counts)
         table.players.remove(seat)
         step = self._begin(table, now)
         step.deliveries.append(Delivery(EVERYONE, SessionPlayerLeft(player_id=player_id)))
@@ -245,10 +262,57 @@ class Runtime(Generic[S]):
         return step
 
     # -- the one transition function -------------------------------------------------------
-    def apply(self, table: Table[S], inp: Input, now: float) -> Step[S]:
+    def apply(
+        self,
+        table: Table[S],
+        inp: Input,
+        now: float,
+        *,
+        counts: Mapping[str, Mapping[str, int]] | None = None,
+    ) -> Step[S]:
         """Apply one input. Raises :class:`InvalidAction`/:class:`Refused` to reject it (the
-        caller then discards ``table``). A stale input returns an unchanged step."""
+        caller then discards ``table``). A stale input returns an unchanged step.
+
+        If the input closes open tallies, their final counts (``counts``, by tally id) reach the
+        driver first, as :class:`AudienceTally` inputs; without them it raises
+        :class:`TallyCountsNeeded`. Either way ``step.opened``/``step.closed`` list the tallies
+        the step opened and closed."""
+        if not table.tallies and not self.cartridge.tallies:
+            return self._apply(table, inp, now)
+        pending = [t for t in table.tallies.values() if not t.delivered]
+        before = self.encode(table) if pending and not isinstance(inp, AudienceTally) else None
+        step = self._apply(table, inp, now)
+        if not step.changed or before is None:
+            return self._sync_tallies(step)
+        closing = [t for t in pending if not self._stays_open(step.table, t)]
+        if not closing or step.table.status == "closed":
+            return self._sync_tallies(step)
+        missing = [t for t in closing if counts is None or t.id not in counts]
+        if missing:
+            raise TallyCountsNeeded(missing)
+        assert counts is not None
+        fresh = self.decode(before)
+        first = self._deliver(fresh, closing, counts, now)
+        second = self._apply(first.table, inp, now)
+        second.deliveries[:0] = first.deliveries
+        second.changed = True
+        if second.ctx is None:
+            second.ctx = first.ctx
+        return self._sync_tallies(second)
+
+    def _apply(self, table: Table[S], inp: Input, now: float) -> Step[S]:
+        if isinstance(inp, AudienceTally):
+            tally = table.tallies.get(inp.name)
+            stale = tally is None or tally.id != inp.tally_id or tally.delivered
+            if stale or table.status == "closed":
+                return Step(table)
+            assert tally is not None
+            return self._deliver(table, [tally], {tally.id: inp.counts}, now)
         if isinstance(inp, HostControl):
+            if inp.action == "again":
+                return self._again(table, inp.settings, now)
+            if inp.settings is not None:
+                raise Refused("settings go only with 'again'", code="bad_control")
             return self._control(table, inp.action, now)
         if isinstance(inp, PlayerAction):
             return self._action(table, inp, now)
@@ -321,6 +385,8 @@ class Runtime(Generic[S]):
             action = msgspec.convert(inp.action, self._action_type)
         except msgspec.ValidationError as exc:
             raise InvalidAction(f"malformed action: {exc}", code="bad_action") from None
+        if self._phased is not None:
+            self._phased.check_phase(table.state, action)  # wrong_phase, before any change
         step = self._begin(table, now)
         ctx = step.context
         self._effects(step, self.driver.on_action(table.state, inp.player_id, action, ctx))
@@ -374,6 +440,28 @@ class Runtime(Generic[S]):
             step.deliveries.append(Delivery(EVERYONE, SessionClosed(reason="host_exit")))
             return step
         raise Refused(f"unknown control {action!r}", code="bad_control")
+
+    def _again(self, table: Table[S], changes: dict[str, Any] | None, now: float) -> Step[S]:
+        """Game over → lobby, same code and seats, for another game. The settings carry over,
+        with ``changes`` applied (validated: :class:`InvalidSettings`). The next game's seed is
+        derived from this one's, so a whole evening stays replayable from its inputs."""
+        if table.status != "over":
+            raise Refused("a new game can start only after the game is over", code="not_over")
+        settings = table.settings
+        if changes:
+            value = self.cartridge.load_settings({**table.settings, **changes})
+            settings = msgspec.to_builtins(value)
+        step = self._begin(table, now)
+        table.status = "lobby"
+        table.settings = settings
+        table.seed = (table.seed * 6364136223846793005 + table.version) % (1 << 63)
+        table.state = table.results = table.deadline = None
+        table.paused_key = table.remaining = None
+        table.recent_ids, table.action_phase, table.action_counts = {}, "", {}
+        players = [_info(s) for s in table.players]
+        event = SessionNewGame(players=players, settings=settings)
+        step.deliveries.append(Delivery(EVERYONE, event))
+        return step
 
     def _tell_driver(self, step: Step[S], action: str) -> Step[S]:
         table = step.table

@@ -45,7 +45,8 @@ def _best(values: dict[str, int]) -> tuple[list[str], int]:
 
 
 def awards_for(state: LiesState) -> list[Award]:
-    """Best liar, truth seeker, crowd favourite and one award per emoji. Ties share an award;
+    """Best liar, truth seeker, crowd favourite (players' reactions), audience favourite (the
+    audience's reactions) and one award per emoji. Ties share an award;
     an award nobody earned (top value 0) is not given."""
     stats = state.stats
     candidates: list[tuple[str, str, dict[str, int], str | None]] = [
@@ -55,6 +56,12 @@ def awards_for(state: LiesState) -> list[Award]:
             "crowd_favourite",
             "Crowd Favourite",
             {p: sum(s.reactions.values()) for p, s in stats.items()},
+            None,
+        ),
+        (
+            "audience_favourite",
+            "Audience Favourite",
+            {p: s.audience for p, s in stats.items()},
             None,
         ),
     ]

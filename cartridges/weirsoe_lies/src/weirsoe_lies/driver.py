@@ -8,19 +8,21 @@ from typing import Any
 import msgspec
 
 from weirsoe_sdk import (
+    ALL_ACTED,
     AUDIENCE,
     HOST,
     Context,
     Effect,
     Emit,
-    GameDriver,
     GameOver,
     InvalidAction,
     InvalidSettings,
+    Move,
     Outcome,
+    Phase,
+    PhasedDriver,
     Refused,
     Secret,
-    SetDeadline,
     Viewer,
     clean_text,
     is_profane,
@@ -30,6 +32,7 @@ from weirsoe_sdk import (
 )
 
 from .actions import Guess, LieForMe, React, SubmitLie
+from .audience import crowd_pick, record_reactions, share_of
 from .awards import EMOJI, awards_for, ranking
 from .content import Pack
 from .events import (
@@ -48,7 +51,7 @@ from .events import (
     Scoreboard,
     ScoresCalculated,
 )
-from .scoring import award_points
+from .scoring import audience_points, award_points
 from .settings import LiesSettings
 from .state import Answer, Card, Lie, LiesState, Stats
 
@@ -57,11 +60,38 @@ __all__ = ["LiesDriver"]
 Ctx = Context[LiesSettings]
 
 
-class LiesDriver(GameDriver[LiesState, LiesSettings]):
+class LiesDriver(PhasedDriver[LiesState, LiesSettings]):
     """Question → lies → guesses → incremental reveal → scores → scoreboard, ×N, then awards."""
 
     def __init__(self, packs: Mapping[str, Pack]) -> None:
         self.packs = dict(packs)
+        react = Move(React, self._react)
+        self.phases = {
+            "lie": Phase(
+                moves={"lie": Move(SubmitLie, self._lie), "lie_for_me": Move(LieForMe, self._lie)},
+                timer=lambda s: s.lie_seconds,
+                extendable=True,
+                end_if=ALL_ACTED,
+                acted=lambda state: state.lies,
+                on_deadline=self._start_guesses,
+            ),
+            "guess": Phase(
+                moves={"guess": Move(Guess, self._guess), "react": react},
+                timer=lambda s: s.guess_seconds,
+                extendable=True,
+                end_if=ALL_ACTED,
+                acted=lambda state: state.guesses,
+                on_deadline=self._start_reveal,
+            ),
+            "reveal": Phase(
+                moves={"react": react},
+                timer=lambda s: s.reveal_step_seconds,
+                on_deadline=self._reveal_or_scores,
+            ),
+            "scoreboard": Phase(
+                timer=lambda s: s.scoreboard_seconds, on_deadline=self._next_question
+            ),
+        }
 
     # -- settings and setup ----------------------------------------------------------------
     def pool(self, settings: LiesSettings) -> list[Any]:
@@ -126,8 +156,9 @@ class LiesDriver(GameDriver[LiesState, LiesSettings]):
         state.lies, state.answers, state.guesses = {}, [], {}
         state.reactions_used, state.reveal_order, state.reveal_log = {}, [], []
         state.revealed, state.deltas = 0, {}
+        state.crowd, state.crowd_pick = {}, None
         card, settings = state.card, ctx.settings
-        deadline = ctx.now + settings.lie_time()
+        deadline, timer = self.deadline("lie", f"q{state.index}:lie", ctx)
         return Outcome(
             state,
             [
@@ -146,7 +177,7 @@ class LiesDriver(GameDriver[LiesState, LiesSettings]):
                         prompt=card.prompt, deadline=deadline, max_length=settings.lie_max_length
                     )
                 ),
-                SetDeadline(f"q{state.index}:lie", deadline),
+                timer,
             ],
         )
 
@@ -179,7 +210,7 @@ class LiesDriver(GameDriver[LiesState, LiesSettings]):
                 answer.id = f"a{ctx.rng.getrandbits(32):08x}"
             used.add(answer.id)
         state.answers = answers
-        deadline = ctx.now + ctx.settings.guess_time()
+        deadline, timer = self.deadline("guess", f"q{state.index}:guess", ctx)
         options = [AnswerOption(id=a.id, text=a.text) for a in answers]
         effects: list[Effect] = [
             Emit(GuessStarted(answers=options, deadline=deadline), HOST),
@@ -190,7 +221,7 @@ class LiesDriver(GameDriver[LiesState, LiesSettings]):
             yours = mine.id if mine else None
             event = GuessStarted(answers=options, deadline=deadline, yours=yours)
             effects.append(Emit(event, to_players(pid)))
-        effects.append(SetDeadline(f"q{state.index}:guess", deadline))
+        effects.append(timer)
         return Outcome(state, effects)
 
     def _start_reveal(self, state: LiesState, ctx: Ctx) -> Outcome[LiesState]:
@@ -209,6 +240,9 @@ class LiesDriver(GameDriver[LiesState, LiesSettings]):
         card = state.card
         pickers = [pid for pid, aid in state.guesses.items() if aid == answer.id]
         points = award_points(answer, pickers, card.multiplier, ctx.settings.house_lie_penalty)
+        if state.crowd_pick == answer.id:
+            for pid, pts in audience_points(answer, card.multiplier).items():
+                points[pid] = points.get(pid, 0) + pts
         for pid, pts in points.items():
             state.scores[pid] = state.scores.get(pid, 0) + pts
             state.deltas[pid] = state.deltas.get(pid, 0) + pts
@@ -218,7 +252,7 @@ class LiesDriver(GameDriver[LiesState, LiesSettings]):
                 stats.truths += 1
         for author in answer.authors:
             state.stats.setdefault(author, Stats()).fooled += len(pickers)
-        deadline = ctx.now + ctx.settings.reveal_step_seconds
+        deadline, timer = self.deadline("reveal", f"q{state.index}:reveal:{index}", ctx)
         step = RevealStep(
             index=index,
             total=len(state.reveal_order),
@@ -233,10 +267,11 @@ class LiesDriver(GameDriver[LiesState, LiesSettings]):
             points=points,
             scores=dict(state.scores),
             deadline=deadline,
+            audience=share_of(state, answer),
         )
         state.reveal_log.append(msgspec.to_builtins(step))
         state.revealed += 1
-        return Outcome(state, [Emit(step), SetDeadline(f"q{state.index}:reveal:{index}", deadline)])
+        return Outcome(state, [Emit(step), timer])
 
     def _scoreboard(self, state: LiesState, ctx: Ctx) -> Outcome[LiesState]:
         state.phase = "scoreboard"
@@ -250,7 +285,7 @@ class LiesDriver(GameDriver[LiesState, LiesSettings]):
                 deltas=dict(state.deltas),
             )
         )
-        deadline = ctx.now + ctx.settings.scoreboard_seconds
+        deadline, timer = self.deadline("scoreboard", f"q{state.index}:scoreboard", ctx)
         last = state.index + 1 >= len(state.cards)
         return Outcome(
             state,
@@ -263,7 +298,7 @@ class LiesDriver(GameDriver[LiesState, LiesSettings]):
                     )
                 ),
                 Emit(Scoreboard(ranking=ranking(state, ctx), deadline=deadline, last=last)),
-                SetDeadline(f"q{state.index}:scoreboard", deadline),
+                timer,
             ],
         )
 
@@ -275,63 +310,57 @@ class LiesDriver(GameDriver[LiesState, LiesSettings]):
         )
         return Outcome(state, [Emit(final), GameOver(final)])
 
-    # -- inputs ----------------------------------------------------------------------------
-    def on_deadline(self, state: LiesState, key: str, ctx: Ctx) -> Outcome[LiesState]:
-        if state.phase == "lie":
-            return self._start_guesses(state, ctx)
-        if state.phase == "guess":
-            return self._start_reveal(state, ctx)
-        if state.phase == "reveal":
-            if state.revealed < len(state.reveal_order):
-                return self._reveal_next(state, ctx)
-            return self._scoreboard(state, ctx)
-        if state.phase == "scoreboard":
-            if state.index + 1 < len(state.cards):
-                state.index += 1
-                return self._start_lies(state, ctx)
-            return self._game_over(state, ctx)
+    def _reveal_or_scores(self, state: LiesState, ctx: Ctx) -> Outcome[LiesState]:
+        if state.revealed < len(state.reveal_order):
+            return self._reveal_next(state, ctx)
+        return self._scoreboard(state, ctx)
+
+    def _next_question(self, state: LiesState, ctx: Ctx) -> Outcome[LiesState]:
+        if state.index + 1 < len(state.cards):
+            state.index += 1
+            return self._start_lies(state, ctx)
+        return self._game_over(state, ctx)
+
+    # -- moves (the phase table checks the phase first) ------------------------------------
+    def _lie(
+        self, state: LiesState, player_id: str, action: SubmitLie | LieForMe, ctx: Ctx
+    ) -> Outcome[LiesState]:
+        if isinstance(action, LieForMe):
+            lie = self._lie_for_me(state, player_id, ctx)
+        else:
+            lie = Lie(text=self._validate_lie(state, action.text, ctx))
+        state.lies[player_id] = lie
+        effects: list[Effect] = [
+            Emit(LieAccepted(text=lie.text, lie_for_me=lie.lie_for_me), to_players(player_id)),
+            Emit(LieSubmitted(player_id=player_id)),
+        ]
+        return Outcome(state, effects)
+
+    def on_tally(
+        self, state: LiesState, name: str, counts: dict[str, int], ctx: Ctx
+    ) -> Outcome[LiesState]:
+        """The audience's final votes: its truth pick (before the reveal) and its reactions."""
+        if name == "truth" and state.phase == "guess":
+            state.crowd = {a.id: counts.get(a.id, 0) for a in state.answers}
+            state.crowd_pick = crowd_pick(state.crowd, ctx)
+        elif name == "react":
+            record_reactions(state, counts)
         return Outcome(state)
 
-    def on_action(
-        self, state: LiesState, player_id: str, action: Any, ctx: Ctx
+    def _guess(
+        self, state: LiesState, player_id: str, action: Guess, ctx: Ctx
     ) -> Outcome[LiesState]:
-        if isinstance(action, SubmitLie | LieForMe):
-            self._require(state, "lie", action)
-            if isinstance(action, LieForMe):
-                lie = self._lie_for_me(state, player_id, ctx)
-            else:
-                lie = Lie(text=self._validate_lie(state, action.text, ctx))
-            state.lies[player_id] = lie
-            effects: list[Effect] = [
-                Emit(LieAccepted(text=lie.text, lie_for_me=lie.lie_for_me), to_players(player_id)),
-                Emit(LieSubmitted(player_id=player_id)),
-            ]
-            return self._maybe_advance(state, ctx, effects)
-        if isinstance(action, Guess):
-            self._require(state, "guess", action)
-            if player_id in state.guesses:
-                raise InvalidAction("your guess is final", code="already_guessed")
-            answer = state.answer(action.answer_id)
-            if answer is None:
-                raise InvalidAction("no such answer", code="unknown_answer")
-            if player_id in answer.authors:
-                raise InvalidAction("you can't pick your own lie", code="own_answer")
-            state.guesses[player_id] = answer.id
-            return self._maybe_advance(state, ctx, [Emit(GuessSubmitted(player_id=player_id))])
-        if isinstance(action, React):
-            return self._react(state, player_id, action, ctx)
-        raise InvalidAction("unknown action", code="bad_action")
-
-    def on_leave(self, state: LiesState, player_id: str, ctx: Ctx) -> Outcome[LiesState]:
-        return self._maybe_advance(state, ctx, [])
+        if player_id in state.guesses:
+            raise InvalidAction("your guess is final", code="already_guessed")
+        answer = state.answer(action.answer_id)
+        if answer is None:
+            raise InvalidAction("no such answer", code="unknown_answer")
+        if player_id in answer.authors:
+            raise InvalidAction("you can't pick your own lie", code="own_answer")
+        state.guesses[player_id] = answer.id
+        return Outcome(state, [Emit(GuessSubmitted(player_id=player_id))])
 
     # -- helpers ---------------------------------------------------------------------------
-    @staticmethod
-    def _require(state: LiesState, phase: str, action: Any) -> None:
-        if state.phase != phase:
-            name = type(action).__name__
-            raise InvalidAction(f"{name} is only allowed in the {phase} phase", code="wrong_phase")
-
     def _validate_lie(self, state: LiesState, text: str, ctx: Ctx) -> str:
         cleaned = clean_text(text)
         card = state.card
@@ -357,8 +386,6 @@ class LiesDriver(GameDriver[LiesState, LiesSettings]):
     def _react(
         self, state: LiesState, player_id: str, action: React, ctx: Ctx
     ) -> Outcome[LiesState]:
-        if state.phase not in ("guess", "reveal"):
-            raise InvalidAction("reactions open with the answers", code="wrong_phase")
         if action.emoji not in EMOJI:
             raise InvalidAction("pick one of the offered reactions", code="bad_emoji")
         answer = state.answer(action.answer_id)
@@ -374,17 +401,6 @@ class LiesDriver(GameDriver[LiesState, LiesSettings]):
                 counts[action.emoji] = counts.get(action.emoji, 0) + 1
         event = ReactionSent(player_id=player_id, answer_id=answer.id, emoji=action.emoji)
         return Outcome(state, [Emit(event)])
-
-    def _maybe_advance(
-        self, state: LiesState, ctx: Ctx, effects: list[Effect]
-    ) -> Outcome[LiesState]:
-        waiting_on = ctx.connected_ids
-        done = state.lies if state.phase == "lie" else state.guesses
-        if state.phase in ("lie", "guess") and waiting_on and all(p in done for p in waiting_on):
-            start = self._start_guesses if state.phase == "lie" else self._start_reveal
-            outcome = start(state, ctx)
-            return Outcome(outcome.state, effects + outcome.effects)
-        return Outcome(state, effects)
 
     @staticmethod
     def _own_answer(state: LiesState, player_id: str) -> Answer | None:

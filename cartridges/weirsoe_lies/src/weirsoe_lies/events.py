@@ -9,6 +9,7 @@ from weirsoe_sdk import Event
 __all__ = [
     "EVENTS",
     "AnswerOption",
+    "AudienceShare",
     "Award",
     "GameEnded",
     "GuessStarted",
@@ -38,6 +39,16 @@ class RevealedAnswer(msgspec.Struct, frozen=True):
     truth: bool
     house: bool
     authors: list[str]
+
+
+class AudienceShare(msgspec.Struct, frozen=True):
+    """How the audience voted on one answer: ``votes`` of ``total``, ``share`` in 0..1, and
+    whether it was the audience's pick (the answer most of them chose)."""
+
+    votes: int
+    total: int
+    share: float
+    pick: bool
 
 
 class RankEntry(msgspec.Struct, frozen=True):
@@ -116,6 +127,7 @@ class RevealStep(Event, tag="reveal.step", frozen=True):
     points: dict[str, int]
     scores: dict[str, int]
     deadline: float | None  # null while the game is paused
+    audience: AudienceShare | None = None
 
 
 class ScoresCalculated(Event, tag="phase.scores_calculated", frozen=True):

@@ -9,6 +9,7 @@ from typing import Any
 from weirsoe_sdk import Cartridge, PresetModel, hookimpl
 
 from .actions import LiesAction
+from .audience import TALLIES
 from .bot import LiesBot
 from .content import load_packs
 from .contract import ERRORS, VIEWS
@@ -35,6 +36,7 @@ def make_cartridge(content_dir: Path | None = None) -> Cartridge:
         bot=LiesBot(),
         ui_dir=Path(__file__).parent / "ui",
         check_settings=driver.check_settings,
+        tallies=TALLIES,
         refine_settings_schema=pack_choices(driver.packs),
         errors=ERRORS,
         view_types=VIEWS,

@@ -47,6 +47,7 @@ class Stats(msgspec.Struct):
     fooled: int = 0
     truths: int = 0
     reactions: dict[str, int] = {}
+    audience: int = 0  # audience reactions to this player's lies
 
 
 class LiesState(msgspec.Struct, kw_only=True):
@@ -64,6 +65,8 @@ class LiesState(msgspec.Struct, kw_only=True):
     deltas: dict[str, int] = {}
     history: list[QuestionResult] = []
     stats: dict[str, Stats] = {}
+    crowd: dict[str, int] = {}  # the audience's truth votes per answer id, this question
+    crowd_pick: str | None = None  # the answer the audience picked, as one extra player
 
     @property
     def card(self) -> Card:

@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
-__all__ = ["DEFAULT_DATABASE_URL", "Database", "async_url", "migration_engine"]
+from .._extras import require_extra
+from ..config import DEFAULT_DATABASE_URL
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///weirsoe.db"
+__all__ = ["DEFAULT_DATABASE_URL", "Database", "async_url", "engine_url", "migration_engine"]
 
 _DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -32,6 +33,17 @@ def async_url(url: str) -> str:
     if not sep:
         raise ValueError(f"not a database URL: {url!r}")
     return f"{_DRIVERS.get(scheme, scheme)}://{rest}"
+
+
+def engine_url(url: str) -> str:
+    """:func:`async_url`, checking that its driver is installed.
+
+    :raises MissingExtra: a PostgreSQL URL without the ``[postgres]`` extra (asyncpg).
+    """
+    url = async_url(url)
+    if make_url(url).get_driver_name() == "asyncpg":
+        require_extra("postgres")
+    return url
 
 
 def is_sqlite(url: str) -> bool:
@@ -56,7 +68,7 @@ def migration_engine(url: str) -> AsyncEngine:
     handling off and begin ``IMMEDIATE``, so an upgrade is all-or-nothing and two processes
     upgrading the same file at once take turns instead of colliding.
     """
-    engine = create_async_engine(async_url(url), poolclass=NullPool)
+    engine = create_async_engine(engine_url(url), poolclass=NullPool)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -74,7 +86,7 @@ class Database:
     """The engine and session factory of one database URL. Connects lazily."""
 
     def __init__(self, url: str) -> None:
-        self.url = async_url(url)
+        self.url = engine_url(url)
         self.engine = create_async_engine(self.url, pool_pre_ping=True)
         if self.engine.dialect.name == "sqlite":
             _sqlite_foreign_keys(self.engine)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic.operations import Operations
-from alembic.runtime.migration import MigrationContext
+from alembic.runtime.migration import MigrationContext, MigrationStep
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 
@@ -98,7 +98,14 @@ def _upgrade_sync(conn: Connection, source: MigrationSource) -> PackageStatus:
     script = source.script()
 
     def revisions(rev: Any, context: Any) -> Any:
-        return script._upgrade_revs("heads", rev)
+        # What `alembic upgrade heads` runs, built from public names (ScriptDirectory's
+        # iterate_revisions and revision_map, MigrationStep) rather than its private
+        # ScriptDirectory._upgrade_revs.
+        scripts = script.iterate_revisions("heads", rev, implicit_base=True)
+        return [
+            MigrationStep.upgrade_from_script(script.revision_map, s)
+            for s in reversed(list(scripts))
+        ]
 
     ctx = _context(conn, source, script, revisions)
     before = ctx.get_current_revision()

@@ -25,7 +25,7 @@ from litestar.security.jwt import JWTCookieAuth, Token
 from weirsoe_sdk import Discovery, PresetModel, discover_preset_models
 
 from ..config import PlatformSettings
-from ..security import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from ..security import MemoryRateLimiter, RateLimiter
 from ..sessions import Unauthorized
 from ._db import Database
 from ._errors import PresetConflict
@@ -65,7 +65,6 @@ class AccountsPlugin(InitPluginProtocol):
         *,
         cartridges: Discovery,
         plugins: pluggy.PluginManager,
-        redis: Any = None,
         limiter: RateLimiter | None = None,
         limits: Limits | None = None,
     ) -> None:
@@ -75,14 +74,11 @@ class AccountsPlugin(InitPluginProtocol):
         self.models, errors = discover_preset_models(plugins)
         for error in errors:
             log.error("preset model not loaded: %s", error)
-        if limiter is None:
-            limiter = (
-                RedisRateLimiter(redis, prefix=settings.redis_prefix)
-                if redis is not None
-                else MemoryRateLimiter()
-            )
         self.users = Accounts(
-            self.db, limiter=limiter, allow_registration=settings.allow_registration, limits=limits
+            self.db,
+            limiter=limiter or MemoryRateLimiter(),
+            allow_registration=settings.allow_registration,
+            limits=limits,
         )
         self.presets = PresetStore(self.db, cartridges=cartridges, models=self.models)
         users = self.users

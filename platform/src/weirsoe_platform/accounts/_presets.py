@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from weirsoe_sdk import Cartridge, Discovery, PresetModel, WeirsoeError
 
 from ._db import Database
+from ._db_errors import database_errors
 from ._errors import InvalidValue, PresetConflict, PresetNotFound
-from ._guard import database_errors
 from ._models import Preset, utcnow
 
 __all__ = ["MAX_PRESETS", "PresetStore"]

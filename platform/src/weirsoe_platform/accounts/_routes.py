@@ -15,7 +15,7 @@ from litestar.params import FromPath, JSONBody
 
 from ..errors import error_responses
 from ..sessions import Unauthorized
-from ._plugin import AccountsPlugin
+from ._plugin import COOKIE_NAME, AccountsPlugin
 from ._presets import MAX_NAME
 from ._service import MAX_PASSWORD, MIN_PASSWORD, USERNAME, Account
 
@@ -118,6 +118,17 @@ async def logout(
     return Response(None, status_code=204, cookies=[accounts.cookie(None)])
 
 
+class SignInStatus(msgspec.Struct):
+    signed_in: bool
+
+
+@get("/api/auth/status", tags=["accounts"])
+async def sign_in_status(request: Request[Any, Any, Any]) -> SignInStatus:
+    """Whether this browser holds a sign-in cookie at all (no 401 for nobody, so pages can ask
+    without an error in the console); ``/api/auth/me`` then says who, and checks the token."""
+    return SignInStatus(signed_in=bool(request.cookies.get(COOKIE_NAME)))
+
+
 @get("/api/auth/me", tags=["accounts"], responses=error_responses(401, 503))
 async def me(request: Request[Account, Any, Any]) -> Username:
     """Who is signed in (401 if nobody)."""
@@ -211,7 +222,7 @@ async def preset_options(preset_id: FromPath[int]) -> Response[None]:
     return _allow("GET", "PUT", "DELETE", "OPTIONS")
 
 
-PUBLIC_ROUTES = [register, login, logout]
+PUBLIC_ROUTES = [register, login, logout, sign_in_status]
 # The OPTIONS handlers come first: a path's first registration must own its OPTIONS (see
 # above). The JWT middleware lets OPTIONS through.
 PROTECTED_ROUTES = [

@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from ..security import RateLimiter
 from ..sessions import RateLimited
 from ._db import Database
+from ._db_errors import database_errors
 from ._errors import BadCredentials, InvalidValue, RegistrationClosed, UsernameTaken
-from ._guard import database_errors
 from ._models import User
 from ._passwords import Passwords
 

@@ -6,9 +6,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .._extras import MissingExtra
 from ._common import CliError
+from ._db import add_db_commands
 from ._games import add_game_commands
 from ._new import add_new_command
+from ._serve import add_server_commands
 
 __all__ = ["main"]
 
@@ -21,15 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_game_commands(commands)
     add_new_command(commands)
-    try:
-        from ._serve import add_server_commands
-    except ImportError:  # pragma: no cover - the server needs the platform's extras
-        pass
-    else:
-        add_server_commands(commands)
-        from ._db import add_db_commands
-
-        add_db_commands(commands)
+    add_server_commands(commands)
+    add_db_commands(commands)
     return parser
 
 
@@ -38,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
-    except CliError as exc:
+    except (CliError, MissingExtra) as exc:
         print(f"weirsoe {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

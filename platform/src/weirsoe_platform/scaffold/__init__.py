@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import keyword
 import re
 import shutil
@@ -10,7 +11,7 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["ScaffoldError", "create_cartridge", "names_for"]
+__all__ = ["ScaffoldError", "create_cartridge", "names_for", "sdk_requirement"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 _TAKEN = {"platform", "weirsoe", "weirsoe_sdk", "weirsoe_platform", "weirsoe_lies", "test", "tests"}
@@ -18,6 +19,15 @@ _TAKEN = {"platform", "weirsoe", "weirsoe_sdk", "weirsoe_platform", "weirsoe_lie
 
 class ScaffoldError(ValueError):
     """A bad name or an existing folder; nothing was written."""
+
+
+def sdk_requirement(version: str | None = None) -> str:
+    """``weirsoe-sdk`` bounded to the installed SDK's release series: ``>=0.1,<0.2`` while the
+    SDK is 0.x (where a minor release may change the contract), ``>=1.2,<2`` from 1.0 on."""
+    version = version or importlib.metadata.version("weirsoe-sdk")
+    major, minor = (int(part) for part in version.split(".")[:2])
+    upper = f"{major}.{minor + 1}" if major == 0 else f"{major + 1}"
+    return f"weirsoe-sdk>={major}.{minor},<{upper}"
 
 
 def names_for(name: str, title: str | None = None) -> dict[str, str]:
@@ -34,6 +44,7 @@ def names_for(name: str, title: str | None = None) -> dict[str, str]:
         "__dist__": "weirsoe-" + name.replace("_", "-"),
         "__class__": "".join(part.capitalize() for part in name.split("_")),
         "__title__": title or " ".join(part.capitalize() for part in name.split("_")),
+        "__sdk_requirement__": sdk_requirement(),
     }
 
 

@@ -20,3 +20,4 @@ class SessionRecord(msgspec.Struct, kw_only=True):
     status: str = "lobby"
     locked: bool = False
     kicked: list[str] = []
+    audience_off: bool = False

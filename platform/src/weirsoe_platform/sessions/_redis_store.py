@@ -17,9 +17,10 @@ from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
 from ._errors import StoreUnavailable
+from ._frames import encode_frame
 from ._store import DeadlineChange, SessionStore
 
-__all__ = ["RedisSessionStore", "connect_redis", "deadline_payload"]
+__all__ = ["RedisSessionStore", "connect_redis", "deadline_payload", "wire_channel"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -47,16 +48,16 @@ elseif ARGV[5] == 'clear' then
 elseif redis.call('EXISTS', KEYS[2]) == 1 then
   redis.call('PEXPIRE', KEYS[2], ARGV[4])
 end
--- Publish in the same atomic step: versions reach every subscriber in commit order.
-local i = 9
-while i <= #ARGV do
-  local count = tonumber(ARGV[i])
-  local payload = ARGV[i + 1]
-  for c = 1, count do redis.call('PUBLISH', ARGV[i + 1 + c], payload) end
-  i = i + 2 + count
-end
+-- Publish in the same atomic step: versions reach every subscriber in commit order. One
+-- wire frame per transition, on the room's wire channel (see transport._hub).
+if ARGV[9] then redis.call('PUBLISH', ARGV[9], ARGV[10]) end
 return 1
 """
+
+
+def wire_channel(prefix: str, code: str) -> str:
+    """The pub/sub channel that carries every message of room ``code`` (one frame per commit)."""
+    return f"{prefix}:WIRE:{code}".upper()
 
 
 def deadline_payload(key: str, serial: int, at: float) -> str:
@@ -141,8 +142,8 @@ class RedisSessionStore(SessionStore):
         else:
             key, serial, at = deadline
             args += ["set", deadline_payload(key, serial, at), at, code]
-        for payload, channels in messages or ():
-            args += [len(channels), payload, *channels]
+        if messages:
+            args += [wire_channel(self.prefix, code), encode_frame(messages)]
         return bool(await self._cas(keys=keys, args=args))
 
     @_unavailable

@@ -31,6 +31,7 @@ from weirsoe_sdk import (
     Runtime,
     Step,
     Table,
+    TallyCountsNeeded,
     Viewer,
     encode_message,
     event_name,
@@ -39,6 +40,7 @@ from weirsoe_sdk import (
 
 from ..config import PlatformSettings
 from ._codes import hash_token, new_code, new_player_id, new_token, normalize_code
+from ._counter import AudienceCounter, MemoryAudienceCounter
 from ._errors import Conflict, Forbidden, SessionNotFound, StoreUnavailable, Unauthorized
 from ._records import SessionRecord
 from ._store import DeadlineChange, SessionStore
@@ -118,10 +120,13 @@ class SessionService:
         plugins: pluggy.PluginManager | None = None,
         clock: Callable[[], float] = time.time,
         channel_prefix: str = "",
+        counter: AudienceCounter | None = None,
     ) -> None:
         if publisher is None and not store.publishes:
             raise TypeError(f"{type(store).__name__} does not publish: pass a publisher")
         self.channel_prefix = channel_prefix
+        self.counter = counter or MemoryAudienceCounter()
+        self.audience: Any = None  # the AudienceDesk, set by the app (it needs the service)
         self.cartridges = cartridges
         self.store = store
         self.publisher = publisher
@@ -173,6 +178,7 @@ class SessionService:
             "version": table.version,
             "min_players": info.min_players,
             "max_players": info.max_players,
+            "settings": table.settings,
             "players": [
                 {"id": s.id, "name": s.name, "connected": s.connected} for s in table.players
             ],
@@ -196,11 +202,14 @@ class SessionService:
             raise Forbidden("that token belongs to no player in this room")
         raise Unauthorized(f"unknown role {role!r}")
 
-    async def snapshot(self, code: str, viewer: Viewer) -> bytes:
+    async def snapshot(self, code: str, viewer: Viewer, member: str | None = None) -> bytes:
         record, table = await self.load(code)
         runtime = self.runtimes[record.cartridge]
         now = self.clock()
         snap = runtime.snapshot(table, viewer, now, record.code)
+        if self.audience is not None:
+            part = await self.audience.snapshot_part(record.code, table, member)
+            snap = msgspec.structs.replace(snap, audience=part)
         deadline = table.deadline.at if table.deadline else None
         return encode_message(snap, version=table.version, server_time=now, deadline=deadline)
 
@@ -244,7 +253,7 @@ class SessionService:
         player_id = new_player_id()
 
         def apply(
-            record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float
+            record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float, _: Any
         ) -> Step[Any]:
             if record.locked:
                 raise Refused("the host has locked this room", code="room_locked")
@@ -256,10 +265,18 @@ class SessionService:
         return player_id, new, False
 
     # -- inputs ----------------------------------------------------------------------------
-    async def control(self, code: str, host_token: str | None, action: str) -> Table[Any]:
+    async def control(
+        self,
+        code: str,
+        host_token: str | None,
+        action: str,
+        settings: dict[str, Any] | None = None,
+    ) -> Table[Any]:
+        """A host control through the one path; ``again`` (with optional setting changes)
+        starts another game in the same room once the game is over."""
         viewer = await self.authenticate(code, "host", host_token)
         assert viewer.role == "host"
-        inp = HostControl(action=action)  # type: ignore[arg-type]
+        inp = HostControl(action=action, settings=settings)  # type: ignore[arg-type]
         _, step = await self._transition(code, self._input(inp))
         return step.table
 
@@ -268,7 +285,7 @@ class SessionService:
         await self.authenticate(code, "host", host_token)
 
         def apply(
-            record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float
+            record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float, _: Any
         ) -> Step[Any]:
             if record.locked == locked:
                 return Step(table)
@@ -283,9 +300,9 @@ class SessionService:
         await self.authenticate(code, "host", host_token)
 
         def apply(
-            record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float
+            record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float, counts: Any
         ) -> Step[Any]:
-            step = runtime.remove(table, player_id, now)
+            step = runtime.remove(table, player_id, now, counts=counts)
             record.tokens = {h: p for h, p in record.tokens.items() if p != player_id}
             record.kicked = [*record.kicked, player_id][-64:]
             step.deliveries.append(
@@ -333,9 +350,9 @@ class SessionService:
     @staticmethod
     def _input(inp: Any) -> Callable[..., Step[Any]]:
         def apply(
-            record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float
+            record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float, counts: Any
         ) -> Step[Any]:
-            return runtime.apply(table, inp, now)
+            return runtime.apply(table, inp, now, counts=counts)
 
         return apply
 
@@ -343,22 +360,32 @@ class SessionService:
     async def _transition(
         self,
         code: str,
-        apply: Callable[[SessionRecord, Table[Any], Runtime[Any], float], Step[Any]],
+        apply: Callable[[SessionRecord, Table[Any], Runtime[Any], float, Any], Step[Any]],
     ) -> tuple[SessionRecord, Step[Any]]:
+        counts: dict[str, dict[str, int]] = {}
         for _ in range(_CAS_ATTEMPTS):
             record, table = await self.load(code)
             runtime = self.runtimes[record.cartridge]
             expected = table.version
             old_deadline = table.deadline
             now = self.clock()
-            step = apply(record, table, runtime, now)
+            try:
+                step = apply(record, table, runtime, now, counts)
+            except TallyCountsNeeded as need:
+                # The input ends tallies' phases: freeze their counters (no later vote counts)
+                # and run it again with the final counts, which reach the driver first.
+                counts.update(await self.counter.freeze(record.code, need.tallies))
+                record, table = await self.load(code)
+                runtime = self.runtimes[record.cartridge]
+                expected, old_deadline = table.version, table.deadline
+                step = apply(record, table, runtime, now, counts)
             if not step.changed:
                 return record, step
             record.version = step.table.version
             record.status = step.table.status
             record.table = runtime.encode(step.table)
             data = self._encoder.encode(record)
-            messages = self._messages(record.code, step, now)
+            messages = self._messages(record.code, step, now, expected)
             atomic = self.store.publishes
             change = self._deadline_change(step.table, old_deadline)
             try:
@@ -387,12 +414,21 @@ class SessionService:
             return self.settings.grace_seconds
         return self.settings.game_ttl
 
-    def _messages(self, code: str, step: Step[Any], now: float) -> list[tuple[bytes, list[str]]]:
+    def _messages(
+        self, code: str, step: Step[Any], now: float, expected: int
+    ) -> list[tuple[bytes, list[str]]]:
         """Every delivery encoded once, with its channels. If nothing went to everyone, the
-        room still gets ``session.version``, so every client sees every version."""
+        room still gets ``session.version``, so every client sees every version (a step that
+        took several versions, such as tallies handed over before a phase's end, announces
+        each one it skipped)."""
         table = step.table
         deadline = table.deadline.at if table.deadline else None
         messages: list[tuple[bytes, list[str]]] = []
+        for skipped in range(expected + 1, table.version):
+            data = encode_message(
+                SessionVersion(), version=skipped, server_time=now, deadline=deadline
+            )
+            messages.append((data, self.channels(code, "everyone")))
         to_room = False
         for delivery in step.deliveries:
             audience = delivery.audience
@@ -425,13 +461,33 @@ class SessionService:
         if table.status == "closed":
             await self.deadlines.cancel(code)
             await self.store.delete(code)
+            await self.counter.delete(code)
         elif not self.store.schedules:
             change = self._deadline_change(table, old_deadline)
             if change == "clear":
                 await self.deadlines.cancel(code)
             elif change is not None:
                 await self.deadlines.schedule(code, *change)
+        if table.status != "closed":
+            await self._tallies(code, step)
         self._track(record, step)
+
+    async def _tallies(self, code: str, step: Step[Any]) -> None:
+        """Tell the audience counter which tallies the committed step closed and opened."""
+        try:
+            if step.closed:
+                await self.counter.close(code, step.closed)
+            for tally in step.opened:
+                await self.counter.open(code, tally, self._ttl(step.table.status))
+        except Exception:  # the counter heals a missed opening on the first vote
+            log.warning("room %s: audience counter not updated", code, exc_info=True)
+        if (step.opened or step.closed) and self.audience is not None:
+            self.audience.touch(code)
+
+    async def publish_raw(self, messages: list[tuple[bytes, list[str]]]) -> None:
+        """Publish messages that are no transition (audience progress)."""
+        if self.publisher is not None:
+            await self.publisher.publish(messages)
 
     def _track(self, record: SessionRecord, step: Step[Any]) -> None:
         if self.plugins is None:

@@ -1,7 +1,7 @@
 """Transport: REST, the game WebSocket, fan-out and the error mapping."""
 
 from ._errors import EXCEPTION_HANDLERS, error_body, status_for
-from ._fanout import ChannelsPublisher, SettledChannelsPlugin
+from ._hub import MAX_BACKLOG, Hub, Subscription
 from ._messages import CLIENT_MESSAGES, REPLY_MESSAGES
 from ._rest import REQUEST_BODIES, ROUTES, asyncapi_document
 from ._ws import MAX_FRAME, Presence, close_codes, game_socket
@@ -9,13 +9,14 @@ from ._ws import MAX_FRAME, Presence, close_codes, game_socket
 __all__ = [
     "CLIENT_MESSAGES",
     "EXCEPTION_HANDLERS",
+    "MAX_BACKLOG",
     "MAX_FRAME",
     "REPLY_MESSAGES",
     "REQUEST_BODIES",
     "ROUTES",
-    "ChannelsPublisher",
+    "Hub",
     "Presence",
-    "SettledChannelsPlugin",
+    "Subscription",
     "asyncapi_document",
     "close_codes",
     "error_body",

@@ -18,6 +18,7 @@ __all__ = [
     "Ping",
     "Pong",
     "SyncRequest",
+    "VoteRequest",
 ]
 
 MessageId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
@@ -39,8 +40,18 @@ class ActionRequest(msgspec.Struct, tag_field="type", tag="action", forbid_unkno
     action: dict[str, Any]
 
 
-ClientMessage = Ping | SyncRequest | ActionRequest
-CLIENT_MESSAGES: tuple[type[msgspec.Struct], ...] = (Ping, SyncRequest, ActionRequest)
+class VoteRequest(msgspec.Struct, tag_field="type", tag="vote", forbid_unknown_fields=True):
+    """An audience member's vote in an open tally (audience sockets with a token only).
+    Answered with ``ack`` (its ``version`` is 0: a vote is no transition; ``duplicate`` is true
+    if it changed nothing) or ``error``. One vote per member per tally: a re-vote replaces it."""
+
+    id: MessageId
+    tally: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    choice: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+ClientMessage = Ping | SyncRequest | ActionRequest | VoteRequest
+CLIENT_MESSAGES: tuple[type[msgspec.Struct], ...] = (Ping, SyncRequest, ActionRequest, VoteRequest)
 
 
 class Pong(Event, tag="pong", frozen=True):

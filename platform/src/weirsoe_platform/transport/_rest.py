@@ -45,8 +45,16 @@ class Joined(msgspec.Struct):
     rejoined: bool
 
 
+class AudienceJoined(msgspec.Struct):
+    audience_id: str
+    token: str
+
+
 class ControlRequest(msgspec.Struct, forbid_unknown_fields=True):
-    action: Literal["play", "pause", "resume", "exit", "lock", "unlock"]
+    action: Literal[
+        "play", "pause", "resume", "exit", "lock", "unlock", "again", "audience_on", "audience_off"
+    ]
+    settings: dict[str, Any] | None = None
 
 
 class ControlDone(msgspec.Struct):
@@ -172,8 +180,16 @@ async def session_info(
     service: NamedDependency[SessionService],
     guard: NamedDependency[Guard],
 ) -> dict[str, Any]:
-    """Public lobby information about a room. Repeated unknown codes get 429."""
-    return await _looked_up(guard, request, service.info(code))
+    """Public lobby information about a room, with the link players open (``join_url``) and,
+    when phones probably cannot reach this server, why and how to fix it (``join_note``), and
+    the audience's numbers (``audience``). Repeated unknown codes get 429."""
+    info = await _looked_up(guard, request, service.info(code))
+    reach = getattr(request.app.state, "reach", None)
+    info["join_url"] = f"{_base_url(request, service)}/?code={info['code']}"
+    info["join_note"] = getattr(reach, "note", None)
+    members, watching, enabled = await service.counter.stats(info["code"])
+    info["audience"] = {"enabled": enabled, "members": members, "watching": watching}
+    return info
 
 
 @post(
@@ -196,6 +212,44 @@ async def join_session(
         guard, request, service.join(code, data.name, data.token)
     )
     return Joined(player_id=player_id, token=token, rejoined=rejoined)
+
+
+@post(
+    "/api/sessions/{code:str}/audience",
+    tags=["audience"],
+    status_code=201,
+    responses=error_responses(404, 409, 429, 503),
+)
+async def join_audience(
+    request: Request[Any, Any, Any],
+    code: FromPath[str],
+    service: NamedDependency[SessionService],
+    guard: NamedDependency[Guard],
+) -> AudienceJoined:
+    """Join the audience: no name, no seat, at any time (even mid-game or with the room full).
+    Connect with ``/ws/game/{code}?role=audience&token=…`` to watch and vote. Rate-limited per
+    address like player joins; 409 ``audience_off`` while the host has the audience off."""
+    await guard.check_join(_address(request))
+    member, token = await _looked_up(guard, request, service.audience.join(code))
+    return AudienceJoined(audience_id=member, token=token)
+
+
+@post(
+    "/api/sessions/{code:str}/audience/{audience_id:str}/kick",
+    tags=["host"],
+    status_code=200,
+    responses=error_responses(401, 403, 404, 409, 503),
+)
+async def kick_audience(
+    request: Request[Any, Any, Any],
+    code: FromPath[str],
+    audience_id: FromPath[str],
+    service: NamedDependency[SessionService],
+) -> dict[str, bool]:
+    """Host only: an audience member's votes no longer count (``audience_kicked``), and its
+    token no longer connects."""
+    await service.audience.kick(code, _bearer(request), audience_id)
+    return {"kicked": True}
 
 
 @post(
@@ -228,11 +282,18 @@ async def control_session(
     service: NamedDependency[SessionService],
 ) -> ControlDone:
     """Host controls with ``Authorization: Bearer <host_token>``: play, pause, resume, exit,
-    and lock/unlock (no new players). There is no skip."""
-    if data.action in ("lock", "unlock"):
+    lock/unlock (no new players), audience_on/audience_off, and ``again``: after the game is
+    over, another game in the same room with the same seats (``settings`` may change single
+    settings). There is no skip."""
+    if data.settings is not None and data.action != "again":
+        raise InvalidValue("settings: only with the action 'again'", field="settings")
+    if data.action in ("audience_on", "audience_off"):
+        on = data.action == "audience_on"
+        table = await service.audience.set_enabled(code, _bearer(request), on)
+    elif data.action in ("lock", "unlock"):
         table = await service.lock(code, _bearer(request), data.action == "lock")
     else:
-        table = await service.control(code, _bearer(request), data.action)
+        table = await service.control(code, _bearer(request), data.action, data.settings)
     return ControlDone(status=table.status, version=table.version)
 
 
@@ -261,6 +322,8 @@ ROUTES = [
     create_session,
     session_info,
     join_session,
+    join_audience,
+    kick_audience,
     kick_player,
     control_session,
     post_action,

@@ -16,12 +16,11 @@ from typing import Any
 
 import msgspec
 from litestar import WebSocket, websocket
-from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath
 
-from weirsoe_sdk import Viewer, WeirsoeError
+from weirsoe_sdk import Event, Viewer, WeirsoeError
 
 from ..security import Guard, TokenBucket, origin_allowed
 from ..sessions import (
@@ -33,7 +32,17 @@ from ..sessions import (
     Unauthorized,
     normalize_code,
 )
-from ._messages import Ack, ActionRequest, ClientMessage, ErrorReply, Ping, Pong, SyncRequest
+from ._hub import Hub, Subscription
+from ._messages import (
+    Ack,
+    ActionRequest,
+    ClientMessage,
+    ErrorReply,
+    Ping,
+    Pong,
+    SyncRequest,
+    VoteRequest,
+)
 
 __all__ = ["MAX_FRAME", "Presence", "close_codes", "game_socket"]
 
@@ -61,7 +70,7 @@ close_codes = {
 _decoder = msgspec.json.Decoder(ClientMessage)
 _raw = msgspec.json.Decoder()
 _encoder = msgspec.json.Encoder()
-_KNOWN = {"ping", "sync", "action"}
+_KNOWN = {"ping", "sync", "action", "vote"}
 _CLOSED_MARK = b'"type":"session.closed"'
 _KICKED_MARK = b'"type":"session.kicked"'
 # Frames per connection: 20 a second with bursts of 60; a client that keeps going past the
@@ -96,7 +105,8 @@ def _address(socket: WebSocket[Any, Any, Any]) -> str:
 
 async def _authenticate(
     socket: WebSocket[Any, Any, Any], service: SessionService, guard: Guard, code: str
-) -> Viewer | None:
+) -> tuple[Viewer, str | None] | None:
+    """The viewer, and for an audience socket with a token its member id."""
     settings = service.settings
     if not origin_allowed(
         socket.headers.get("origin"),
@@ -111,7 +121,11 @@ async def _authenticate(
     address = _address(socket)
     try:
         await guard.check_lookup(address)
-        return await service.authenticate(code, role, token)
+        viewer = await service.authenticate(code, role, token)
+        member = None
+        if viewer.role == "audience" and token:
+            member = await service.audience.authenticate(code, token)
+        return viewer, member
     except RateLimited:
         await socket.close(code=WS_4429_TOO_MANY_ATTEMPTS, reason="too many attempts")
     except SessionNotFound:
@@ -132,22 +146,24 @@ async def game_socket(
     socket: WebSocket[Any, Any, Any],
     code: FromPath[str],
     service: NamedDependency[SessionService],
-    channels: NamedDependency[ChannelsPlugin],
+    channels: NamedDependency[Hub],
     presence: NamedDependency[Presence],
     guard: NamedDependency[Guard],
 ) -> None:
     await socket.accept()
     code = normalize_code(code)
-    viewer = await _authenticate(socket, service, guard, code)
-    if viewer is None:
+    found = await _authenticate(socket, service, guard, code)
+    if found is None:
         return
+    viewer, member = found
     names = service.viewer_channels(code, viewer)
     subscriber = await channels.subscribe(names)
     sender: asyncio.Task[None] | None = None
     player = viewer.player_id
+    watching = False
     try:
         try:
-            snapshot = await service.snapshot(code, viewer)
+            snapshot = await service.snapshot(code, viewer, member)
         except SessionNotFound:
             await socket.close(code=WS_4404_ROOM_NOT_FOUND, reason="room not found")
             return
@@ -155,7 +171,10 @@ async def game_socket(
         sender = asyncio.create_task(_pump(socket, subscriber))
         if player is not None and presence.up(code, player):
             await service.presence(code, player, True)
-        await _receive_loop(socket, service, code, viewer, subscriber)
+        if viewer.role == "audience":
+            watching = True
+            await service.audience.watch(code, 1)
+        await _receive_loop(socket, service, code, (viewer, member), subscriber)
     except WebSocketDisconnect:
         pass
     except StoreUnavailable:
@@ -169,29 +188,22 @@ async def game_socket(
     finally:
         with contextlib.suppress(Exception):
             await channels.unsubscribe(subscriber, names)
-        _prune(channels, names)
         if sender is not None:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await sender
+        if watching:
+            await service.audience.watch(code, -1)
         if player is not None and presence.down(code, player):
             with contextlib.suppress(WeirsoeError):
                 await service.presence(code, player, False)
 
 
-def _prune(channels: ChannelsPlugin, names: list[str]) -> None:
-    # The plugin keeps an entry per channel forever; drop ours once nobody listens (rooms come
-    # and go, so this map would otherwise grow with every room ever played).
-    registry: dict[str, set[Any]] = getattr(channels, "_channels", {})
-    for name in names:
-        if name in registry and not registry[name]:
-            del registry[name]
-
-
-async def _pump(socket: WebSocket[Any, Any, Any], subscriber: Any) -> None:
+async def _pump(socket: WebSocket[Any, Any, Any], subscriber: Subscription) -> None:
+    send = socket.send  # the ASGI event directly: one layer less than send_text per frame
     try:
         async for data in subscriber.iter_events():
-            await socket.send_text(data.decode())
+            await send({"type": "websocket.send", "bytes": None, "text": data.decode()})
             if _CLOSED_MARK in data:
                 await socket.close(code=WS_4410_ROOM_CLOSED, reason="the host closed the room")
                 return
@@ -202,7 +214,7 @@ async def _pump(socket: WebSocket[Any, Any, Any], subscriber: Any) -> None:
         return
 
 
-async def _reply(subscriber: Any, message: Any) -> None:
+async def _reply(subscriber: Subscription, message: Any) -> None:
     await subscriber.put(_encoder.encode(message))
 
 
@@ -210,8 +222,8 @@ async def _receive_loop(
     socket: WebSocket[Any, Any, Any],
     service: SessionService,
     code: str,
-    viewer: Viewer,
-    subscriber: Any,
+    who: tuple[Viewer, str | None],
+    subscriber: Subscription,
 ) -> None:
     bucket = TokenBucket(FRAME_RATE, FRAME_BURST)
     over = 0
@@ -235,7 +247,7 @@ async def _receive_loop(
             continue
         over = 0
         try:
-            reply = await _handle(data, service, code, viewer, subscriber)
+            reply = await _handle(data, service, code, who, subscriber)
         except StoreUnavailable:
             raise
         except Exception:  # no frame may take the connection (or the server) down
@@ -246,8 +258,13 @@ async def _receive_loop(
 
 
 async def _handle(
-    data: str | bytes, service: SessionService, code: str, viewer: Viewer, subscriber: Any
+    data: str | bytes,
+    service: SessionService,
+    code: str,
+    who: tuple[Viewer, str | None],
+    subscriber: Subscription,
 ) -> Any:
+    viewer, member = who
     try:
         request = _decoder.decode(data)
     except RecursionError:
@@ -260,10 +277,12 @@ async def _handle(
         return Pong(ts=time.time())
     if isinstance(request, SyncRequest):
         try:
-            await subscriber.put(await service.snapshot(code, viewer))
+            await subscriber.put(await service.snapshot(code, viewer, member))
         except WeirsoeError as exc:
             return ErrorReply(code=exc.code, message=exc.message)
         return None
+    if isinstance(request, VoteRequest):
+        return await _vote(request, service, code, member)
     assert isinstance(request, ActionRequest)
     if viewer.player_id is None:
         return ErrorReply(id=request.id, code="read_only", message=f"the {viewer.role} cannot act")
@@ -275,6 +294,22 @@ async def _handle(
         log.exception("action failed in room %s", code)
         return ErrorReply(id=request.id, code="internal_error", message="the action failed")
     return Ack(id=request.id, version=step.table.version, duplicate=step.duplicate)
+
+
+async def _vote(
+    request: VoteRequest, service: SessionService, code: str, member: str | None
+) -> Event:
+    if member is None:
+        return ErrorReply(
+            id=request.id,
+            code="not_audience",
+            message="only audience members vote: join with POST /api/sessions/{code}/audience",
+        )
+    try:
+        changed = await service.audience.vote(code, member, request.tally, request.choice)
+    except WeirsoeError as exc:
+        return ErrorReply(id=request.id, code=exc.code, message=exc.message, field=exc.field)
+    return Ack(id=request.id, version=0, duplicate=not changed)
 
 
 def _invalid(data: str | bytes, exc: msgspec.ValidationError) -> ErrorReply:

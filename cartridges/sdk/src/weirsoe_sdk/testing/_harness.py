@@ -23,6 +23,7 @@ from .._inputs import (
 )
 from .._meta import Cartridge
 from .._runtime import Runtime, Step, Table
+from .._tally import Ballots, cast_vote, count_ballots
 
 __all__ = ["FakeClock", "GameRecord", "Harness", "Leak", "LeakError", "Received", "recipients_of"]
 
@@ -148,6 +149,7 @@ class Harness:
         self.player_ids = [f"p{i}" for i in range(1, players + 1)]
         self.names = names or [f"Bot {i}" for i in range(1, players + 1)]
         self._canaries = 0
+        self.ballots: dict[str, Ballots] = {}  # tally id -> the audience's ballots
         table = self.runtime.new_table(seed=seed, settings=settings, now=self.clock.now)
         # The live table is changed in place by the runtime; ``_data`` is its last committed
         # encoding, from which a rejected input rolls back.
@@ -178,7 +180,7 @@ class Harness:
     def send(self, inp: Input) -> Step[Any]:
         """Apply one input; raise the driver's error if it is rejected (state unchanged)."""
         try:
-            step = self.runtime.apply(self._live, inp, self.clock.now)
+            step = self.runtime.apply(self._live, inp, self.clock.now, counts=self.tally_counts())
         except BaseException as exc:
             self._live = self.runtime.decode(self._data)
             if isinstance(exc, WeirsoeError):
@@ -186,6 +188,20 @@ class Harness:
             raise
         self._commit(step)
         return step
+
+    def vote(self, member: str, tally: str, choice: str) -> bool:
+        """An audience member's vote, counted as the platform counts it (one per member, a
+        re-vote replaces; up to the cap for a multi-vote tally). Raises :class:`InvalidAction`
+        (``tally_closed``, ``unknown_choice``, ``vote_cap``) and changes nothing then."""
+        open_tally = self._live.tallies.get(tally)
+        ballots = self.ballots.setdefault(open_tally.id, {}) if open_tally else {}
+        return cast_vote(open_tally, ballots, member, choice)
+
+    def tally_counts(self) -> dict[str, dict[str, int]]:
+        """The current counts of every open tally, by tally id."""
+        return {
+            t.id: count_ballots(t, self.ballots.get(t.id, {})) for t in self._live.tallies.values()
+        }
 
     def join_all(self) -> None:
         for pid, name in zip(self.player_ids, self.names, strict=True):

@@ -17,13 +17,36 @@ export function mount(root, ctx) {
   root.append(frame);
   let shownScores = {};
   let parts = {};
+  let introRound = null; // the round whose intro card was shown
+  let introTimer = null;
+  let introUntil = 0;
+  let startedNow = false; // the game has just started (not a reload): round 1 gets its intro
+  const INTRO_MS = 5000; // long enough to read from the sofa
 
   function screen(live) {
     frame.dataset.phase = m.phase || "";
     replace(head, m.phase === "over"
       ? el("span", { class: "chip", text: "Game over" })
-      : [el("span", { class: "chip", text: m.category || "" }), el("span", { class: "lies-progress", text: m.round ? progressLine(m) : "" })]);
+      : [el("span", { class: "chip", text: m.category || "" }), el("span", { class: "lies-progress", text: m.round ? progressLine({ ...m, multiplier: 1 }) : "" }),
+        m.multiplier > 1 ? el("span", { class: "mult-badge", text: `×${m.multiplier} points` }) : null]);
+    // The intro stays up its whole time, whatever else arrives meanwhile (the lie phase starts
+    // with it); its timer then draws the question.
+    if (m.phase === "lie" && m.round === introRound && performance.now() < introUntil) return;
     parts = {};
+    clearTimeout(introTimer);
+    introUntil = 0;
+    // Each round opens with a card announcing it and its multiplier (live only: a reload
+    // mid-question goes straight to the question).
+    if ((live || startedNow) && m.phase === "lie" && m.round && m.round !== introRound) {
+      introRound = m.round;
+      startedNow = false;
+      replace(body, roundIntro());
+      introUntil = performance.now() + INTRO_MS;
+      introTimer = setTimeout(() => { introUntil = 0; screen(false); }, INTRO_MS);
+      ctx.announce(introText());
+      return;
+    }
+    if (m.round) introRound = m.round;
     const draw = { lie: lieScreen, guess: guessScreen, reveal: revealScreen, scoreboard: boardScreen, over: overScreen }[m.phase];
     replace(body, draw ? draw(live) : el("p", { class: "lies-instruction", text: "Get ready…" }));
     const said = {
@@ -34,6 +57,21 @@ export function mount(root, ctx) {
       over: "Game over. Final scores and awards.",
     }[m.phase];
     if (said) ctx.announce(said);
+  }
+
+  function pointsWord() {
+    return m.multiplier === 2 ? "Double points" : m.multiplier === 3 ? "Triple points" : m.multiplier > 3 ? `${m.multiplier}× points` : "Normal points";
+  }
+
+  function introText() {
+    return `Round ${m.round} of ${m.rounds}: ${pointsWord().toLowerCase()}`;
+  }
+
+  function roundIntro() {
+    return el("section", { class: "round-intro", id: "round-intro", "aria-label": introText() },
+      el("p", { class: "intro-round", text: `Round ${m.round}` }),
+      el("p", { class: "intro-of", text: `of ${m.rounds}` }),
+      el("p", { class: ["intro-points", m.multiplier > 1 && "is-boosted"], text: m.multiplier > 1 ? `${pointsWord()} ×${m.multiplier}` : pointsWord() }));
   }
 
   function question(withTimer, size) {
@@ -98,7 +136,8 @@ export function mount(root, ctx) {
   function revealScreen(live) {
     parts.spot = el("section", { class: "spotlight", "aria-live": "polite" });
     parts.scores = el("ol", { class: "score-strip", "aria-label": "Scores" });
-    const out = [question(false, "small"), el("div", { class: "reveal-layout" }, answerGrid(true), parts.spot), parts.scores];
+    parts.cards = {};
+    const out = [question(false, "small"), parts.spot, parts.scores];
     const last = m.reveal[m.reveal.length - 1];
     if (last) spotlight(last, live);
     drawScores(false);
@@ -118,6 +157,7 @@ export function mount(root, ctx) {
       el("p", { class: "spot-count", text: `Answer ${step.index + 1} of ${step.total}` }),
       el("p", { class: "spot-text", text: a.text }),
       el("div", { class: "spot-pickers" },
+        el("span", { class: "picked-badge", text: `${step.pickers.length} picked` }),
         el("span", { class: "spot-label", text: step.pickers.length ? "Picked by" : "Nobody picked it" }),
         step.pickers.map((id) => el("span", { class: "picker", text: ctx.name(id) }))),
       verdict,
@@ -135,7 +175,7 @@ export function mount(root, ctx) {
       const from = shownScores[p.id] ?? p.score;
       if (animate && from !== p.score) countUp(value, from, p.score, ctx.reducedMotion() ? 0 : 900);
       else value.textContent = fmt(p.score);
-      return el("li", { class: ["strip-item", animate && from < p.score && "is-rising"] }, el("span", { class: "strip-name", text: p.name }), value);
+      return el("li", { class: ["strip-item", animate && from < p.score && "is-rising"] }, el("span", { class: "strip-name", text: p.name }), " ", value);
     }));
     shownScores = Object.fromEntries(ranked.map((p) => [p.id, p.score]));
   }
@@ -201,6 +241,7 @@ export function mount(root, ctx) {
   }
 
   function update(msg) {
+    if (msg.type === "session.started") startedNow = true;
     const kind = reduce(m, msg);
     if (kind === "screen") screen(msg.type !== "session.snapshot");
     else if (kind === "progress" && parts.done) parts.done.replaceWith((parts.done = doneList(m.phase === "lie" ? "submitted" : "guessed")));

@@ -85,11 +85,19 @@ function rankMe(m) {
   if (entry) Object.assign(m.me, { rank: entry.rank, score: entry.score });
 }
 
-/** The prompt as text nodes, with the blank as a styled span (its text stays "_____"). */
+/** The prompt as text nodes, with the blank as a styled span (its text stays "_____"). The
+ * word before the blank (an opening quote, say) and the one after stay on its line. */
 export function promptNodes(el, prompt) {
-  const [before, after = ""] = String(prompt || "").split(BLANK);
-  if (!String(prompt || "").includes(BLANK)) return [prompt || ""];
-  return [before, el("span", { class: "blank", text: BLANK }), after];
+  const text = String(prompt || "");
+  if (!text.includes(BLANK)) return [text];
+  const [before, after = ""] = text.split(BLANK);
+  const cut = before.search(/\S*$/);
+  const next = after.search(/\s|$/);
+  return [
+    before.slice(0, cut),
+    el("span", { class: "blank-group" }, before.slice(cut), el("span", { class: "blank", text: BLANK }), after.slice(0, next)),
+    after.slice(next),
+  ];
 }
 
 /** "Round 2 of 3 · Question 3 of 5 · double points" ("Q3/5 · R2/3 · ×2" when `short`). */
@@ -97,7 +105,8 @@ export function progressLine(m, short = false) {
   if (short) return [`Q${m.question}/${m.questions}`, `Round ${m.round}/${m.rounds}`, m.multiplier > 1 && `×${m.multiplier}`].filter(Boolean).join(" · ");
   const bits = [`Round ${m.round} of ${m.rounds}`, `Question ${m.question} of ${m.questions}`];
   if (m.multiplier === 2) bits.push("double points");
-  else if (m.multiplier > 2) bits.push(`${m.multiplier}× points`);
+  else if (m.multiplier === 3) bits.push("triple points");
+  else if (m.multiplier > 3) bits.push(`${m.multiplier}× points`);
   return bits.join(" · ");
 }
 

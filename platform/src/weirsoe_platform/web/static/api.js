@@ -57,9 +57,12 @@ export const saveHostToken = (code, token) => write(localStorage, `weirsoe.host.
 /**
  * Accounts are optional: {available: false} where the server has none (404),
  * {available: true, user: null} when logged out, {available: true, user} when logged in.
+ * Asks /api/auth/status first, so a page with nobody signed in logs no 401.
  */
 export async function currentUser() {
   try {
+    const status = await api("/api/auth/status");
+    if (!status?.signed_in) return { available: true, user: null };
     const me = await api("/api/auth/me");
     const user = (me && (me.user || me)) || {};
     return { available: true, user: { ...user, name: user.username || user.name || "you" } };

@@ -16,7 +16,8 @@ async function setup() {
   const notice = NOTICES[params.get("notice")];
   const [{ cartridges }, account] = await Promise.all([api("/api/cartridges"), currentUser()]);
   let form = null;
-  let chosen = cartridges[0]?.slug;
+  const wanted = cartridges.find((c) => c.slug === params.get("game"));
+  let chosen = (wanted || cartridges[0])?.slug;
   const settingsBox = el("div", { class: "settings-box" });
   const status = el("p", { class: "field-msg", role: "alert" });
   const open = el("button", { class: "btn btn-primary btn-lg", type: "submit", id: "open-room", text: "Open room" });
@@ -27,10 +28,10 @@ async function setup() {
     replace(settingsBox, form.node);
   };
 
-  const choices = cartridges.map((c, i) =>
+  const choices = cartridges.map((c) =>
     el("label", { class: "choice", for: `game-${c.slug}` },
       el("input", {
-        type: "radio", name: "cartridge", id: `game-${c.slug}`, value: c.slug, checked: i === 0,
+        type: "radio", name: "cartridge", id: `game-${c.slug}`, value: c.slug, checked: c.slug === chosen,
         on: { change: () => { chosen = c.slug; pickSettings(); } },
       }),
       el("span", { class: "choice-body" },
@@ -105,17 +106,21 @@ async function presetsBox(create) {
 // -- the big screen ------------------------------------------------------------------------------
 function screen(code, token) {
   document.body.classList.add("is-screen");
-  const host = location.host;
-  const clock = ring({ size: 72, label: "Time left" });
+  let host = location.host; // until the server says which address phones can open
+  const clock = ring({ size: 96, label: "Time left" });
   const connection = el("span", { class: "pill", role: "status", text: "Connecting…" });
   const buttons = {
     play: el("button", { class: "btn btn-primary", id: "ctl-play", text: "Play", on: { click: () => control("play") } }),
     pause: el("button", { class: "btn btn-secondary", id: "ctl-pause", text: "Pause", on: { click: () => control("pause") } }),
     resume: el("button", { class: "btn btn-primary", id: "ctl-resume", text: "Resume", on: { click: () => control("resume") } }),
-    again: el("a", { class: "btn btn-secondary", id: "ctl-new", href: "/host", text: "New game" }),
+    again: el("button", { class: "btn btn-primary", id: "ctl-again", text: "Same players", on: { click: () => control("again") } }),
+    change: el("button", { class: "btn btn-secondary", id: "ctl-settings", text: "Settings…", on: { click: changeSettings } }),
+    fresh: el("button", { class: "btn btn-secondary", id: "ctl-new", text: "New players", on: { click: newPlayers } }),
     exit: el("button", { class: "btn btn-danger", id: "ctl-exit", text: "End room", on: { click: confirmExit } }),
   };
   const toast = el("p", { class: "toast", role: "alert", hidden: true });
+  const joinAt = [el("strong", { class: "join-url", text: host }), el("strong", { text: host })];
+  const reachNote = el("p", { class: "reach-note", id: "reach-note", role: "alert", hidden: true });
   const title = el("span", { class: "game-title" });
   const statusText = el("span", { class: "status-text" });
   const roster = el("ul", { class: "player-grid", id: "lobby-players", "aria-label": "Players" });
@@ -126,7 +131,8 @@ function screen(code, token) {
   const paused = el("div", { class: "paused-banner", id: "paused-banner", hidden: true }, el("span", { text: "Paused" }));
   const lobby = el("section", { class: "lobby", id: "lobby" },
     el("div", { class: "join-panel" },
-      el("p", { class: "join-how" }, "Join on your phone at ", el("strong", { class: "join-url", text: host })),
+      el("p", { class: "join-how" }, "Join on your phone at ", joinAt[0]),
+      reachNote,
       el("p", { class: "join-label", text: "Room code" }),
       el("p", { class: "room-code", id: "room-code", "aria-label": `Room code ${code.split("").join(" ")}`, text: code }),
       el("img", { class: "qr", src: `/api/sessions/${encodeURIComponent(code)}/qr.svg`, alt: `QR code: join room ${code}`, width: 280, height: 280 })),
@@ -142,21 +148,66 @@ function screen(code, token) {
         connection, ...Object.values(buttons))),
     lobby, stage, paused,
     el("footer", { class: "strip" },
-      el("p", { class: "strip-code" }, "Join at ", el("strong", { text: host }), " · code ", el("strong", { text: code })),
+      el("p", { class: "strip-code" }, "Join at ", joinAt[1], " · code ", el("strong", { text: code })),
       strip),
     toast);
 
   let info = null;
-  api(`/api/sessions/${encodeURIComponent(code)}`).then((i) => { info = i; title.textContent = i.title; render(room); }).catch(() => {});
+  api(`/api/sessions/${encodeURIComponent(code)}`).then((i) => {
+    info = i;
+    title.textContent = i.title;
+    if (i.join_url) {
+      const url = new URL(i.join_url);
+      host = url.host;
+      for (const node of joinAt) node.textContent = host;
+    }
+    if (i.join_note) { reachNote.textContent = i.join_note; reachNote.hidden = false; }
+    render(room);
+  }).catch(() => {});
 
-  async function control(action) {
+  async function control(action, extra = {}) {
     toast.hidden = true;
     try {
-      await api(`/api/sessions/${encodeURIComponent(code)}/control`, { method: "POST", body: { action }, token });
+      await api(`/api/sessions/${encodeURIComponent(code)}/control`, { method: "POST", body: { action, ...extra }, token });
+      return true;
     } catch (err) {
       toast.textContent = err.message;
       toast.hidden = false;
+      return err;
     }
+  }
+
+  // "New players": end this room and open a fresh one for the same game.
+  let leaving = false;
+  async function newPlayers() {
+    leaving = true;
+    await control("exit");
+    saveHostToken(code, null);
+    location.assign(`/host?game=${encodeURIComponent(info?.cartridge || "")}`);
+  }
+
+  // "Settings…": change this room's settings, then "Same players" with them.
+  async function changeSettings() {
+    const dialog = $("#again-settings");
+    const { cartridges } = await api("/api/cartridges");
+    const cartridge = cartridges.find((c) => c.slug === info?.cartridge);
+    if (!cartridge) return;
+    const form = settingsForm(cartridge.settings_schema, { values: room.settings || info.settings || {}, prefix: "again" });
+    replace($("#again-settings-fields"), form.node);
+    const submit = async (event) => {
+      event.preventDefault();
+      form.clearErrors();
+      const result = await control("again", { settings: form.values() });
+      if (result === true) { dialog.close(); return; }
+      toast.hidden = true;
+      const field = errorField(result, cartridge.settings_schema);
+      if (field) form.showError(field, result.message);
+      else { toast.textContent = result.message; toast.hidden = false; }
+    };
+    const formNode = $("#again-settings-form");
+    formNode.onsubmit = submit;
+    $("#again-settings-cancel").onclick = () => dialog.close();
+    dialog.showModal();
   }
 
   function confirmExit() {
@@ -188,6 +239,8 @@ function screen(code, token) {
     buttons.pause.hidden = s !== "running";
     buttons.resume.hidden = s !== "paused";
     buttons.again.hidden = s !== "over";
+    buttons.change.hidden = s !== "over";
+    buttons.fresh.hidden = s !== "over";
     const min = info?.min_players ?? 1;
     buttons.play.disabled = players.length < min;
     replace(roster, players.length ? players.map((p) => playerItem(p, true)) : el("li", { class: "hint empty", text: "Waiting for the first player…" }));
@@ -196,7 +249,7 @@ function screen(code, token) {
     needs.textContent = players.length < min ? `Need at least ${min} players to start.` : "Ready when you are: press Play.";
     statusText.textContent = { lobby: "Lobby", running: "", paused: "Paused", over: "Game over" }[s] ?? "";
     if (s !== lastStatus) {
-      const said = { running: lastStatus === "paused" ? "Game resumed" : "Game started", paused: "Game paused", over: "Game over", lobby: `Room ${code} is open` }[s];
+      const said = { running: lastStatus === "paused" ? "Game resumed" : "Game started", paused: "Game paused", over: "Game over", lobby: lastStatus === "over" ? `Same players: room ${code} is open for the next game` : `Room ${code} is open` }[s];
       if (said && lastStatus !== null) announce(said);
       lastStatus = s;
     }
@@ -204,12 +257,16 @@ function screen(code, token) {
 
   const room = new Room({
     code, role: "host", token, stageRoot: stage,
-    onChange: (r) => render(r),
+    onChange: (r, msg) => {
+      if (msg.type === "session.new_game" && info) info.settings = msg.settings;
+      render(r);
+    },
     onConnection: (state) => {
       connection.textContent = { connecting: "Connecting…", open: "Live", reconnecting: "Reconnecting…", closed: "Closed" }[state];
       connection.classList.toggle("is-warn", state !== "open");
     },
     onFatal: ({ code: closeCode }) => {
+      if (leaving) return;
       saveHostToken(code, null);
       const notice = closeCode === 4410 ? "ended" : closeCode === 4404 ? "gone" : "token";
       location.replace(`/host?notice=${notice}`);

@@ -45,7 +45,7 @@ function start() {
           el("span", { class: "player-name", text: p.name }),
           p.id === r.playerId ? el("span", { class: "tag", text: "you" }) : null)));
       if (s !== lastStatus) {
-        const said = { paused: "The host paused the game", running: lastStatus === "paused" ? "The game goes on" : "The game has started", over: "Game over" }[s];
+        const said = { paused: "The host paused the game", running: lastStatus === "paused" ? "The game goes on" : "The game has started", over: "Game over", lobby: lastStatus === "over" ? "Another game with the same players: wait for the host to press Play" : null }[s];
         if (said && lastStatus !== null) announce(said);
         lastStatus = s;
       }

@@ -24,6 +24,7 @@ export class Room {
     this.cartridge = null;
     this.playerId = null;
     this.roster = [];
+    this.settings = null;
     this.stage = null;
     this.mounting = null;
     this.queue = [];
@@ -81,6 +82,12 @@ export class Room {
       case "session.finished":
         this.status = "over";
         break;
+      case "session.new_game":
+        // "Same players": back to the lobby of this room; the next game mounts a fresh stage.
+        this.status = "lobby";
+        this.roster = msg.players.map((p) => ({ ...p }));
+        this.settings = msg.settings;
+        break;
       case "session.closed":
         this.status = "closed";
         break;
@@ -122,8 +129,11 @@ export class Room {
       this.stage = stage;
       this.mounting = null;
       // Start from the newest snapshot in the queue; what came after it follows.
+      // A game that has just started also hands over its session.started, so the stage can
+      // tell a fresh start (an intro, say) from a reload mid-game.
       const from = this.queue.map((m) => m.type).lastIndexOf("session.snapshot");
-      const pending = this.queue.slice(Math.max(0, from));
+      const started = this.queue.slice(0, Math.max(0, from)).filter((m) => m.type === "session.started").slice(-1);
+      const pending = [...started, ...this.queue.slice(Math.max(0, from))];
       this.queue = [];
       for (const m of pending) stage.update(m);
       this.onChange(this, { type: "stage" });

@@ -25,6 +25,8 @@ from weirsoe_sdk import (
     hookimpl,
 )
 
+__version__ = "0.1.0"
+
 Move = Literal["rock", "paper", "scissors"]
 BEATS = {"rock": "scissors", "paper": "rock", "scissors": "paper"}
 
@@ -154,7 +156,7 @@ def weirsoe_register_cartridges(config: dict[str, Any]) -> list[Cartridge]:
             info=CartridgeInfo(
                 slug="rps",
                 title="Rock Paper Scissors",
-                version="0.1.0",
+                version=__version__,
                 min_players=2,
                 max_players=4,
             ),

@@ -1,0 +1,175 @@
+"""The audience desk: joining, votes and progress, next to (never inside) the room's state path."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from weirsoe_sdk import EVERYONE, Delivery, InvalidAction, Refused, Runtime, Step, Table
+
+from ..sessions._codes import hash_token, new_token
+from ..sessions._counter import AudienceCounter
+from ..sessions._errors import Forbidden, Unauthorized
+from ..sessions._records import SessionRecord
+from ._events import AudienceProgress, SessionAudience, TallyState
+
+if TYPE_CHECKING:
+    from ..sessions import SessionService
+
+__all__ = ["PROGRESS_INTERVAL", "AudienceDesk"]
+
+log = logging.getLogger("weirsoe.audience")
+PROGRESS_INTERVAL = 0.5  # seconds: ``audience.tally`` at most twice a second per room
+_FLUSH_EVERY = 0.1
+_DIRTY_FOR = 5.0
+_encoder = msgspec.json.Encoder()
+
+
+class AudienceDesk:
+    def __init__(
+        self,
+        service: SessionService,
+        counter: AudienceCounter,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.service = service
+        self.counter = counter
+        self.clock = clock
+        self._dirty: dict[str, float] = {}
+
+    # -- members ---------------------------------------------------------------------------
+    async def join(self, code: str) -> tuple[str, str]:
+        """A new audience member: ``(audience_id, token)``. Any time, even mid-game or full."""
+        record, _ = await self.service.load(code)
+        if record.audience_off:
+            raise Refused("the host has turned the audience off", code="audience_off")
+        token = new_token()
+        member = "au" + new_token()[:12].lower().replace("-", "0").replace("_", "1")
+        ttl = self.service._ttl(record.status)
+        await self.counter.add_member(record.code, hash_token(token), member, ttl)
+        self.touch(record.code)
+        return member, token
+
+    async def authenticate(self, code: str, token: str) -> str:
+        found = await self.counter.member(code, hash_token(token))
+        if found is None:
+            raise Forbidden("that token belongs to no audience member of this room")
+        member, kicked = found
+        if kicked:
+            raise Forbidden("the host removed you from the audience")
+        return member
+
+    async def kick(self, code: str, host_token: str | None, member: str) -> None:
+        await self.service.authenticate(code, "host", host_token)
+        if not await self.counter.kick(code, member):
+            raise Refused("no such audience member in this room", code="unknown_member")
+
+    async def set_enabled(self, code: str, host_token: str | None, enabled: bool) -> Table[Any]:
+        await self.service.authenticate(code, "host", host_token)
+
+        def apply(
+            record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float, _: Any
+        ) -> Step[Any]:
+            if record.audience_off == (not enabled):
+                return Step(table)
+            record.audience_off = not enabled
+            event = SessionAudience(enabled=enabled)
+            return runtime.announce(table, now, Delivery(EVERYONE, event))
+
+        record, step = await self.service._transition(code, apply)
+        await self.counter.set_enabled(record.code, enabled)
+        return step.table
+
+    async def watch(self, code: str, delta: int) -> None:
+        with contextlib.suppress(Exception):
+            await self.counter.watch(code, delta)
+        self.touch(code)
+
+    # -- votes -----------------------------------------------------------------------------
+    async def vote(self, code: str, member: str, name: str, choice: str) -> bool:
+        """Count a vote; True if it changed a count. Raises :class:`InvalidAction`."""
+        try:
+            changed = await self.counter.vote(code, member, name, choice)
+        except InvalidAction as exc:
+            if exc.code != "tally_closed" or not await self._heal(code, name):
+                raise
+            changed = await self.counter.vote(code, member, name, choice)
+        if changed:
+            self.touch(code)
+        return changed
+
+    async def _heal(self, code: str, name: str) -> bool:
+        """A tally the room's state says is open but the counter does not know (the process
+        that opened it died between its commit and the counter): open it now."""
+        record, table = await self.service.load(code)
+        tally = table.tallies.get(name)
+        if tally is None or tally.delivered or table.status not in ("running", "paused"):
+            return False
+        return await self.counter.open(record.code, tally, self.service._ttl(table.status))
+
+    async def snapshot_part(self, code: str, table: Table[Any], member: str | None) -> Any:
+        """What a snapshot adds about the audience: the open tallies, and for a member its id
+        and ballots; for everyone the numbers."""
+        members, watching, enabled = await self.counter.stats(code)
+        part: dict[str, Any] = {
+            "enabled": enabled,
+            "members": members,
+            "watching": watching,
+            "tallies": [
+                {"name": t.name, "id": t.id, "choices": t.choices, "votes": t.cap}
+                for t in table.tallies.values()
+                if not t.delivered
+            ],
+        }
+        if member is not None:
+            part["id"] = member
+            part["ballots"] = await self.counter.ballots(code, member)
+        return part
+
+    # -- progress --------------------------------------------------------------------------
+    def touch(self, code: str) -> None:
+        self._dirty.setdefault(code, self.clock())
+
+    async def flush(self) -> int:
+        """Publish ``audience.tally`` for rooms that changed, at most once per interval per room
+        (across every process). Returns how many were published."""
+        published = 0
+        now = self.clock()
+        for code, since in list(self._dirty.items()):
+            try:
+                progress = await self.counter.progress(code, PROGRESS_INTERVAL)
+            except Exception:
+                log.warning("room %s: audience progress failed", code, exc_info=True)
+                progress = None
+            if progress is None:
+                if now - since > _DIRTY_FOR:
+                    self._dirty.pop(code, None)
+                continue
+            self._dirty.pop(code, None)
+            event = AudienceProgress(
+                ts=round(now, 4),
+                members=progress.members,
+                watching=progress.watching,
+                tallies=[TallyState(t.name, t.id, t.votes, t.counts) for t in progress.tallies],
+            )
+            channels = self.service.channels(code, "everyone")
+            await self.service.publish_raw([(_encoder.encode(event), channels)])
+            published += 1
+        return published
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(_FLUSH_EVERY)
+            if self._dirty:
+                with contextlib.suppress(Exception):
+                    await self.flush()
+
+
+_ = Unauthorized

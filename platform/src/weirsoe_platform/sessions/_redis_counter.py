@@ -1,0 +1,268 @@
+"""The Redis audience counter: every vote is one Lua script, atomic across processes.
+
+Keys (``P`` the prefix, ``CODE`` the room, ``ID`` a tally opening such as ``truth@17``), each
+given the room's remaining TTL (``PTTL P:session:CODE``) whenever it is written:
+
+- ``P:aud:CODE``          hash: ``t:<token hash>`` → member id, ``k:<member>`` kicked,
+  ``n`` members, ``off`` while the host has the audience off;
+- ``P:watch:CODE``        hash: process id → audience sockets open there;
+- ``P:tally:CODE``        hash: tally name → open ``ID``; ``ID:cap``, ``ID:live``, ``ID:frozen``;
+- ``P:tally:CODE:ID:c``   hash: choice → count (every choice, from 0);
+- ``P:tally:CODE:ID:m``   hash: member → choice (one-vote tallies) or votes used (capped ones);
+- ``P:tallytick:CODE``    the progress slot: ``SET NX PX``, so one process publishes per interval.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from weirsoe_sdk import InvalidAction, OpenTally
+
+from ._counter import AudienceCounter, Progress, TallyProgress
+
+__all__ = ["RedisAudienceCounter"]
+
+_TTL = """
+local function ttl_of(session)
+  local ttl = redis.call('PTTL', session)
+  if ttl <= 0 then return nil end
+  return ttl
+end
+"""
+
+_VOTE = (
+    _TTL
+    + """
+local ttl = ttl_of(KEYS[1])
+if not ttl then return 'room_not_found' end
+if redis.call('HEXISTS', KEYS[3], 'off') == 1 then return 'audience_off' end
+if redis.call('HEXISTS', KEYS[3], 'k:' .. ARGV[2]) == 1 then return 'audience_kicked' end
+local id = redis.call('HGET', KEYS[2], ARGV[1])
+if not id or redis.call('HEXISTS', KEYS[2], id .. ':frozen') == 1 then return 'tally_closed' end
+local ckey = ARGV[4] .. id .. ':c'
+local mkey = ARGV[4] .. id .. ':m'
+if redis.call('HEXISTS', ckey, ARGV[3]) == 0 then return 'unknown_choice' end
+local cap = tonumber(redis.call('HGET', KEYS[2], id .. ':cap') or '1')
+if cap <= 1 then
+  if cap < 1 then return 'vote_cap' end
+  local old = redis.call('HGET', mkey, ARGV[2])
+  if old == ARGV[3] then return 'same' end
+  if old then redis.call('HINCRBY', ckey, old, -1) end
+  redis.call('HSET', mkey, ARGV[2], ARGV[3])
+else
+  local used = tonumber(redis.call('HGET', mkey, ARGV[2]) or '0')
+  if used >= cap then return 'vote_cap' end
+  redis.call('HINCRBY', mkey, ARGV[2], 1)
+end
+redis.call('HINCRBY', ckey, ARGV[3], 1)
+redis.call('PEXPIRE', ckey, ttl)
+redis.call('PEXPIRE', mkey, ttl)
+redis.call('PEXPIRE', KEYS[2], ttl)
+redis.call('PEXPIRE', KEYS[3], ttl)
+return 'ok'
+"""
+)
+
+_OPEN = (
+    _TTL
+    + """
+local ttl = ttl_of(KEYS[1])
+if not ttl then return 0 end
+local id = ARGV[1]
+if redis.call('HEXISTS', KEYS[2], id .. ':frozen') == 1 then return 0 end
+local current = redis.call('HGET', KEYS[2], ARGV[2])
+if current and tonumber(string.match(current, '@(%d+)$')) >= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[2], ARGV[2], id, id .. ':cap', ARGV[4], id .. ':live', ARGV[5])
+local ckey = ARGV[6] .. id .. ':c'
+for i = 7, #ARGV do redis.call('HSETNX', ckey, ARGV[i], 0) end
+redis.call('PEXPIRE', ckey, ttl)
+redis.call('PEXPIRE', KEYS[2], ttl)
+return 1
+"""
+)
+
+_FREEZE = """
+local out = {}
+for i = 1, #ARGV do
+  redis.call('HSET', KEYS[1], ARGV[i] .. ':frozen', 1)
+  out[i] = redis.call('HGETALL', KEYS[2] .. ARGV[i] .. ':c')
+end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], 60000) end
+return out
+"""
+
+_CLOSE = """
+for i = 1, #ARGV, 2 do
+  if redis.call('HGET', KEYS[1], ARGV[i + 1]) == ARGV[i] then
+    redis.call('HDEL', KEYS[1], ARGV[i + 1])
+  end
+  redis.call('HDEL', KEYS[1], ARGV[i] .. ':cap', ARGV[i] .. ':live')
+  redis.call('DEL', KEYS[2] .. ARGV[i] .. ':c', KEYS[2] .. ARGV[i] .. ':m')
+end
+return 1
+"""
+
+_ERRORS = {
+    "audience_off": "the host has turned the audience off",
+    "audience_kicked": "the host removed you from the audience",
+    "tally_closed": "that vote is not open now",
+    "unknown_choice": "that is not one of the choices",
+    "vote_cap": "no votes left in this phase",
+    "room_not_found": "this room is gone",
+}
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class RedisAudienceCounter(AudienceCounter):
+    def __init__(self, redis: Any, *, prefix: str) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.process = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._vote: Any = redis.register_script(_VOTE)
+        self._open: Any = redis.register_script(_OPEN)
+        self._freeze: Any = redis.register_script(_FREEZE)
+        self._close: Any = redis.register_script(_CLOSE)
+
+    def _keys(self, code: str) -> tuple[str, str, str, str]:
+        p = self.prefix
+        return f"{p}:session:{code}", f"{p}:tally:{code}", f"{p}:aud:{code}", f"{p}:tally:{code}:"
+
+    async def _ttl(self, code: str) -> int:
+        ttl = int(await self.redis.pttl(f"{self.prefix}:session:{code}"))
+        return ttl if ttl > 0 else 60_000
+
+    async def add_member(self, code: str, token_hash: str, member: str, ttl: float) -> None:
+        aud = self._keys(code)[2]
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(aud, f"t:{token_hash}", member)
+            pipe.hincrby(aud, "n", 1)
+            pipe.pexpire(aud, int(ttl * 1000))
+            await pipe.execute()
+
+    async def member(self, code: str, token_hash: str) -> tuple[str, bool] | None:
+        aud = self._keys(code)[2]
+        found = await self.redis.hget(aud, f"t:{token_hash}")
+        if found is None:
+            return None
+        member = _text(found)
+        return member, bool(await self.redis.hexists(aud, f"k:{member}"))
+
+    async def kick(self, code: str, member: str) -> bool:
+        aud = self._keys(code)[2]
+        async for _, value in self.redis.hscan_iter(aud, match="t:*", count=1000):
+            if _text(value) == member:
+                await self.redis.hset(aud, f"k:{member}", 1)
+                return True
+        return False
+
+    async def set_enabled(self, code: str, enabled: bool) -> None:
+        aud = self._keys(code)[2]
+        if enabled:
+            await self.redis.hdel(aud, "off")
+        else:
+            await self.redis.hset(aud, "off", 1)
+            await self.redis.pexpire(aud, await self._ttl(code))
+
+    async def watch(self, code: str, delta: int) -> None:
+        key = f"{self.prefix}:watch:{code}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hincrby(key, self.process, delta)
+            pipe.pexpire(key, await self._ttl(code))
+            await pipe.execute()
+
+    async def vote(self, code: str, member: str, name: str, choice: str) -> bool:
+        session, tally, aud, base = self._keys(code)
+        answer = _text(
+            await self._vote(keys=[session, tally, aud], args=[name, member, choice, base])
+        )
+        if answer in _ERRORS:
+            raise InvalidAction(_ERRORS[answer], code=answer)
+        return answer == "ok"
+
+    async def open(self, code: str, tally: OpenTally, ttl: float) -> bool:
+        session, key, _, base = self._keys(code)
+        version = tally.id.rpartition("@")[2] or "0"
+        args = [tally.id, tally.name, version, tally.cap, int(tally.live), base, *tally.choices]
+        return bool(await self._open(keys=[session, key], args=args))
+
+    async def freeze(self, code: str, tallies: Iterable[OpenTally]) -> dict[str, dict[str, int]]:
+        _, key, _, base = self._keys(code)
+        wanted = list(tallies)
+        if not wanted:
+            return {}
+        raw = await self._freeze(keys=[key, base], args=[t.id for t in wanted])
+        out: dict[str, dict[str, int]] = {}
+        for tally, flat in zip(wanted, raw, strict=True):
+            pairs = iter(flat)
+            counts = {_text(c): int(n) for c, n in zip(pairs, pairs, strict=True)}
+            out[tally.id] = {c: counts.get(c, 0) for c in tally.choices}
+        return out
+
+    async def close(self, code: str, tallies: Iterable[OpenTally]) -> None:
+        _, key, _, base = self._keys(code)
+        args = [x for t in tallies for x in (t.id, t.name)]
+        if args:
+            await self._close(keys=[key, base], args=args)
+
+    async def ballots(self, code: str, member: str) -> dict[str, str | int | None]:
+        _, key, _, base = self._keys(code)
+        fields = {_text(k): _text(v) for k, v in (await self.redis.hgetall(key)).items()}
+        out: dict[str, str | int | None] = {}
+        for name, tally_id in fields.items():
+            if ":" in name or f"{tally_id}:frozen" in fields:
+                continue
+            mine = await self.redis.hget(f"{base}{tally_id}:m", member)
+            cap = int(fields.get(f"{tally_id}:cap", "1"))
+            if cap <= 1:
+                out[name] = None if mine is None else _text(mine)
+            else:
+                out[name] = 0 if mine is None else int(mine)
+        return out
+
+    async def progress(self, code: str, interval: float) -> Progress | None:
+        p = self.prefix
+        tick = f"{p}:tallytick:{code}"
+        if not await self.redis.set(tick, 1, nx=True, px=max(1, int(interval * 1000))):
+            return None
+        _, key, _, base = self._keys(code)
+        fields = {_text(k): _text(v) for k, v in (await self.redis.hgetall(key)).items()}
+        tallies = []
+        for name, tally_id in sorted(fields.items()):
+            if ":" in name or f"{tally_id}:frozen" in fields:
+                continue
+            raw = await self.redis.hgetall(f"{base}{tally_id}:c")
+            counts = {_text(c): int(n) for c, n in raw.items()}
+            live = fields.get(f"{tally_id}:live") == "1"
+            tallies.append(
+                TallyProgress(
+                    name=name,
+                    id=tally_id,
+                    votes=sum(counts.values()),
+                    counts=counts if live else None,
+                )
+            )
+        members, watching, _ = await self.stats(code)
+        return Progress(members=members, watching=watching, tallies=tallies)
+
+    async def stats(self, code: str) -> tuple[int, int, bool]:
+        aud = self._keys(code)[2]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hget(aud, "n")
+            pipe.hexists(aud, "off")
+            pipe.hvals(f"{self.prefix}:watch:{code}")
+            members, off, watching = await pipe.execute()
+        return int(members or 0), max(0, sum(int(w) for w in watching)), not off
+
+    async def delete(self, code: str) -> None:
+        _, key, aud, base = self._keys(code)
+        doomed = [key, aud, f"{self.prefix}:watch:{code}", f"{self.prefix}:tallytick:{code}"]
+        async for name in self.redis.scan_iter(match=f"{base}*", count=1000):
+            doomed.append(name)
+        await self.redis.delete(*doomed)

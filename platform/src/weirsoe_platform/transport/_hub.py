@@ -1,0 +1,200 @@
+"""The process's fan-out: channel name → the sockets of *this* process that listen to it.
+
+Every socket of a process subscribes here, to its room channel and its private one. Each socket
+has a :class:`Subscription`: a bounded backlog of encoded frames that its one sending task
+drains. Delivering a message is a dict lookup and an append per listening socket, with no task
+hop, so a frame encoded once per audience reaches every socket without being copied or
+re-encoded.
+
+- **Embedded**: the service publishes straight into the hub after each commit
+  (:meth:`Hub.publish`), in commit order.
+- **Redis**: the compare-and-set script publishes one *wire frame* per transition on the
+  room's wire channel (``P:WIRE:CODE``), holding every message of the transition with its
+  channel names. Each process reads all its rooms' wire channels on one pub/sub connection
+  (:class:`~._redis_pubsub.RedisPubSub`) and hands each frame to :meth:`Hub.deliver_frame`,
+  which fans it out locally. Redis sends the frames of a room in commit order, so every
+  socket sees versions in order.
+- **Bounded memory**: a socket whose client stops reading keeps at most ``max_backlog``
+  frames; older ones are dropped. Every frame carries the session ``version``, so when the
+  client reads again it sees the gap and asks for a snapshot (``sync``), as after a reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncGenerator, Iterable
+from typing import Any, Protocol
+
+from ..sessions._frames import decode_frame, encode_frame
+
+__all__ = ["MAX_BACKLOG", "Hub", "Remote", "Subscription"]
+
+MAX_BACKLOG = 256  # frames kept per socket whose client does not read; older ones are dropped
+
+
+class Subscription:
+    """One socket's backlog: frames in, frames out in order, at most ``max_backlog`` kept."""
+
+    __slots__ = ("_backlog", "_waiter", "dropped")
+
+    def __init__(self, max_backlog: int = MAX_BACKLOG) -> None:
+        self._backlog: deque[bytes] = deque(maxlen=max(1, max_backlog))
+        self._waiter: asyncio.Future[None] | None = None
+        self.dropped = 0  # frames dropped because the client did not read them in time
+
+    def put_nowait(self, data: bytes) -> None:
+        backlog = self._backlog
+        if len(backlog) == backlog.maxlen:
+            self.dropped += 1  # deque(maxlen) drops the oldest on append
+        backlog.append(data)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def put(self, data: bytes) -> None:
+        self.put_nowait(data)
+
+    @property
+    def qsize(self) -> int:
+        return len(self._backlog)
+
+    async def iter_events(self) -> AsyncGenerator[bytes, None]:
+        backlog = self._backlog
+        loop = asyncio.get_running_loop()
+        while True:
+            while backlog:
+                yield backlog.popleft()
+            waiter = self._waiter = loop.create_future()
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+
+
+class Remote(Protocol):
+    """Where rooms' wire frames come from across processes (Redis pub/sub)."""
+
+    def subscribe(self, channels: Iterable[str]) -> None: ...
+    def unsubscribe(self, channels: Iterable[str]) -> None: ...
+    async def settle(self, timeout: float = 5.0) -> None: ...
+    async def publish(self, channel: str, frame: bytes) -> None: ...
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+class Hub:
+    """Local fan-out, optionally fed by a :class:`Remote` (see the module docstring).
+
+    ``channel_prefix`` is what every channel name starts with (``weirsoe:`` upper-cased on
+    Redis); the room code is the name's second part (``PREFIX:ROOM:CODE``,
+    ``PREFIX:PLAYER:CODE:ID``…). ``wire`` maps a room code to its wire channel.
+    """
+
+    def __init__(
+        self,
+        *,
+        remote: Remote | None = None,
+        channel_prefix: str = "",
+        wire_prefix: str = "",
+        max_backlog: int = MAX_BACKLOG,
+    ) -> None:
+        self.remote = remote
+        self.max_backlog = max_backlog
+        self._prefix = channel_prefix.upper()
+        self._wire_prefix = wire_prefix
+        self._listeners: dict[str, set[Subscription]] = {}
+        self._rooms: dict[str, int] = {}  # wire channel -> local sockets listening
+
+    # -- names -------------------------------------------------------------------------------
+    def room_of(self, name: str) -> str:
+        parts = name[len(self._prefix) :].split(":")
+        return parts[1] if len(parts) > 1 else parts[0]
+
+    def wire(self, code: str) -> str:
+        return f"{self._wire_prefix}WIRE:{code}".upper()
+
+    # -- subscribing -------------------------------------------------------------------------
+    async def subscribe(
+        self, channels: str | Iterable[str], history: int | None = None
+    ) -> Subscription:
+        """A new socket's subscription. Returns once every message committed after the call
+        will reach it (on Redis: once Redis has confirmed the wire channel's SUBSCRIBE)."""
+        names = [channels] if isinstance(channels, str) else list(channels)
+        sub = Subscription(self.max_backlog)
+        for name in names:
+            self._listeners.setdefault(name, set()).add(sub)
+        if self.remote is not None:
+            fresh = []
+            for wire in {self.wire(self.room_of(name)) for name in names}:
+                self._rooms[wire] = self._rooms.get(wire, 0) + 1
+                if self._rooms[wire] == 1:
+                    fresh.append(wire)
+            if fresh:
+                self.remote.subscribe(fresh)
+            await self.remote.settle()
+        return sub
+
+    async def unsubscribe(
+        self, subscriber: Subscription, channels: str | Iterable[str] | None = None
+    ) -> None:
+        names = [channels] if isinstance(channels, str) else list(channels or ())
+        if channels is None:
+            names = [n for n, subs in self._listeners.items() if subscriber in subs]
+        for name in names:
+            subs = self._listeners.get(name)
+            if subs is not None:
+                subs.discard(subscriber)
+                if not subs:
+                    del self._listeners[name]
+        if self.remote is not None:
+            gone = []
+            for wire in {self.wire(self.room_of(name)) for name in names}:
+                left = self._rooms.get(wire, 0) - 1
+                if left <= 0:
+                    self._rooms.pop(wire, None)
+                    gone.append(wire)
+                else:
+                    self._rooms[wire] = left
+            if gone:
+                self.remote.unsubscribe(gone)
+
+    # -- delivering --------------------------------------------------------------------------
+    def deliver(self, data: bytes, names: Iterable[str]) -> None:
+        listeners = self._listeners
+        for name in names:
+            subs = listeners.get(name)
+            if subs:
+                for sub in subs:
+                    sub.put_nowait(data)
+
+    def deliver_frame(self, frame: bytes) -> None:
+        """A wire frame from Redis: every message of one transition, in order."""
+        for data, names in decode_frame(frame):
+            self.deliver(data, names)
+
+    async def publish(self, messages: list[tuple[bytes, list[str]]]) -> None:
+        """Publish one transition's messages (the service's ``Publisher``): locally when
+        embedded, as one wire frame per room otherwise."""
+        if self.remote is None:
+            for data, names in messages:
+                self.deliver(data, names)
+            return
+        by_room: dict[str, list[tuple[bytes, list[str]]]] = {}
+        for data, names in messages:
+            for name in names:
+                by_room.setdefault(self.room_of(name), []).append((data, [name]))
+        for code, items in by_room.items():
+            await self.remote.publish(self.wire(code), encode_frame(items))
+
+    # -- life --------------------------------------------------------------------------------
+    async def start(self) -> None:
+        if self.remote is not None:
+            await self.remote.start()
+
+    async def stop(self) -> None:
+        if self.remote is not None:
+            await self.remote.stop()
+
+    def stats(self) -> dict[str, Any]:
+        return {"channels": len(self._listeners), "rooms": len(self._rooms)}

@@ -1,0 +1,265 @@
+"""One Redis pub/sub connection per process, read in batches.
+
+Litestar's Redis channels backend (on redis-py) parsed every pub/sub message in Python, one
+``get_message`` call and one event-loop round per message, and each socket subscribed its own
+channels. Here the process holds one connection, subscribed to the *wire channel* of every
+room that has a socket on this process (see ``transport._hub``). Each read takes whatever
+the kernel has (up to 256 KiB), parses every complete reply in it (with ``hiredis`` when it
+is installed, else a small RESP parser below) and hands each message's payload to
+``on_message`` synchronously, so a burst of frames costs one wake-up.
+
+- **Settle**: ``subscribe`` writes SUBSCRIBE at once on the connection; ``settle`` then writes
+  a PING with a unique token and waits for its PONG. Redis answers a connection's commands in
+  order, so the PONG proves every earlier SUBSCRIBE is in force, and a socket may read its
+  snapshot: every later commit reaches it.
+- **Lost connection**: the reader reconnects with backoff (0.1 s doubling to 2 s) and
+  subscribes every channel again; messages sent meanwhile are lost, and the clients' version
+  gap check asks for a snapshot. ``settle`` during an outage logs a warning and returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import ssl
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from redis import asyncio as aioredis
+
+__all__ = ["RedisPubSub", "RespParser"]
+
+log = logging.getLogger("weirsoe.channels")
+
+_HiredisReader: Any
+try:  # the C parser, when installed (``pip install hiredis``)
+    from hiredis import Reader as _HiredisReader
+except ImportError:  # pragma: no cover - depends on the environment
+    _HiredisReader = None
+
+
+class RespParser:
+    """A RESP2 reply parser with hiredis's ``feed``/``gets`` interface, for what a pub/sub
+    connection receives: arrays of bulk strings and integers, simple strings and errors."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._pos = 0
+
+    def feed(self, data: bytes) -> None:
+        if self._pos:
+            del self._buf[: self._pos]
+            self._pos = 0
+        self._buf += data
+
+    def gets(self) -> Any:
+        """The next complete reply, or False when more bytes are needed."""
+        try:
+            value, pos = self._parse(self._pos)
+        except IndexError:
+            return False
+        self._pos = pos
+        return value
+
+    def _parse(self, pos: int) -> tuple[Any, int]:
+        buf = self._buf
+        end = buf.find(b"\r\n", pos)
+        if end < 0:
+            raise IndexError  # an incomplete reply: wait for more bytes
+        kind, line = buf[pos], bytes(buf[pos + 1 : end])
+        pos = end + 2
+        if kind == 0x24:  # $ bulk string
+            n = int(line)
+            if n < 0:
+                return None, pos
+            if len(buf) < pos + n + 2:
+                raise IndexError
+            return bytes(buf[pos : pos + n]), pos + n + 2
+        if kind == 0x2A:  # * array
+            n = int(line)
+            items = []
+            for _ in range(max(0, n)):
+                item, pos = self._parse(pos)
+                items.append(item)
+            return (items if n >= 0 else None), pos
+        if kind == 0x3A:  # : integer
+            return int(line), pos
+        if kind == 0x2B:  # + simple string
+            return line, pos
+        if kind == 0x2D:  # - error
+            return ConnectionError(line.decode(errors="replace")), pos
+        raise ConnectionError(f"unexpected RESP type {chr(kind)!r}")
+
+
+def _command(*parts: bytes | str) -> bytes:
+    out = [b"*%d\r\n" % len(parts)]
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
+class RedisPubSub:
+    """The process's pub/sub connection. ``on_message(channel, payload)`` runs in the reader."""
+
+    def __init__(
+        self,
+        url: str,
+        on_message: Callable[[bytes, bytes], None],
+        *,
+        publisher: aioredis.Redis | None = None,
+        connect_timeout: float = 2.0,
+    ) -> None:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("redis", "rediss"):
+            raise ValueError(f"pub/sub needs a redis:// or rediss:// URL, not {parsed.scheme!r}")
+        self.host = parsed.hostname or "127.0.0.1"
+        self.port = parsed.port or 6379
+        self.username = unquote(parsed.username) if parsed.username else None
+        self.password = unquote(parsed.password) if parsed.password else None
+        self.tls = parsed.scheme == "rediss"
+        self.on_message = on_message
+        self.publisher = publisher
+        self.connect_timeout = connect_timeout
+        self.channels: set[str] = set()
+        self._writer: asyncio.StreamWriter | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._tokens = itertools.count(1)
+        self._settling: dict[bytes, asyncio.Future[None]] = {}
+        self.connected = asyncio.Event()
+        self.messages = 0
+
+    # -- commands (written at once, in order, on the one connection) ------------------------
+    def _send(self, data: bytes) -> bool:
+        writer = self._writer
+        if writer is None or writer.is_closing():
+            return False
+        writer.write(data)
+        return True
+
+    def subscribe(self, channels: Iterable[str]) -> None:
+        names = [c for c in channels if c not in self.channels]
+        self.channels.update(names)
+        if names:
+            self._send(_command("SUBSCRIBE", *names))  # else: sent again on (re)connect
+
+    def unsubscribe(self, channels: Iterable[str]) -> None:
+        names = [c for c in channels if c in self.channels]
+        self.channels.difference_update(names)
+        if names:
+            self._send(_command("UNSUBSCRIBE", *names))
+
+    async def settle(self, timeout: float = 5.0) -> None:
+        """Return once Redis has confirmed every SUBSCRIBE sent before the call (or log a
+        warning and return, on a lost connection or after ``timeout`` s)."""
+        token = b"weirsoe-settle-%d" % next(self._tokens)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._settling[token] = future
+        try:
+            if not self._send(_command("PING", token)):
+                raise ConnectionError("not connected")
+            await asyncio.wait_for(future, timeout)
+        except (ConnectionError, OSError, TimeoutError) as exc:
+            log.warning("Redis pub/sub did not confirm subscriptions (%s)", type(exc).__name__)
+        finally:
+            self._settling.pop(token, None)
+
+    async def publish(self, channel: str, frame: bytes) -> None:
+        if self.publisher is None:
+            raise RuntimeError("this RedisPubSub was made without a publishing client")
+        await self.publisher.publish(channel, frame)
+
+    # -- the reader --------------------------------------------------------------------------
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="weirsoe-redis-pubsub")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.connected.wait(), self.connect_timeout + 1)
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._close()
+
+    def _close(self) -> None:
+        self.connected.clear()
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
+        for future in self._settling.values():
+            if not future.done():
+                future.set_exception(ConnectionError("Redis pub/sub connection lost"))
+
+    async def _run(self) -> None:
+        delay = 0.1
+        while True:
+            try:
+                reader = await self._connect()
+                delay = 0.1
+                await self._read(reader)
+                raise ConnectionError("Redis closed the pub/sub connection")
+            except (OSError, ConnectionError, EOFError) as exc:
+                self._close()
+                log.warning(
+                    "Redis pub/sub lost (%s); retrying in %.1f s", type(exc).__name__, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    async def _connect(self) -> asyncio.StreamReader:
+        context = ssl.create_default_context() if self.tls else None
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(self.host, self.port, ssl=context, limit=2**20),
+            self.connect_timeout,
+        )
+        if self.password is not None:
+            auth = (self.username, self.password) if self.username else (self.password,)
+            writer.write(_command("AUTH", *auth))
+            reply = _parser()
+            while (value := reply.gets()) is False:
+                chunk = await asyncio.wait_for(reader.read(4096), self.connect_timeout)
+                if not chunk:
+                    raise ConnectionError("Redis closed the connection during AUTH")
+                reply.feed(chunk)
+            if isinstance(value, Exception):
+                writer.close()
+                raise ConnectionError(f"Redis refused AUTH: {value}")
+        self._writer = writer
+        if self.channels:
+            writer.write(_command("SUBSCRIBE", *sorted(self.channels)))
+        self.connected.set()
+        return reader
+
+    async def _read(self, reader: asyncio.StreamReader) -> None:
+        parser = _parser()
+        on_message = self.on_message
+        while True:
+            data = await reader.read(262144)
+            if not data:
+                return
+            parser.feed(data)
+            while (reply := parser.gets()) is not False:
+                if type(reply) is list and len(reply) == 3 and reply[0] == b"message":
+                    self.messages += 1
+                    try:
+                        on_message(reply[1], reply[2])
+                    except Exception:  # one bad frame must not stop every room's delivery
+                        log.exception("could not deliver a pub/sub message")
+                elif type(reply) is list and reply and reply[0] == b"pong":
+                    waiter = self._settling.get(reply[1])
+                    if waiter is not None and not waiter.done():
+                        waiter.set_result(None)
+                elif isinstance(reply, Exception):
+                    log.warning("Redis pub/sub error: %s", reply)
+
+
+def _parser() -> Any:
+    if _HiredisReader is not None:
+        return _HiredisReader(replyError=ConnectionError)
+    return RespParser()

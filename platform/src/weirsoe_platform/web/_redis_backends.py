@@ -1,0 +1,98 @@
+"""The distributed wiring: state, fan-out, deadlines and rate limits in Redis.
+
+Imported only when Redis is asked for (``--redis`` or ``WEIRSOE_REDIS_URL``), after
+``require_extra("redis")`` has checked that the ``[redis]`` extra is installed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from redis.exceptions import RedisError
+
+from ..config import PlatformSettings
+from ..security import RedisRateLimiter
+from ..sessions._redis_counter import RedisAudienceCounter
+from ..sessions._redis_store import RedisSessionStore, connect_redis
+from ..timers import RedisDeadlines, TimerWorker, live_workers, make_broker
+from ..timers._local import FireFn
+from ..transport import Hub
+from ..transport._redis_pubsub import RedisPubSub
+from ._backends import Backends
+
+__all__ = ["RedisBackends"]
+
+log = logging.getLogger("weirsoe")
+_WORKER_CHECK_DELAY = 3.0
+
+
+class RedisBackends(Backends):
+    """Many processes, one Redis: no sticky sessions, timers fired by any worker."""
+
+    def __init__(self, settings: PlatformSettings, *, clock: Callable[[], float]) -> None:
+        assert settings.redis_url is not None
+        self.settings = settings
+        self.clock = clock
+        prefix = settings.redis_prefix
+        self.redis = connect_redis(settings.redis_url)
+        self.store = RedisSessionStore(self.redis, prefix=prefix)
+        # One pub/sub connection per process, feeding the local fan-out (transport._hub).
+        self.hub = hub = Hub(channel_prefix=f"{prefix}:", wire_prefix=f"{prefix}:")
+        hub.remote = RedisPubSub(
+            settings.redis_url,
+            lambda _channel, frame: hub.deliver_frame(frame),
+            publisher=self.redis,
+        )
+        self.deadlines = RedisDeadlines(self.redis, prefix=prefix, ttl=settings.game_ttl)
+        self.limiter = RedisRateLimiter(self.redis, prefix=prefix)
+        self.counter = RedisAudienceCounter(self.redis, prefix=prefix)
+        self.channel_prefix = f"{prefix}:"
+        self.worker: TimerWorker | None = None
+        self._checker: asyncio.Task[None] | None = None
+
+    def wire(self, fire: FireFn) -> None:
+        """With ``--with-worker`` this process also fires timers; otherwise workers do."""
+        if not self.settings.with_worker:
+            return
+        assert self.settings.redis_url is not None
+        self.worker = TimerWorker(
+            deadlines=self.deadlines,
+            broker=make_broker(self.settings.redis_url, prefix=self.settings.redis_prefix),
+            fire=fire,
+            clock=self.clock,
+        )
+
+    async def start(self) -> None:
+        await self.hub.start()
+        if self.worker is not None:
+            await self.worker.start()
+        else:
+            self._checker = asyncio.create_task(self._warn_without_workers())
+
+    async def stop(self) -> None:
+        if self._checker is not None:
+            self._checker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checker
+            self._checker = None
+        if self.worker is not None:
+            await self.worker.stop()
+        await self.hub.stop()
+        with contextlib.suppress(RedisError, OSError):
+            await self.store.close()
+
+    async def _warn_without_workers(self) -> None:
+        await asyncio.sleep(_WORKER_CHECK_DELAY)
+        try:
+            workers = await live_workers(self.redis, self.settings.redis_prefix)
+        except (RedisError, OSError) as exc:
+            log.warning("could not count timer workers: %s: %s", type(exc).__name__, exc)
+            return
+        if workers == 0:
+            log.warning(
+                "no timer worker is running: phases will not end on their deadlines. "
+                "Start `weirsoe worker` with the same --redis URL, or serve with --with-worker."
+            )

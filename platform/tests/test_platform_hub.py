@@ -1,0 +1,94 @@
+"""The process's fan-out (transport._hub) and the pure-Python RESP parser, without Redis."""
+
+from __future__ import annotations
+
+import asyncio
+
+from weirsoe_platform.sessions._frames import decode_frame, encode_frame
+from weirsoe_platform.transport import Hub, Subscription
+from weirsoe_platform.transport._redis_pubsub import RespParser
+
+
+async def _drain(sub: Subscription) -> list[bytes]:
+    out: list[bytes] = []
+    events = sub.iter_events()
+    while sub.qsize:
+        out.append(await anext(events))
+    return out
+
+
+async def test_a_subscriber_that_does_not_read_keeps_only_the_newest_frames() -> None:
+    sub = Subscription(max_backlog=4)
+    for i in range(10):
+        sub.put_nowait(b'{"version":%d}' % i)
+    assert sub.qsize == 4
+    assert sub.dropped == 6
+    # The oldest went; the client sees version 6 after the last one it read, and resyncs.
+    assert await _drain(sub) == [b'{"version":%d}' % i for i in range(6, 10)]
+
+
+async def test_a_waiting_reader_wakes_for_each_frame_in_order() -> None:
+    sub = Subscription()
+    events = sub.iter_events()
+    reader = asyncio.ensure_future(anext(events))
+    await asyncio.sleep(0)
+    assert not reader.done()
+    sub.put_nowait(b"one")
+    sub.put_nowait(b"two")
+    assert await asyncio.wait_for(reader, 1) == b"one"
+    assert await asyncio.wait_for(anext(events), 1) == b"two"
+
+
+async def test_the_embedded_hub_delivers_each_message_to_its_channels_only() -> None:
+    hub = Hub()
+    host = await hub.subscribe(["ROOM:ABCD", "HOST:ABCD"])
+    alice = await hub.subscribe(["ROOM:ABCD", "PLAYER:ABCD:A1"])
+    other = await hub.subscribe(["ROOM:WXYZ", "PLAYER:WXYZ:A1"])
+    await hub.publish([(b"secret", ["PLAYER:ABCD:A1"]), (b"all", ["ROOM:ABCD"])])
+    assert await _drain(alice) == [b"secret", b"all"]
+    assert await _drain(host) == [b"all"]
+    assert await _drain(other) == []
+    await hub.unsubscribe(alice, ["ROOM:ABCD", "PLAYER:ABCD:A1"])
+    await hub.publish([(b"later", ["ROOM:ABCD"])])
+    assert await _drain(alice) == []
+    assert await _drain(host) == [b"later"]
+    await hub.unsubscribe(host, ["ROOM:ABCD", "HOST:ABCD"])
+    await hub.unsubscribe(other, ["ROOM:WXYZ", "PLAYER:WXYZ:A1"])
+    assert hub.stats() == {"channels": 0, "rooms": 0}  # nothing kept for rooms that went
+
+
+def test_room_codes_and_wire_channels_come_from_channel_names() -> None:
+    hub = Hub(channel_prefix="weirsoe:", wire_prefix="weirsoe:")
+    assert hub.room_of("WEIRSOE:PLAYER:ABCD:F00") == "ABCD"
+    assert hub.room_of("WEIRSOE:ROOM:ABCD") == "ABCD"
+    assert hub.wire("ABCD") == "WEIRSOE:WIRE:ABCD"
+
+
+def test_wire_frames_round_trip() -> None:
+    messages = [(b'{"type":"a"}', ["ROOM:X"]), (b"\x00\xff", ["PLAYER:X:1", "PLAYER:X:2"])]
+    assert decode_frame(encode_frame(messages)) == messages
+
+
+def test_the_resp_parser_reads_replies_split_anywhere() -> None:
+    stream = (
+        b"*3\r\n$9\r\nsubscribe\r\n$4\r\nROOM\r\n:1\r\n"
+        b"*3\r\n$7\r\nmessage\r\n$4\r\nROOM\r\n$5\r\nhe\r\no\r\n"
+        b"*2\r\n$4\r\npong\r\n$3\r\ntok\r\n"
+        b"$-1\r\n+OK\r\n-ERR bad\r\n"
+    )
+    for cut in range(len(stream)):
+        parser = RespParser()
+        got = []
+        for part in (stream[:cut], stream[cut:]):
+            parser.feed(part)
+            while (reply := parser.gets()) is not False:
+                got.append(reply)
+        assert got[:5] == [
+            [b"subscribe", b"ROOM", 1],
+            [b"message", b"ROOM", b"he\r\no"],
+            [b"pong", b"tok"],
+            None,
+            b"OK",
+        ], cut
+        assert isinstance(got[5], ConnectionError)
+        assert len(got) == 6
