@@ -29,9 +29,8 @@ __all__ = [
 
 DEFAULT_PATH = "docs/errors.md"
 # With the test-only cartridge too, as docs/events.md.
-REGENERATE = (
-    f"WEIRSOE_TEST_CARTRIDGES=1 uv run python -m weirsoe_platform.error_table --write {DEFAULT_PATH}"
-)
+MODULE = "weirsoe_platform.error_table"
+REGENERATE = f"WEIRSOE_TEST_CARTRIDGES=1 uv run python -m {MODULE} --write {DEFAULT_PATH}"
 
 REST, WS, BOTH = ("rest",), ("ws",), ("rest", "ws")
 
