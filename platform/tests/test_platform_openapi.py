@@ -113,6 +113,14 @@ def test_create_session_names_the_installed_cartridges_and_their_settings(
     assert not body_errors(doc, schema, {"preset_id": 3})
 
 
+def test_control_takes_settings_only_with_again(doc: dict[str, Any]) -> None:
+    schema = doc["components"]["schemas"]["ControlRequest"]
+    assert body_errors(doc, schema, {"action": "exit", "settings": {}})
+    assert not body_errors(doc, schema, {"action": "exit"})
+    assert not body_errors(doc, schema, {"action": "again", "settings": {"rounds": 2}})
+    assert body_errors(doc, schema, {"action": "again", "settings": {"rounds": 99}})
+
+
 def test_action_post_lists_every_cartridge_action(doc: dict[str, Any]) -> None:
     schema = doc["components"]["schemas"]["ActionPost"]
     assert not body_errors(doc, schema, {"action": {"type": "guess", "answer_id": "a1"}})

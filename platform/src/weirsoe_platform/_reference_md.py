@@ -58,6 +58,8 @@ WHO = {
     "pong": "Received by: the socket that sent `ping`.",
     "ack": "Received by: the socket that sent the `action`.",
     "error": "Received by: the socket whose message failed.",
+    "session.locked": "Received by: host, audience, player.",
+    "session.kicked": "Received by: the kicked player only (its sockets then close with 4408).",
 }
 
 
@@ -301,7 +303,10 @@ def _intro(doc: dict[str, Any], messages: dict[str, Any]) -> list[str]:
         "Open `/ws/game/{code}?role=host|player|audience&token=…` (the audience needs no token). "
         "The server accepts the socket, checks the token, then sends a `session.snapshot` of the "
         "viewer's own view, followed by live events. Frames are JSON text; a client frame over "
-        "64 KiB closes the socket.",
+        "64 KiB closes the socket. A browser's `Origin` must be the server's own origin, its "
+        "public URL or one listed in `WEIRSOE_ALLOWED_ORIGINS` (else close 1008); a "
+        "connection without an `Origin` header (a non-browser client) is accepted. Every "
+        "error code and close code is listed in [errors.md](errors.md).",
         "",
         "## The envelope",
         "",

@@ -81,6 +81,15 @@ def _cartridge_fields(components: dict[str, Any], cartridges: Sequence[Cartridge
     preset["properties"]["cartridge"] = {"enum": slugs}
     preset["properties"]["settings"] = any_settings
     preset["anyOf"] = per_cartridge
+    control = components["ControlRequest"]
+    control["properties"]["settings"] = {
+        "anyOf": [*settings.values(), _NULL],
+        "description": "only with `again`: settings of the room's cartridge to change",
+    }
+    control["anyOf"] = [
+        {"properties": {"action": {"const": "again"}}},
+        {"properties": {"settings": _NULL}},
+    ]
     change = components["PresetChange"]
     change["properties"]["cartridge"] = {"anyOf": [{"enum": slugs}, _NULL]}
 
