@@ -225,7 +225,10 @@ class SessionService:
         if runtime is None:
             self.cartridges.get(cartridge)  # raises the "unknown cartridge" error
             raise AssertionError("unreachable")
-        seed = seed if seed is not None else int.from_bytes(new_token().encode()[:6], "big")
+        if seed is None:
+            seed = self.settings.room_seed
+        if seed is None:
+            seed = int.from_bytes(new_token().encode()[:6], "big")
         table = runtime.new_table(seed=seed, settings=settings, now=self.clock())
         host_token = new_token()
         for _ in range(64):
