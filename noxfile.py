@@ -6,6 +6,7 @@ Run with ``nox -s NAME`` (``uv run nox -s lint``). Sessions reuse the uv workspa
 from __future__ import annotations
 
 import os
+import pathlib
 import shutil
 
 import nox
@@ -15,7 +16,12 @@ nox.options.sessions = ["lint", "types", "tests"]
 
 # `uv run` tells its children where uv is (UV); otherwise use the uv on PATH.
 UV = [os.environ.get("UV") or shutil.which("uv") or "uv", "run"]
-TYPED = ["cartridges/sdk/src", "cartridges/weirsoe_lies/src", "tests/cartridges/rps/src"]
+TYPED = [
+    "cartridges/sdk/src",
+    "cartridges/weirsoe_lies/src",
+    "cartridges/weirsoe_quips/src",
+    "tests/cartridges/rps/src",
+]
 
 
 @nox.session
@@ -87,13 +93,18 @@ def bench(session: nox.Session) -> None:
     ``nox -s bench -- --quick`` for a short run with small parameters."""
     quick = "--quick" in session.posargs
     q = ["--quick"] if quick else []
+    sim_out = ["--out", "bench/results/simulate.json"]
+    redis_out = ["--out", "bench/results/capacity-redis.json"]
+    pathlib.Path("bench/results").mkdir(exist_ok=True)
     # Each script is also cut off by `timeout` (exit 124): a stuck run must not eat the budget.
     for seconds, script in (
-        (120, ["bench/simulate.py", "--games", "100" if quick else "300"]),
+        (180, ["bench/simulate.py", "--games", "100" if quick else "1000", *sim_out]),
         (240, ["bench/timers.py", *(["--rooms", "200", "--spread", "3"] if quick else [])]),
         (300, ["bench/loadgen.py", "--uvloop", *q]),  # fan-out, memory, timers at load
         (280, ["bench/capacity.py", "--uvloop", *q]),  # rooms of 8 playing Weirsøe Lies
-        (60, ["bench/report.py"]),  # targets, docs/performance.md, docs/performance.png
+        (280, ["bench/capacity.py", "--uvloop", "--redis", *q, *redis_out]),  # the same, Redis
+        (150, ["bench/stalled.py", *q]),  # RSS with 100 clients that stop reading
+        (60, ["bench/report.py"]),  # goals, docs/performance.md, docs/performance.png
     ):
         # timers.py has hung twice while another suite used the same Redis (not reproduced
         # since): its cut-off does not end the session, and the report dates every table.

@@ -136,6 +136,9 @@ class ServerProcess:
     def _spawn(self, cmd: list[str], env: dict[str, str], cwd: str) -> None:
         self.log_path = f"/tmp/weirsoe-bench-{self.name}-{self.port}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        # Let the servers write and reuse .pyc files: without them every start compiles every
+        # module again, which takes minutes on a loaded machine.
+        env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
         self.proc = subprocess.Popen(
             cmd, env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT
         )
@@ -197,14 +200,20 @@ class WeirsoeServer(ServerProcess):
     """``weirsoe serve`` with the bench cartridge on its path; memory or Redis backend."""
 
     def __init__(
-        self, *, redis: str | None = None, variant: str | None = None, extra: Iterable[str] = ()
+        self,
+        *,
+        redis: str | None = None,
+        variant: str | None = None,
+        extra: Iterable[str] = (),
+        prefix: str | None = None,
+        ready_timeout: float = 120.0,
     ) -> None:
         self.name = "redis" if redis else "memory"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         self.redis = redis
-        self.prefix = f"wbench-{uuid.uuid4().hex[:10]}"
+        self.prefix = prefix or f"wbench-{uuid.uuid4().hex[:10]}"  # shared: one room, N servers
         self._tmp = tempfile.TemporaryDirectory(prefix="weirsoe-bench-")
         # A variant (bench/variants/NAME.py) wraps the CLI with a change to try, for A/B runs.
         launcher = [str(BENCH / "variants" / f"{variant}.py")] if variant else []
@@ -236,7 +245,7 @@ class WeirsoeServer(ServerProcess):
             "WEIRSOE_SECRET_KEY": secrets.token_urlsafe(32),
         }
         self._spawn(cmd, env, self._tmp.name)
-        self.wait_ready()
+        self.wait_ready(ready_timeout)
 
     def _ready(self) -> bool:
         with contextlib.suppress(httpx.HTTPError):
@@ -472,6 +481,7 @@ async def open_socket(
     player_id: str | None,
     on_message: Callable[[Conn, bytes, float], None],
     timeout: float = 60,
+    rcvbuf: int = 0,
 ) -> Conn:
     """Connect ``ws://127.0.0.1:PORT/path?query`` and complete the opening handshake."""
     rest = url.removeprefix("ws://")
@@ -481,7 +491,15 @@ async def open_socket(
         raise ValueError("loopback only")
     loop = asyncio.get_running_loop()
     conn = Conn(room, player_id, on_message)
-    await asyncio.wait_for(loop.create_connection(lambda: conn, host, int(port)), timeout)
+    if rcvbuf:  # a small fixed receive buffer (no autotuning): a stalled reader fills it fast
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        sock.setblocking(False)
+        await asyncio.wait_for(loop.sock_connect(sock, (host, int(port))), timeout)
+        connect = loop.create_connection(lambda: conn, sock=sock)
+    else:
+        connect = loop.create_connection(lambda: conn, host, int(port))
+    await asyncio.wait_for(connect, timeout)
     key = base64.b64encode(os.urandom(16)).decode()
     conn.transport.write(  # type: ignore[union-attr]
         f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

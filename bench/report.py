@@ -3,10 +3,11 @@ against load.
 
     uv run python bench/report.py [--no-docs]
 
-Reads bench/results/{fanout,capacity,timers}.json (from bench/loadgen.py, bench/capacity.py
-and bench/timers.py), prints Markdown, draws docs/performance.png, and rewrites the results
-section of docs/performance.md between its ``<!-- bench:results -->`` markers. The targets are
-reported, never asserted.
+Reads bench/results/{fanout,capacity,capacity-redis,timers,simulate,stalled}.json (from
+bench/loadgen.py, bench/capacity.py [--redis], bench/timers.py, bench/simulate.py and
+bench/stalled.py), prints the goals of issue 14 with a verdict per row and the tables,
+draws docs/performance.png, and rewrites the results section of docs/performance.md between
+its ``<!-- bench:results -->`` markers. The goals are reported, never asserted.
 """
 
 from __future__ import annotations
@@ -127,8 +128,175 @@ def targets(fanout: dict[str, Any] | None, capacity: dict[str, Any] | None) -> l
     return rows
 
 
-def chart(fanout: dict[str, Any] | None, capacity: dict[str, Any] | None) -> Path | None:
-    if not fanout and not capacity:
+def _best_passing(capacity: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not capacity:
+        return None
+    passed = [r for r in capacity["probes"] if r.get("pass")]
+    return max(passed, key=lambda r: r["rooms"]) if passed else None
+
+
+def _cpu_per_room(capacity: dict[str, Any] | None, rooms: int) -> float | None:
+    for r in (capacity or {}).get("probes", []):
+        if r["rooms"] == rooms and r.get("server_cpu_pct") is not None:
+            return float(r["server_cpu_pct"]) / rooms
+    return None
+
+
+def goals(
+    fanout: dict[str, Any] | None,
+    memory: dict[str, Any] | None,
+    redis: dict[str, Any] | None,
+    timers: dict[str, Any] | None,
+    simulate: dict[str, Any] | None,
+    stalled: dict[str, Any] | None,
+) -> list[list[Any]]:
+    """Issue 14's goals table: figure, goal, measured, verdict."""
+    rows: list[list[Any]] = []
+
+    def cap_text(c: dict[str, Any] | None) -> tuple[str, int | None]:
+        if not c:
+            return "not measured", None
+        best = _best_passing(c)
+        worst = c["first_failure_rooms"]
+        load = c.get("loadavg", ["?"])[0]
+        text = f"{c['capacity_rooms'] or 0} passed" + (
+            f", {worst} failed" if worst else " (no failure within the time budget)"
+        )
+        if best:
+            text += (
+                f" (server CPU {best.get('server_cpu_pct')}%, waiting for a CPU "
+                f"{best.get('server_runq_wait_pct', '-')}%)"
+            )
+        return text + f"; load {load}", c["capacity_rooms"] or 0
+
+    text, mem_rooms = cap_text(memory)
+    rows.append(
+        [
+            "rooms x 8 per process, memory, p99 <= 50 ms",
+            ">= 1,000",
+            text,
+            _verdict(mem_rooms, 1000, at_least=True) if memory else "not measured",
+        ]
+    )
+    text, redis_rooms = cap_text(redis)
+    verdict = "not measured"
+    if redis and memory:
+        share = (redis_rooms or 0) / mem_rooms if mem_rooms else 0.0
+        start = min(memory["params"]["start"], redis["params"]["start"])
+        cm, cr = _cpu_per_room(memory, start), _cpu_per_room(redis, start)
+        cpu_ok = cm is not None and cr is not None and cr <= cm * 1.25
+        text += f"; {100 * share:.0f}% of memory"
+        if cm is not None and cr is not None:
+            text += f"; CPU per room at {start} rooms {cr / cm:.2f}x memory"
+        ok = (redis_rooms or 0) >= 1000 and share >= 0.8 and cpu_ok
+        verdict = "**met**" if ok else "**not met**"
+    rows.append(
+        [
+            "rooms x 8 per serve process, Redis, p99 <= 50 ms",
+            ">= 1,000, >= 80% of memory, CPU/room <= memory + 25%",
+            text,
+            verdict,
+        ]
+    )
+    for server, limit in (("redis", 2.0), ("memory", 1.5)):
+        ratios = [
+            (r["rate_per_room"], r.get("cpu_us_per_msg_x_raw"))
+            for r in (fanout or {}).get("rows", [])
+            if r["server"] == server and r["kind"] == "tick" and r.get("cpu_us_per_msg_x_raw")
+        ]
+        worst = max((x for _, x in ratios), default=None)
+        rows.append(
+            [
+                f"CPU per delivered message, {server}, x raw",
+                f"<= {limit:g}",
+                ", ".join(f"{x}x at {rate:g}/room/s" for rate, x in ratios) or "not measured",
+                _verdict(worst, limit),
+            ]
+        )
+    r8 = _find(fanout, "redis", "tick", 8.0) if fanout else None
+    raw8 = _find(fanout, "raw", "tick", 8.0) if fanout else None
+    if r8 and raw8:
+        ok = r8["loss_pct"] == 0 and r8["p99_ms"] <= 3 * raw8["p99_ms"]
+        text = (
+            f"loss {r8['loss_pct']}%, p99 {r8['p99_ms']} ms vs raw {raw8['p99_ms']} ms "
+            f"({r8.get('p99_ms_x_raw')}x)"
+        )
+        rows.append(
+            [
+                "Redis at 8 ticks/room/s",
+                "0 loss, p99 <= 3x raw",
+                text,
+                "**met**" if ok else "**not met**",
+            ]
+        )
+    else:
+        rows.append(
+            ["Redis at 8 ticks/room/s", "0 loss, p99 <= 3x raw", "not measured", "not measured"]
+        )
+    burst = None
+    for r in (timers or {}).get("rows", []):
+        if r["load"].startswith("burst") and r["path"].startswith("Redis"):
+            burst = r
+    rows.append(
+        [
+            "Redis timer burst, 1,000 deadlines in ~1 s",
+            "p99 <= 100 ms",
+            f"p99 {burst.get('p99_ms')} ms ({burst.get('fired')} of {burst['rooms']} fired)"
+            if burst
+            else "not measured",
+            _verdict(burst.get("p99_ms") if burst else None, 100),
+        ]
+    )
+    if simulate:
+        per_1000 = simulate["seconds"] * 1000 / simulate["games"]
+        cpu_1000 = simulate["cpu_seconds"] * 1000 / simulate["games"]
+        text = (
+            f"{per_1000:.1f} s wall, {cpu_1000:.1f} s CPU per 1,000 games "
+            f"({simulate['cpu_us_per_transition']} µs CPU per transition); "
+            f"load {simulate['loadavg_before'][0]}"
+        )
+        rows.append(
+            [
+                "1,000 simulated six-player games",
+                "< 10 s (quiet machine)",
+                text,
+                _verdict(cpu_1000, 10),
+            ]
+        )
+    else:
+        rows.append(
+            [
+                "1,000 simulated six-player games",
+                "< 10 s (quiet machine)",
+                "not measured",
+                "not measured",
+            ]
+        )
+    rows.append(["2 serve processes vs 1", ">= 1.8x the rooms", "not measured", "not measured"])
+    if stalled:
+        p = stalled["params"]
+        text = (
+            f"RSS {stalled['rss_start_mib']} -> peak {stalled['rss_peak_mib']} MiB with "
+            f"{p['stalled']} stalled sockets, {p['rate']:g} x {p['pad']} B events/s for "
+            f"{p['seconds']:g} s (all queued would be {stalled['unbounded_estimate_mib']} MiB)"
+        )
+        # Bounded: RSS stops growing once the backlogs are full (second half of the run).
+        half = [m for t, m in stalled["samples"] if t >= p["seconds"] / 2]
+        late = round(half[-1] - half[0], 1) if half else None
+        text += f"; growth over the second half {late} MiB"
+        rows.append(
+            [
+                "memory with stalled clients",
+                "bounded (RSS stops growing)",
+                text,
+                _verdict(late, 2.0),
+            ]
+        )
+    return rows
+
+
+def chart(fanout: dict[str, Any] | None, capacities: list[dict[str, Any]]) -> Path | None:
+    if not fanout and not capacities:
         return None
     import matplotlib
 
@@ -159,21 +327,24 @@ def chart(fanout: dict[str, Any] | None, capacity: dict[str, Any] | None) -> Pat
         left.set_title(f"Fan-out, {p['rooms']} rooms x {1 + p['players']} sockets")
         left.legend(fontsize=8)
         left.grid(True, which="both", alpha=0.3)
-    if capacity and capacity["probes"]:
+    for capacity in capacities:
         probes = sorted(
             (r for r in capacity["probes"] if r.get("p99_ms")), key=lambda r: r["rooms"]
         )
+        if not probes:
+            continue
+        c = COLOURS[capacity["backend"]]
         x = [r["rooms"] for r in probes]
         right.plot(
-            x, [r["p99_ms"] for r in probes], "o-", color=COLOURS[capacity["backend"]], label="p99"
+            x, [r["p99_ms"] for r in probes], "o-", color=c, label=f"{capacity['backend']} p99"
         )
         right.plot(
             x,
             [r["p50_ms"] for r in probes],
             "s--",
-            color=COLOURS[capacity["backend"]],
+            color=c,
             alpha=0.6,
-            label="p50",
+            label=f"{capacity['backend']} p50",
         )
         for r in probes:
             right.annotate(
@@ -183,13 +354,12 @@ def chart(fanout: dict[str, Any] | None, capacity: dict[str, Any] | None) -> Pat
                 textcoords="offset points",
                 xytext=(4, 4),
             )
-        right.axhline(
-            capacity["threshold_p99_ms"], color="black", lw=0.8, ls=":", label="p99 limit"
-        )
+    if capacities:
+        right.axhline(50, color="black", lw=0.8, ls=":", label="p99 limit")
         right.set_yscale("log")
         right.set_xlabel("rooms of 8 players playing Weirsøe Lies (one process)")
         right.set_ylabel("broadcast latency, ms")
-        right.set_title(f"Capacity ({capacity['backend']})")
+        right.set_title("Capacity, memory and Redis (raw: left; it cannot play)")
         right.legend(fontsize=8)
         right.grid(True, which="both", alpha=0.3)
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
@@ -205,18 +375,14 @@ def chart(fanout: dict[str, Any] | None, capacity: dict[str, Any] | None) -> Pat
     return CHART
 
 
-def section(
-    fanout: dict[str, Any] | None, capacity: dict[str, Any] | None, timers: dict[str, Any] | None
-) -> str:
+def section(res: dict[str, dict[str, Any] | None]) -> str:
     from capacity import render as render_capacity
     from loadgen import render as render_fanout
+    from stalled import render as render_stalled
 
+    fanout, capacity, timers = res["fanout"], res["capacity"], res["timers"]
     stamp = lambda d: time.strftime("%Y-%m-%d %H:%M", time.localtime(d["when"]))  # noqa: E731
-    runs = [
-        f"{name} {stamp(d)}"
-        for name, d in (("fan-out", fanout), ("capacity", capacity), ("timers", timers))
-        if d
-    ]
+    runs = [f"{name} {stamp(d)}" for name, d in res.items() if d]
     out = [f"Latest runs: {', '.join(runs)}"]
     if fanout:
         m = fanout["machine"]
@@ -224,12 +390,20 @@ def section(
             f", {m['cpus']} CPUs, Python {m['python']}, load average {m['loadavg_before'][0]} "
             f"before and {m['loadavg_after'][0]} after the fan-out run"
         )
-    out += ["", "### Targets", ""]
+    out += ["", "### Goals (issue 14)", ""]
+    out += md_table(
+        ["figure", "goal", "measured", "verdict"],
+        goals(fanout, capacity, res["capacity-redis"], timers, res["simulate"], res["stalled"]),
+    )
+    out += ["", "### Targets (issue 8)", ""]
     out += md_table(["target", "limit", "measured", "verdict"], targets(fanout, capacity))
     if fanout:
         out += ["", "### Fan-out, memory and timers at load", "", render_fanout(fanout)]
-    if capacity:
-        out += ["", "### Capacity", "", render_capacity(capacity)]
+    for name in ("capacity", "capacity-redis"):
+        if res[name]:
+            out += ["", f"### Capacity ({res[name]['backend']})", "", render_capacity(res[name])]  # type: ignore[index]
+    if res["stalled"]:
+        out += ["", "### Stalled clients (bench/stalled.py)", "", render_stalled(res["stalled"])]
     if timers:
         out += ["", "### Timer lateness without sockets (bench/timers.py)", ""]
         out += md_table(
@@ -255,12 +429,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-docs", dest="no_docs", action="store_true", help="print only")
     args = parser.parse_args(argv)
-    fanout, capacity, timers = _load("fanout"), _load("capacity"), _load("timers")
-    text = section(fanout, capacity, timers)
+    names = ("fanout", "capacity", "capacity-redis", "timers", "simulate", "stalled")
+    res = {name: _load(name) for name in names}
+    text = section(res)
     print(text)
     if args.no_docs:
         return 0
-    png = chart(fanout, capacity)
+    png = chart(res["fanout"], [c for c in (res["capacity"], res["capacity-redis"]) if c])
     if png:
         print(f"\nwrote {png}")
     if DOC.exists():

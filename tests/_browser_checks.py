@@ -7,15 +7,19 @@ from __future__ import annotations
 import json
 import re
 import threading
+from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 __all__ = [
+    "AXE_TAGS",
     "LONG_NAMES",
     "SocketBot",
     "Watch",
+    "axe_violations",
     "big_screen_problems",
     "long_lie",
     "phone_problems",
@@ -108,21 +112,53 @@ _PHONE = """
   const oneLine = ".tag, .pill, .room-tag, .btn, .my-score, .char-count, .emoji-btn";
   for (const e of document.querySelectorAll(oneLine)) {
     if (!e.checkVisibility() || !e.textContent.trim()) continue;
-    const range = document.createRange();
-    range.selectNodeContents(e);
     // Boxes that share no vertical span are on different lines (mixed font sizes share one).
-    const rects = [...range.getClientRects()].filter((r) => r.width > 0.5);
+    const rects = [];
+    const walk = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+    for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+      if (!node.textContent.trim() || node.parentElement.closest(".sr-only")) continue;
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      rects.push(...[...range.getClientRects()].filter((r) => r.width > 0.5));
+    }
     rects.sort((a, b) => a.top - b.top);
     let lines = 0;
     let bottom = -Infinity;
     for (const r of rects) {
-      if (r.top >= bottom - 2) { lines += 1; bottom = r.bottom; } else bottom = Math.max(bottom, r.bottom);
+      if (r.top < bottom - 2) bottom = Math.max(bottom, r.bottom);
+      else { lines += 1; bottom = r.bottom; }
     }
     if (lines > 1) out.push(`"${e.textContent.trim()}" wraps onto ${lines} lines`);
   }
   return out;
 }
 """
+
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+_AXE_RUN = """
+async (tags) => {
+  const options = { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] };
+  const result = await axe.run(document, options);
+  const where = (v) => v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ");
+  return result.violations.map((v) => `${v.id}: ${v.help} at ${where(v)}`);
+}
+"""
+
+
+@cache
+def _axe_source() -> str:
+    """axe-core, vendored by the axe-playwright-python package from PyPI: nothing is fetched."""
+    return (files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
+
+
+def axe_violations(page: Any) -> list[str]:
+    """axe-core on the page as it is now, with the WCAG 2.1 A/AA and best-practice rules.
+    Injected through the DevTools protocol, so the page's CSP stays as strict as ever."""
+    if not page.evaluate("() => Boolean(window.axe)"):
+        page.evaluate(_axe_source())
+    found: list[str] = page.evaluate(_AXE_RUN, AXE_TAGS)
+    return found
 
 
 def big_screen_problems(page: Any) -> dict[str, Any]:
@@ -158,7 +194,9 @@ class Watch:
     def __init__(self) -> None:
         self.dialogs: list[str] = []
         self.errors: list[str] = []
-        self.expected: list[re.Pattern[str]] = []
+        # Named for every page: a request the browser cancels because the page moved on
+        # (a navigation right after a click) is not a failure.
+        self.expected: list[re.Pattern[str]] = [re.compile(r" failed: net::ERR_ABORTED$")]
 
     def expect(self, pattern: str) -> None:
         """A console error or failed response that the test provokes on purpose."""

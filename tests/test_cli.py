@@ -242,3 +242,32 @@ def test_the_platform_does_not_depend_on_weirsoe_lies() -> None:
     text = (ROOT / "platform" / "pyproject.toml").read_text(encoding="utf-8")
     assert "weirsoe-lies" not in text
     assert "weirsoe_lies" not in text
+
+
+# -- the second first-party cartridge ----------------------------------------------------------
+def test_simulate_plays_a_whole_game_of_quips_and_the_same_seed_replays_it() -> None:
+    first = run("simulate", "weirsoe_quips", "--players", "6", "--seed", "3")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("weirsoe_quips (seed 3): over after ")
+    assert "Standings" in first.stdout
+    assert len(re.findall(r"^\s+\d\. Bot \d", first.stdout, re.M)) == 6
+    again = run("simulate", "weirsoe_quips", "--players", "6", "--seed", "3")
+    assert again.stdout == first.stdout
+    out = json.loads(simulate_json("weirsoe_quips", 6, seed=3))
+    assert out["status"] == "over"
+    other = json.loads(simulate_json("weirsoe_quips", 6, seed=4))
+    assert other["results"] != out["results"]
+
+
+def test_simulate_refuses_too_few_players_for_quips() -> None:
+    assert_one_line_error(run("simulate", "weirsoe_quips", "--players", "2"), "3-8 players")
+
+
+def test_both_first_party_games_are_listed() -> None:
+    done = run("cartridges", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = {row["slug"]: row for row in json.loads(done.stdout)["cartridges"]}
+    assert rows["weirsoe_quips"]["distribution"] == "weirsoe-quips"
+    assert rows["weirsoe_quips"]["title"] == "Weirsøe Quips"
+    assert (rows["weirsoe_quips"]["min_players"], rows["weirsoe_quips"]["max_players"]) == (3, 8)
+    assert "weirsoe_lies" in rows

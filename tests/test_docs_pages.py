@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-PAGES = [DOCS / "cartridges" / "reference.md", DOCS / "weirsoe_lies.md"]
+PAGES = [
+    DOCS / "cartridges" / "reference.md",
+    DOCS / "weirsoe_lies.md",
+    DOCS / "weirsoe_quips.md",
+]
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)

@@ -17,6 +17,7 @@ from _browser_checks import (
     LONG_NAMES,
     SocketBot,
     Watch,
+    axe_violations,
     big_screen_problems,
     phone_problems,
     save,
@@ -93,11 +94,19 @@ def check_screen(page: Any, name: str) -> None:
     assert found["count"] > 3, (name, found)
     assert found["small"] == [], (name, found["small"])
     assert found["overlaps"] == [], (name, found["overlaps"])
+    assert axe_violations(page) == [], name
 
 
 def check_phone(page: Any, name: str) -> None:
     shot(page, name)
     assert phone_problems(page) == [], (name, phone_problems(page))
+    assert axe_violations(page) == [], name
+
+
+def check_page(page: Any, name: str) -> None:
+    """Any other page (setup, landing, sign-in): its screenshot and axe."""
+    shot(page, name)
+    assert axe_violations(page) == [], name
 
 
 def test_two_games_in_one_room_in_the_browser(server: Server) -> None:
@@ -144,7 +153,7 @@ def play(browser: Any, server: Server, watch: Watch, expect: Any, bots: list[Soc
     host.click("details.settings summary")
     for key, value in SETTINGS.items():
         host.fill(f"#s-weirsoe_lies-{key}", value)
-    shot(host, "host-01-setup")
+    check_page(host, "host-01-setup")
     host.click("#open-room")
     code = host.locator("#room-code").inner_text(timeout=WAIT).strip()
     assert re.fullmatch(r"[A-Z]{4}", code), code
@@ -169,7 +178,7 @@ def play(browser: Any, server: Server, watch: Watch, expect: Any, bots: list[Soc
     ann.fill("#name", "Ann")
     ann.click("#join-btn")
     expect(ann.locator("#code-msg")).to_contain_text("No room with that code")
-    shot(ann, "phone-01-unknown-room")
+    check_phone(ann, "phone-01-unknown-room")
     ann.fill("#code", code)
     ann.click("#join-btn")
     ann.wait_for_url(f"**/play/{code}")
@@ -390,7 +399,12 @@ def test_host_account_and_presets_in_the_browser(server: Server) -> None:
         try:
             ctx = browser.new_context(base_url=server.base, viewport={"width": 1280, "height": 900})
             page = watch.attach(ctx.new_page(), "host")
+            # Provoked on purpose: a preset with too many rounds (422).
+            watch.expect(r"POST \S+/api/presets -> 422")
+            watch.expect(r"status of 422 \(Unprocessable Entity\) \(\S+/api/presets\)")
             page.goto("/login")
+            expect(page.locator("#username")).to_be_visible()
+            check_page(page, "login-01-signed-out")
             page.fill("#username", "e2e_host")
             page.fill("#password", "a long enough secret")
             page.click("#register")
@@ -413,7 +427,7 @@ def test_host_account_and_presets_in_the_browser(server: Server) -> None:
             page.fill("#preset-name", "Quick round")
             page.click("#preset-form button[type=submit]")
             expect(page.locator(".preset-name")).to_have_text(["Quick round"])
-            shot(page, "host-00-presets")
+            check_page(page, "host-00-presets")
 
             page.goto("/host")
             expect(page.locator("#preset option")).to_have_text(["Quick round (weirsoe_lies)"])
@@ -491,6 +505,35 @@ def test_cartridge_without_ui_plays_through_the_generic_view(server: Server) -> 
             browser.close()
     assert watch.dialogs == [], watch.dialogs
     assert watch.errors == [], watch.errors
+
+
+def test_the_page_checks_can_fail(server: Server) -> None:
+    """The checkers above catch what they are for: small and overlapping text, sideways
+    overflow, and an axe violation (here an image without alt text)."""
+    from playwright.sync_api import sync_playwright
+
+    html = (
+        "<html lang='en'><head><title>t</title></head><body><main><h1>Checks</h1>"
+        "<p style='font-size:12px'>tiny</p>"
+        "<p style='position:absolute;top:200px;left:0;font-size:40px'>one</p>"
+        "<p style='position:absolute;top:205px;left:10px;font-size:40px'>two</p>"
+        "<img src='/static/icon.svg'><div style='width:900px'>wide</div></main></body></html>"
+    )
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(  # our inline styles here: only this test page skips CSP
+                base_url=server.base, viewport={"width": 360, "height": 740}, bypass_csp=True
+            )
+            page.goto("/")  # same origin, so the image loads
+            page.set_content(html)
+            found = big_screen_problems(page)
+            assert any("tiny" in s for s in found["small"]), found
+            assert any('"one"' in o and '"two"' in o for o in found["overlaps"]), found
+            assert any("sideways" in p for p in phone_problems(page))
+            assert any(v.startswith("image-alt") for v in axe_violations(page))
+        finally:
+            browser.close()
 
 
 def test_browser_waits_survive_the_pages_csp() -> None:

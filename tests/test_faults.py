@@ -469,8 +469,12 @@ def test_a_thousand_games_leave_no_session_keys() -> None:
         # the SCAN and the PTTL (the first batches' grace runs out while later ones play).
         immortal = sorted(k for k, t in ttls.items() if t == -1)
         assert not immortal, f"keys without TTL: {immortal[:5]}"
-        await asyncio.sleep(1.5)
+        # Wait for the keys to expire (a bounded wait on the condition, not a fixed sleep).
+        end = time.monotonic() + 30
         left = [k async for k in client.scan_iter(f"{prefix}:*")]
+        while left and time.monotonic() < end:
+            await asyncio.sleep(0.1)
+            left = [k async for k in client.scan_iter(f"{prefix}:*")]
         await client.aclose()
         return {"games": games, "keys_during_grace": len(keys), "keys_after_grace": len(left)}
 
@@ -537,6 +541,10 @@ def test_no_secret_reaches_the_wrong_socket(server: Server) -> None:
             f"{server.ws_base}/ws/game/{code}?role=host&token={room['host_token']}"
         ).connect()
         audience = await GameClient(f"{server.ws_base}/ws/game/{code}?role=audience").connect()
+        joined = (await http.post(f"/api/sessions/{code}/audience")).json()
+        member = await GameClient(
+            f"{server.ws_base}/ws/game/{code}?role=audience&token={joined['token']}"
+        ).connect()
         bots = []
         for s in seats:
             client = await GameClient(
@@ -555,15 +563,36 @@ def test_no_secret_reaches_the_wrong_socket(server: Server) -> None:
                 await asyncio.sleep(rng.uniform(0.3, 3.0))
                 await rng.choice(bots).reconnect()
 
+        async def crowd() -> None:
+            """The audience member votes and reacts in every guess phase it sees."""
+            seen = 0
+            while True:
+                started = await member.wait_for("phase.guess_started", start=seen, timeout=130)
+                seen = member.messages.index(started) + 1
+                pick = rng.choice(started["answers"])["id"]
+                for body in (("truth", pick), ("react", f"{pick}|😂")):
+                    await member.send(
+                        {
+                            "type": "vote",
+                            "id": f"v{seen}{body[0]}",
+                            "tally": body[0],
+                            "choice": body[1],
+                        }
+                    )
+
         stir = asyncio.create_task(chaos())
+        voter = asyncio.create_task(crowd())
         await asyncio.gather(*(b.run(timeout=120) for b in bots))
         stir.cancel()
+        voter.cancel()
         await host.wait_for("phase.game_over")
         ids = [s["player_id"] for s in seats]
-        leaks = _scan(host.messages, "host", ids, truths) + _scan(
-            audience.messages, "audience", ids, truths
+        leaks = (
+            _scan(host.messages, "host", ids, truths)
+            + _scan(audience.messages, "audience", ids, truths)
+            + _scan(member.messages, "audience member", ids, truths)
         )
-        frames = len(host.messages) + len(audience.messages)
+        frames = len(host.messages) + len(audience.messages) + len(member.messages)
         for bot in bots:
             others = [i for i in ids if i != bot.player_id]
             for sock in bot.sockets:
@@ -572,6 +601,7 @@ def test_no_secret_reaches_the_wrong_socket(server: Server) -> None:
                 await sock.close()
         await host.close()
         await audience.close()
+        await member.close()
         return frames, leaks
 
     async def main() -> tuple[int, list[str], int]:

@@ -106,3 +106,12 @@ def test_published_distributions_have_urls_and_classifiers(folder: str) -> None:
     assert {"Homepage", "Source", "Issues"} <= set(project["urls"])
     assert "Programming Language :: Python :: 3 :: Only" in project["classifiers"]
     assert any(c.startswith("Development Status ::") for c in project["classifiers"])
+
+
+def test_the_test_command_does_not_install_benchmark_tools() -> None:
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
+    names = {name: {Requirement(r).name for r in reqs} for name, reqs in groups.items()}
+    assert {"matplotlib", "uvloop", "wsproto"} <= names["bench"]
+    assert not names["dev"] & {"matplotlib", "uvloop", "wsproto"}
+    noxfile = (ROOT / "noxfile.py").read_text()
+    assert '"--group",\n            "bench",' in noxfile  # nox -s bench adds the group

@@ -243,9 +243,13 @@ def test_lost_redis_gives_clear_errors_and_the_server_recovers(tmp_path) -> None
                 reply = await player.request({"type": "throw", "move": "rock"})
                 assert reply["type"] == "error"
                 assert reply["code"] == "store_unavailable"
+                # Liveness stays 200 (the process is fine); readiness says 503.
                 health = await http.get("/healthz")
                 assert health.status_code == 200
-                assert health.json()["status"] == "degraded"
+                ready = await http.get("/readyz")
+                assert ready.status_code == 503
+                assert ready.json() == {"status": "unavailable", "store": False, "database": True}
+                assert ready.headers.get("retry-after")
 
                 restarted = start_redis()
                 try:

@@ -3,7 +3,9 @@ the extra when Redis or PostgreSQL is asked for without it."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +82,45 @@ def test_cli_redis_without_the_extra_is_one_clear_line(
     assert len(err) == 1, err
     assert err[0].startswith(f"weirsoe {command}: error: Redis support (--redis")
     assert "pip install 'weirsoe-platform[redis]'" in err[0]
+
+
+def test_the_cli_always_has_its_server_commands() -> None:
+    # They used to be added under `except ImportError: pass`, which hid real import errors.
+    from weirsoe_platform.cli import build_parser
+
+    parser = build_parser()
+    for argv in (["serve", "--port", "1"], ["worker"], ["db", "status"], ["cartridges"]):
+        assert parser.parse_args(argv).command == argv[0]
+
+
+EMBEDDED_WITHOUT_EXTRAS = """
+import importlib.abc, sys
+
+class Uninstalled(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in ("redis", "taskiq_redis", "asyncpg"):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return None
+
+sys.meta_path.insert(0, Uninstalled())
+from litestar.testing import TestClient
+from weirsoe_platform.config import PlatformSettings
+from weirsoe_platform.web import create_app
+
+with TestClient(create_app(PlatformSettings(database_url=sys.argv[1]))) as client:
+    assert client.get("/healthz").status_code == 200
+assert not {"redis", "taskiq_redis", "asyncpg"} & set(sys.modules), sorted(sys.modules)
+print("embedded without extras: ok")
+"""
+
+
+def test_embedded_mode_runs_without_the_extras(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", EMBEDDED_WITHOUT_EXTRAS, f"sqlite:///{tmp_path / 'w.db'}"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "embedded without extras: ok" in done.stdout

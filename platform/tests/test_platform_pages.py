@@ -18,7 +18,7 @@ from weirsoe_platform.web import create_app
 from weirsoe_platform.web._pages import STATIC_DIR, safe_file
 from weirsoe_sdk import discover_cartridges
 
-PAGES = ["/", "/host", "/play/BCDF", "/login", "/presets"]
+PAGES = ["/", "/host", "/play/BCDF", "/watch", "/watch/BCDF", "/login", "/presets"]
 HTML_PARSING = re.compile(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(")
 
 
@@ -174,7 +174,82 @@ def test_join_qr_is_svg_of_the_join_url(client: TestClient) -> None:
     assert client.get(f"/api/sessions/{room['code'].lower()}/qr.svg").status_code == 200
 
 
+def test_watch_qr_is_the_audience_pages_link(client: TestClient) -> None:
+    room = client.post("/api/sessions", json={"cartridge": "rps"}).json()
+    response = client.get(f"/api/sessions/{room['code']}/qr.svg?for=watch")
+    assert response.status_code == 200
+    expected = io.BytesIO()
+    watch_url = room["join_url"].split("/?code=")[0] + f"/watch/{room['code']}"
+    segno.make(watch_url, error="m").save(
+        expected,
+        kind="svg",
+        scale=8,
+        border=2,
+        dark="#111111",
+        light="#ffffff",
+        omitsize=True,
+        title=f"Watch room {room['code']}",
+    )
+    assert response.content == expected.getvalue()
+
+
+def test_audience_joins_over_rest_any_time(client: TestClient) -> None:
+    room = client.post("/api/sessions", json={"cartridge": "rps"}).json()
+    joined = client.post(f"/api/sessions/{room['code']}/audience")
+    assert joined.status_code == 201
+    body = joined.json()
+    assert set(body) == {"audience_id", "token"}
+    info = client.get(f"/api/sessions/{room['code']}").json()
+    assert info["audience"] == {"enabled": True, "members": 1, "watching": 0}
+    missing = client.post("/api/sessions/ZZZZ/audience")
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "room_not_found")
+
+
 def test_join_qr_unknown_room(client: TestClient) -> None:
     response = client.get("/api/sessions/ZZZZ/qr.svg")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "room_not_found"
+
+
+def test_audience_joins_are_rate_limited_per_address(tmp_path: Path) -> None:
+    settings = PlatformSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/w.db", join_rate=2)
+    with TestClient(create_app(settings)) as limited:
+        code = limited.post("/api/sessions", json={"cartridge": "rps"}).json()["code"]
+        codes = [limited.post(f"/api/sessions/{code}/audience").status_code for _ in range(3)]
+        assert codes == [201, 201, 429]
+        again = limited.post(f"/api/sessions/{code}/audience")
+        assert again.json()["error"]["code"] == "rate_limited"
+        assert int(again.headers["retry-after"]) >= 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/host",
+        "/play/ABCD",
+        "/static/shell.css",
+        "/static/host.js",
+        "/cartridges/weirsoe_lies/ui/host.js",
+    ],
+)
+def test_head_etag_and_not_modified(client: TestClient, path: str) -> None:
+    """Pages and files answer HEAD (no body), carry an ETag, and a repeat with If-None-Match
+    gets 304 with no body; both keep the security headers."""
+    got = client.get(path)
+    assert got.status_code == 200
+    etag = got.headers["etag"]
+    assert got.headers["content-security-policy"].startswith("default-src 'self'")
+    assert got.headers["x-content-type-options"] == "nosniff"
+    headed = client.head(path)
+    assert headed.status_code == 200
+    assert headed.content == b""
+    assert headed.headers["etag"] == etag
+    assert headed.headers["content-type"] == got.headers["content-type"]
+    again = client.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["x-frame-options"] == "DENY"
+    changed = client.get(path, headers={"If-None-Match": '"not-this-one"'})
+    assert changed.status_code == 200
+    assert changed.content == got.content

@@ -238,3 +238,45 @@ async def test_the_reader_resubscribes_after_redis_drops_it(redis_prefix: str) -
     finally:
         await hub.stop()
         await client.aclose()
+
+
+async def test_two_processes_racing_on_one_room_make_one_transition_per_version(
+    redis_cleanup: str,
+) -> None:
+    """Each service caches the record it committed last and tries the next change on it
+    without a load; the compare-and-set still lets exactly one writer have each version, and
+    the room's wire channel carries every version once, in order."""
+    first, second = make_service(redis_cleanup), make_service(redis_cleanup)
+    code, _ = await first.create("weirsoe_lies")
+    hub = _hub(redis_cleanup)
+    await hub.start()
+    try:
+        sub = await hub.subscribe([f"{redis_cleanup}:ROOM:{code}".upper()])
+        joins = await asyncio.gather(
+            *(svc.join(code, f"P{i}") for i, svc in enumerate([first, second] * 4))
+        )
+        assert len({pid for pid, _, _ in joins}) == 8
+
+        # Both now hold a cached copy; the other's commits make it stale over and over.
+        async def flip(svc: SessionService, pid: str) -> None:
+            for connected in (True, False, True):  # in order for one player…
+                await svc.presence(code, pid, connected)
+
+        # …and all players at once, half of them through each process.
+        await asyncio.gather(
+            *(flip(svc, pid) for svc, (pid, _, _) in zip([first, second] * 4, joins, strict=True))
+        )
+        _, table = await first.load(code)
+        assert table.version == 8 + 3 * 8  # every join and every presence flip, once each
+        events = sub.iter_events()
+        versions = [
+            msgspec.json.decode(await asyncio.wait_for(anext(events), 5))["version"]
+            for _ in range(table.version)
+        ]
+        assert versions == list(range(1, table.version + 1))
+        assert first.cache.hits + second.cache.hits > 0  # the cache was used…
+        assert first.cache.stale + second.cache.stale > 0  # …and overtaken, and recovered
+    finally:
+        await hub.stop()
+        await first.store.close()
+        await second.store.close()

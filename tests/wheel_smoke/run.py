@@ -28,15 +28,25 @@ PUBLISHED = ["cartridges/sdk", "cartridges/weirsoe_lies", "platform"]
 TOOLS = ["pytest>=8", "httpx>=0.27", "websockets>=13", "build>=1.2", "twine>=6.1"]
 
 
+STARTED = time.monotonic()
+
+
 def log(message: str) -> None:
-    print(f"[wheels] {message}", flush=True)
+    print(f"[wheels] {time.monotonic() - STARTED:6.1f}s {message}", flush=True)
 
 
-def run(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
+def run(
+    cmd: list[str],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+) -> int:
     log("$ " + " ".join(cmd))
     done = subprocess.run(cmd, cwd=cwd, env=env, check=False)
-    if done.returncode != 0:
+    if check and done.returncode != 0:
         raise SystemExit(f"[wheels] failed ({done.returncode}): {' '.join(cmd)}")
+    return done.returncode
 
 
 def clean_env() -> dict[str, str]:
@@ -94,7 +104,7 @@ def install(python: Path, built: dict[str, list[Path]], *, extra: str | None) ->
     )
 
 
-def smoke(python: Path, work: Path, leg: str, redis_url: str) -> None:
+def smoke(python: Path, work: Path, leg: str, redis_url: str) -> bool:
     """The smoke suite, copied next to the test helpers into a folder of its own, so no
     conftest, pytest configuration or source folder of the workspace is in sight."""
     suite = work / f"smoke-{leg}"
@@ -104,7 +114,11 @@ def smoke(python: Path, work: Path, leg: str, redis_url: str) -> None:
     (suite / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n")
     env = {**clean_env(), "WEIRSOE_SMOKE_LEG": leg, "WEIRSOE_SMOKE_REDIS": redis_url}
     env.update({"WEIRSOE_JOIN_RATE": "100000", "WEIRSOE_UNKNOWN_CODE_RATE": "100000"})
-    run([str(python), "-m", "pytest", "-q", "-ra", "test_smoke.py"], cwd=suite, env=env)
+    code = run(
+        [str(python), "-m", "pytest", "-q", "-ra", "test_smoke.py"], cwd=suite, env=env, check=False
+    )
+    log(f"leg {leg}: {'passed' if code == 0 else 'FAILED'}")
+    return code == 0
 
 
 def twine_check(python: Path, built: dict[str, list[Path]]) -> None:
@@ -119,7 +133,7 @@ def sdk_tests_from_sdist(python: Path, built: dict[str, list[Path]], work: Path)
         tar.extractall(work / "sdk-sdist", filter="data")
     (unpacked,) = (work / "sdk-sdist").iterdir()
     pip = [str(python), "-m", "pip"]
-    run([*pip, "install", "--quiet", str(unpacked), str(unpacked / "tests" / "rps")])
+    run([*pip, "install", "--quiet", f"{unpacked}[test]", str(unpacked / "tests" / "rps")])
     try:
         run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], cwd=unpacked)
     finally:
@@ -139,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     legs = [leg.strip() for leg in args.legs.split(",") if leg.strip()]
-    started = time.monotonic()
+    results: dict[str, bool] = {}
     with tempfile.TemporaryDirectory(prefix="weirsoe-wheels-") as tmp:
         work = args.out or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
@@ -147,14 +161,17 @@ def main(argv: list[str] | None = None) -> int:
         python = make_venv(work / "venv")
         twine_check(python, built)
         sdk_tests_from_sdist(python, built, work)
+        # Each leg runs even if the one before failed, so a report covers both.
         if "lean" in legs:
             install(python, built, extra=None)
-            smoke(python, work, "lean", args.redis)
+            results["lean"] = smoke(python, work, "lean", args.redis)
         if "redis" in legs:
             install(python, built, extra="redis")
-            smoke(python, work, "redis", args.redis)
-    log(f"passed: {', '.join(legs)} in {time.monotonic() - started:.0f} s")
-    return 0
+            results["redis"] = smoke(python, work, "redis", args.redis)
+    passed = [leg for leg, ok in results.items() if ok]
+    failed = [leg for leg, ok in results.items() if not ok]
+    log(f"passed: {', '.join(passed) or 'none'}; failed: {', '.join(failed) or 'none'}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -57,9 +57,11 @@ def test_installed_from_wheels_not_the_workspace(dist: str) -> None:
     assert not direct.get("dir_info", {}).get("editable", False)
     module = dist.replace("-", "_")
     spec = importlib.util.find_spec(module)
-    assert spec is not None and spec.origin is not None
+    assert spec is not None
+    assert spec.origin is not None
     assert Path(spec.origin).resolve().is_relative_to(SITE), spec.origin
-    assert "weirsoe-test-rps" not in {d.metadata["Name"] for d in importlib.metadata.distributions()}
+    installed = {d.metadata["Name"] for d in importlib.metadata.distributions()}
+    assert "weirsoe-test-rps" not in installed
 
 
 def test_the_leg_has_exactly_its_extras() -> None:
@@ -88,7 +90,8 @@ def test_db_upgrade_and_status(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'smoke.db'}"
     up = weirsoe("db", "upgrade", "--database", url)
     assert up.returncode == 0, up.stderr
-    assert "platform" in up.stdout and "weirsoe_lies" in up.stdout
+    assert "platform" in up.stdout
+    assert "weirsoe_lies" in up.stdout
     status = weirsoe("db", "status", "--database", url)
     assert status.returncode == 0, status.stdout + status.stderr
     assert "upgrade pending" not in status.stdout
@@ -152,7 +155,7 @@ def test_new_cartridge_builds_passes_twine_installs_and_is_discovered(tmp_path: 
     build = [sys.executable, "-m", "build", "--outdir", str(dist), str(tmp_path / "smoke_duel")]
     _ok(build)
     built = sorted(dist.iterdir())
-    assert [p.suffix for p in built] == [".gz", ".whl"], built
+    assert sorted(p.suffix for p in built) == [".gz", ".whl"], built
     _ok([sys.executable, "-m", "twine", "check", "--strict", *map(str, built)])
     wheel = next(p for p in built if p.suffix == ".whl")
     _ok([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", str(wheel)])

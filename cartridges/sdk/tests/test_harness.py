@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
@@ -29,6 +30,9 @@ from weirsoe_sdk import (
     to_players,
 )
 from weirsoe_sdk.testing import FakeClock, Harness, LeakError, recipients_of
+
+# The test-only rps cartridge (weirsoe.test_cartridges) loads only where this is set.
+os.environ.setdefault("WEIRSOE_TEST_CARTRIDGES", "1")
 
 
 class NoSettings(msgspec.Struct, forbid_unknown_fields=True):

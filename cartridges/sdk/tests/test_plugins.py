@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -13,9 +15,13 @@ from weirsoe_sdk import (
     CartridgeError,
     Discovery,
     discover_cartridges,
+    discover_preset_models,
     get_plugin_manager,
     hookimpl,
 )
+
+# The test-only rps cartridge (weirsoe.test_cartridges) loads only where this is set.
+os.environ.setdefault("WEIRSOE_TEST_CARTRIDGES", "1")
 
 
 def test_installed_cartridges_are_discovered_with_their_distributions(
@@ -137,6 +143,31 @@ def test_a_hook_with_an_unknown_argument_is_rejected() -> None:
 
 def test_each_call_builds_a_new_plugin_manager() -> None:
     assert get_plugin_manager(entry_points=False) is not get_plugin_manager(entry_points=False)
+
+
+def _install_broken_cartridge(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A distribution whose entry point cannot be imported (it needs a missing module)."""
+    info = root / "weirsoe_broken-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: weirsoe-broken\nVersion: 0.1.0\n")
+    (info / "entry_points.txt").write_text("[weirsoe.cartridges]\nbroken = weirsoe_broken_game\n")
+    (root / "weirsoe_broken_game.py").write_text("import weirsoe_no_such_dependency\n")
+    monkeypatch.syspath_prepend(str(root))
+
+
+def test_a_cartridge_that_fails_to_import_is_skipped_and_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _install_broken_cartridge(tmp_path, monkeypatch)
+    found = discover_cartridges(get_plugin_manager())
+    assert "rps" in found.cartridges  # the others still load
+    (error,) = [e for e in found.errors if e.startswith("broken ")]
+    assert error == (
+        "broken (weirsoe-broken): cannot be imported: ModuleNotFoundError: "
+        "No module named 'weirsoe_no_such_dependency'"
+    )
+    models, _ = discover_preset_models(get_plugin_manager())
+    assert "rps" in models
 
 
 # -- hook arguments are bound by name, as pluggy binds them ----------------------------------

@@ -6,6 +6,7 @@ the SDK and not any one game's rules.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -33,6 +34,9 @@ from weirsoe_sdk import (
     WeirsoeError,
 )
 from weirsoe_sdk.testing import Harness
+
+# The test-only rps cartridge (weirsoe.test_cartridges) loads only where this is set.
+os.environ.setdefault("WEIRSOE_TEST_CARTRIDGES", "1")
 
 ROCK = {"type": "throw", "move": "rock"}
 
@@ -315,7 +319,9 @@ def test_again_after_game_over_opens_the_same_seats_for_another_game(rps: Cartri
     assert table.version == version + 1
     assert table.status == "lobby"
     assert table.players == seats
-    assert table.state is None and table.results is None and table.deadline is None
+    assert table.state is None
+    assert table.results is None
+    assert table.deadline is None
     assert table.settings["rounds"] == 2
     assert table.seed != seed  # another deal, derived from the last one: still replayable
     [delivery] = step.deliveries

@@ -27,6 +27,7 @@ from weirsoe_sdk import (
 from weirsoe_sdk.testing import FakeClock, GameRecord, Harness
 
 from ._reference_contract import action_examples, action_section, views_part
+from .audience import AudienceProgress, SessionAudience, TallyState
 from .error_table import CLOSE_MEANINGS
 from .sessions import SessionKicked, SessionLocked, SessionVersion
 from .transport import close_codes
@@ -52,7 +53,9 @@ WHO = {
     "ping": "Sent by: host, audience, player.",
     "sync": "Sent by: host, audience, player.",
     "action": "Sent by: player.",
-    "vote": "Sent by: audience (with a token).",
+    "vote": "Sent by: audience (joined, with a token).",
+    "audience.tally": "Received by: host, audience, player.",
+    "session.audience": "Received by: host, audience, player.",
     "session.snapshot": "Received by: the socket that connected or sent `sync`.",
     "session.version": "Received by: host, audience, player.",
     "pong": "Received by: the socket that sent `ping`.",
@@ -157,6 +160,21 @@ def _fixed(examples: Examples) -> None:
         "session.locked",
         encode_message(SessionLocked(locked=True), version=5, server_time=NOW, deadline=None),
     )
+    examples.add("vote", enc(VoteRequest(id="v-1", tally="truth", choice="a1b2c3d4")))
+    examples.add(
+        "session.audience",
+        encode_message(SessionAudience(enabled=False), version=7, server_time=NOW, deadline=None),
+    )
+    progress = AudienceProgress(
+        ts=NOW,
+        members=1200,
+        watching=1130,
+        tallies=[
+            TallyState(name="truth", id="truth@31", votes=870),
+            TallyState(name="react", id="react@31", votes=14, counts={"a1b2c3d4|😂": 14}),
+        ],
+    )
+    examples.add("audience.tally", enc(progress))
     examples.add(
         "session.kicked",
         encode_message(SessionKicked(player_id="p3"), version=6, server_time=NOW, deadline=None),
@@ -300,7 +318,9 @@ def _intro(doc: dict[str, Any], messages: dict[str, Any]) -> list[str]:
         "",
         "## Connecting",
         "",
-        "Open `/ws/game/{code}?role=host|player|audience&token=…` (the audience needs no token). "
+        "Open `/ws/game/{code}?role=host|player|audience&token=…`. The audience may watch without "
+        "a token; to vote, a member joins with `POST /api/sessions/{code}/audience` (no name, at "
+        "any time) and connects with its token. "
         "The server accepts the socket, checks the token, then sends a `session.snapshot` of the "
         "viewer's own view, followed by live events. Frames are JSON text; a client frame over "
         "64 KiB closes the socket. A browser's `Origin` must be the server's own origin, its "
@@ -308,10 +328,24 @@ def _intro(doc: dict[str, Any], messages: dict[str, Any]) -> list[str]:
         "connection without an `Origin` header (a non-browser client) is accepted. Every "
         "error code and close code is listed in [errors.md](errors.md).",
         "",
+        "## The audience",
+        "",
+        "Audience sockets receive the room's public events and the audience's own events, never "
+        "a player's. A cartridge declares its crowd votes (tallies, see the cartridge author's "
+        "reference); while one is open, the snapshot's `audience.tallies` lists it with its "
+        "choices, and a member sends `vote`. One vote per member per tally (a re-vote replaces "
+        "it; a capped tally such as reactions counts each vote up to its cap). Votes never take "
+        "the room's state path one by one: the platform counts them and the driver receives the "
+        "final counts once, when the phase ends. `audience.tally` reports progress to everyone "
+        "at most twice a second. A refused vote gets an `error` whose code is one of "
+        "`not_audience`, `tally_closed`, `unknown_choice`, `vote_cap`, `audience_kicked`, "
+        "`audience_off`; it changes no count.",
+        "",
         "## The envelope",
         "",
         "Every session event is one flat JSON object: its own fields, its `type`, and these "
-        "envelope fields. The direct replies `pong`, `ack` and `error` carry no envelope.",
+        "envelope fields. The direct replies `pong`, `ack` and `error`, and the audience's "
+        "`audience.tally` progress, carry no envelope.",
         "",
         *_table(("field", "type", "meaning"), env_rows),
         "",

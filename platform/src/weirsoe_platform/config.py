@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -34,8 +34,14 @@ class PlatformSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     allowed_origins: list[str] = msgspec.field(default_factory=list)
     join_rate: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 120
     unknown_code_rate: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 20
+    max_body_bytes: Annotated[int, msgspec.Meta(ge=1024, le=100_000_000)] = 64 * 1024
+    header_timeout: Seconds = 10.0
+    idle_timeout: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 5
+    metrics_token: str | None = None
+    metrics_public: bool = False
     with_worker: bool = False
     log_level: str = "info"
+    log_format: Literal["text", "json"] = "text"
     secret_key: str | None = None
     allow_registration: bool = True
     # Testing only: every room's game seed, so a conformance session replays frame for frame

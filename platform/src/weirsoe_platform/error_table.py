@@ -180,7 +180,7 @@ CLOSE_MEANINGS: dict[int, str] = {
     "another room's).",
     4404: "No room with that code.",
     4408: "The host removed this player (after `session.kicked`); the token is revoked.",
-    4410: "The room was closed (after `session.closed`).",
+    4410: "The room was closed by its host, or lost by the store (after `session.closed`).",
     4429: "Too many attempts from this address (unknown codes); wait and retry.",
 }
 

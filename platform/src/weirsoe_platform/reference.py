@@ -26,6 +26,7 @@ from weirsoe_sdk import (
 
 from . import __version__
 from ._cartridge_schemas import ROLES, action_tag, action_variants, view_schemas
+from .audience import AUDIENCE_EVENTS, AudienceProgress
 from .sessions import PLATFORM_ONLY_EVENTS
 from .transport._messages import CLIENT_MESSAGES, REPLY_MESSAGES
 
@@ -50,7 +51,13 @@ REGENERATE = (
 def server_message_types(discovery: Discovery) -> dict[str, list[type[Any]]]:
     """Server-to-client types by origin: ``platform`` and each cartridge slug."""
     out: dict[str, list[type[Any]]] = {
-        "platform": [*PLATFORM_EVENTS, *PLATFORM_ONLY_EVENTS, *REPLY_MESSAGES]
+        "platform": [
+            *PLATFORM_EVENTS,
+            *PLATFORM_ONLY_EVENTS,
+            *AUDIENCE_EVENTS,
+            AudienceProgress,
+            *REPLY_MESSAGES,
+        ]
     }
     for slug in sorted(discovery.cartridges):
         out[slug] = list(discovery.cartridges[slug].events)
@@ -131,8 +138,8 @@ def _cartridge_contract(
                     }
                 }
             )
-            if views is not None:
-                view_refs += [v for v in views[role]["anyOf"] if v not in view_refs]
+            found = views[role]["anyOf"] if views is not None else [{}]  # undeclared: any
+            view_refs += [v for v in found if v not in view_refs]
     snapshot = components["SessionSnapshot"]
     snapshot["properties"]["view"] = {
         "anyOf": view_refs or [{}],
@@ -156,7 +163,7 @@ def build_asyncapi(discovery: Discovery) -> dict[str, Any]:
     messages: dict[str, Any] = {}
     send_refs: list[dict[str, str]] = []
     receive_refs: list[dict[str, str]] = []
-    replies = set(REPLY_MESSAGES)
+    replies = {*REPLY_MESSAGES, AudienceProgress}  # no envelope: not a session transition
     for origin, types in groups.items():
         for kind in types:
             payload: dict[str, Any] = schemas[kind.__name__]

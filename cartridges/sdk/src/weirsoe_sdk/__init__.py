@@ -3,6 +3,8 @@
 Everything public is listed in ``__all__``; modules starting with ``_`` are private.
 """
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
 from ._driver import Bot, Context, GameDriver, Seat, Secret, Viewer
@@ -49,13 +51,6 @@ from ._inputs import (
 )
 from ._matching import Pair, deal_pairs, pair_key
 from ._meta import Cartridge, CartridgeInfo, ViewTypes
-from ._models import (
-    NAMING_CONVENTION,
-    ModelBase,
-    PresetModel,
-    PresetRowMixin,
-    discover_preset_models,
-)
 from ._phases import (
     ALL_ACTED,
     EXTENDED_TIMER_FACTOR,
@@ -94,6 +89,15 @@ from ._text import (
     same_answer,
 )
 from .hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from ._models import (
+        NAMING_CONVENTION,
+        ModelBase,
+        PresetModel,
+        PresetRowMixin,
+        discover_preset_models,
+    )
 
 PLATFORM_EVENTS: tuple[type[Event], ...] = (
     SessionPlayerJoined,
@@ -205,3 +209,22 @@ __all__ = [
     "settings_schema",
     "to_players",
 ]
+
+
+# The preset models need SQLAlchemy; they load on first use, so that what fires timers or
+# plays a game (``weirsoe worker``, the harness) never imports it.
+_MODELS = {
+    "NAMING_CONVENTION",
+    "ModelBase",
+    "PresetModel",
+    "PresetRowMixin",
+    "discover_preset_models",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODELS:
+        from . import _models
+
+        return getattr(_models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -105,10 +105,12 @@ class SessionNewGame(Event, tag="session.new_game", frozen=True):
 
 
 class SessionClosed(Event, tag="session.closed", frozen=True):
-    """The room is gone: the host pressed exit. Sockets close with 4410 after this event.
-    (A game that ends is announced by ``session.finished``; the room stays open.)"""
+    """The room is gone: the host pressed exit (``host_exit``), or the state store no longer
+    has it (``lost``: Redis restarted without persistence, or the room expired). Sockets close
+    with 4410 after this event. (A game that ends is announced by ``session.finished``; the
+    room stays open.)"""
 
-    reason: Literal["host_exit"]
+    reason: Literal["host_exit", "lost"]
 
 
 class SessionSnapshot(Event, tag="session.snapshot", frozen=True):

@@ -33,22 +33,61 @@ TEST_CARTRIDGES_ENV = "WEIRSOE_TEST_CARTRIDGES"
 log = logging.getLogger("weirsoe.plugins")
 
 
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager, plus the entry points that failed to load (``load_errors``)."""
+
+    def __init__(self) -> None:
+        super().__init__(hookspecs.PROJECT)
+        self.load_errors: list[str] = []
+
+
 def get_plugin_manager(
     *, entry_points: bool = True, plugins: Iterable[object] = ()
 ) -> pluggy.PluginManager:
     """A new plugin manager with the ``weirsoe`` hookspecs and, by default, every installed
     plugin of the ``weirsoe.cartridges`` entry-point group (plus ``weirsoe.test_cartridges``
-    when ``WEIRSOE_TEST_CARTRIDGES=1``). Mistyped hooks are errors."""
-    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    when ``WEIRSOE_TEST_CARTRIDGES=1``). Mistyped hooks are errors.
+
+    A plugin that fails to import is skipped and recorded in ``load_errors`` (and so in
+    :attr:`Discovery.errors`), naming its distribution and the error: one broken cartridge
+    must not take the platform down.
+    """
+    pm = PluginManager()
     pm.add_hookspecs(hookspecs)
     if entry_points:
-        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-        if os.environ.get(TEST_CARTRIDGES_ENV, "").strip() not in ("", "0"):
-            pm.load_setuptools_entrypoints(TEST_ENTRY_POINT_GROUP)
+        for group in _groups():
+            _load_entry_points(pm, group)
     for plugin in plugins:
         pm.register(plugin)
     pm.check_pending()
     return pm
+
+
+def _groups() -> list[str]:
+    if os.environ.get(TEST_CARTRIDGES_ENV, "").strip() not in ("", "0"):
+        return [ENTRY_POINT_GROUP, TEST_ENTRY_POINT_GROUP]
+    return [ENTRY_POINT_GROUP]
+
+
+def _load_entry_points(pm: PluginManager, group: str) -> None:
+    for entry in importlib.metadata.entry_points(group=group):
+        if pm.get_plugin(entry.name) is not None or pm.is_blocked(entry.name):
+            continue
+        try:
+            plugin = entry.load()
+        except Exception as exc:  # ImportError, or anything its module raises on import
+            log.debug("entry point %s failed to load", entry.name, exc_info=True)
+            pm.load_errors.append(
+                f"{entry.name} ({_dist_name(entry)}): cannot be imported: "
+                f"{type(exc).__name__}: {exc}"
+            )
+            continue
+        pm.register(plugin, name=entry.name)
+
+
+def _dist_name(entry: importlib.metadata.EntryPoint) -> str:
+    dist = entry.dist
+    return str(dist.metadata["Name"]) if dist is not None else "unknown distribution"
 
 
 @dataclass
@@ -68,13 +107,14 @@ class Discovery:
             ) from None
 
 
-def _distributions(pm: pluggy.PluginManager) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for plugin, dist in pm.list_plugin_distinfo():
-        name = pm.get_name(plugin)
-        if name is not None:
-            out[name] = dist.metadata["name"]
-    return out
+def _distributions() -> dict[str, str]:
+    """Entry-point name → the distribution that declares it."""
+    return {
+        entry.name: _dist_name(entry)
+        for group in _groups()
+        for entry in importlib.metadata.entry_points(group=group)
+        if entry.dist is not None
+    }
 
 
 def discover_cartridges(
@@ -83,16 +123,19 @@ def discover_cartridges(
     """Ask every plugin for its cartridges. A failing plugin is reported, not fatal."""
     pm = pm or get_plugin_manager()
     config = {"content_dir": None, **(config or {})}
-    dists = _distributions(pm)
-    found = Discovery()
+    dists = _distributions()
+    found = Discovery(errors=list(getattr(pm, "load_errors", ())))
     for impl in pm.hook.weirsoe_register_cartridges.get_hookimpls():
         name = impl.plugin_name
         try:
             result: Any = call_hookimpl(impl, {"config": config})
             provided = list(result or ())
         except Exception as exc:  # a broken cartridge must not take the platform down
-            log.exception("cartridge plugin %s failed to register", name)
-            found.errors.append(f"{name}: {type(exc).__name__}: {exc}")
+            # One line for the operator (the platform logs Discovery.errors); the traceback
+            # for whoever debugs the cartridge.
+            log.debug("cartridge plugin %s failed to register", name, exc_info=True)
+            where = f"{name} ({dists[name]})" if name in dists else name
+            found.errors.append(f"{where}: failed to register: {type(exc).__name__}: {exc}")
             continue
         for cartridge in provided:
             if not isinstance(cartridge, Cartridge):

@@ -207,7 +207,7 @@ class Runtime(TallyRuntime[S]):
         cleaned = clean_name(name)
         if not 1 <= len(cleaned) <= MAX_NAME_LENGTH or not name_skeleton(cleaned):
             raise Refused(
-                f"name must be 1-{MAX_NAME_LENGTH} characters", code="bad_name", field="name"
+                f"Names have 1 to {MAX_NAME_LENGTH} characters.", code="bad_name", field="name"
             )
         # Compared by what names look like, so nobody can pose as "Anna" with a Cyrillic "а".
         skeleton = name_skeleton(cleaned)

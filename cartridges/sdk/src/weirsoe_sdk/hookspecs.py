@@ -8,12 +8,14 @@ fails if one is not.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from ._meta import Cartridge
-from ._models import PresetModel
+
+if TYPE_CHECKING:
+    from ._models import PresetModel
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]
 

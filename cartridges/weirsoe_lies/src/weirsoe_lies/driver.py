@@ -368,7 +368,7 @@ class LiesDriver(PhasedDriver[LiesState, LiesSettings]):
             raise InvalidAction("write a lie first", code="lie_empty")
         limit = ctx.settings.lie_max_length
         if len(cleaned) > limit:
-            raise InvalidAction(f"keep it under {limit} characters", code="lie_too_long")
+            raise InvalidAction(f"Keep it to {limit} characters.", code="lie_too_long")
         if not normalize_answer(cleaned):
             raise InvalidAction("a lie needs some letters or numbers", code="lie_empty")
         if any(same_answer(cleaned, t) for t in (card.truth, *card.alternates)):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from weirsoe_sdk import Cartridge, PresetModel, hookimpl
+from weirsoe_sdk import Cartridge, hookimpl
+
+if TYPE_CHECKING:  # SQLAlchemy only when the platform asks for preset models
+    from weirsoe_sdk import PresetModel
 
 from .actions import LiesAction
 from .audience import TALLIES

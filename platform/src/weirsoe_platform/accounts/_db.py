@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -106,6 +106,12 @@ class Database:
     @staticmethod
     def safe(url: str) -> str:
         return make_url(async_url(url)).render_as_string(hide_password=True)
+
+    async def ping(self) -> bool:
+        """True if the database answers ``SELECT 1`` (for ``/readyz``)."""
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return True
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -99,8 +99,8 @@ def _upgrade_sync(conn: Connection, source: MigrationSource) -> PackageStatus:
 
     def revisions(rev: Any, context: Any) -> Any:
         # What `alembic upgrade heads` runs, built from public names (ScriptDirectory's
-        # iterate_revisions and revision_map, MigrationStep) rather than its private
-        # ScriptDirectory._upgrade_revs.
+        # iterate_revisions and revision_map, MigrationStep) rather than the private helper
+        # alembic's own command uses.
         scripts = script.iterate_revisions("heads", rev, implicit_base=True)
         return [
             MigrationStep.upgrade_from_script(script.revision_map, s)

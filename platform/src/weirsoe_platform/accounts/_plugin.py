@@ -25,7 +25,7 @@ from litestar.security.jwt import JWTCookieAuth, Token
 from weirsoe_sdk import Discovery, PresetModel, discover_preset_models
 
 from ..config import PlatformSettings
-from ..security import MemoryRateLimiter, RateLimiter
+from ..security import MemoryRateLimiter, RateLimiter, bearer_token
 from ..sessions import Unauthorized
 from ._db import Database
 from ._errors import PresetConflict
@@ -151,6 +151,10 @@ class AccountsPlugin(InitPluginProtocol):
                 "database migrations pending for %s: run `weirsoe db upgrade`", ", ".join(behind)
             )
 
+    async def ping(self) -> bool:
+        """Does the accounts database answer? (``/readyz``)"""
+        return await self.db.ping()
+
     async def shutdown(self) -> None:
         await self.db.close()
 
@@ -177,10 +181,7 @@ class AccountsPlugin(InitPluginProtocol):
     async def user_from(self, request: Request[Any, Any, Any]) -> Account:
         """The signed-in user of a request to a route outside the JWT middleware (the bearer
         header first, then the cookie); ``Unauthorized`` if there is none or it was revoked."""
-        header = request.headers.get("authorization", "")
-        scheme, _, value = header.partition(" ")
-        encoded = value.strip() if scheme.lower() == "bearer" else ""
-        encoded = encoded or request.cookies.get(self.auth.key, "")
+        encoded = bearer_token(request) or request.cookies.get(self.auth.key, "")
         if not encoded:
             raise Unauthorized("sign in to use a preset")
         try:

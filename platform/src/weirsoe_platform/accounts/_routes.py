@@ -14,6 +14,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from ..errors import error_responses
+from ..security import client_address
 from ..sessions import Unauthorized
 from ._plugin import COOKIE_NAME, AccountsPlugin
 from ._presets import MAX_NAME
@@ -61,10 +62,6 @@ class PresetChange(msgspec.Struct, forbid_unknown_fields=True):
     name: PresetName | None = None
     settings: dict[str, Any] | None = None
     cartridge: str | None = None
-
-
-def client_address(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 @post(

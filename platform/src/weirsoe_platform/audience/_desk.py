@@ -106,13 +106,17 @@ class AudienceDesk:
         return changed
 
     async def _heal(self, code: str, name: str) -> bool:
-        """A tally the room's state says is open but the counter does not know (the process
-        that opened it died between its commit and the counter): open it now."""
+        """A tally the room's state says is open but the counter does not know yet (its events
+        went out with the commit, before the counter heard of it; or the process died between
+        the two): open it now."""
         record, table = await self.service.load(code)
         tally = table.tallies.get(name)
         if tally is None or tally.delivered or table.status not in ("running", "paused"):
             return False
-        return await self.counter.open(record.code, tally, self.service._ttl(table.status))
+        # The state says it is open: the committing process may simply not have told the
+        # counter yet (events go out with the commit). Opening is idempotent; vote again.
+        await self.counter.open(record.code, tally, self.service._ttl(table.status))
+        return True
 
     async def snapshot_part(self, code: str, table: Table[Any], member: str | None) -> Any:
         """What a snapshot adds about the audience: the open tallies, and for a member its id

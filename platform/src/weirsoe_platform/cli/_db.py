@@ -38,7 +38,10 @@ def _sources(args: argparse.Namespace) -> tuple[str, Any]:
         settings = settings_from_env({"database_url": args.database_url})
     except InvalidSettings as exc:
         raise CliError(exc.message) from None
-    models, errors = discover_preset_models(get_plugin_manager())
+    plugins = get_plugin_manager()
+    models, errors = discover_preset_models(plugins)
+    for error in getattr(plugins, "load_errors", []):
+        print(f"warning: cartridge not loaded: {error}")
     for error in errors:
         print(f"warning: preset model not loaded: {error}")
     return settings.database_url, migration_sources(models)

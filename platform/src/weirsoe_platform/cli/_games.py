@@ -49,8 +49,8 @@ def _cartridges(args: argparse.Namespace) -> int:
             f"{row['slug']:<20} {row['title']:<24} v{row['version']:<8} "
             f"{row['min_players']}-{row['max_players']} players  ({row['distribution']})"
         )
-    for error in found.errors:
-        print(f"error: {error.splitlines()[0]}")
+    for error in found.errors:  # like datasette's plugin list: shown, not fatal
+        print(f"not loaded: {error.splitlines()[0]}")
     return 0
 
 

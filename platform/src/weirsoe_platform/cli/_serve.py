@@ -56,6 +56,7 @@ def add_server_commands(commands: Any) -> None:
         help="seconds an idle lobby lives (default 7200)",
     )
     serve.add_argument("--log-level", dest="log_level", help="debug, info, warning, error")
+    serve.add_argument("--log-format", dest="log_format", help="text (default) or json")
     serve.add_argument(
         "--with-worker",
         dest="with_worker",
@@ -71,6 +72,7 @@ def add_server_commands(commands: Any) -> None:
     worker.add_argument("--redis", dest="redis_url", help="Redis URL (or WEIRSOE_REDIS_URL)")
     worker.add_argument("--content-dir", dest="content_dir", help="folder of extra content packs")
     worker.add_argument("--log-level", dest="log_level", help="debug, info, warning, error")
+    worker.add_argument("--log-format", dest="log_format", help="text (default) or json")
     worker.set_defaults(func=_worker)
 
 
@@ -87,6 +89,7 @@ def _settings(args: argparse.Namespace) -> Any:
         "grace_seconds",
         "lobby_ttl",
         "log_level",
+        "log_format",
         "with_worker",
     ]
     try:
@@ -95,35 +98,45 @@ def _settings(args: argparse.Namespace) -> Any:
         raise CliError(exc.message) from None
 
 
-def _log_config(level: str) -> dict[str, Any]:
-    """The platform's logging config, with taskiq's loggers held at WARNING (DEBUG with
-    ``--log-level debug``): its receiver logs a line at INFO for every task, that is for every
-    phase timer that fires, which cost 10-20 % of the server's CPU per timer-driven message."""
-    import logging
+def _log_config(settings: Any) -> dict[str, Any]:
+    """The one logging configuration (see ``weirsoe_platform._logs``)."""
+    from .._logs import configure_logging
 
-    from ..web._logging import configure_logging
+    return configure_logging(settings.log_level, settings.log_format)
 
-    config = configure_logging(level)
-    chosen = logging.getLevelName(level.upper())
-    quiet = chosen if isinstance(chosen, int) and chosen != logging.INFO else logging.WARNING
-    config["loggers"]["taskiq"] = {"level": logging.getLevelName(quiet)}
+
+def _start_logging(settings: Any) -> dict[str, Any]:
+    """Configure logging before anything logs, so start-up lines share the format."""
+    import logging.config
+
+    config = _log_config(settings)
+    logging.config.dictConfig(config)
+    logging.captureWarnings(True)  # warnings too, in the same format
     return config
 
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from ..web import create_app
+    from .._extras import require_extra
 
     settings = _settings(args)
+    if settings.redis_url is not None:
+        require_extra("redis")  # before importing the server, which may need it
+    from ..web import create_app
+    from ..web._http import header_timeout_protocol
+
+    config = _start_logging(settings)
     app = create_app(settings)
     app.on_startup.append(freeze_startup_heap)  # the last hook: after everything is loaded
     uvicorn.run(
         app,
         host=settings.host,
         port=settings.port,
-        log_config=_log_config(settings.log_level),
+        log_config=config,
         ws_max_size=64 * 1024,
+        http=header_timeout_protocol(settings.header_timeout),
+        timeout_keep_alive=settings.idle_timeout,
         ws_per_message_deflate=False,
         lifespan="on",
     )
@@ -131,8 +144,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    from .. import worker
+
+    worker.install_signal_handlers()
     import asyncio
-    import logging.config
 
     from .._extras import require_extra
 
@@ -140,9 +155,8 @@ def _worker(args: argparse.Namespace) -> int:
     if settings.redis_url is None:
         raise CliError("a worker needs Redis: pass --redis URL or set WEIRSOE_REDIS_URL")
     require_extra("redis")
-    from ..worker import run_worker
-
-    logging.config.dictConfig(_log_config(settings.log_level))
+    _start_logging(settings)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_worker(settings))
+        asyncio.run(worker.run_worker(settings))
+    worker.exit_if_signalled()
     return 0

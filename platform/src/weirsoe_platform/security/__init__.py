@@ -1,5 +1,6 @@
 """Abuse resistance: rate limits, origin checks and per-connection limits."""
 
+from ._client import bearer_token, client_address
 from ._limits import (
     Guard,
     MemoryRateLimiter,
@@ -16,6 +17,8 @@ __all__ = [
     "RateLimiter",
     "RedisRateLimiter",
     "TokenBucket",
+    "bearer_token",
+    "client_address",
     "origin_allowed",
     "retry_header",
 ]

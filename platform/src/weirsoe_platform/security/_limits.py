@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from ..sessions import RateLimited
+from ..sessions import RateLimited, StoreUnavailable
 
 __all__ = [
     "Guard",
@@ -76,7 +76,12 @@ class MemoryRateLimiter(RateLimiter):
 
 
 class RedisRateLimiter(RateLimiter):
-    """Fixed windows shared by every process (``INCR`` + ``PEXPIRE``); keys expire by themselves."""
+    """Fixed windows shared by every process (``INCR`` + ``PEXPIRE``); keys expire by themselves.
+
+    **Fails closed:** while Redis cannot be reached, every check raises ``StoreUnavailable``
+    (HTTP 503 ``store_unavailable`` with ``Retry-After``, WebSocket close 1013). Nothing it
+    guards could work without Redis anyway, and an outage never opens the door to guessing.
+    """
 
     def __init__(self, redis: Any, *, prefix: str) -> None:
         self.redis = redis
@@ -84,24 +89,34 @@ class RedisRateLimiter(RateLimiter):
 
     async def hit(self, key: str, limit: int, window: float) -> float | None:
         name = f"{self.prefix}:limit:{key}"
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.pexpire(name, int(window * 1000), nx=True)
-            pipe.pttl(name)
-            count, _, ttl = await pipe.execute()
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.incr(name)
+                pipe.pexpire(name, int(window * 1000), nx=True)
+                pipe.pttl(name)
+                count, _, ttl = await pipe.execute()
+        except Exception as exc:  # redis' errors; this module does not import redis
+            raise _unavailable(exc) from exc
         if int(count) <= limit:
             return None
         return max(0.0, int(ttl) / 1000)
 
     async def blocked(self, key: str, limit: int, window: float) -> float | None:
         name = f"{self.prefix}:limit:{key}"
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.get(name)
-            pipe.pttl(name)
-            count, ttl = await pipe.execute()
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.get(name)
+                pipe.pttl(name)
+                count, ttl = await pipe.execute()
+        except Exception as exc:
+            raise _unavailable(exc) from exc
         if count is None or int(count) < limit:
             return None
         return max(0.0, int(ttl) / 1000)
+
+
+def _unavailable(exc: Exception) -> StoreUnavailable:
+    return StoreUnavailable(f"rate limiter unavailable: {type(exc).__name__}")
 
 
 class Guard:
@@ -124,10 +139,12 @@ class Guard:
         self.unknown_limit = unknown_limit
         self.join_limit = join_limit
         self.window = window
+        self.metrics: Any = None  # weirsoe_platform.metrics.Metrics, set by the app
 
     async def check_lookup(self, address: str) -> None:
         retry = await self.limiter.blocked(f"unknown:{address}", self.unknown_limit, self.window)
         if retry is not None:
+            self._count("unknown_code")
             raise RateLimited("too many unknown room codes; wait a moment", retry_after=retry)
 
     async def unknown_code(self, address: str) -> None:
@@ -136,7 +153,12 @@ class Guard:
     async def check_join(self, address: str) -> None:
         retry = await self.limiter.hit(f"join:{address}", self.join_limit, self.window)
         if retry is not None:
+            self._count("join")
             raise RateLimited("too many joins from this address; wait a moment", retry_after=retry)
+
+    def _count(self, rule: str) -> None:
+        if self.metrics is not None:
+            self.metrics.rate_limited.labels(rule).inc()
 
 
 class TokenBucket:

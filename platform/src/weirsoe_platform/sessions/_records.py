@@ -19,5 +19,4 @@ class SessionRecord(msgspec.Struct, kw_only=True):
     tokens: dict[str, str] = {}  # token hash -> player id
     status: str = "lobby"
     locked: bool = False
-    kicked: list[str] = []
     audience_off: bool = False

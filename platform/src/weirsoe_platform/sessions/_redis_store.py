@@ -96,6 +96,7 @@ def _unavailable(
 class RedisSessionStore(SessionStore):
     publishes = True
     schedules = True
+    round_trips = True
 
     def __init__(self, redis: aioredis.Redis, *, prefix: str = "weirsoe") -> None:
         self.redis = redis
@@ -159,6 +160,14 @@ class RedisSessionStore(SessionStore):
         async for _ in self.redis.scan_iter(match=f"{self.prefix}:session:*", count=1000):
             total += 1
         return total
+
+    @_unavailable
+    async def existing(self, codes: list[str]) -> set[str]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for code in codes:
+                pipe.exists(self.key(code))
+            found = await pipe.execute()
+        return {code for code, n in zip(codes, found, strict=True) if n}
 
     async def ping(self) -> bool:
         try:

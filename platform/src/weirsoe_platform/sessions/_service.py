@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hmac
 import logging
+import secrets
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -39,6 +39,7 @@ from weirsoe_sdk import (
 )
 
 from ..config import PlatformSettings
+from ._cache import RecordCache
 from ._codes import hash_token, new_code, new_player_id, new_token, normalize_code
 from ._counter import AudienceCounter, MemoryAudienceCounter
 from ._errors import Conflict, Forbidden, SessionNotFound, StoreUnavailable, Unauthorized
@@ -137,8 +138,10 @@ class SessionService:
         self.runtimes: dict[str, Runtime[Any]] = {
             slug: Runtime(c) for slug, c in cartridges.cartridges.items()
         }
-        self.lateness: deque[float] = deque(maxlen=100_000)
+        self.metrics: Any = None  # weirsoe_platform.metrics.Metrics, set by the app
         self._record_decoder = msgspec.msgpack.Decoder(SessionRecord)
+        # Only where a load is a network round trip (Redis); in memory it is a dict lookup.
+        self.cache = RecordCache(enabled=store.round_trips)
         self._encoder = msgspec.msgpack.Encoder()
 
     # -- reading ---------------------------------------------------------------------------
@@ -156,11 +159,22 @@ class SessionService:
     def cartridge(self, slug: str) -> Cartridge:
         return self.cartridges.get(slug)
 
+    def _cached(self, code: str) -> tuple[SessionRecord, Table[Any]] | None:
+        """The record this process committed last for ``code``, decoded afresh (``apply``
+        mutates it), or None. Only a guess: the compare-and-set checks its version, and a
+        stale guess costs one failed compare-and-set and a load."""
+        data = self.cache.get(normalize_code(code))
+        if data is None:
+            return None
+        record = self._record_decoder.decode(data)
+        return record, self.runtimes[record.cartridge].decode(record.table)
+
     async def load(self, code: str) -> tuple[SessionRecord, Table[Any]]:
         code = normalize_code(code)
         try:
             found = await self.store.load(code)
         except ConnectionError as exc:
+            self._store_error()
             raise StoreUnavailable(f"state store unavailable: {exc}") from None
         if found is None:
             raise SessionNotFound(f"no room with code {code!r}")
@@ -226,9 +240,9 @@ class SessionService:
             self.cartridges.get(cartridge)  # raises the "unknown cartridge" error
             raise AssertionError("unreachable")
         if seed is None:
-            seed = self.settings.room_seed
+            seed = self.settings.room_seed  # testing only: the conformance kit's replays
         if seed is None:
-            seed = int.from_bytes(new_token().encode()[:6], "big")
+            seed = secrets.randbits(64)
         table = runtime.new_table(seed=seed, settings=settings, now=self.clock())
         host_token = new_token()
         for _ in range(64):
@@ -307,7 +321,6 @@ class SessionService:
         ) -> Step[Any]:
             step = runtime.remove(table, player_id, now, counts=counts)
             record.tokens = {h: p for h, p in record.tokens.items() if p != player_id}
-            record.kicked = [*record.kicked, player_id][-64:]
             step.deliveries.append(
                 Delivery(to_players(player_id), SessionKicked(player_id=player_id))
             )
@@ -326,15 +339,16 @@ class SessionService:
     async def fire(self, code: str, key: str, serial: int, at: float | None = None) -> bool:
         """A deadline fired. Late or duplicate firings change nothing and return False.
 
-        ``at`` is when it was due; the lateness of firings that change state is recorded."""
+        ``at`` is when it was due: the lateness of firings that change state goes to the
+        ``weirsoe_timer_lateness`` metric (no buffer here; bench/timers.py wraps ``fire``)."""
         try:
             _, step = await self._transition(
                 code, self._input(DeadlineReached(key=key, serial=serial))
             )
         except SessionNotFound:
             return False
-        if step.changed and at is not None:
-            self.lateness.append(self.clock() - at)
+        if step.changed and at is not None and self.metrics is not None:
+            self.metrics.lateness.observe(max(0.0, self.clock() - at))
         return step.changed
 
     async def presence(self, code: str, player_id: str, connected: bool) -> None:
@@ -366,23 +380,33 @@ class SessionService:
         apply: Callable[[SessionRecord, Table[Any], Runtime[Any], float, Any], Step[Any]],
     ) -> tuple[SessionRecord, Step[Any]]:
         counts: dict[str, dict[str, int]] = {}
+        cached = self._cached(code)
         for _ in range(_CAS_ATTEMPTS):
-            record, table = await self.load(code)
+            guess = cached is not None
+            if cached is not None:
+                record, table = cached
+                cached = None
+            else:
+                record, table = await self.load(code)
             runtime = self.runtimes[record.cartridge]
             expected = table.version
             old_deadline = table.deadline
             now = self.clock()
             try:
                 step = apply(record, table, runtime, now, counts)
-            except TallyCountsNeeded as need:
+            except Exception as exc:
+                if guess:  # judged on the cached copy: judge again on the stored record
+                    continue
+                if not isinstance(exc, TallyCountsNeeded):
+                    raise
+                need = exc
                 # The input ends tallies' phases: freeze their counters (no later vote counts)
                 # and run it again with the final counts, which reach the driver first.
                 counts.update(await self.counter.freeze(record.code, need.tallies))
-                record, table = await self.load(code)
-                runtime = self.runtimes[record.cartridge]
-                expected, old_deadline = table.version, table.deadline
-                step = apply(record, table, runtime, now, counts)
+                continue
             if not step.changed:
+                if guess:  # a refusal or no-op on the cached copy may be stale: ask the store
+                    continue
                 return record, step
             record.version = step.table.version
             record.status = step.table.status
@@ -402,13 +426,30 @@ class SessionService:
                     change if self.store.schedules else None,
                 )
             except ConnectionError as exc:
+                self._store_error()
                 raise StoreUnavailable(f"state store unavailable: {exc}") from None
+            if self.metrics is not None:
+                if won:
+                    self.metrics.transitions.labels(record.cartridge).inc()
+                else:
+                    self.metrics.cas_conflicts.inc()
+            if not won:
+                self.cache.stale += guess
+                self.cache.forget(record.code)
             if won:
+                self.cache.hits += guess
+                self.cache.remember(record.code, data, step.table.status)
                 if self.publisher is not None and not atomic:
                     await self.publisher.publish(messages)
                 await self._after_commit(record, step, old_deadline)
                 return record, step
+        if self.metrics is not None:
+            self.metrics.cas_exhausted.inc()
         raise Conflict("the room is busy, please retry")
+
+    def _store_error(self) -> None:
+        if self.metrics is not None:
+            self.metrics.redis_errors.labels("store").inc()
 
     def _ttl(self, status: str) -> float:
         if status == "lobby":

@@ -25,6 +25,7 @@ class SessionStore(ABC):
     """
 
     publishes = False
+    round_trips = False  # True: ``load`` costs a network round trip (the service caches records)
     schedules = False  # True: ``compare_and_set`` also records the running deadline
 
     @abstractmethod
@@ -62,6 +63,14 @@ class SessionStore(ABC):
 
     async def ping(self) -> bool:
         return True
+
+    async def existing(self, codes: list[str]) -> set[str]:
+        """Which of ``codes`` are live sessions (one round trip where the store allows)."""
+        return {code for code in codes if await self.load(code) is not None}
+
+    def local_count(self) -> int | None:
+        """How many sessions, if this store can tell without I/O; else None."""
+        return None
 
 
 class MemorySessionStore(SessionStore):
@@ -108,6 +117,10 @@ class MemorySessionStore(SessionStore):
         self._items.pop(code, None)
 
     async def count(self) -> int:
+        self.sweep()
+        return len(self._items)
+
+    def local_count(self) -> int | None:
         self.sweep()
         return len(self._items)
 

@@ -31,13 +31,14 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 from redis import asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 from taskiq import AsyncBroker
 from taskiq.acks import AckableMessage, AcknowledgeType
 from taskiq.api import run_receiver_task
 from taskiq_redis import RedisStreamBroker
 
 from ..sessions._redis_store import deadline_payload
+from ._supervise import Backoff, supervise
 
 __all__ = ["LEASE", "RedisDeadlines", "TimerWorker", "live_workers", "make_broker"]
 
@@ -146,10 +147,19 @@ class ResilientStreamBroker(RedisStreamBroker):
                     # Redis came back empty (restarted without persistence): the stream and
                     # its consumer group are gone, so declare them again.
                     with contextlib.suppress(RedisError, OSError):
-                        await self._declare_consumer_group()
+                        await self.declare_group()
+
+    async def declare_group(self) -> None:
+        """XGROUP CREATE … MKSTREAM for the task stream, as the broker's startup does, through
+        public names only (taskiq-redis has no public method for it)."""
+        async with aioredis.Redis(connection_pool=self.connection_pool) as redis:
+            with contextlib.suppress(ResponseError):  # BUSYGROUP: it exists already
+                await redis.xgroup_create(
+                    self.queue_name, self.consumer_group_name, id=self.consumer_id, mkstream=True
+                )
 
 
-def make_broker(url: str, *, prefix: str) -> RedisStreamBroker:
+def make_broker(url: str, *, prefix: str) -> ResilientStreamBroker:
     """The stream broker the timer task runs on. A dead worker's tasks are reclaimed after
     3 s (``idle_timeout``), not taskiq's default 10 minutes."""
     return ResilientStreamBroker(
@@ -183,6 +193,10 @@ class TimerWorker:
         self.clock = clock
         self.id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.fired = 0
+        self.pump_errors = 0
+        self.heartbeats = 0
+        self.last_pump = time.monotonic()
+        self.metrics: Any = None  # weirsoe_platform.metrics.Metrics, where a process has one
         self._tasks: list[asyncio.Task[Any]] = []
 
         async def fire_deadline(code: str, key: str, serial: int, at: float) -> bool:
@@ -199,55 +213,92 @@ class TimerWorker:
     async def start(self) -> None:
         await self.broker.startup()
         self._tasks = [
-            asyncio.create_task(self._pump(), name="weirsoe-timer-pump"),
-            asyncio.create_task(self._heartbeat(), name="weirsoe-worker-heartbeat"),
+            asyncio.create_task(supervise("timer pump", self._pump), name="weirsoe-timer-pump"),
             asyncio.create_task(
-                run_receiver_task(
-                    self.broker,
-                    max_async_tasks=200,
-                    ack_time=AcknowledgeType.WHEN_EXECUTED,
-                    propagate_exceptions=False,
-                ),
-                name="weirsoe-timer-receiver",
+                supervise("worker heartbeat", self._heartbeat), name="weirsoe-worker-heartbeat"
+            ),
+            asyncio.create_task(
+                supervise("timer receiver", self._receive), name="weirsoe-timer-receiver"
             ),
         ]
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 1.0) -> None:
+        """Cancel every loop and close the broker, giving up on either after ``timeout``
+        seconds: a worker told to stop must stop, whatever a library call is waiting on."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=timeout)
         with contextlib.suppress(Exception):
-            await self.broker.shutdown()
+            await asyncio.wait_for(self.broker.shutdown(), timeout)
 
-    async def run_forever(self) -> None:
-        await self.start()
-        try:
-            await asyncio.gather(*self._tasks)
-        finally:
-            await self.stop()
+    async def _receive(self) -> None:
+        await run_receiver_task(
+            self.broker,
+            max_async_tasks=200,
+            ack_time=AcknowledgeType.WHEN_EXECUTED,
+            propagate_exceptions=False,
+        )
 
     async def _pump(self) -> None:
+        """Claim due deadlines and kick their tasks. Every failure is caught here, whatever its
+        type: taskiq wraps a stale pooled connection after a Redis restart in ``SendTaskError``,
+        which once killed this loop for good while the heartbeat went on."""
+        backoff = Backoff(0.05, 1.0)
         while True:
             try:
                 due = await self.deadlines.claim(self.clock())
                 if due:
                     await asyncio.gather(*(self.task.kiq(*item) for item in due))
-            except (RedisError, OSError) as exc:
-                log.warning("timer pump: Redis unavailable (%s); retrying", type(exc).__name__)
-                await asyncio.sleep(0.5)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.pump_errors += 1
+                if self.metrics is not None:
+                    self.metrics.redis_errors.labels("timer_pump").inc()
+                delay = backoff.next()
+                if backoff.failures == 1:
+                    log.warning("timer pump: %s; retrying", type(exc).__name__, exc_info=True)
+                else:
+                    log.warning("timer pump: still failing (%s)", type(exc).__name__)
+                await self._drop_connections()
+                await asyncio.sleep(delay)
+                continue
+            if backoff.failures:
+                log.info("timer pump: recovered after %d failures", backoff.failures)
+                if self.metrics is not None:
+                    self.metrics.redis_reconnects.labels("timer_pump").inc()
+                backoff.reset()
+            self.last_pump = time.monotonic()
             await asyncio.sleep(POLL)
 
+    async def _drop_connections(self) -> None:
+        """Disconnect every pooled connection (the broker's and the store's), so that the next
+        call opens fresh ones instead of finding each stale one in turn."""
+        pools = [getattr(self.broker, "connection_pool", None)]
+        pools.append(getattr(self.deadlines.redis, "connection_pool", None))
+        for pool in pools:
+            if pool is not None:
+                with contextlib.suppress(Exception):
+                    await pool.disconnect()
+
     async def _heartbeat(self) -> None:
+        """Announce this worker while its pump is alive: a worker whose pump is stuck or
+        failing stops beating, so servers warn that no worker is running."""
         prefix = self.deadlines.prefix
         key = f"{prefix}:workers:{self.id}"
         while True:
-            with contextlib.suppress(RedisError, OSError):
-                await self.deadlines.redis.set(key, str(self.clock()), ex=HEARTBEAT_TTL)
-                # The task stream is infrastructure, bounded by maxlen; give it a TTL too, so
-                # it disappears a day after the last worker stopped.
-                await self.deadlines.redis.expire(f"{prefix}:timers", STREAM_TTL)
+            if time.monotonic() - self.last_pump < HEARTBEAT_TTL - 1:
+                try:
+                    await self.deadlines.redis.set(key, str(self.clock()), ex=HEARTBEAT_TTL)
+                    # The task stream is infrastructure, bounded by maxlen; give it a TTL too,
+                    # so it disappears a day after the last worker stopped.
+                    await self.deadlines.redis.expire(f"{prefix}:timers", STREAM_TTL)
+                    self.heartbeats += 1
+                    if self.metrics is not None:
+                        self.metrics.worker_heartbeats.inc()
+                except (RedisError, OSError) as exc:
+                    log.debug("worker heartbeat: %s", type(exc).__name__)
             await asyncio.sleep(1)
 
 

@@ -17,6 +17,12 @@ re-encoded.
 - **Bounded memory**: a socket whose client stops reading keeps at most ``max_backlog``
   frames; older ones are dropped. Every frame carries the session ``version``, so when the
   client reads again it sees the gap and asks for a snapshot (``sync``), as after a reconnect.
+
+It replaces Litestar's ``ChannelsPlugin``, whose workarounds reached into privates: its channel
+map never shrinks (Litestar issue #4867, https://github.com/litestar-org/litestar/issues/4867)
+and concurrent subscribe/unsubscribe lose events (#4894,
+https://github.com/litestar-org/litestar/issues/4894). Here a channel's entry goes with its
+last socket, and the subscription bookkeeping is done before any await.
 """
 
 from __future__ import annotations

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody
 
 from weirsoe_sdk import MAX_NAME_LENGTH
 
 from ..accounts import AccountsPlugin, InvalidValue
 from ..errors import error_responses
-from ..security import Guard
+from ..security import Guard, bearer_token, client_address
 from ..sessions import SessionNotFound, SessionService, Unauthorized
 
 __all__ = ["REQUEST_BODIES", "ROUTES", "asyncapi_document"]
@@ -73,11 +75,10 @@ class ActionDone(msgspec.Struct):
 
 
 def _bearer(request: Request[Any, Any, Any]) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token(request)
+    if token is None:
         raise Unauthorized("send the token as 'Authorization: Bearer <token>'")
-    return token.strip()
+    return token
 
 
 def _base_url(request: Request[Any, Any, Any], service: SessionService) -> str:
@@ -87,13 +88,43 @@ def _base_url(request: Request[Any, Any, Any], service: SessionService) -> str:
 
 @get("/healthz", tags=["operations"])
 async def healthz(service: NamedDependency[SessionService]) -> dict[str, Any]:
-    """Liveness and a little state: how many sessions the store holds."""
-    ok = await service.store.ping()
+    """Liveness: 200 while the process runs. It does no I/O (no Redis, no database), so an
+    orchestrator restarts the process only when the process itself is stuck.
+
+    ``sessions`` is given by stores that count in memory (embedded mode) and is null otherwise.
+    """
     return {
-        "status": "ok" if ok else "degraded",
-        "sessions": await service.count() if ok else None,
+        "status": "ok",
+        "sessions": service.store.local_count(),
         "cartridges": sorted(service.cartridges.cartridges),
     }
+
+
+@get(
+    "/readyz",
+    tags=["operations"],
+    responses={503: ResponseSpec(data_container=dict[str, Any], description="not ready")},
+)
+async def readyz(
+    service: NamedDependency[SessionService], accounts: NamedDependency[AccountsPlugin]
+) -> Response[dict[str, Any]]:
+    """Readiness: 200 when the state store (Redis) and the database answer within 2 s each,
+    else 503 with ``Retry-After``; a load balancer stops sending traffic meanwhile."""
+    store, database = await asyncio.gather(
+        _answers(service.store.ping()), _answers(accounts.ping())
+    )
+    ready = store and database
+    body = {"status": "ready" if ready else "unavailable", "store": store, "database": database}
+    if ready:
+        return Response(body, status_code=200)
+    return Response(body, status_code=503, headers={"Retry-After": "1"})
+
+
+async def _answers(check: Awaitable[bool], timeout: float = 2.0) -> bool:
+    try:
+        return bool(await asyncio.wait_for(check, timeout))
+    except Exception:
+        return False
 
 
 @get("/api/cartridges", tags=["lobby"])
@@ -113,6 +144,7 @@ async def list_cartridges(
                 **cartridge.describe(),
                 "settings_schema": cartridge.settings_schema(),
                 "contract": cartridge_links(cartridge, doc),
+                "has_ui": cartridge.ui_dir is not None,  # else pages use the generic view
             }
         )
     return {"cartridges": out}
@@ -158,16 +190,17 @@ async def create_session(
     )
 
 
-def _address(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
+async def _looked_up(
+    guard: Guard, request: Request[Any, Any, Any], lookup: Callable[[], Awaitable[T]]
+) -> T:
+    """Run a lookup by room code, counting unknown codes against the client's address.
 
-
-async def _looked_up(guard: Guard, request: Request[Any, Any, Any], lookup: Awaitable[T]) -> T:
-    """Run a lookup by room code, counting unknown codes against the client's address."""
-    address = _address(request)
+    Every endpoint that takes a room code goes through here: an address that has guessed too
+    many codes gets 429 on all of them, whether they would answer 404 or 403."""
+    address = client_address(request)
     await guard.check_lookup(address)
     try:
-        return await lookup
+        return await lookup()
     except SessionNotFound:
         await guard.unknown_code(address)
         raise
@@ -183,7 +216,7 @@ async def session_info(
     """Public lobby information about a room, with the link players open (``join_url``) and,
     when phones probably cannot reach this server, why and how to fix it (``join_note``), and
     the audience's numbers (``audience``). Repeated unknown codes get 429."""
-    info = await _looked_up(guard, request, service.info(code))
+    info = await _looked_up(guard, request, lambda: service.info(code))
     reach = getattr(request.app.state, "reach", None)
     info["join_url"] = f"{_base_url(request, service)}/?code={info['code']}"
     info["join_note"] = getattr(reach, "note", None)
@@ -205,11 +238,11 @@ async def join_session(
     service: NamedDependency[SessionService],
     guard: NamedDependency[Guard],
 ) -> Joined:
-    """Join with a name, or rejoin with a known ``token`` (same seat). Rate-limited."""
-    if not data.token:
-        await guard.check_join(_address(request))
+    """Join with a name, or rejoin with a known ``token`` (same seat). Rate-limited: every
+    attempt counts, with or without a token."""
+    await guard.check_join(client_address(request))
     player_id, token, rejoined = await _looked_up(
-        guard, request, service.join(code, data.name, data.token)
+        guard, request, lambda: service.join(code, data.name, data.token)
     )
     return Joined(player_id=player_id, token=token, rejoined=rejoined)
 
@@ -229,8 +262,8 @@ async def join_audience(
     """Join the audience: no name, no seat, at any time (even mid-game or with the room full).
     Connect with ``/ws/game/{code}?role=audience&token=…`` to watch and vote. Rate-limited per
     address like player joins; 409 ``audience_off`` while the host has the audience off."""
-    await guard.check_join(_address(request))
-    member, token = await _looked_up(guard, request, service.audience.join(code))
+    await guard.check_join(client_address(request))
+    member, token = await _looked_up(guard, request, lambda: service.audience.join(code))
     return AudienceJoined(audience_id=member, token=token)
 
 
@@ -245,10 +278,12 @@ async def kick_audience(
     code: FromPath[str],
     audience_id: FromPath[str],
     service: NamedDependency[SessionService],
+    guard: NamedDependency[Guard],
 ) -> dict[str, bool]:
     """Host only: an audience member's votes no longer count (``audience_kicked``), and its
     token no longer connects."""
-    await service.audience.kick(code, _bearer(request), audience_id)
+    token = _bearer(request)
+    await _looked_up(guard, request, lambda: service.audience.kick(code, token, audience_id))
     return {"kicked": True}
 
 
@@ -263,9 +298,11 @@ async def kick_player(
     code: FromPath[str],
     player_id: FromPath[str],
     service: NamedDependency[SessionService],
+    guard: NamedDependency[Guard],
 ) -> ControlDone:
     """Host only: remove a player. Their token is revoked and their sockets close with 4408."""
-    table = await service.kick(code, _bearer(request), player_id)
+    token = _bearer(request)
+    table = await _looked_up(guard, request, lambda: service.kick(code, token, player_id))
     return ControlDone(status=table.status, version=table.version)
 
 
@@ -280,6 +317,7 @@ async def control_session(
     code: FromPath[str],
     data: JSONBody[ControlRequest],
     service: NamedDependency[SessionService],
+    guard: NamedDependency[Guard],
 ) -> ControlDone:
     """Host controls with ``Authorization: Bearer <host_token>``: play, pause, resume, exit,
     lock/unlock (no new players), audience_on/audience_off, and ``again``: after the game is
@@ -287,13 +325,17 @@ async def control_session(
     settings). There is no skip."""
     if data.settings is not None and data.action != "again":
         raise InvalidValue("settings: only with the action 'again'", field="settings")
-    if data.action in ("audience_on", "audience_off"):
-        on = data.action == "audience_on"
-        table = await service.audience.set_enabled(code, _bearer(request), on)
-    elif data.action in ("lock", "unlock"):
-        table = await service.lock(code, _bearer(request), data.action == "lock")
-    else:
-        table = await service.control(code, _bearer(request), data.action, data.settings)
+    token = _bearer(request)
+    action, settings = data.action, data.settings
+
+    async def apply() -> Any:
+        if action in ("audience_on", "audience_off"):
+            return await service.audience.set_enabled(code, token, action == "audience_on")
+        if action in ("lock", "unlock"):
+            return await service.lock(code, token, action == "lock")
+        return await service.control(code, token, action, settings)
+
+    table = await _looked_up(guard, request, apply)
     return ControlDone(status=table.status, version=table.version)
 
 
@@ -308,9 +350,11 @@ async def post_action(
     code: FromPath[str],
     data: JSONBody[ActionPost],
     service: NamedDependency[SessionService],
+    guard: NamedDependency[Guard],
 ) -> ActionDone:
     """A player's action with ``Authorization: Bearer <player token>`` (WebSocket fallback)."""
-    viewer = await service.authenticate(code, "player", _bearer(request))
+    token = _bearer(request)
+    viewer = await _looked_up(guard, request, lambda: service.authenticate(code, "player", token))
     assert viewer.player_id is not None
     step = await service.act(code, viewer.player_id, data.action, data.id)
     return ActionDone(version=step.table.version, duplicate=step.duplicate)
@@ -318,6 +362,7 @@ async def post_action(
 
 ROUTES = [
     healthz,
+    readyz,
     list_cartridges,
     create_session,
     session_info,

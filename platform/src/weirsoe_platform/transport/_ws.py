@@ -22,7 +22,7 @@ from litestar.params import FromPath
 
 from weirsoe_sdk import Event, Viewer, WeirsoeError
 
-from ..security import Guard, TokenBucket, origin_allowed
+from ..security import Guard, TokenBucket, client_address, origin_allowed
 from ..sessions import (
     Forbidden,
     RateLimited,
@@ -43,10 +43,14 @@ from ._messages import (
     SyncRequest,
     VoteRequest,
 )
+from ._rooms import LOST, RoomWatch, lost_message
 
 __all__ = ["MAX_FRAME", "Presence", "close_codes", "game_socket"]
 
 log = logging.getLogger("weirsoe.ws")
+# What closing or writing to a socket raises once the client is gone (disconnected, or the
+# ASGI server refusing a send after the close): expected, never worth a traceback.
+_SOCKET_GONE: tuple[type[Exception], ...] = (WebSocketDisconnect, RuntimeError, OSError)
 
 MAX_FRAME = 64 * 1024
 
@@ -99,10 +103,6 @@ class Presence:
         return False
 
 
-def _address(socket: WebSocket[Any, Any, Any]) -> str:
-    return socket.client.host if socket.client else "unknown"
-
-
 async def _authenticate(
     socket: WebSocket[Any, Any, Any], service: SessionService, guard: Guard, code: str
 ) -> tuple[Viewer, str | None] | None:
@@ -118,7 +118,7 @@ async def _authenticate(
         return None
     role = socket.query_params.get("role", "player")
     token = socket.query_params.get("token")
-    address = _address(socket)
+    address = client_address(socket)
     try:
         await guard.check_lookup(address)
         viewer = await service.authenticate(code, role, token)
@@ -129,6 +129,8 @@ async def _authenticate(
     except RateLimited:
         await socket.close(code=WS_4429_TOO_MANY_ATTEMPTS, reason="too many attempts")
     except SessionNotFound:
+        # Counting the miss must not stop the 4404: the limiter's store (Redis) may be down,
+        # and its errors are redis-py's, which this module does not import (lean installs).
         with contextlib.suppress(Exception):
             await guard.unknown_code(address)
         await socket.close(code=WS_4404_ROOM_NOT_FOUND, reason="room not found")
@@ -149,6 +151,7 @@ async def game_socket(
     channels: NamedDependency[Hub],
     presence: NamedDependency[Presence],
     guard: NamedDependency[Guard],
+    watch: NamedDependency[RoomWatch],
 ) -> None:
     await socket.accept()
     code = normalize_code(code)
@@ -161,6 +164,10 @@ async def game_socket(
     sender: asyncio.Task[None] | None = None
     player = viewer.player_id
     watching = False
+    counted = False  # only a socket counted present may count itself gone
+    metrics = service.metrics
+    if metrics is not None:
+        metrics.sockets.labels(viewer.role).inc()
     try:
         try:
             snapshot = await service.snapshot(code, viewer, member)
@@ -168,9 +175,14 @@ async def game_socket(
             await socket.close(code=WS_4404_ROOM_NOT_FOUND, reason="room not found")
             return
         await socket.send_text(snapshot.decode())
-        sender = asyncio.create_task(_pump(socket, subscriber))
-        if player is not None and presence.up(code, player):
-            await service.presence(code, player, True)
+        watch.add(code, subscriber)
+        sender = asyncio.create_task(
+            _forward_events(socket, subscriber, service, _version_of(snapshot))
+        )
+        if player is not None:
+            counted = True
+            if presence.up(code, player):
+                await service.presence(code, player, True)
         if viewer.role == "audience":
             watching = True
             await service.audience.watch(code, 1)
@@ -179,38 +191,63 @@ async def game_socket(
         pass
     except StoreUnavailable:
         log.warning("room %s: state store unavailable, closing socket", code, exc_info=True)
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(*_SOCKET_GONE):
             await socket.close(code=WS_1013_TRY_AGAIN_LATER, reason="state store unavailable")
     except Exception:
         log.exception("game socket failed in room %s", code)
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(*_SOCKET_GONE):
             await socket.close(code=WS_1011_INTERNAL_ERROR, reason="internal error")
     finally:
-        with contextlib.suppress(Exception):
-            await channels.unsubscribe(subscriber, names)
+        if metrics is not None:
+            metrics.sockets.labels(viewer.role).dec()
+            if subscriber.dropped:
+                metrics.dropped.labels("slow_client").inc(subscriber.dropped)
+        watch.discard(code, subscriber)
+        await channels.unsubscribe(subscriber, names)
         if sender is not None:
             sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
+            with contextlib.suppress(asyncio.CancelledError, *_SOCKET_GONE):
                 await sender
         if watching:
             await service.audience.watch(code, -1)
-        if player is not None and presence.down(code, player):
+        if counted and player is not None and presence.down(code, player):
             with contextlib.suppress(WeirsoeError):
                 await service.presence(code, player, False)
 
 
-async def _pump(socket: WebSocket[Any, Any, Any], subscriber: Subscription) -> None:
+def _version_of(data: bytes) -> int:
+    """The envelope's version (every enveloped message starts with it), else 0."""
+    if data.startswith(b'{"version":'):
+        with contextlib.suppress(ValueError):
+            return int(data[11 : data.index(b",", 11)])
+    return 0
+
+
+async def _forward_events(
+    socket: WebSocket[Any, Any, Any],
+    subscriber: Subscription,
+    service: SessionService,
+    version: int,
+) -> None:
     send = socket.send  # the ASGI event directly: one layer less than send_text per frame
     try:
         async for data in subscriber.iter_events():
+            if data is LOST:
+                lost = lost_message(version, service.clock())
+                await send({"type": "websocket.send", "bytes": None, "text": lost.decode()})
+                await socket.close(code=WS_4410_ROOM_CLOSED, reason="the room was lost")
+                return
+            version = max(version, _version_of(data))
             await send({"type": "websocket.send", "bytes": None, "text": data.decode()})
+            if service.metrics is not None:
+                service.metrics.deliveries.inc()
             if _CLOSED_MARK in data:
                 await socket.close(code=WS_4410_ROOM_CLOSED, reason="the host closed the room")
                 return
             if _KICKED_MARK in data:
                 await socket.close(code=WS_4408_KICKED, reason="removed by the host")
                 return
-    except (WebSocketDisconnect, RuntimeError, OSError):
+    except _SOCKET_GONE:
         return
 
 

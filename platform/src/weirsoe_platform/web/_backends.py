@@ -24,7 +24,7 @@ from ..config import PlatformSettings
 from ..security import MemoryRateLimiter, RateLimiter
 from ..sessions import MemorySessionStore, SessionStore
 from ..sessions._counter import AudienceCounter, MemoryAudienceCounter
-from ..timers import LocalDeadlines
+from ..timers import LocalDeadlines, supervise
 from ..timers._local import FireFn
 from ..transport import Hub
 
@@ -78,7 +78,9 @@ class EmbeddedBackends(Backends):
 
     async def start(self) -> None:
         await self.deadlines.start()
-        self._sweeper = asyncio.create_task(self._sweep_forever(), name="weirsoe-sweep")
+        self._sweeper = asyncio.create_task(
+            supervise("session sweeper", self._sweep_forever), name="weirsoe-sweep"
+        )
 
     async def stop(self) -> None:
         if self._sweeper is not None:

@@ -13,14 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import segno
-from litestar import Request, Response, get
+from litestar import Request, Response, get, head
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
+from litestar.response import File
 
 from ..errors import error_responses
-from ..security import Guard
+from ..security import Guard, client_address
 from ..sessions import SessionNotFound, SessionService
+from ._static import static_router
 
 __all__ = ["PAGES", "SECURITY_HEADERS", "STATIC_DIR", "safe_file"]
 
@@ -72,61 +74,63 @@ def safe_file(root: Path, relative: str) -> Path | None:
     return path
 
 
-def _file(path: Path, *, cache: str = "no-cache") -> Response[bytes]:
+def _file(path: Path, *, cache: str = "no-cache") -> File:
+    """A file streamed by Litestar (ETag, content length; HEAD without a body)."""
     media = _TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
-    return Response(
-        path.read_bytes(),
+    return File(
+        path,
         media_type=media or "application/octet-stream",
         headers={**SECURITY_HEADERS, "Cache-Control": cache},
+        content_disposition_type="inline",
     )
 
 
-def _page(name: str) -> Response[bytes]:
-    return _file(STATIC_DIR / name, cache="no-store")
+def _page(name: str) -> File:
+    return _file(STATIC_DIR / name, cache="no-cache")
 
 
-@get("/", include_in_schema=False)
-async def landing_page() -> Response[bytes]:
-    """Join a room: code and name (``?code=ABCD`` prefills the code; join links point here)."""
-    return _page("index.html")
+def _pages(path: str, name: str, doc: str) -> list[Any]:
+    """GET and HEAD handlers for one page file."""
+
+    async def page() -> File:
+        return _page(name)
+
+    page.__doc__ = doc
+    slug = name.removesuffix(".html")
+    return [
+        get(path, include_in_schema=False, name=f"page-{slug}")(page),
+        head(path, include_in_schema=False, name=f"page-{slug}-head")(page),
+    ]
 
 
-@get("/host", include_in_schema=False)
-async def host_page() -> Response[bytes]:
-    """The host's big screen: pick a game, then show the code, QR, players and the game."""
-    return _page("host.html")
-
-
-@get("/play/{code:str}", include_in_schema=False)
-async def play_page(code: FromPath[str]) -> Response[bytes]:
+async def _play(code: FromPath[str]) -> File:
     """The phone controller for one room."""
     return _page("play.html")
 
 
-@get("/login", include_in_schema=False)
-async def login_page() -> Response[bytes]:
-    return _page("login.html")
+async def _watch(code: FromPath[str]) -> File:
+    """The audience page for one room."""
+    return _page("watch.html")
 
 
-@get("/presets", include_in_schema=False)
-async def presets_page() -> Response[bytes]:
-    return _page("presets.html")
+_PAGE_ROUTES = [
+    *_pages("/", "index.html", "Join a room: code and name (``?code=ABCD`` prefills the code)."),
+    *_pages("/host", "host.html", "The host's big screen: a game, then code, QR, players, game."),
+    *_pages("/watch", "watch.html", "The audience page: watch a room and vote, without a seat."),
+    *_pages("/login", "login.html", "Host sign-in."),
+    *_pages("/presets", "presets.html", "A host's presets."),
+    get("/play/{code:str}", include_in_schema=False, name="page-play")(_play),
+    head("/play/{code:str}", include_in_schema=False, name="page-play-head")(_play),
+    get("/watch/{code:str}", include_in_schema=False, name="page-watch-room")(_watch),
+    head("/watch/{code:str}", include_in_schema=False, name="page-watch-room-head")(_watch),
+]
 
 
-@get("/static/{file:path}", include_in_schema=False)
-async def static_file(file: FromPath[str]) -> Response[bytes]:
-    path = safe_file(STATIC_DIR, file)
-    if path is None:
-        raise NotFoundException(f"no static file {file.lstrip('/')!r}"[:200])
-    return _file(path)
-
-
-@get("/cartridges/{slug:str}/ui/{file:path}", include_in_schema=False)
-async def cartridge_ui(
+async def _cartridge_file(
     slug: FromPath[str], file: FromPath[str], service: NamedDependency[SessionService]
-) -> Response[bytes]:
+) -> File:
     """A file from a cartridge's ``ui_dir`` (its ``host.js``, ``controller.js`` and their
-    imports)."""
+    imports), GET or HEAD."""
     cartridge = service.cartridges.cartridges.get(slug)
     if cartridge is None:
         raise NotFoundException(f"no cartridge {slug!r}"[:200])
@@ -150,9 +154,10 @@ async def join_qr(
     service: NamedDependency[SessionService],
     guard: NamedDependency[Guard],
 ) -> Response[bytes]:
-    """The room's join link as a QR code (SVG). 404 for an unknown room; like every lookup by
-    code, repeated unknown codes from one address get 429."""
-    address = request.client.host if request.client else "unknown"
+    """The room's join link as a QR code (SVG); with ``?for=watch``, the audience page's link.
+    404 for an unknown room; like every lookup by code, repeated unknown codes from one address
+    get 429."""
+    address = client_address(request)
     await guard.check_lookup(address)
     try:
         info = await service.info(code)
@@ -160,7 +165,8 @@ async def join_qr(
         await guard.unknown_code(address)
         raise
     base = (service.settings.public_url or str(request.base_url)).rstrip("/")
-    url = f"{base}/?code={info['code']}"
+    watch = request.query_params.get("for") == "watch"
+    url = f"{base}/watch/{info['code']}" if watch else f"{base}/?code={info['code']}"
     out = io.BytesIO()
     segno.make(url, error="m").save(
         out,
@@ -170,7 +176,7 @@ async def join_qr(
         dark="#111111",
         light="#ffffff",
         omitsize=True,
-        title=f"Join room {info['code']}",
+        title=f"{'Watch' if watch else 'Join'} room {info['code']}",
     )
     return Response(
         out.getvalue(),
@@ -179,13 +185,11 @@ async def join_qr(
     )
 
 
+_UI = "/cartridges/{slug:str}/ui/{file:path}"
 PAGES = [
-    landing_page,
-    host_page,
-    play_page,
-    login_page,
-    presets_page,
-    static_file,
-    cartridge_ui,
+    *_PAGE_ROUTES,
+    static_router(STATIC_DIR, SECURITY_HEADERS),
+    get(_UI, include_in_schema=False, name="cartridge-ui")(_cartridge_file),
+    head(_UI, include_in_schema=False, name="cartridge-ui-head")(_cartridge_file),
     join_qr,
 ]

@@ -17,7 +17,7 @@ from ..config import PlatformSettings
 from ..security import RedisRateLimiter
 from ..sessions._redis_counter import RedisAudienceCounter
 from ..sessions._redis_store import RedisSessionStore, connect_redis
-from ..timers import RedisDeadlines, TimerWorker, live_workers, make_broker
+from ..timers import RedisDeadlines, TimerWorker, live_workers, make_broker, supervise
 from ..timers._local import FireFn
 from ..transport import Hub
 from ..transport._redis_pubsub import RedisPubSub
@@ -70,7 +70,9 @@ class RedisBackends(Backends):
         if self.worker is not None:
             await self.worker.start()
         else:
-            self._checker = asyncio.create_task(self._warn_without_workers())
+            self._checker = asyncio.create_task(
+                supervise("worker watch", self._warn_without_workers)
+            )
 
     async def stop(self) -> None:
         if self._checker is not None:
@@ -85,14 +87,21 @@ class RedisBackends(Backends):
             await self.store.close()
 
     async def _warn_without_workers(self) -> None:
+        """Warn when no worker beats, and again each time that starts over (a worker whose
+        timer pump fails stops beating, so this also catches a stuck worker)."""
         await asyncio.sleep(_WORKER_CHECK_DELAY)
-        try:
-            workers = await live_workers(self.redis, self.settings.redis_prefix)
-        except (RedisError, OSError) as exc:
-            log.warning("could not count timer workers: %s: %s", type(exc).__name__, exc)
-            return
-        if workers == 0:
-            log.warning(
-                "no timer worker is running: phases will not end on their deadlines. "
-                "Start `weirsoe worker` with the same --redis URL, or serve with --with-worker."
-            )
+        warned = False
+        while True:
+            try:
+                alone = await live_workers(self.redis, self.settings.redis_prefix) == 0
+            except (RedisError, OSError) as exc:
+                log.debug("could not count timer workers: %s", type(exc).__name__)
+                alone = False  # an outage is reported by the store's own errors
+            if alone and not warned:
+                log.warning(
+                    "no timer worker is running: phases will not end on their deadlines. "
+                    "Start `weirsoe worker` with the same --redis URL, or serve with "
+                    "--with-worker."
+                )
+            warned = alone
+            await asyncio.sleep(10)

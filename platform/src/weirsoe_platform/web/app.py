@@ -13,6 +13,7 @@ import msgspec
 import pluggy
 from litestar import Litestar, Request, get
 from litestar.di import NamedDependency, Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
 from weirsoe_sdk import Discovery, discover_cartridges, get_plugin_manager
@@ -21,19 +22,24 @@ from .. import __version__
 from ..accounts import AccountsPlugin
 from ..audience import AudienceDesk
 from ..config import PlatformSettings, settings_from_env
+from ..metrics import Metrics, http_metrics_middleware
 from ..security import Guard
 from ..sessions import SessionService
+from ..timers._supervise import supervise
 from ..transport import (
     EXCEPTION_HANDLERS,
     ROUTES,
     Presence,
+    RoomWatch,
     asyncapi_document,
     game_socket,
 )
 from ._backends import build_backends
+from ._metrics_route import metrics_endpoint
 from ._openapi import RENDER_PLUGINS
 from ._pages import PAGES
 from ._reach import find_reach
+from ._static import conditional_get
 
 __all__ = ["create_app"]
 
@@ -84,6 +90,18 @@ def create_app(
     accounts = AccountsPlugin(
         settings, cartridges=discovery, plugins=plugins, limiter=backends.limiter
     )
+    metrics = Metrics()
+    service.metrics = guard.metrics = metrics
+    if backends.worker is not None:
+        backends.worker.metrics = metrics
+    presence = Presence()
+    watch = RoomWatch()
+    beat: Any = None
+    redis = getattr(backends, "redis", None)
+    if redis is not None:
+        from ..transport._heartbeat import PresenceBeat
+
+        beat = PresenceBeat(redis, prefix=settings.redis_prefix, presence=presence, service=service)
 
     async def on_startup() -> None:
         if reach.note:
@@ -91,26 +109,40 @@ def create_app(
         elif reach.url:
             log.info("players join at %s/ (the big screen: %s/host)", reach.url, reach.url)
         await backends.start()
+        app.state.loops = [
+            asyncio.create_task(supervise("room watch", lambda: watch.watch_forever(service)))
+        ]
+        if beat is not None:
+            app.state.loops.append(
+                asyncio.create_task(supervise("presence heartbeat", beat.run_forever, cap=2.0))
+            )
         app.state.audience_task = asyncio.create_task(desk.run(), name="weirsoe-audience")
         plugins.hook.weirsoe_startup(settings=settings, cartridges=discovery.cartridges)
 
     app = Litestar(
-        route_handlers=[*ROUTES, game_socket, asyncapi, *PAGES],
+        route_handlers=[*ROUTES, game_socket, asyncapi, metrics_endpoint, *PAGES],
         plugins=[accounts],
         dependencies={
             "service": _singleton(service),
             "channels": _singleton(backends.hub),
-            "presence": _singleton(Presence()),
+            "presence": _singleton(presence),
             "guard": _singleton(guard),
+            "watch": _singleton(watch),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[http_metrics_middleware(metrics), DefineMiddleware(conditional_get)],
+        request_max_body_size=settings.max_body_bytes,
+        logging_config=None,  # the CLI configures logging once, for every library
         on_startup=[on_startup],
-        on_shutdown=[_stop_audience, backends.stop],
+        on_shutdown=[_stop_audience, _stop_loops, backends.stop],
         openapi_config=_openapi(),
     )
     app.state.service = service
     app.state.reach = reach
     app.state.guard = guard
+    app.state.watch = watch
+    app.state.metrics = metrics
+    app.state.presence_beat = beat
     app.state.accounts = accounts
     app.state.backends = backends
     app.state.timers = backends.timers
@@ -126,6 +158,17 @@ async def _stop_audience(app: Litestar) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def _stop_loops(app: Litestar) -> None:
+    for task in getattr(app.state, "loops", []):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    beat = getattr(app.state, "presence_beat", None)
+    if beat is not None:  # the sockets closed already marked their players
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(beat.leave(), 2)
 
 
 def _discover(settings: PlatformSettings, plugins: pluggy.PluginManager) -> Discovery:

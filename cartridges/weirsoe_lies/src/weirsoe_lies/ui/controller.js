@@ -18,11 +18,20 @@ export function mount(root, ctx) {
   let draft = ""; // what the player typed, kept across redraws
 
   const me = () => m.me || {};
+  let guessError = ""; // kept across the redraw a refused pick causes
+  let lastPhase = null;
+
+  /** What went wrong, for people: a pause says so plainly. */
+  function human(err) {
+    if (err?.code === "paused") return "Paused: the host has paused the game. Wait for it to go on.";
+    if (err?.code === "offline") return "No connection: check your Wi-Fi and try again.";
+    return err?.message || "That did not work. Try again.";
+  }
 
   function header() {
     replace(head,
       el("span", { class: "lies-progress", text: m.round && m.phase !== "over" ? progressLine(m, true) : "" }),
-      el("span", { class: "my-score", id: "my-score", "aria-label": `Your score: ${me().score ?? 0} points` }, fmt(me().score ?? 0), el("small", { text: " pts" })));
+      el("span", { class: "my-score", id: "my-score" }, el("span", { class: "sr-only", text: "Your score: " }), fmt(me().score ?? 0), el("small", { text: " pts" })));
   }
 
   function screen() {
@@ -31,6 +40,20 @@ export function mount(root, ctx) {
     header();
     const draw = { lie: lieScreen, guess: guessScreen, reveal: revealScreen, scoreboard: boardScreen, over: overScreen }[m.phase];
     replace(body, draw ? draw() : waiting("Get ready…"));
+    if (m.phase !== lastPhase) {
+      lastPhase = m.phase;
+      const said = { lie: "Write your lie", guess: "Pick the truth", reveal: "Eyes on the big screen: the answers", scoreboard: "Scores", over: "Game over" }[m.phase];
+      if (said) ctx.announce(said);
+    }
+    focusNext();
+  }
+
+  /** Focus moves to the next thing to do (marked data-focus), never back to the top. */
+  function focusNext() {
+    queueMicrotask(() => {
+      const next = body.querySelector("[data-focus]");
+      if (next && !next.contains(document.activeElement)) next.focus({ preventScroll: false });
+    });
   }
 
   function prompt() {
@@ -54,7 +77,7 @@ export function mount(root, ctx) {
     if (me().lie && !editing) {
       parts.note = progressNote("submitted", "lies in");
       return [prompt(),
-        el("div", { class: "done-card", role: "status" },
+        el("div", { class: "done-card", role: "status", tabindex: "-1", dataset: { focus: "1" } },
           el("p", { class: "label", text: "Your lie is in" }),
           el("p", { class: "my-lie", id: "my-lie", text: me().lie }),
           me().lie_for_me ? el("p", { class: "hint", text: "Written for you (half points if it fools anyone)" }) : null,
@@ -63,7 +86,7 @@ export function mount(root, ctx) {
     }
     const max = m.max_length || 60;
     const input = el("input", {
-      class: "input", id: "lie-input", autocomplete: "off", autocapitalize: "off", spellcheck: "true",
+      class: "input", id: "lie-input", autocomplete: "off", autocapitalize: "off", spellcheck: "true", dataset: { focus: "1" },
       enterkeyhint: "send", "aria-describedby": "lie-count lie-error", value: draft || (editing ? me().lie || "" : ""),
     });
     const count = el("span", { class: "char-count", id: "lie-count", "aria-live": "polite" });
@@ -75,6 +98,9 @@ export function mount(root, ctx) {
       count.textContent = `${n} / ${max}`;
       count.classList.toggle("is-over", n > max);
       send.disabled = n === 0 || n > max;
+      if (n > max) { error.textContent = `Keep it to ${max} characters.`; input.setAttribute("aria-invalid", "true"); }
+      else if (error.dataset.limit) { error.textContent = ""; input.removeAttribute("aria-invalid"); }
+      error.dataset.limit = n > max ? "1" : "";
     };
     const act = async (action) => {
       error.textContent = "";
@@ -86,7 +112,7 @@ export function mount(root, ctx) {
         draft = "";
         if (me().lie) screen();
       } catch (err) {
-        error.textContent = err.message;
+        error.textContent = human(err);
         input.setAttribute("aria-invalid", "true");
         forMe.disabled = false;
         recount();
@@ -101,7 +127,6 @@ export function mount(root, ctx) {
       input,
       el("div", { class: "row between nowrap" }, error, count),
       send, forMe);
-    queueMicrotask(() => input.focus({ preventScroll: true }));
     return [prompt(), form];
   }
 
@@ -109,15 +134,17 @@ export function mount(root, ctx) {
   function guessScreen() {
     const guessed = me().guess;
     target = target && m.answers.some((a) => a.id === target && a.id !== me().yours) ? target : guessed;
-    const error = el("p", { class: "field-msg is-error", id: "guess-error", role: "alert" });
+    let firstFree = 0;
+    const error = el("p", { class: "field-msg is-error", id: "guess-error", role: "alert", text: guessError });
     const list = el("ul", { class: "answer-list", "aria-label": guessed ? "Answers: pick one to react to" : "Answers" },
       m.answers.map((a) => {
         const own = a.id === me().yours;
         const picked = a.id === guessed;
         const button = el("button", {
           class: ["answer-btn", own && "is-own", picked && "is-picked", guessed && a.id === target && "is-target"],
-          type: "button", dataset: { answerId: a.id }, disabled: own,
+          type: "button", disabled: own,
           "aria-pressed": guessed ? String(a.id === target) : null,
+          dataset: { answerId: a.id, ...(!guessed && !own && !firstFree++ ? { focus: "1" } : {}) },
           on: { click: () => (guessed ? pickTarget(a.id) : guess(a.id, error)) },
         },
         el("span", { class: "answer-text", text: a.text }),
@@ -133,7 +160,7 @@ export function mount(root, ctx) {
   }
 
   async function guess(answerId, error) {
-    error.textContent = "";
+    error.textContent = guessError = "";
     for (const b of body.querySelectorAll(".answer-btn")) b.disabled = true;
     try {
       await ctx.action({ type: "guess", answer_id: answerId });
@@ -141,7 +168,7 @@ export function mount(root, ctx) {
       target = answerId;
       ctx.announce("Guess locked in");
     } catch (err) {
-      error.textContent = err.message;
+      guessError = human(err);
     }
     screen();
   }
@@ -156,8 +183,9 @@ export function mount(root, ctx) {
     const left = me().reactions_left ?? 0;
     const status = el("p", { class: "hint", id: "react-left", "aria-live": "polite", text: `${left} reaction${left === 1 ? "" : "s"} left` });
     const bar = el("div", { class: "react-bar", role: "group", "aria-label": answer ? `React to “${answer.text}”` : "Reactions" },
-      (m.emoji || []).map((emoji) => el("button", {
+      (m.emoji || []).map((emoji, i) => el("button", {
         class: "emoji-btn emoji", type: "button", text: emoji, disabled: !answer || left <= 0,
+        dataset: i === 0 && m.phase === "guess" ? { focus: "1" } : {},
         "aria-label": `React ${emoji}`,
         on: { click: (e) => react(emoji, e.currentTarget, status) },
       })));
@@ -178,7 +206,7 @@ export function mount(root, ctx) {
       status.textContent = `${left} reaction${left === 1 ? "" : "s"} left`;
       if (left <= 0) for (const b of button.parentElement.children) b.disabled = true;
     } catch (err) {
-      status.textContent = err.message;
+      status.textContent = human(err);
     }
   }
 
@@ -192,7 +220,7 @@ export function mount(root, ctx) {
     const verdict = a.truth ? "The truth!" : a.house ? "A house lie" : a.authors.includes(me().id) ? "Your lie!" : "A lie";
     return [
       el("p", { class: "instruction", text: "Eyes on the big screen!" }),
-      el("div", { class: ["reveal-card", a.truth ? "is-truth" : "is-lie"], role: "status" },
+      el("div", { class: ["reveal-card", a.truth ? "is-truth" : "is-lie"], role: "status", tabindex: "-1", dataset: { focus: "1" } },
         el("p", { class: "hint", text: `Answer ${step.index + 1} of ${step.total}` }),
         el("p", { class: "reveal-text", text: a.text }),
         el("p", { class: "reveal-verdict", text: verdict }),
@@ -205,7 +233,7 @@ export function mount(root, ctx) {
     const total = (m.ranking || []).length;
     const entry = (m.ranking || []).find((r) => r.player_id === me().id) || {};
     const delta = final ? 0 : entry.delta || 0;
-    return el("div", { class: ["rank-card", final && "is-final", me().rank === 1 && "is-first"] },
+    return el("div", { class: ["rank-card", final && "is-final", me().rank === 1 && "is-first"], tabindex: "-1", dataset: { focus: "1" } },
       el("p", { class: "label", text: final ? "You finished" : "You're" }),
       el("p", { class: "big-rank", id: "my-rank", text: me().rank ? ordinal(me().rank) : "–" }),
       el("p", { class: "hint", text: `of ${total} players` }),
@@ -228,13 +256,14 @@ export function mount(root, ctx) {
           el("span", { class: "award-icon emoji", "aria-hidden": "true", text: a.emoji || AWARD_ICONS[a.key] || "🏅" }),
           el("span", { class: "award-title", text: a.title }),
           el("span", { class: "award-value" }, awardLine(a, el)))))) : null,
-      el("p", { class: "hint center", text: "Thanks for playing! The full podium is on the big screen." }),
+      el("p", { class: "hint center", text: "Thanks for playing! The full podium is on the big screen. The host may start another game with the same players: stay here." }),
       el("a", { class: "btn btn-secondary btn-block", href: "/", text: "Leave" }),
     ];
   }
 
   function update(msg) {
     const kind = reduce(m, msg);
+    if (msg.type === "phase.question_shown" || msg.type === "phase.guess_started") guessError = "";
     if (msg.type === "phase.question_shown") { editing = false; draft = ""; }
     if (kind === "screen" || kind === "step") screen();
     else if (kind === "mine" && m.phase === "lie" && !editing) screen();

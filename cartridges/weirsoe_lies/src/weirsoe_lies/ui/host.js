@@ -4,6 +4,7 @@
 
 import { progressLine, promptNodes, reduce } from "./model.js";
 import { AWARD_ICONS, awardLine, fmt, countUp } from "./shared.js";
+import { audienceLine } from "./crowd.js";
 
 export function mount(root, ctx) {
   const { el, replace } = ctx;
@@ -131,6 +132,7 @@ export function mount(root, ctx) {
     const a = step.answer;
     card.classList.add("is-revealed", a.truth ? "is-truth" : "is-lie");
     card.dataset.pickers = String(step.pickers.length);
+    if (step.audience) card.dataset.audience = `${Math.round(step.audience.share * 100)}%`;
   }
 
   function revealScreen(live) {
@@ -161,6 +163,7 @@ export function mount(root, ctx) {
         el("span", { class: "spot-label", text: step.pickers.length ? "Picked by" : "Nobody picked it" }),
         step.pickers.map((id) => el("span", { class: "picker", text: ctx.name(id) }))),
       verdict,
+      audienceLine(el, step.audience),
       gains.length ? el("ul", { class: "spot-points" },
         gains.map(([id, pts]) => el("li", { class: pts > 0 ? "is-up" : "is-down" },
           el("span", { text: ctx.name(id) }), " ", el("strong", { text: `${pts > 0 ? "+" : "−"}${fmt(Math.abs(pts))}` })))) : null);

@@ -75,8 +75,8 @@ function add(m, key, id) {
 }
 
 function stepOf(msg) {
-  const { index, total, answer, pickers, points, scores } = msg;
-  return { index, total, answer, pickers, points, scores };
+  const { index, total, answer, pickers, points, scores, audience = null } = msg;
+  return { index, total, answer, pickers, points, scores, audience };
 }
 
 function rankMe(m) {

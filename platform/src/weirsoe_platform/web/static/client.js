@@ -7,9 +7,10 @@ export const CLOSE = Object.freeze({
   UNAUTHORIZED: 4401,
   FORBIDDEN: 4403,
   ROOM_NOT_FOUND: 4404,
+  KICKED: 4408, // removed by the host: the token is revoked, so never reconnect
   ROOM_CLOSED: 4410,
 });
-const FATAL = new Set([CLOSE.UNAUTHORIZED, CLOSE.FORBIDDEN, CLOSE.ROOM_NOT_FOUND, CLOSE.ROOM_CLOSED]);
+const FATAL = new Set([CLOSE.UNAUTHORIZED, CLOSE.FORBIDDEN, CLOSE.ROOM_NOT_FOUND, CLOSE.KICKED, CLOSE.ROOM_CLOSED]);
 const PING_EVERY_MS = 20_000;
 const ACTION_TIMEOUT_MS = 20_000;
 const BACKOFF_BASE_MS = 500;
@@ -24,7 +25,7 @@ export class GameClient {
    * @param {string} [o.token]
    * @param {(msg: object) => void} o.onMessage every accepted snapshot or event, in order
    * @param {(state: "connecting"|"open"|"reconnecting"|"closed") => void} [o.onState]
-   * @param {(close: {code: number, reason: string}) => void} [o.onFatal] 4401/4403/4404/4410
+   * @param {(close: {code: number, reason: string}) => void} [o.onFatal] 4401/4403/4404/4408/4410
    */
   constructor({ code, role, token, onMessage, onState = () => {}, onFatal = () => {} }) {
     Object.assign(this, { code, role, token, onMessage, onState, onFatal });
@@ -59,8 +60,17 @@ export class GameClient {
 
   /** Send a cartridge action; resolves with the `ack`, rejects with the `error` {code, message, field}. */
   action(action) {
+    return this._request((id) => JSON.stringify({ type: "action", id, action }));
+  }
+
+  /** An audience member's vote in an open tally; resolves with the `ack`, rejects with the `error`. */
+  vote(tally, choice) {
+    return this._request((id) => JSON.stringify({ type: "vote", id, tally, choice }));
+  }
+
+  _request(build) {
     const id = `${this.prefix}-${++this.seq}`;
-    const frame = JSON.stringify({ type: "action", id, action });
+    const frame = build(id);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this._settle(this.pending.get(id), null, { code: "timeout", message: "no answer from the server" });
@@ -148,6 +158,7 @@ export class GameClient {
     let msg;
     try { msg = JSON.parse(raw); } catch { return; }
     if (DIRECT.has(msg.type)) this._direct(msg);
+    else if (msg.type === "audience.tally") this.onMessage(msg); // progress: no version, never a gap
     else if (msg.type === "session.snapshot") this._snapshot(msg);
     else if (typeof msg.version === "number") this._event(msg);
   }

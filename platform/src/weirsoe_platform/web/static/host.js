@@ -3,6 +3,7 @@
 
 import { api, currentUser, hostToken, saveHostToken } from "./api.js";
 import { $, announce, el, replace, ring } from "./dom.js";
+import { audiencePanel } from "./audience-panel.js";
 import { Room } from "./room.js";
 import { errorField, settingsForm } from "./settings-form.js";
 
@@ -121,7 +122,7 @@ function screen(code, token) {
   const toast = el("p", { class: "toast", role: "alert", hidden: true });
   const joinAt = [el("strong", { class: "join-url", text: host }), el("strong", { text: host })];
   const reachNote = el("p", { class: "reach-note", id: "reach-note", role: "alert", hidden: true });
-  const title = el("span", { class: "game-title" });
+  const title = el("h1", { class: "game-title" });
   const statusText = el("span", { class: "status-text" });
   const roster = el("ul", { class: "player-grid", id: "lobby-players", "aria-label": "Players" });
   const rosterCount = el("span", { class: "count" });
@@ -129,13 +130,16 @@ function screen(code, token) {
   const strip = el("ul", { class: "strip-players", id: "strip-players", "aria-label": "Players" });
   const stage = el("section", { class: "stage", id: "stage", "aria-label": "Game" });
   const paused = el("div", { class: "paused-banner", id: "paused-banner", hidden: true }, el("span", { text: "Paused" }));
+  const crowd = audiencePanel(code);
+  const crowdTop = el("span", { class: "audience-count", id: "audience-top", title: "Audience watching" });
   const lobby = el("section", { class: "lobby", id: "lobby" },
     el("div", { class: "join-panel" },
       el("p", { class: "join-how" }, "Join on your phone at ", joinAt[0]),
       reachNote,
       el("p", { class: "join-label", text: "Room code" }),
-      el("p", { class: "room-code", id: "room-code", "aria-label": `Room code ${code.split("").join(" ")}`, text: code }),
-      el("img", { class: "qr", src: `/api/sessions/${encodeURIComponent(code)}/qr.svg`, alt: `QR code: join room ${code}`, width: 280, height: 280 })),
+      el("p", { class: "room-code", id: "room-code", text: code }),
+      el("img", { class: "qr", src: `/api/sessions/${encodeURIComponent(code)}/qr.svg`, alt: `QR code: join room ${code}`, width: 280, height: 280 }),
+      crowd.node),
     el("div", { class: "players-panel" },
       el("h2", { class: "panel-title" }, "Players ", rosterCount),
       roster, needs));
@@ -143,7 +147,7 @@ function screen(code, token) {
   replace(main,
     el("header", { class: "topbar" },
       el("div", { class: "topbar-left" }, el("span", { class: "wordmark small", "aria-hidden": "true", text: "Weirsøe" }), title),
-      el("div", { class: "topbar-mid" }, clock.node, statusText),
+      el("div", { class: "topbar-mid" }, clock.node, statusText, crowdTop),
       el("div", { class: "topbar-right controls", role: "group", "aria-label": "Host controls" },
         connection, ...Object.values(buttons))),
     lobby, stage, paused,
@@ -229,6 +233,8 @@ function screen(code, token) {
 
   let lastStatus = null;
   function render(r) {
+    crowd.update(r);
+    crowdTop.textContent = r.audience ? `👀 ${r.audience.watching ?? 0}` : "";
     const s = r.status;
     const players = r.roster;
     document.body.dataset.status = s || "";

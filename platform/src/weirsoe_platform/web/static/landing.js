@@ -23,6 +23,9 @@ const MESSAGES = {
   offline: ["code", null],
 };
 
+const MAX_NAME = 20; // the server's limit, in the server's words below
+const NAME_RULE = `Names have 1 to ${MAX_NAME} characters.`;
+
 const form = $("#join");
 const code = $("#code");
 const name = $("#name");
@@ -61,8 +64,12 @@ async function join(event) {
   clear();
   const room = code.value.trim().toUpperCase();
   const who = name.value.trim();
-  if (room.length !== 4) return show("code", "Room codes have 4 letters.");
+  if (room.length !== 4) {
+    const n = room.length;
+    return show("code", n ? `That code has ${n} letter${n === 1 ? "" : "s"}; room codes have 4, like ABCD.` : "Type the 4 letters from the big screen, like ABCD.");
+  }
   if (!who) return show("name", "Pick a name.");
+  if ([...who].length > MAX_NAME) return show("name", NAME_RULE);
   button.disabled = true;
   button.textContent = "Joining…";
   const known = seat(room);
@@ -82,7 +89,15 @@ async function join(event) {
 
 code.addEventListener("input", () => {
   const upper = code.value.toUpperCase().replace(/[^A-Z]/g, "");
+  const dropped = upper !== code.value.toUpperCase();
   if (upper !== code.value) code.value = upper;
+  show("code", dropped ? "Room codes are only letters, like ABCD: no digits or symbols." : "");
+});
+// The name's limit as you type, in the same words as the server.
+name.addEventListener("input", () => {
+  const n = [...name.value.trim()].length;
+  show("name", n > MAX_NAME ? `${NAME_RULE} This one has ${n}.` : "");
+  button.disabled = n > MAX_NAME;
 });
 form.addEventListener("submit", join);
 prefill();

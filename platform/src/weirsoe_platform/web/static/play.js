@@ -14,7 +14,7 @@ function start() {
   const connection = el("span", { class: "pill", id: "connection", role: "status", text: "Connecting…" });
   const lobbyList = el("ul", { class: "player-list", id: "lobby-players", "aria-label": "Players in the room" });
   const lobby = el("section", { class: "waiting", id: "lobby" },
-    el("h1", { class: "waiting-title", text: "You're in!" }),
+    el("h2", { class: "waiting-title", text: "You're in!" }),
     el("p", { class: "waiting-sub", text: "Look at the big screen. The game starts when the host presses Play." }),
     el("div", { class: "spinner", "aria-hidden": "true" }),
     el("h2", { class: "label", text: "In the room" }),
@@ -25,6 +25,7 @@ function start() {
 
   replace(main,
     el("header", { class: "phonebar" },
+      el("h1", { class: "sr-only", text: `Weirsøe: room ${code}` }),
       el("span", { class: "room-tag", text: code }), who, connection),
     lobby, stage, paused);
 

@@ -24,6 +24,7 @@ export class Room {
     this.cartridge = null;
     this.playerId = null;
     this.roster = [];
+    this.audience = null; // {enabled, members, watching, tallies, id?, ballots?}
     this.settings = null;
     this.stage = null;
     this.mounting = null;
@@ -57,6 +58,13 @@ export class Room {
         this.cartridge = msg.cartridge;
         this.playerId = msg.player_id;
         this.roster = msg.players.map((p) => ({ ...p }));
+        this.audience = msg.audience ?? null;
+        break;
+      case "audience.tally":
+        this.audience = { ...(this.audience || {}), members: msg.members, watching: msg.watching, progress: msg.tallies };
+        break;
+      case "session.audience":
+        this.audience = { ...(this.audience || {}), enabled: msg.enabled };
         break;
       case "session.player_joined":
         this._upsert(msg.player);
@@ -125,6 +133,7 @@ export class Room {
       playerId: this.playerId,
       client: this.client,
       players: this.players,
+      audience: () => this.audience,
     }).then((stage) => {
       this.stage = stage;
       this.mounting = null;

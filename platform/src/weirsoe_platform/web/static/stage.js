@@ -1,21 +1,35 @@
 // Mounts a cartridge's UI module (or the generic fallback) and gives it its `ctx`.
 // The contract is documented in docs/cartridges/ui.md. No game logic lives here.
 
+import { api } from "./api.js";
 import { announce, el, reducedMotion, replace, ring } from "./dom.js";
 import * as fallback from "./fallback.js";
 
-/** The module a role renders with: host.js for the big screen, controller.js for phones. */
-const MODULE = { host: "host.js", audience: "host.js", player: "controller.js" };
+let catalogue = null;
+/** Whether a cartridge ships UI modules (asked once per page, so no 404 is ever requested). */
+async function hasUi(slug) {
+  catalogue ||= api("/api/cartridges")
+    .then((r) => new Map(r.cartridges.map((c) => [c.slug, c.has_ui !== false])))
+    .catch(() => new Map());
+  return (await catalogue).get(slug) ?? true;
+}
+
+/** The modules a role renders with, first found wins: host.js for the big screen,
+ * controller.js for phones, audience.js (else host.js) for the audience. */
+const MODULES = { host: ["host.js"], audience: ["audience.js", "host.js"], player: ["controller.js"] };
 
 async function load(slug, role) {
-  const url = `/cartridges/${encodeURIComponent(slug)}/ui/${MODULE[role]}`;
-  try {
-    const module = await import(url);
-    if (typeof module.mount === "function") return module;
-    console.warn(`${url} exports no mount(); using the generic view`);
-  } catch (err) {
-    // A cartridge without a UI (404) or with a broken one still plays: generic view.
-    console.info(`no UI module at ${url}; using the generic view`, err?.message || err);
+  if (!(await hasUi(slug))) return fallback;
+  for (const file of MODULES[role]) {
+    const url = `/cartridges/${encodeURIComponent(slug)}/ui/${file}`;
+    try {
+      const module = await import(url);
+      if (typeof module.mount === "function") return module;
+      console.warn(`${url} exports no mount(); using the generic view`);
+    } catch (err) {
+      // A cartridge without a UI (404) or with a broken one still plays: generic view.
+      console.info(`no UI module at ${url}`, err?.message || err);
+    }
   }
   return fallback;
 }
@@ -24,7 +38,7 @@ async function load(slug, role) {
  * Mount the cartridge `slug` for this viewer into `root`.
  * @returns {Promise<{update(msg: object): void, destroy(): void}>}
  */
-export async function mountStage(root, { slug, role, playerId, client, players }) {
+export async function mountStage(root, { slug, role, playerId, client, players, audience = () => null }) {
   const module = await load(slug, role);
   const rings = new Set();
   const links = [];
@@ -33,6 +47,8 @@ export async function mountStage(root, { slug, role, playerId, client, players }
     role,
     playerId: playerId ?? null,
     action: (action) => client.action(action),
+    vote: (tally, choice) => client.vote(tally, choice),
+    audience: () => audience(),
     sync: () => client.sync(),
     players: () => players.list(),
     name: (id) => players.name(id),
