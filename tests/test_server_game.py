@@ -503,6 +503,12 @@ def test_bad_websocket_input(server: Server) -> None:
             ('{"type":"action"}', "bad_message"),
             ('{"type":"action","id":"1","action":"x"}', "bad_message"),
             ("9" * 5000, "unknown_type"),
+            # Deep nesting inside an otherwise readable frame is too_deep, wherever it is.
+            ('{"type":"sync","x":' + "[" * 3000 + "]" * 3000 + "}", "too_deep"),
+            (
+                '{"type":"action","id":"d","action":{"a":' + "[" * 3000 + "]" * 3000 + "}}",
+                "too_deep",
+            ),
             ('{"type":"action","id":"a1","action":{"type":"lie","text":"x"}}', "not_started"),
             ('{"type":"action","id":"a2","action":{"type":"teleport"}}', "not_started"),
         ]

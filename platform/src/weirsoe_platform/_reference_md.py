@@ -26,7 +26,9 @@ from weirsoe_sdk import (
 )
 from weirsoe_sdk.testing import FakeClock, GameRecord, Harness
 
+from ._reference_contract import action_examples, action_section, views_part
 from .audience import AudienceProgress, SessionAudience, TallyState
+from .error_table import CLOSE_MEANINGS
 from .sessions import SessionKicked, SessionLocked, SessionVersion
 from .transport import close_codes
 from .transport._messages import (
@@ -59,16 +61,8 @@ WHO = {
     "pong": "Received by: the socket that sent `ping`.",
     "ack": "Received by: the socket that sent the `action`.",
     "error": "Received by: the socket whose message failed.",
-}
-CLOSE_MEANINGS = {
-    1008: "policy violation",
-    1009: "frame over 64 KiB",
-    1011: "internal error",
-    1013: "state store unavailable; try again later",
-    4401: "missing or unknown token",
-    4403: "token not valid for this room or role",
-    4404: "no room with that code",
-    4410: "the room was closed by its host or lost by the store (after `session.closed`)",
+    "session.locked": "Received by: host, audience, player.",
+    "session.kicked": "Received by: the kicked player only (its sockets then close with 4408).",
 }
 
 
@@ -151,6 +145,7 @@ def _fixed(examples: Examples) -> None:
     examples.add("ping", enc(Ping()))
     examples.add("sync", enc(SyncRequest()))
     examples.add("action", enc(ActionRequest(id="p1-1", action={"type": "example"})))
+    examples.add("vote", enc(VoteRequest(id="au1-1", tally="favourite", choice="a1")))
     examples.add("pong", enc(Pong(ts=NOW)))
     examples.add("ack", enc(Ack(id="p1-1", version=12)))
     examples.add(
@@ -196,6 +191,8 @@ def collect_examples(discovery: Discovery) -> Examples:
             h.play()
             h.control("again")  # "Same players": session.new_game, back in the lobby
             examples.add_record(h.record)
+        for name, data in action_examples(cartridge, _player_count(cartridge), SEED).items():
+            examples.add(name, data)
         _scripted(cartridge, examples)
     _fixed(examples)
     return examples
@@ -245,11 +242,12 @@ def type_of(schema: dict[str, Any]) -> str:
 
 def _nested(schema: dict[str, Any]) -> tuple[str, str] | None:
     """The named object a field holds (directly, in an array, a map or or-null), and its suffix."""
+    refs = [s for s in schema.get("anyOf", []) if "$ref" in s]
     for branch, suffix in (
         (schema, ""),
         (schema.get("items", {}), "[]"),
         (schema.get("additionalProperties", {}), "{}"),
-        *((s, "") for s in schema.get("anyOf", [])),
+        *((s, "") for s in (refs if len(refs) == 1 else [])),  # one named type or null
     ):
         name = _ref_name(branch) if isinstance(branch, dict) else None
         if name is not None:
@@ -325,7 +323,10 @@ def _intro(doc: dict[str, Any], messages: dict[str, Any]) -> list[str]:
         "any time) and connects with its token. "
         "The server accepts the socket, checks the token, then sends a `session.snapshot` of the "
         "viewer's own view, followed by live events. Frames are JSON text; a client frame over "
-        "64 KiB closes the socket.",
+        "64 KiB closes the socket. A browser's `Origin` must be the server's own origin, its "
+        "public URL or one listed in `WEIRSOE_ALLOWED_ORIGINS` (else close 1008); a "
+        "connection without an `Origin` header (a non-browser client) is accepted. Every "
+        "error code and close code is listed in [errors.md](errors.md).",
         "",
         "## The audience",
         "",
@@ -395,6 +396,8 @@ def _example(text: str) -> list[str]:
 def _section(
     name: str, message: dict[str, Any], schemas: dict[str, Any], examples: Examples
 ) -> list[str]:
+    if message.get("x-kind") == "action":
+        return action_section(name, message, schemas, examples, field_rows, _table, _example)
     payload = message["payload"]
     enveloped = "allOf" in payload
     own = payload["allOf"][-1] if enveloped else payload
@@ -438,4 +441,6 @@ def render(doc: dict[str, Any], discovery: Discovery, examples: Examples) -> str
         for name, message in messages.items():
             if message["x-origin"] == origin:
                 lines += _section(name, message, schemas, examples)
+        if origin in discovery.cartridges:
+            lines += views_part(discovery.cartridges[origin], schemas, field_rows, _table)
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -45,6 +45,9 @@ class PlatformSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     log_format: Literal["text", "json"] = "text"
     secret_key: str | None = None
     allow_registration: bool = True
+    # Testing only: every room's game seed, so a conformance session replays frame for frame
+    # (conformance/replay.py). Never set it for players: it makes every game the same.
+    room_seed: int | None = None
 
     @property
     def embedded(self) -> bool:

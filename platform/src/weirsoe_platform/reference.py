@@ -14,9 +14,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from weirsoe_sdk import PLATFORM_EVENTS, Discovery, discover_cartridges, event_name, events_schema
+from weirsoe_sdk import (
+    PLATFORM_EVENTS,
+    Cartridge,
+    Discovery,
+    SessionSnapshot,
+    discover_cartridges,
+    event_name,
+    events_schema,
+)
 
 from . import __version__
+from ._cartridge_schemas import ROLES, action_tag, action_variants, view_schemas
 from .audience import AUDIENCE_EVENTS, AudienceProgress
 from .sessions import PLATFORM_ONLY_EVENTS
 from .transport._messages import CLIENT_MESSAGES, REPLY_MESSAGES
@@ -24,7 +33,9 @@ from .transport._messages import CLIENT_MESSAGES, REPLY_MESSAGES
 __all__ = [
     "DEFAULT_PATH",
     "ENVELOPE",
+    "action_message_name",
     "build_asyncapi",
+    "cartridge_links",
     "main",
     "render_events_markdown",
     "server_message_types",
@@ -83,6 +94,67 @@ def _message(kind: type[Any], payload: dict[str, Any], origin: str) -> dict[str,
     return message
 
 
+def _cartridge_contract(
+    discovery: Discovery, components: dict[str, Any], messages: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Each cartridge's actions (as client messages) and views (as schemas). Returns every
+    action variant, and the names of the action messages."""
+    variants: list[dict[str, Any]] = []
+    names: list[str] = []
+    view_branches: list[dict[str, Any]] = []
+    view_refs: list[dict[str, Any]] = []
+    for slug in sorted(discovery.cartridges):
+        cartridge = discovery.cartridges[slug]
+        for variant in action_variants(cartridge, components):
+            variants.append(variant)
+            tag = action_tag(variant, components)
+            name = action_message_name(slug, tag)
+            payload = {
+                "allOf": [
+                    {"$ref": "#/components/schemas/ActionRequest"},
+                    {"properties": {"action": variant}},
+                ]
+            }
+            target = components[variant["$ref"].rsplit("/", 1)[-1]]
+            summary = target.get("description", "").split("\n\n")[0] or f"the {tag} action"
+            messages[name] = {
+                "name": name,
+                "title": f"{slug}: {tag}",
+                "summary": " ".join(summary.split()),
+                "payload": payload,
+                "x-origin": slug,
+                "x-kind": "action",
+            }
+            names.append(name)
+        views = view_schemas(cartridge, components)
+        for role in ROLES:
+            view = views[role] if views is not None else {}
+            view_branches.append(
+                {
+                    "properties": {
+                        "cartridge": {"const": slug},
+                        "role": {"const": role},
+                        "view": view,
+                    }
+                }
+            )
+            found = views[role]["anyOf"] if views is not None else [{}]  # undeclared: any
+            view_refs += [v for v in found if v not in view_refs]
+    snapshot = components["SessionSnapshot"]
+    snapshot["properties"]["view"] = {
+        "anyOf": view_refs or [{}],
+        "description": "the room cartridge's view for this role (null before the game starts)",
+    }
+    snap_message = messages[event_name(SessionSnapshot)]
+    snap_message["payload"]["allOf"].insert(1, {"anyOf": view_branches or [{}]})
+    return variants, names
+
+
+def action_message_name(slug: str, tag: str) -> str:
+    """The AsyncAPI message name of one cartridge action: ``action.<slug>.<type>``."""
+    return f"action.{slug}.{tag}"
+
+
 def build_asyncapi(discovery: Discovery) -> dict[str, Any]:
     """The AsyncAPI 3.0 document of every message on ``/ws/game/{code}``, in both directions."""
     groups = server_message_types(discovery)
@@ -102,6 +174,14 @@ def build_asyncapi(discovery: Discovery) -> dict[str, Any]:
     for kind in CLIENT_MESSAGES:
         messages[_tag(kind)] = _message(kind, schemas[kind.__name__], "client")
         receive_refs.append({"$ref": f"#/channels/game/messages/{_tag(kind)}"})
+    variants, actions = _cartridge_contract(discovery, components, messages)
+    messages["action"]["payload"] = {
+        "allOf": [
+            {"$ref": "#/components/schemas/ActionRequest"},
+            {"properties": {"action": {"anyOf": variants or [{"type": "object"}]}}},
+        ]
+    }
+    receive_refs += [{"$ref": f"#/channels/game/messages/{name}"} for name in actions]
     components["Envelope"] = ENVELOPE
     channel = {"$ref": "#/channels/game"}
     return {
@@ -109,7 +189,9 @@ def build_asyncapi(discovery: Discovery) -> dict[str, Any]:
         "info": {
             "title": "Weirsøe Party Protocol — game WebSocket",
             "version": __version__,
-            "description": "Every message on /ws/game/{code}, in both directions.",
+            "description": "Every message on /ws/game/{code}, in both directions, with each "
+            "installed cartridge's actions (messages `action.<cartridge>.<type>`) and views "
+            "(schemas `<cartridge>.<Type>`, in `session.snapshot`).",
         },
         "channels": {
             "game": {
@@ -123,6 +205,27 @@ def build_asyncapi(discovery: Discovery) -> dict[str, Any]:
             "serverReceives": {"action": "receive", "channel": channel, "messages": receive_refs},
         },
         "components": {"messages": messages, "schemas": components},
+    }
+
+
+def cartridge_links(cartridge: Cartridge, doc: dict[str, Any]) -> dict[str, Any]:
+    """Where a cartridge's part of the AsyncAPI document is: its actions, events and views."""
+    slug = cartridge.slug
+    messages = doc["components"]["messages"]
+    own = [n for n, m in messages.items() if m["x-origin"] == slug]
+    views = cartridge.view_types
+    return {
+        "asyncapi": "/schema/asyncapi.json",
+        "actions": [f"#/components/messages/{n}" for n in own if n.startswith("action.")],
+        "events": [f"#/components/messages/{n}" for n in own if not n.startswith("action.")],
+        "views": {
+            role: (
+                None
+                if views is None or views.for_role(role) is None
+                else f"#/components/schemas/{slug}.{views.for_role(role).__name__}"
+            )
+            for role in ROLES
+        },
     }
 
 

@@ -50,7 +50,7 @@ from ._inputs import (
     PlayerReconnected,
 )
 from ._matching import Pair, deal_pairs, pair_key
-from ._meta import Cartridge, CartridgeInfo
+from ._meta import Cartridge, CartridgeInfo, ViewTypes
 from ._phases import (
     ALL_ACTED,
     EXTENDED_TIMER_FACTOR,
@@ -181,6 +181,7 @@ __all__ = [
     "Table",
     "Tally",
     "TallyCountsNeeded",
+    "ViewTypes",
     "Viewer",
     "WeirsoeError",
     "__version__",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from ._phases import PhasedDriver, action_union
 from ._settings import load_settings, settings_schema
 from ._tally import Tally
 
-__all__ = ["Cartridge", "CartridgeInfo"]
+__all__ = ["Cartridge", "CartridgeInfo", "ViewTypes"]
 
 _SLUG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 
@@ -40,6 +40,22 @@ class CartridgeInfo(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ViewTypes:
+    """The type of the ``view`` each role receives (in snapshots), as msgspec types.
+
+    Usually one Struct per role; ``None`` for a role that sees nothing of the game. The AsyncAPI
+    document publishes them, and the contract tests hold every view the driver returns to them.
+    """
+
+    host: Any
+    player: Any
+    audience: Any
+
+    def for_role(self, role: str) -> Any:
+        return {"host": self.host, "player": self.player, "audience": self.audience}[role]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Cartridge:
     """A game as the platform sees it. Return one from ``weirsoe_register_cartridges``.
 
@@ -55,6 +71,12 @@ class Cartridge:
     :param tallies: the crowd votes the platform counts for this game (see :class:`Tally`).
     :param check_settings: extra validation after the schema (raise :class:`InvalidSettings`),
         for rules that need loaded content, such as "enough questions in these packs".
+    :param view_types: the type of each role's view (:class:`ViewTypes`), for the published
+        contract. Without it a view is documented as any JSON value.
+    :param errors: the error codes the cartridge raises, ``{code: meaning}``, for the error
+        table (docs/errors.md). A test fails if the cartridge can raise a code not listed.
+    :param refine_settings_schema: adds what the settings Struct cannot say to its JSON Schema,
+        such as the names of the installed content packs.
     """
 
     info: CartridgeInfo
@@ -67,6 +89,9 @@ class Cartridge:
     ui_dir: Path | None = None
     check_settings: Callable[[Any], None] | None = None
     tallies: tuple[Tally, ...] = ()
+    view_types: ViewTypes | None = None
+    errors: Mapping[str, str] = field(default_factory=dict)
+    refine_settings_schema: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     distribution: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -86,7 +111,10 @@ class Cartridge:
         return value
 
     def settings_schema(self) -> dict[str, Any]:
-        return settings_schema(self.settings_type)
+        schema = settings_schema(self.settings_type)
+        if self.refine_settings_schema is not None:
+            schema = self.refine_settings_schema(schema)
+        return schema
 
     def describe(self) -> dict[str, Any]:
         """Metadata as JSON-ready data, as ``weirsoe cartridges --json`` prints it."""

@@ -477,7 +477,12 @@ class Runtime(TallyRuntime[S]):
         table.state = outcome.state
         for effect in outcome.effects:
             if isinstance(effect, Emit):
-                step.deliveries.append(Delivery(effect.to, effect.event))
+                event = effect.event
+                if table.status == "paused" and "deadline" in event.__struct_fields__:
+                    # No timer runs while paused: an event's own deadline says so (null); the
+                    # resume sends the new one in ``session.resumed``.
+                    event = msgspec.structs.replace(event, deadline=None)
+                step.deliveries.append(Delivery(effect.to, event))
             elif isinstance(effect, SetDeadline) and table.status == "paused":
                 # A leave while paused may end a phase: its new timer stays frozen until resume.
                 table.paused_key = effect.key

@@ -42,12 +42,24 @@ def load_settings(settings_type: type[T], data: Mapping[str, Any] | T | None) ->
     if not isinstance(data, Mapping):
         raise InvalidSettings("settings must be a JSON object", field="")
     try:
-        value = msgspec.convert(dict(data), settings_type)
+        value = msgspec.convert(_integral(dict(data)), settings_type)
     except msgspec.ValidationError as exc:
         field = _field_of(str(exc))
         message = _AT.sub("", str(exc))
         raise InvalidSettings(f"{field or 'settings'}: {message}", field=field) from None
     return value
+
+
+def _integral(data: Any) -> Any:
+    """JSON Schema counts ``2.0`` as an integer, so settings accept it where an int is wanted:
+    whole floats become ints (an int is still accepted wherever a float is)."""
+    if isinstance(data, float) and data.is_integer():
+        return int(data)
+    if isinstance(data, dict):
+        return {k: _integral(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_integral(v) for v in data]
+    return data
 
 
 def settings_schema(settings_type: type[msgspec.Struct]) -> dict[str, Any]:

@@ -86,7 +86,7 @@ class QuestionShown(Event, tag="phase.question_shown", frozen=True):
 
 class LieStarted(Event, tag="phase.lie_started", frozen=True):
     prompt: str
-    deadline: float
+    deadline: float | None  # null while the game is paused
     max_length: int
 
 
@@ -105,7 +105,7 @@ class LieAccepted(Event, tag="lie.accepted", frozen=True):
 
 class GuessStarted(Event, tag="phase.guess_started", frozen=True):
     answers: list[AnswerOption]
-    deadline: float
+    deadline: float | None  # null while the game is paused
     yours: str | None = None
 
 
@@ -126,7 +126,7 @@ class RevealStep(Event, tag="reveal.step", frozen=True):
     pickers: list[str]
     points: dict[str, int]
     scores: dict[str, int]
-    deadline: float
+    deadline: float | None  # null while the game is paused
     audience: AudienceShare | None = None
 
 
@@ -138,7 +138,7 @@ class ScoresCalculated(Event, tag="phase.scores_calculated", frozen=True):
 
 class Scoreboard(Event, tag="phase.scoreboard", frozen=True):
     ranking: list[RankEntry]
-    deadline: float
+    deadline: float | None  # null while the game is paused
     last: bool
 
 

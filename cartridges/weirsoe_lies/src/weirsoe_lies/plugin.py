@@ -15,9 +15,10 @@ from .actions import LiesAction
 from .audience import TALLIES
 from .bot import LiesBot
 from .content import load_packs
+from .contract import ERRORS, VIEWS
 from .driver import LiesDriver
 from .events import EVENTS
-from .settings import LiesSettings
+from .settings import LiesSettings, pack_choices
 from .state import LiesState
 
 __all__ = ["make_cartridge", "weirsoe_register_cartridges", "weirsoe_register_preset_models"]
@@ -39,6 +40,9 @@ def make_cartridge(content_dir: Path | None = None) -> Cartridge:
         ui_dir=Path(__file__).parent / "ui",
         check_settings=driver.check_settings,
         tallies=TALLIES,
+        refine_settings_schema=pack_choices(driver.packs),
+        errors=ERRORS,
+        view_types=VIEWS,
     )
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any
 
 import msgspec
 
-__all__ = ["LiesSettings"]
+__all__ = ["LiesSettings", "pack_choices"]
 
 Seconds = Annotated[float, msgspec.Meta(ge=0.2, le=600, description="seconds")]
 
@@ -46,3 +47,15 @@ class LiesSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     def guess_time(self) -> float:
         return self.guess_seconds * (1.5 if self.extended_timers else 1.0)
+
+
+def pack_choices(packs: Iterable[str]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Refines the settings' JSON Schema: ``packs`` may name only the installed packs."""
+    names = sorted(packs)
+
+    def refine(schema: dict[str, Any]) -> dict[str, Any]:
+        field = schema["$defs"]["LiesSettings"]["properties"]["packs"]
+        field["items"] = {"enum": names}
+        return schema
+
+    return refine

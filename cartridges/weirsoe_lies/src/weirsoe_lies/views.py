@@ -66,9 +66,10 @@ def _me(state: LiesState, pid: str, ctx: Context[LiesSettings]) -> dict[str, Any
         "guess": state.guesses.get(pid),
         "reactions_left": max(0, ctx.settings.reaction_cap - state.reactions_used.get(pid, 0)),
         "score": state.scores.get(pid, 0),
+        # Always present, as in ``phase.guess_started``: null until there is one.
+        "yours": own,
+        "rank": None,
     }
-    if own is not None:
-        me["yours"] = own
     if state.phase in ("scoreboard", "over"):
         me["rank"] = next(r.rank for r in ranking(state, ctx) if r.player_id == pid)
     return me

@@ -35,7 +35,26 @@ def make_cartridge(content_dir: Path | None = None) -> Cartridge:
         ui_dir=Path(__file__).parent / "ui",
         check_settings=driver.check_settings,
         tallies=TALLIES,
+        errors=ERRORS,
     )
+
+
+# Every code the game raises, for the error table (docs/errors.md; a test checks the list).
+ERRORS: dict[str, str] = {
+    "already_voted": "Your vote is final.",
+    "answer_empty": "Write an answer first.",
+    "answer_profane": "Family mode: keep the answer family-friendly.",
+    "answer_too_long": "The answer is longer than the room's `max_length`.",
+    "bad_emoji": "Pick one of the offered reactions (the view's `emoji`).",
+    "invalid_pack": "A content pack is malformed (when the operator's content is loaded).",
+    "name_profane": "Family mode: pick a family-friendly name (join, HTTP 409).",
+    "own_answer": "You cannot vote for your own answer.",
+    "own_faceoff": "You cannot vote on a face-off of your own prompt.",
+    "reaction_cap": "No reactions left for now.",
+    "unknown_answer": "No answer with that id.",
+    "unknown_prompt": "That is not one of your prompts.",
+    "vote_count": "In the final round, spend exactly the given number of votes.",
+}
 
 
 @hookimpl

@@ -7,6 +7,7 @@ from ._errors import (
     BadCredentials,
     DatabaseUnavailable,
     InvalidValue,
+    PresetConflict,
     PresetNotFound,
     RegistrationClosed,
     UsernameTaken,
@@ -16,9 +17,11 @@ from ._models import Preset, User
 from ._passwords import Passwords
 from ._plugin import COOKIE_NAME, AccountsPlugin
 from ._presets import PresetStore
+from ._routes import REQUEST_BODIES as ACCOUNT_REQUEST_BODIES
 from ._service import Account, Accounts, Limits
 
 __all__ = [
+    "ACCOUNT_REQUEST_BODIES",
     "ACCOUNT_STATUS",
     "COOKIE_NAME",
     "DEFAULT_DATABASE_URL",
@@ -35,6 +38,7 @@ __all__ = [
     "PackageStatus",
     "Passwords",
     "Preset",
+    "PresetConflict",
     "PresetNotFound",
     "PresetStore",
     "RegistrationClosed",

@@ -10,6 +10,7 @@ __all__ = [
     "BadCredentials",
     "DatabaseUnavailable",
     "InvalidValue",
+    "PresetConflict",
     "PresetNotFound",
     "RegistrationClosed",
     "UsernameTaken",
@@ -46,6 +47,13 @@ class PresetNotFound(AccountError, LookupError):
     default_code = "preset_not_found"
 
 
+class PresetConflict(AccountError, ValueError):
+    """The request conflicts with the preset as stored (its cartridge, or the account's count
+    of presets)."""
+
+    default_code = "preset_conflict"
+
+
 class DatabaseUnavailable(AccountError, ConnectionError):
     default_code = "database_unavailable"
 
@@ -55,5 +63,6 @@ ACCOUNT_STATUS: list[tuple[type[Exception], int]] = [
     (UsernameTaken, 409),
     (InvalidValue, 422),
     (PresetNotFound, 404),
+    (PresetConflict, 409),
     (DatabaseUnavailable, 503),
 ]

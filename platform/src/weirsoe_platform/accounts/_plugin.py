@@ -18,6 +18,7 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins import InitPluginProtocol
 from litestar.security.jwt import JWTCookieAuth, Token
 
@@ -27,7 +28,7 @@ from ..config import PlatformSettings
 from ..security import MemoryRateLimiter, RateLimiter, bearer_token
 from ..sessions import Unauthorized
 from ._db import Database
-from ._errors import InvalidValue
+from ._errors import PresetConflict
 from ._migrate import migration_sources, status, upgrade
 from ._presets import PresetStore
 from ._service import Account, Accounts, Limits
@@ -37,6 +38,20 @@ __all__ = ["COOKIE_NAME", "TOKEN_LIFETIME", "AccountsPlugin"]
 log = logging.getLogger("weirsoe.accounts")
 
 COOKIE_NAME = "weirsoe_auth"
+# The sign-in token, sent as ``Authorization: Bearer`` (or as the ``weirsoe_auth`` cookie, which
+# the browser pages use). An ``http`` scheme carries no ``name``/``in``: that is ``apiKey`` only,
+# so Litestar's own component for JWTCookieAuth is replaced by this valid one.
+BEARER_COMPONENTS = Components(
+    security_schemes={
+        "BearerToken": SecurityScheme(
+            type="http",
+            scheme="bearer",
+            bearer_format="JWT",
+            description="The token from POST /api/auth/login, as `Authorization: Bearer <token>`"
+            " (the `weirsoe_auth` cookie works too).",
+        )
+    }
+)
 TOKEN_LIFETIME = timedelta(days=7)
 GENERATION_CLAIM = "gen"  # the account's token generation, checked on every use
 
@@ -113,7 +128,7 @@ class AccountsPlugin(InitPluginProtocol):
         if openapi is not None:
             existing = openapi.components
             extra = existing if isinstance(existing, list) else [existing] if existing else []
-            openapi.components = [*extra, self.auth.openapi_components]
+            openapi.components = [*extra, BEARER_COMPONENTS]
         return app_config
 
     async def startup(self) -> None:
@@ -190,7 +205,9 @@ class AccountsPlugin(InitPluginProtocol):
         user = await self.user_from(request)
         slug, settings = await self.presets.for_session(user.id, preset_id)
         if cartridge is not None and cartridge != slug:
-            raise InvalidValue(f"preset {preset_id} is for {slug!r}", field="cartridge")
+            raise PresetConflict(
+                f"preset {preset_id} is for {slug!r}", code="preset_cartridge", field="cartridge"
+            )
         return slug, {**settings, **(overrides or {})}
 
 

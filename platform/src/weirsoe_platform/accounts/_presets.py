@@ -21,7 +21,7 @@ from weirsoe_sdk import Cartridge, Discovery, PresetModel, WeirsoeError
 
 from ._db import Database
 from ._db_errors import database_errors
-from ._errors import InvalidValue, PresetNotFound
+from ._errors import InvalidValue, PresetConflict, PresetNotFound
 from ._models import Preset, utcnow
 
 __all__ = ["MAX_PRESETS", "PresetStore"]
@@ -96,7 +96,9 @@ class PresetStore:
                     select(func.count()).select_from(Preset).where(Preset.owner_id == owner)
                 )
                 if (count or 0) >= MAX_PRESETS:
-                    raise InvalidValue(f"at most {MAX_PRESETS} presets per account", field="name")
+                    raise PresetConflict(
+                        f"at most {MAX_PRESETS} presets per account", code="too_many_presets"
+                    )
                 preset = Preset(
                     owner_id=owner,
                     cartridge=cartridge,
@@ -122,7 +124,11 @@ class PresetStore:
             async with self.db.session() as session:
                 preset = await self._owned(session, owner, preset_id)
                 if cartridge is not None and cartridge != preset.cartridge:
-                    raise InvalidValue("a preset's cartridge cannot change", field="cartridge")
+                    raise PresetConflict(
+                        "a preset's cartridge cannot change",
+                        code="cartridge_fixed",
+                        field="cartridge",
+                    )
                 if name is not None:
                     preset.name = check_name(name)
                 row = (await self._rows(session, [preset])).get(preset.id)

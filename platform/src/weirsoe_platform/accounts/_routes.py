@@ -6,24 +6,35 @@ every other route, and all of playing, stays account-free.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, delete, get, post, put
+from litestar import HttpMethod, Request, Response, delete, get, post, put, route
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
+from ..errors import error_responses
 from ..security import client_address
 from ..sessions import Unauthorized
 from ._plugin import COOKIE_NAME, AccountsPlugin
-from ._service import Account
+from ._presets import MAX_NAME
+from ._service import MAX_PASSWORD, MIN_PASSWORD, USERNAME, Account
 
-__all__ = ["PROTECTED_ROUTES", "PUBLIC_ROUTES"]
+__all__ = ["PROTECTED_ROUTES", "PUBLIC_ROUTES", "REQUEST_BODIES"]
 
 
-class Credentials(msgspec.Struct):
-    username: str = ""
-    password: str = ""
+class Credentials(msgspec.Struct, forbid_unknown_fields=True):
+    """A sign-in: any strings (a wrong pair is a 401, never a hint of which part was wrong)."""
+
+    username: Annotated[str, msgspec.Meta(max_length=256)]
+    password: Annotated[str, msgspec.Meta(max_length=4 * MAX_PASSWORD)]
+
+
+class Registration(msgspec.Struct, forbid_unknown_fields=True):
+    """A new account: the username's and password's rules are in the schema."""
+
+    username: Annotated[str, msgspec.Meta(pattern=f"^{USERNAME.pattern}$")]
+    password: Annotated[str, msgspec.Meta(min_length=MIN_PASSWORD, max_length=MAX_PASSWORD)]
 
 
 class Username(msgspec.Struct):
@@ -35,22 +46,33 @@ class SignedIn(msgspec.Struct):
     username: str
 
 
+# 1 to 64 printable characters once trimmed (``check_name`` in ``_presets.py``).
+PresetName = Annotated[
+    str, msgspec.Meta(max_length=MAX_NAME, pattern=r"^\s*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$")
+]
+
+
 class PresetIn(msgspec.Struct, forbid_unknown_fields=True):
-    cartridge: str = ""
-    name: str = ""
+    cartridge: str
+    name: PresetName
     settings: dict[str, Any] | None = None
 
 
 class PresetChange(msgspec.Struct, forbid_unknown_fields=True):
-    name: str | None = None
+    name: PresetName | None = None
     settings: dict[str, Any] | None = None
     cartridge: str | None = None
 
 
-@post("/api/auth/register", tags=["accounts"], status_code=201)
+@post(
+    "/api/auth/register",
+    tags=["accounts"],
+    status_code=201,
+    responses=error_responses(400, 403, 409, 422, 429, 503),
+)
 async def register(
     request: Request[Any, Any, Any],
-    data: JSONBody[Credentials],
+    data: JSONBody[Registration],
     accounts: NamedDependency[AccountsPlugin],
 ) -> Username:
     """Create a host account. Usernames: 3–32 of ``[A-Za-z0-9_.-]``; passwords: 8+ characters."""
@@ -60,7 +82,12 @@ async def register(
     return Username(username=user.username)
 
 
-@post("/api/auth/login", tags=["accounts"], status_code=200)
+@post(
+    "/api/auth/login",
+    tags=["accounts"],
+    status_code=200,
+    responses=error_responses(400, 401, 429, 503),
+)
 async def login(
     request: Request[Any, Any, Any],
     data: JSONBody[Credentials],
@@ -72,7 +99,7 @@ async def login(
     return Response(SignedIn(token=token, username=user.username), cookies=[accounts.cookie(token)])
 
 
-@post("/api/auth/logout", tags=["accounts"], status_code=204)
+@post("/api/auth/logout", tags=["accounts"], status_code=204, responses=error_responses(503))
 async def logout(
     request: Request[Any, Any, Any], accounts: NamedDependency[AccountsPlugin]
 ) -> Response[None]:
@@ -99,13 +126,13 @@ async def sign_in_status(request: Request[Any, Any, Any]) -> SignInStatus:
     return SignInStatus(signed_in=bool(request.cookies.get(COOKIE_NAME)))
 
 
-@get("/api/auth/me", tags=["accounts"])
+@get("/api/auth/me", tags=["accounts"], responses=error_responses(401, 503))
 async def me(request: Request[Account, Any, Any]) -> Username:
     """Who is signed in (401 if nobody)."""
     return Username(username=request.user.username)
 
 
-@get("/api/presets", tags=["presets"])
+@get("/api/presets", tags=["presets"], responses=error_responses(401, 503))
 async def list_presets(
     request: Request[Account, Any, Any], accounts: NamedDependency[AccountsPlugin]
 ) -> dict[str, Any]:
@@ -113,7 +140,12 @@ async def list_presets(
     return {"presets": await accounts.presets.list_owned(request.user.id)}
 
 
-@post("/api/presets", tags=["presets"], status_code=201)
+@post(
+    "/api/presets",
+    tags=["presets"],
+    status_code=201,
+    responses=error_responses(400, 401, 409, 422, 503),
+)
 async def create_preset(
     request: Request[Account, Any, Any],
     data: JSONBody[PresetIn],
@@ -123,7 +155,9 @@ async def create_preset(
     return await accounts.presets.create(request.user.id, data.cartridge, data.name, data.settings)
 
 
-@get("/api/presets/{preset_id:int}", tags=["presets"])
+@get(
+    "/api/presets/{preset_id:int}", tags=["presets"], responses=error_responses(400, 401, 404, 503)
+)
 async def get_preset(
     request: Request[Account, Any, Any],
     preset_id: FromPath[int],
@@ -132,7 +166,11 @@ async def get_preset(
     return await accounts.presets.get(request.user.id, preset_id)
 
 
-@put("/api/presets/{preset_id:int}", tags=["presets"])
+@put(
+    "/api/presets/{preset_id:int}",
+    tags=["presets"],
+    responses=error_responses(400, 401, 404, 409, 422, 503),
+)
 async def update_preset(
     request: Request[Account, Any, Any],
     preset_id: FromPath[int],
@@ -145,7 +183,12 @@ async def update_preset(
     )
 
 
-@delete("/api/presets/{preset_id:int}", tags=["presets"], status_code=204)
+@delete(
+    "/api/presets/{preset_id:int}",
+    tags=["presets"],
+    status_code=204,
+    responses=error_responses(400, 401, 404, 503),
+)
 async def delete_preset(
     request: Request[Account, Any, Any],
     preset_id: FromPath[int],
@@ -154,5 +197,46 @@ async def delete_preset(
     await accounts.presets.delete(request.user.id, preset_id)
 
 
+def _allow(*methods: str) -> Response[None]:
+    return Response(None, status_code=204, headers={"Allow": ", ".join(sorted(methods))})
+
+
+# Litestar 2 answers OPTIONS on a path served by several handlers with the methods of the first
+# one registered only (litestar-org/litestar#4169, fixed in 3.0), so these two paths answer it
+# themselves, registered before the path's other handlers.
+@route("/api/presets", http_method=[HttpMethod.OPTIONS], include_in_schema=False, status_code=204)
+async def presets_options() -> Response[None]:
+    return _allow("GET", "POST", "OPTIONS")
+
+
+@route(
+    "/api/presets/{preset_id:int}",
+    http_method=[HttpMethod.OPTIONS],
+    include_in_schema=False,
+    status_code=204,
+)
+async def preset_options(preset_id: FromPath[int]) -> Response[None]:
+    return _allow("GET", "PUT", "DELETE", "OPTIONS")
+
+
 PUBLIC_ROUTES = [register, login, logout, sign_in_status]
-PROTECTED_ROUTES = [me, list_presets, create_preset, get_preset, update_preset, delete_preset]
+# The OPTIONS handlers come first: a path's first registration must own its OPTIONS (see
+# above). The JWT middleware lets OPTIONS through.
+PROTECTED_ROUTES = [
+    presets_options,
+    preset_options,
+    me,
+    list_presets,
+    create_preset,
+    get_preset,
+    update_preset,
+    delete_preset,
+]
+
+# Request bodies whose OpenAPI schema is msgspec's own (unknown fields forbidden, bounds stated).
+REQUEST_BODIES: tuple[type[msgspec.Struct], ...] = (
+    Credentials,
+    Registration,
+    PresetIn,
+    PresetChange,
+)

@@ -3,7 +3,7 @@
 from ._errors import EXCEPTION_HANDLERS, error_body, status_for
 from ._hub import MAX_BACKLOG, Hub, Subscription
 from ._messages import CLIENT_MESSAGES, REPLY_MESSAGES
-from ._rest import ROUTES
+from ._rest import REQUEST_BODIES, ROUTES, asyncapi_document
 from ._rooms import RoomWatch
 from ._ws import MAX_FRAME, Presence, close_codes, game_socket
 
@@ -13,11 +13,13 @@ __all__ = [
     "MAX_BACKLOG",
     "MAX_FRAME",
     "REPLY_MESSAGES",
+    "REQUEST_BODIES",
     "ROUTES",
     "Hub",
     "Presence",
     "RoomWatch",
     "Subscription",
+    "asyncapi_document",
     "close_codes",
     "error_body",
     "game_socket",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import Request, Response
@@ -29,7 +30,7 @@ from ..sessions import (
     Unauthorized,
 )
 
-__all__ = ["EXCEPTION_HANDLERS", "error_body", "status_for"]
+__all__ = ["EXCEPTION_HANDLERS", "HTTP_CODES", "error_body", "status_for"]
 
 log = logging.getLogger("weirsoe.http")
 
@@ -48,7 +49,7 @@ _STATUS: list[tuple[type[Exception], int]] = [
     (CartridgeError, 422),
 ]
 
-_HTTP_CODES = {
+HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
@@ -82,7 +83,9 @@ def _weirsoe(request: Request[Any, Any, Any], exc: WeirsoeError) -> Response[Any
 
 def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
-    code = _HTTP_CODES.get(status, f"http_{status}")
+    # Every code is in the error table (docs/errors.md): statuses without a code of their own
+    # fall back to the generic one of their class.
+    code = HTTP_CODES.get(status, "bad_request" if status < 500 else "internal_error")
     extra: dict[str, Any] = {}
     if isinstance(exc, ValidationException) and exc.extra:
         extra["details"] = exc.extra
@@ -93,8 +96,21 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     return Response(error_body(code, message, **extra), status_code=status, headers=exc.headers)
 
 
+_AT = re.compile(r"at `\$\.([A-Za-z0-9_.\[\]]+)`")
+_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
+
+
 def _field_of(extra: Any) -> str | None:
+    """The offending field of a body: from msgspec's message (``… - at `$.name` ``, or
+    ``unknown field `x` ``), else the parameter's key."""
     if isinstance(extra, list) and extra and isinstance(extra[0], dict):
+        message = str(extra[0].get("message", ""))
+        found = _AT.search(message)
+        named = _FIELD.search(message)
+        if found and named:
+            return f"{found.group(1)}.{named.group(1)}"
+        if found or named:
+            return (found or named).group(1)  # type: ignore[union-attr]
         key = extra[0].get("key")
         return str(key) if key else None
     return None

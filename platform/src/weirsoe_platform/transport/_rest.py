@@ -15,10 +15,11 @@ from litestar.params import FromPath, JSONBody
 from weirsoe_sdk import MAX_NAME_LENGTH
 
 from ..accounts import AccountsPlugin, InvalidValue
+from ..errors import error_responses
 from ..security import Guard, bearer_token, client_address
 from ..sessions import SessionNotFound, SessionService, Unauthorized
 
-__all__ = ["ROUTES"]
+__all__ = ["REQUEST_BODIES", "ROUTES", "asyncapi_document"]
 
 T = TypeVar("T")
 
@@ -127,8 +128,14 @@ async def _answers(check: Awaitable[bool], timeout: float = 2.0) -> bool:
 
 
 @get("/api/cartridges", tags=["lobby"])
-async def list_cartridges(service: NamedDependency[SessionService]) -> dict[str, Any]:
-    """The installed cartridges with their settings' JSON Schema."""
+async def list_cartridges(
+    request: Request[Any, Any, Any], service: NamedDependency[SessionService]
+) -> dict[str, Any]:
+    """The installed cartridges with their settings' JSON Schema, and where each one's actions,
+    events and views are in the AsyncAPI document (``contract``)."""
+    from ..reference import cartridge_links
+
+    doc = asyncapi_document(request, service)
     out = []
     for slug in sorted(service.cartridges.cartridges):
         cartridge = service.cartridges.cartridges[slug]
@@ -136,13 +143,30 @@ async def list_cartridges(service: NamedDependency[SessionService]) -> dict[str,
             {
                 **cartridge.describe(),
                 "settings_schema": cartridge.settings_schema(),
+                "contract": cartridge_links(cartridge, doc),
                 "has_ui": cartridge.ui_dir is not None,  # else pages use the generic view
             }
         )
     return {"cartridges": out}
 
 
-@post("/api/sessions", tags=["lobby"], status_code=201)
+def asyncapi_document(request: Request[Any, Any, Any], service: SessionService) -> dict[str, Any]:
+    """The app's AsyncAPI document, built once (the installed cartridges do not change)."""
+    from ..reference import build_asyncapi
+
+    doc: dict[str, Any] | None = request.app.state.get("asyncapi")
+    if doc is None:
+        doc = build_asyncapi(service.cartridges)
+        request.app.state.asyncapi = doc
+    return doc
+
+
+@post(
+    "/api/sessions",
+    tags=["lobby"],
+    status_code=201,
+    responses=error_responses(400, 401, 404, 409, 422, 503),
+)
 async def create_session(
     request: Request[Any, Any, Any],
     data: JSONBody[CreateSession],
@@ -182,7 +206,7 @@ async def _looked_up(
         raise
 
 
-@get("/api/sessions/{code:str}", tags=["lobby"])
+@get("/api/sessions/{code:str}", tags=["lobby"], responses=error_responses(404, 429, 503))
 async def session_info(
     request: Request[Any, Any, Any],
     code: FromPath[str],
@@ -201,7 +225,12 @@ async def session_info(
     return info
 
 
-@post("/api/sessions/{code:str}/players", tags=["lobby"], status_code=201)
+@post(
+    "/api/sessions/{code:str}/players",
+    tags=["lobby"],
+    status_code=201,
+    responses=error_responses(400, 404, 409, 429, 503),
+)
 async def join_session(
     request: Request[Any, Any, Any],
     code: FromPath[str],
@@ -218,7 +247,12 @@ async def join_session(
     return Joined(player_id=player_id, token=token, rejoined=rejoined)
 
 
-@post("/api/sessions/{code:str}/audience", tags=["audience"], status_code=201)
+@post(
+    "/api/sessions/{code:str}/audience",
+    tags=["audience"],
+    status_code=201,
+    responses=error_responses(404, 409, 429, 503),
+)
 async def join_audience(
     request: Request[Any, Any, Any],
     code: FromPath[str],
@@ -233,7 +267,12 @@ async def join_audience(
     return AudienceJoined(audience_id=member, token=token)
 
 
-@post("/api/sessions/{code:str}/audience/{audience_id:str}/kick", tags=["host"], status_code=200)
+@post(
+    "/api/sessions/{code:str}/audience/{audience_id:str}/kick",
+    tags=["host"],
+    status_code=200,
+    responses=error_responses(401, 403, 404, 409, 503),
+)
 async def kick_audience(
     request: Request[Any, Any, Any],
     code: FromPath[str],
@@ -248,7 +287,12 @@ async def kick_audience(
     return {"kicked": True}
 
 
-@post("/api/sessions/{code:str}/players/{player_id:str}/kick", tags=["host"], status_code=200)
+@post(
+    "/api/sessions/{code:str}/players/{player_id:str}/kick",
+    tags=["host"],
+    status_code=200,
+    responses=error_responses(401, 403, 404, 409, 503),
+)
 async def kick_player(
     request: Request[Any, Any, Any],
     code: FromPath[str],
@@ -262,7 +306,12 @@ async def kick_player(
     return ControlDone(status=table.status, version=table.version)
 
 
-@post("/api/sessions/{code:str}/control", tags=["host"], status_code=200)
+@post(
+    "/api/sessions/{code:str}/control",
+    tags=["host"],
+    status_code=200,
+    responses=error_responses(400, 401, 403, 404, 409, 503),
+)
 async def control_session(
     request: Request[Any, Any, Any],
     code: FromPath[str],
@@ -290,7 +339,12 @@ async def control_session(
     return ControlDone(status=table.status, version=table.version)
 
 
-@post("/api/sessions/{code:str}/actions", tags=["player"], status_code=200)
+@post(
+    "/api/sessions/{code:str}/actions",
+    tags=["player"],
+    status_code=200,
+    responses=error_responses(400, 401, 403, 404, 409, 422, 503),
+)
 async def post_action(
     request: Request[Any, Any, Any],
     code: FromPath[str],
@@ -319,3 +373,11 @@ ROUTES = [
     control_session,
     post_action,
 ]
+
+# Request bodies whose OpenAPI schema is msgspec's own (unknown fields forbidden, bounds stated).
+REQUEST_BODIES: tuple[type[msgspec.Struct], ...] = (
+    CreateSession,
+    JoinRequest,
+    ControlRequest,
+    ActionPost,
+)

@@ -352,7 +352,9 @@ async def _vote(
 def _invalid(data: str | bytes, exc: msgspec.ValidationError) -> ErrorReply:
     try:
         raw = _raw.decode(data)
-    except (msgspec.DecodeError, RecursionError):
+    except RecursionError:  # valid JSON, but a value in it is nested too deeply to read
+        return ErrorReply(code="too_deep", message="that frame is nested too deeply")
+    except msgspec.DecodeError:
         raw = None
     msg_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
     kind = raw.get("type") if isinstance(raw, dict) else None

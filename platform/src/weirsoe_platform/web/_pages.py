@@ -19,6 +19,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import File
 
+from ..errors import error_responses
 from ..security import Guard, client_address
 from ..sessions import SessionNotFound, SessionService
 from ._static import static_router
@@ -141,7 +142,12 @@ async def _cartridge_file(
     return _file(path)
 
 
-@get("/api/sessions/{code:str}/qr.svg", tags=["lobby"])
+@get(
+    "/api/sessions/{code:str}/qr.svg",
+    tags=["lobby"],
+    responses=error_responses(404, 429, 503),
+    media_type="image/svg+xml",
+)
 async def join_qr(
     request: Request[Any, Any, Any],
     code: FromPath[str],

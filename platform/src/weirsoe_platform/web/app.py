@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 import pluggy
-from litestar import Litestar, get
+from litestar import Litestar, Request, get
 from litestar.di import NamedDependency, Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -23,7 +23,6 @@ from ..accounts import AccountsPlugin
 from ..audience import AudienceDesk
 from ..config import PlatformSettings, settings_from_env
 from ..metrics import Metrics, http_metrics_middleware
-from ..reference import build_asyncapi
 from ..security import Guard
 from ..sessions import SessionService
 from ..timers._supervise import supervise
@@ -32,10 +31,12 @@ from ..transport import (
     ROUTES,
     Presence,
     RoomWatch,
+    asyncapi_document,
     game_socket,
 )
 from ._backends import build_backends
 from ._metrics_route import metrics_endpoint
+from ._openapi import RENDER_PLUGINS
 from ._pages import PAGES
 from ._reach import find_reach
 from ._static import conditional_get
@@ -46,9 +47,11 @@ log = logging.getLogger("weirsoe")
 
 
 @get("/schema/asyncapi.json", tags=["reference"], include_in_schema=False)
-async def asyncapi(service: NamedDependency[SessionService]) -> dict[str, Any]:
+async def asyncapi(
+    request: Request[Any, Any, Any], service: NamedDependency[SessionService]
+) -> dict[str, Any]:
     """The AsyncAPI 3.0 reference of every WebSocket message."""
-    return build_asyncapi(service.cartridges)
+    return asyncapi_document(request, service)
 
 
 def create_app(
@@ -185,5 +188,7 @@ def _openapi() -> OpenAPIConfig:
         version=__version__,
         path="/schema",
         description="REST API of Weirsøe Party Protocol. Live play is on /ws/game/{code}; "
-        "see /schema/asyncapi.json.",
+        'see /schema/asyncapi.json. Every error is `{"error": {code, message, field?, '
+        "details?}}`; the codes are listed in docs/errors.md.",
+        render_plugins=RENDER_PLUGINS,
     )

@@ -21,6 +21,7 @@ from weirsoe_sdk import (
     Secret,
     SetDeadline,
     Viewer,
+    ViewTypes,
     hookimpl,
 )
 
@@ -41,13 +42,24 @@ class State(msgspec.Struct):
     scores: dict[str, int] = {}
 
 
-class Throw(msgspec.Struct, tag_field="type", tag="throw"):
+class Throw(msgspec.Struct, tag_field="type", tag="throw", forbid_unknown_fields=True):
+    """Your move this round (once a round)."""
+
     move: Move
+
+
+class RpsView(msgspec.Struct, forbid_unknown_fields=True):
+    """Every role's view; ``mine`` is a player's own throw this round (null for others)."""
+
+    round: int
+    thrown: list[str]
+    scores: dict[str, int]
+    mine: Move | None
 
 
 class RoundStarted(Event, tag="rps.round_started", frozen=True):
     round: int
-    deadline: float
+    deadline: float | None
 
 
 class Thrown(Event, tag="rps.thrown", frozen=True):
@@ -154,6 +166,8 @@ def weirsoe_register_cartridges(config: dict[str, Any]) -> list[Cartridge]:
             action_type=Throw,
             events=(RoundStarted, Thrown, RoundResult, Finished),
             bot=Bot(),
+            view_types=ViewTypes(host=RpsView, player=RpsView, audience=RpsView),
+            errors={"already_thrown": "You have thrown this round."},
         )
     ]
 
