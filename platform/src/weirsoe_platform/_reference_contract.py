@@ -34,7 +34,7 @@ class _Recorder:
     def act(
         self, view: Mapping[str, Any], me: str, rng: random.Random, canary: Callable[[], str]
     ) -> Mapping[str, Any] | None:
-        action = self.bot.act(view, me, rng, canary)
+        action: Mapping[str, Any] | None = self.bot.act(view, me, rng, canary)
         if action is not None and isinstance(action.get("type"), str):
             self.seen.setdefault(action["type"], dict(action))
         return action
