@@ -16,15 +16,46 @@ import httpx
 
 __all__ = [
     "AXE_TAGS",
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
     "LONG_NAMES",
     "SocketBot",
     "Watch",
     "axe_violations",
     "big_screen_problems",
+    "launch_chromium",
     "long_lie",
+    "need_chromium",
     "phone_problems",
     "save",
 ]
+
+# Debian's Chromium (browser downloads fail on these machines), with the flags that keep it off
+# the network.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def need_chromium() -> None:
+    """Skip the calling test, with the reason, where Chromium or Playwright is missing."""
+    import pytest
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+
+def launch_chromium(pw: Any) -> Any:
+    """A headless Debian Chromium from a Playwright instance."""
+    return pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
 
 MIN_BIG_SCREEN_PX = 28  # from the sofa, at 1920x1080
 # 20 characters each: the longest name the platform accepts.

@@ -15,19 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
+from _browser_checks import launch_chromium, need_chromium
 from _live import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "e2e-audience"
 WAIT = 30_000
 SETTINGS = {
@@ -41,9 +33,7 @@ SETTINGS = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    need_chromium()
     db = tmp_path_factory.mktemp("e2e-audience") / "weirsoe.db"
     srv = Server(env={"WEIRSOE_DATABASE_URL": f"sqlite+aiosqlite:///{db}"})
     try:
@@ -68,7 +58,7 @@ def test_two_audience_pages_follow_a_game_and_vote(server: Server) -> None:
         assert r.status_code == 201, r.text
     errors: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(pw)
         try:
 
             def page(width: int, height: int, who: str, init: str | None = None) -> Any:
@@ -108,6 +98,7 @@ def test_two_audience_pages_follow_a_game_and_vote(server: Server) -> None:
             answers = first.locator("#aud-answers button[data-answer]")
             expect(answers.first).to_be_visible()
             choice = answers.first.get_attribute("data-answer")
+            choice_text = (answers.first.text_content() or "").strip()
             first.click(f"#aud-answers button[data-answer='{choice}']")
             expect(first.locator("#aud-status")).to_contain_text("Your pick is in")
             expect(second.locator("#aud-answers button[data-answer]").first).to_be_visible()
@@ -118,12 +109,14 @@ def test_two_audience_pages_follow_a_game_and_vote(server: Server) -> None:
             second.locator(".btn-emoji").first.click()
             first.screenshot(path=str(ARTIFACTS / "audience-guess.png"))
 
-            # The reveal: the big screen shows the audience's share of each revealed answer.
+            # The reveal: the big screen's spotlight shows the audience's share of each revealed
+            # answer; both members picked `choice`, so its step shows 100% and the crowd's pick.
             share = host.locator(".spot-audience")
             expect(share.first).to_be_visible(timeout=WAIT)
-            expect(host.locator(f".answer-card[data-answer='{choice}']")).to_have_attribute(
-                "data-audience", "100%", timeout=WAIT
-            )
+            picked = host.locator(".spot-audience.is-pick[data-audience-share='100']")
+            expect(picked).to_be_visible(timeout=WAIT)
+            expect(picked).to_contain_text("Audience: 100% (2 of 2)")
+            expect(host.locator(".spot-text")).to_have_text(choice_text)
             host.screenshot(path=str(ARTIFACTS / "host-reveal.png"))
             for p in (first, second):
                 expect(p.locator("#aud-awards, .aud-ranking").first).to_be_visible(timeout=60_000)

@@ -19,6 +19,8 @@ from _browser_checks import (
     Watch,
     axe_violations,
     big_screen_problems,
+    launch_chromium,
+    need_chromium,
     phone_problems,
     save,
 )
@@ -28,15 +30,6 @@ from weirsoe_lies.content import builtin_packs
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "e2e"
 WAIT = 20_000  # ms: generous for a loaded CI machine; nothing here waits for a timer
 HOSTILE_LIE = "<img src=x onerror=alert(1)>"
@@ -63,9 +56,7 @@ def truth_of(prompt_text: str) -> tuple[str, list[str]]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    need_chromium()
     db = tmp_path_factory.mktemp("e2e") / "weirsoe.db"
     port = free_port()
     srv = Server(
@@ -118,7 +109,7 @@ def test_two_games_in_one_room_in_the_browser(server: Server) -> None:
     watch = Watch()
     bots: list[SocketBot] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(pw)
         try:
             play(browser, server, watch, expect, bots)
         finally:
@@ -395,7 +386,7 @@ def test_host_account_and_presets_in_the_browser(server: Server) -> None:
     expect.set_options(timeout=WAIT)
     watch = Watch()
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(pw)
         try:
             ctx = browser.new_context(base_url=server.base, viewport={"width": 1280, "height": 900})
             page = watch.attach(ctx.new_page(), "host")
@@ -459,7 +450,7 @@ def test_cartridge_without_ui_plays_through_the_generic_view(server: Server) -> 
     expect.set_options(timeout=WAIT)
     watch = Watch()
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(pw)
         try:
             host = watch.attach(
                 browser.new_context(
@@ -520,7 +511,7 @@ def test_the_page_checks_can_fail(server: Server) -> None:
         "<img src='/static/icon.svg'><div style='width:900px'>wide</div></main></body></html>"
     )
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(pw)
         try:
             page = browser.new_page(  # our inline styles here: only this test page skips CSP
                 base_url=server.base, viewport={"width": 360, "height": 740}, bypass_csp=True

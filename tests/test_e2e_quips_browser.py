@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _browser_checks import Watch, launch_chromium, need_chromium
 from _live import Server
-from test_e2e_browser import CHROMIUM, CHROMIUM_ARGS, WAIT, Watch
+from test_e2e_browser import WAIT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -45,9 +46,7 @@ SIDEWAYS = "() => document.documentElement.scrollWidth - document.documentElemen
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    need_chromium()
     db = tmp_path_factory.mktemp("e2e-quips") / "weirsoe.db"
     srv = Server(
         env={"WEIRSOE_DATABASE_URL": f"sqlite+aiosqlite:///{db}", "WEIRSOE_GRACE_SECONDS": "120"}
@@ -66,7 +65,7 @@ def test_whole_quips_game_with_four_phones(server: Server) -> None:
     expect.set_options(timeout=WAIT)
     watch = Watch()
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(pw)
         try:
             phases = play(browser, server, watch, expect)
         finally:
