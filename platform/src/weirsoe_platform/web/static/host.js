@@ -3,7 +3,7 @@
 
 import { api, currentUser, hostToken, saveHostToken } from "./api.js";
 import { $, announce, el, replace, ring } from "./dom.js";
-import { audiencePanel } from "./audience-panel.js";
+import { audiencePanel, audienceToggle } from "./audience-panel.js";
 import { Room } from "./room.js";
 import { errorField, settingsForm } from "./settings-form.js";
 
@@ -132,6 +132,7 @@ function screen(code, token) {
   const paused = el("div", { class: "paused-banner", id: "paused-banner", hidden: true }, el("span", { text: "Paused" }));
   const crowd = audiencePanel(code);
   const crowdTop = el("span", { class: "audience-count", id: "audience-top", title: "Audience watching" });
+  const crowdSwitch = audienceToggle((action) => control(action)); // in the top bar: lobby and game
   const lobby = el("section", { class: "lobby", id: "lobby" },
     el("div", { class: "join-panel" },
       el("p", { class: "join-how" }, "Join on your phone at ", joinAt[0]),
@@ -149,7 +150,7 @@ function screen(code, token) {
       el("div", { class: "topbar-left" }, el("span", { class: "wordmark small", "aria-hidden": "true", text: "Weirsøe" }), title),
       el("div", { class: "topbar-mid" }, clock.node, statusText, crowdTop),
       el("div", { class: "topbar-right controls", role: "group", "aria-label": "Host controls" },
-        connection, ...Object.values(buttons))),
+        connection, crowdSwitch.node, ...Object.values(buttons))),
     lobby, stage, paused,
     el("footer", { class: "strip" },
       el("p", { class: "strip-code" }, "Join at ", joinAt[1], " · code ", el("strong", { text: code })),
@@ -234,6 +235,7 @@ function screen(code, token) {
   let lastStatus = null;
   function render(r) {
     crowd.update(r);
+    crowdSwitch.update(r);
     crowdTop.textContent = r.audience ? `👀 ${r.audience.watching ?? 0}` : "";
     const s = r.status;
     const players = r.roster;
