@@ -6,34 +6,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from _browser_checks import Watch, axe_violations, big_screen_problems
+from _browser_checks import (
+    Watch,
+    axe_violations,
+    big_screen_problems,
+    launch_chromium,
+    need_chromium,
+)
 from _live import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WAIT = 30_000
 SETTINGS = {"rounds": 1, "lie_seconds": 30.0}
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    need_chromium()
     db = tmp_path_factory.mktemp("e2e-audience-toggle") / "weirsoe.db"
     srv = Server(env={"WEIRSOE_DATABASE_URL": f"sqlite+aiosqlite:///{db}"})
     try:
@@ -69,7 +63,7 @@ def test_host_switches_the_audience_off_and_on(server: Server) -> None:
         assert r.status_code == 201, r.text
     watch = Watch()
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(pw)
         try:
             ctx = browser.new_context(
                 base_url=server.base, viewport={"width": 1920, "height": 1080}
