@@ -1,8 +1,8 @@
 """The wheel smoke suite: run by ``run.py`` inside a clean virtual environment that holds only
 the built wheels (installed with plain pip) and the test tools, never the uv workspace.
 
-``WEIRSOE_SMOKE_LEG`` is ``lean`` (``pip install weirsoe-platform weirsoe-lies weirsoe-quips``) or ``redis``
-(the same plus the ``[redis]`` extra; ``WEIRSOE_SMOKE_REDIS`` is the server to use).
+``WEIRSOE_SMOKE_LEG`` is ``lean`` (``pip install weirsoe-platform weirsoe-lies weirsoe-quips``)
+or ``redis`` (the same plus the ``[redis]`` extra; ``WEIRSOE_SMOKE_REDIS`` is the server to use).
 """
 
 from __future__ import annotations
