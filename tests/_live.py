@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import websockets
 
-__all__ = ["BotPlayer", "GameClient", "Server", "Worker", "free_port"]
+__all__ = ["BotPlayer", "GameClient", "Server", "Worker", "free_port", "transition_versions"]
 
 
 def free_port() -> int:
@@ -276,3 +276,9 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         self._log.close()
+
+
+def transition_versions(messages: list[dict[str, Any]]) -> list[int]:
+    """The versions of the transition messages received, in order. ``audience.tally`` is
+    throttled progress, not a transition, and is documented to carry no version."""
+    return [m["version"] for m in messages if "ts" in m and m.get("type") != "audience.tally"]

@@ -16,7 +16,7 @@ from collections import Counter
 
 import httpx
 import pytest
-from _live import BotPlayer, GameClient, Server, Worker
+from _live import BotPlayer, GameClient, Server, Worker, transition_versions
 from conftest import FAST_LIES, REDIS_URL, redis_unreachable
 
 from weirsoe_sdk import discover_cartridges
@@ -266,7 +266,7 @@ def _assert_clean_sequence(host: GameClient, questions: int) -> None:
     ):
         assert counts[kind] == questions, ("a phase was skipped", kind, counts)
     assert counts["phase.game_over"] == 1
-    versions = [m["version"] for m in host.messages if "ts" in m]
+    versions = transition_versions(host.messages)
     assert versions == sorted(versions)
 
 

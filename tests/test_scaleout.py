@@ -11,7 +11,7 @@ from collections import Counter
 import httpx
 import pytest
 import redis
-from _live import BotPlayer, GameClient, Server, Worker
+from _live import BotPlayer, GameClient, Server, Worker, transition_versions
 from conftest import FAST_LIES, REDIS_URL, redis_unreachable
 
 from weirsoe_sdk import discover_cartridges
@@ -89,7 +89,7 @@ def test_room_spans_two_servers_and_survives_a_killed_worker() -> None:
                     (m["type"], m.get("question"), m.get("index"), m["version"]) for m in phases
                 ]
                 assert len(set(keys)) == len(keys)
-                versions = [m["version"] for m in host.messages if "ts" in m]
+                versions = transition_versions(host.messages)
                 assert versions == sorted(versions)
                 counts = Counter(m["type"] for m in phases)
                 for kind in (

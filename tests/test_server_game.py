@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from _live import BotPlayer, GameClient, Server
+from _live import BotPlayer, GameClient, Server, transition_versions
 from conftest import FAST_LIES, start_server
 
 from weirsoe_sdk import discover_cartridges
@@ -85,8 +85,8 @@ def test_full_lies_game_host_and_six_players(server: Server) -> None:
             assert seq[i : i + 2] == ["phase.scores_calculated", "phase.scoreboard"]
             i += 2
         assert seq[i:] == ["phase.game_over"]
-        # Every message carries a version; versions never go down.
-        versions = [m["version"] for m in host.messages if "ts" in m]
+        # Every transition message carries a version; versions never go down.
+        versions = transition_versions(host.messages)
         assert versions == sorted(versions)
         # Ranked scores, and per-question deltas add up to the final scores.
         ranking = final["ranking"]

@@ -7,15 +7,13 @@ docs/errors.md; a test fails if the source can send a code that the table lacks.
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import msgspec
 
 from weirsoe_sdk import Discovery, discover_cartridges
 
+from ._doc_cli import generated_page_main
 from .transport import close_codes
 
 __all__ = [
@@ -245,26 +243,14 @@ def render_errors_markdown(discovery: Discovery) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m weirsoe_platform.error_table", description="Render docs/errors.md."
+    return generated_page_main(
+        argv,
+        prog="python -m weirsoe_platform.error_table",
+        description="Render docs/errors.md.",
+        render=lambda: render_errors_markdown(discover_cartridges()),
+        default_path=DEFAULT_PATH,
+        regenerate=REGENERATE,
     )
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--write", metavar="PATH", nargs="?", const=DEFAULT_PATH)
-    mode.add_argument("--check", metavar="PATH", nargs="?", const=DEFAULT_PATH)
-    args = parser.parse_args(argv)
-    text = render_errors_markdown(discover_cartridges())
-    if args.write:
-        Path(args.write).write_text(text, encoding="utf-8")
-        print(f"wrote {args.write}")
-    elif args.check:
-        path = Path(args.check)
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            print(f"{path} is stale; regenerate it with: {REGENERATE}", file=sys.stderr)
-            return 1
-        print(f"{path} is up to date")
-    else:
-        sys.stdout.write(text)
-    return 0
 
 
 if __name__ == "__main__":

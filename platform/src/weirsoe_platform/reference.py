@@ -7,11 +7,8 @@ msgspec types) and human-readable (Markdown, rendered from the AsyncAPI document
 
 from __future__ import annotations
 
-import argparse
 import inspect
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from weirsoe_sdk import (
@@ -26,6 +23,7 @@ from weirsoe_sdk import (
 
 from . import __version__
 from ._cartridge_schemas import ROLES, action_tag, action_variants, view_schemas
+from ._doc_cli import generated_page_main
 from .audience import AUDIENCE_EVENTS, AudienceProgress
 from .sessions import PLATFORM_ONLY_EVENTS
 from .transport._messages import CLIENT_MESSAGES, REPLY_MESSAGES
@@ -237,27 +235,14 @@ def render_events_markdown(discovery: Discovery) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    return generated_page_main(
+        argv,
         prog="python -m weirsoe_platform.reference",
         description="Render the WebSocket events reference (Markdown) from the AsyncAPI document.",
+        render=lambda: render_events_markdown(discover_cartridges()),
+        default_path=DEFAULT_PATH,
+        regenerate=REGENERATE,
     )
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--write", metavar="PATH", nargs="?", const=DEFAULT_PATH)
-    mode.add_argument("--check", metavar="PATH", nargs="?", const=DEFAULT_PATH)
-    args = parser.parse_args(argv)
-    text = render_events_markdown(discover_cartridges())
-    if args.write:
-        Path(args.write).write_text(text, encoding="utf-8")
-        print(f"wrote {args.write}")
-    elif args.check:
-        path = Path(args.check)
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            print(f"{path} is stale; regenerate it with: {REGENERATE}", file=sys.stderr)
-            return 1
-        print(f"{path} is up to date")
-    else:
-        sys.stdout.write(text)
-    return 0
 
 
 if __name__ == "__main__":

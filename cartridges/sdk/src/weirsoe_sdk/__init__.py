@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+from ._content import PackCheck, describe_pack_error, read_pack, read_packs
 from ._driver import Bot, Context, GameDriver, Seat, Secret, Viewer
 from ._effects import ClearDeadline, Effect, Emit, GameOver, Outcome, SetDeadline
 from ._errors import (
@@ -152,6 +153,7 @@ __all__ = [
     "Move",
     "OpenTally",
     "Outcome",
+    "PackCheck",
     "Pair",
     "Phase",
     "PhasedDriver",
@@ -192,6 +194,7 @@ __all__ = [
     "clean_text",
     "count_ballots",
     "deal_pairs",
+    "describe_pack_error",
     "discover_cartridges",
     "discover_preset_models",
     "edit_distance",
@@ -205,6 +208,8 @@ __all__ = [
     "name_skeleton",
     "normalize_answer",
     "pair_key",
+    "read_pack",
+    "read_packs",
     "same_answer",
     "settings_schema",
     "to_players",
