@@ -5,7 +5,7 @@ and then with the ``[redis]`` extra.
     python tests/wheel_smoke/run.py [--out DIR] [--legs lean,redis] [--redis URL]
 
 Standard library only, so tox, nox and the test suite (tests/test_wheels.py) can all run it.
-Dependencies come from PyPI; our three distributions only from the wheels built here. The
+Dependencies come from PyPI; our four distributions only from the wheels built here. The
 sdists and wheels also pass ``twine check --strict``, and the SDK's own tests run from its sdist.
 """
 
@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-PUBLISHED = ["cartridges/sdk", "cartridges/weirsoe_lies", "platform"]
+PUBLISHED = ["cartridges/sdk", "cartridges/weirsoe_lies", "cartridges/weirsoe_quips", "platform"]
 TOOLS = ["pytest>=8", "httpx>=0.27", "websockets>=13", "build>=1.2", "twine>=6.1"]
 
 
@@ -70,7 +70,7 @@ def build(out: Path) -> dict[str, list[Path]]:
     built: dict[str, list[Path]] = {}
     for path in sorted(out.glob("weirsoe_*")):
         built.setdefault(path.name.split("-")[0], []).append(path)
-    assert set(built) == {"weirsoe_sdk", "weirsoe_lies", "weirsoe_platform"}, built
+    assert set(built) == {"weirsoe_sdk", "weirsoe_lies", "weirsoe_quips", "weirsoe_platform"}, built
     return built
 
 
@@ -98,6 +98,7 @@ def install(python: Path, built: dict[str, list[Path]], *, extra: str | None) ->
             "--quiet",
             str(wheel(built, "weirsoe_sdk")),
             str(wheel(built, "weirsoe_lies")),
+            str(wheel(built, "weirsoe_quips")),
             platform,
         ],
         env=clean_env(),

@@ -1,8 +1,8 @@
 """The wheel smoke suite: run by ``run.py`` inside a clean virtual environment that holds only
 the built wheels (installed with plain pip) and the test tools, never the uv workspace.
 
-``WEIRSOE_SMOKE_LEG`` is ``lean`` (``pip install weirsoe-platform weirsoe-lies``) or ``redis``
-(the same plus the ``[redis]`` extra; ``WEIRSOE_SMOKE_REDIS`` is the server to use).
+``WEIRSOE_SMOKE_LEG`` is ``lean`` (``pip install weirsoe-platform weirsoe-lies weirsoe-quips``)
+or ``redis`` (the same plus the ``[redis]`` extra; ``WEIRSOE_SMOKE_REDIS`` is the server to use).
 """
 
 from __future__ import annotations
@@ -49,7 +49,9 @@ def serve_args() -> list[str]:
     return []
 
 
-@pytest.mark.parametrize("dist", ["weirsoe-sdk", "weirsoe-platform", "weirsoe-lies"])
+@pytest.mark.parametrize(
+    "dist", ["weirsoe-sdk", "weirsoe-platform", "weirsoe-lies", "weirsoe-quips"]
+)
 def test_installed_from_wheels_not_the_workspace(dist: str) -> None:
     found = importlib.metadata.distribution(dist)
     direct = json.loads(found.read_text("direct_url.json") or "{}")
@@ -77,13 +79,14 @@ def test_the_leg_has_exactly_its_extras() -> None:
         assert "Traceback" not in done.stderr
 
 
-def test_discovery_lists_weirsoe_lies_from_its_wheel() -> None:
+def test_discovery_lists_the_cartridges_from_their_wheels() -> None:
     done = weirsoe("cartridges", "--json")
     assert done.returncode == 0, done.stderr
     listing = json.loads(done.stdout)
     assert listing["errors"] == []
     rows = {row["slug"]: row for row in listing["cartridges"]}
     assert rows["weirsoe_lies"]["distribution"] == "weirsoe-lies"
+    assert rows["weirsoe_quips"]["distribution"] == "weirsoe-quips"
 
 
 def test_db_upgrade_and_status(tmp_path: Path) -> None:

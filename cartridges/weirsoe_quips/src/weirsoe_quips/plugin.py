@@ -11,6 +11,7 @@ from weirsoe_sdk import Cartridge, hookimpl
 from .audience import TALLIES
 from .bot import QuipsBot
 from .content import load_packs
+from .contract import VIEWS
 from .driver import QuipsDriver
 from .events import EVENTS
 from .settings import QuipsSettings
@@ -36,6 +37,7 @@ def make_cartridge(content_dir: Path | None = None) -> Cartridge:
         check_settings=driver.check_settings,
         tallies=TALLIES,
         errors=ERRORS,
+        view_types=VIEWS,
     )
 
 
