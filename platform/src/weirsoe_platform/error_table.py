@@ -147,6 +147,13 @@ ERRORS: tuple[ErrorEntry, ...] = (
         "The settings break the cartridge's schema or rules; `field` names the setting.",
     ),
     _e("invalid_content", 422, REST, "A content pack is malformed."),
+    _e(
+        "invalid_pack",
+        422,
+        REST,
+        "A content pack file is malformed (the SDK's pack loader, when a cartridge loads the "
+        "operator's content); the message names the file, the entry, its id and the field.",
+    ),
     _e("cartridge_error", 422, REST, "A cartridge is broken or missing."),
     # -- accounts and presets -----------------------------------------------------------------
     _e("bad_credentials", 401, REST, "Wrong username or password (never says which)."),

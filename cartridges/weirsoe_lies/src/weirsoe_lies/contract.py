@@ -72,7 +72,6 @@ VIEWS = ViewTypes(host=LiesView, player=LiesPlayerView, audience=LiesView)
 ERRORS: dict[str, str] = {
     "already_guessed": "Your guess is final.",
     "bad_emoji": "Pick one of the offered reactions (the view's `emoji`).",
-    "invalid_pack": "A content pack is malformed (when the operator's content is loaded).",
     "lie_empty": "Write a lie with some letters or numbers.",
     "lie_is_truth": "That is (close to) the truth; write a lie.",
     "lie_profane": "Family mode: keep the lie family-friendly.",

@@ -48,7 +48,6 @@ ERRORS: dict[str, str] = {
     "answer_profane": "Family mode: keep the answer family-friendly.",
     "answer_too_long": "The answer is longer than the room's `max_length`.",
     "bad_emoji": "Pick one of the offered reactions (the view's `emoji`).",
-    "invalid_pack": "A content pack is malformed (when the operator's content is loaded).",
     "name_profane": "Family mode: pick a family-friendly name (join, HTTP 409).",
     "own_answer": "You cannot vote for your own answer.",
     "own_faceoff": "You cannot vote on a face-off of your own prompt.",
