@@ -192,8 +192,17 @@ def axe_violations(page: Any) -> list[str]:
     return found
 
 
+# Entrance animations (the round intro's "stamp" scales its text) overlap boxes while they run:
+# measure the screen as it settles, not a frame of the animation. Endless ones (a timer ring) are
+# left running. A function, not a bare expression: the pages' CSP forbids re-evaluated strings.
+_SETTLED = """() => document.getAnimations().every(
+  (a) => a.playState !== "running" || a.effect.getComputedTiming().iterations === Infinity)"""
+
+
 def big_screen_problems(page: Any) -> dict[str, Any]:
-    """Text under 28 px that players read, and text that overlaps other text."""
+    """Text under 28 px that players read, and text that overlaps other text, once the screen's
+    finite animations have finished."""
+    page.wait_for_function(_SETTLED, timeout=10_000)
     result: dict[str, Any] = page.evaluate(
         _TEXT_BOXES,
         {
