@@ -89,6 +89,10 @@ class AudienceCounter(ABC):
     @abstractmethod
     async def delete(self, code: str) -> None: ...
 
+    async def expire(self, code: str, ttl: float) -> None:  # noqa: B027 - optional hook
+        """The room's time to live changed (its game is over: the grace period): keys that
+        outlive a room on their own get the same ``ttl``. In memory nothing expires by itself."""
+
 
 def _version(tally_id: str) -> int:
     return int(tally_id.rpartition("@")[2] or 0)

@@ -260,6 +260,13 @@ class RedisAudienceCounter(AudienceCounter):
             members, off, watching = await pipe.execute()
         return int(members or 0), max(0, sum(int(w) for w in watching)), not off
 
+    async def expire(self, code: str, ttl: float) -> None:
+        _, key, aud, _ = self._keys(code)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for name in (key, aud, f"{self.prefix}:watch:{code}"):
+                pipe.pexpire(name, max(1, int(ttl * 1000)))
+            await pipe.execute()
+
     async def delete(self, code: str) -> None:
         _, key, aud, base = self._keys(code)
         doomed = [key, aud, f"{self.prefix}:watch:{code}", f"{self.prefix}:tallytick:{code}"]

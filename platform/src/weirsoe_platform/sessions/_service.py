@@ -514,6 +514,11 @@ class SessionService:
                 await self.deadlines.schedule(code, *change)
         if table.status != "closed":
             await self._tallies(code, step)
+        if table.status == "over":
+            try:  # the audience's keys go with the room, after the same grace period
+                await self.counter.expire(code, self._ttl("over"))
+            except Exception:
+                log.warning("room %s: audience keys not given the grace TTL", code, exc_info=True)
         self._track(record, step)
 
     async def _tallies(self, code: str, step: Step[Any]) -> None:
