@@ -77,7 +77,7 @@ def test_the_resp_parser_reads_replies_split_anywhere() -> None:
         b"$-1\r\n+OK\r\n-ERR bad\r\n"
     )
     for cut in range(len(stream)):
-        parser = RespParser()
+        parser = RespParser(ConnectionError)  # as the pub/sub reader makes it
         got = []
         for part in (stream[:cut], stream[cut:]):
             parser.feed(part)

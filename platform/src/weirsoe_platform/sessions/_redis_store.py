@@ -16,6 +16,7 @@ from typing import Any, ParamSpec, TypeVar
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
+from .._resp import PipelinedRedis
 from ._errors import StoreUnavailable
 from ._frames import encode_frame
 from ._store import DeadlineChange, SessionStore
@@ -98,9 +99,15 @@ class RedisSessionStore(SessionStore):
     schedules = True
     round_trips = True
 
-    def __init__(self, redis: aioredis.Redis, *, prefix: str = "weirsoe") -> None:
+    def __init__(
+        self, redis: aioredis.Redis, *, prefix: str = "weirsoe", pipelined: bool = True
+    ) -> None:
+        """``pipelined``: send loads and compare-and-sets through one auto-pipelining
+        connection (``weirsoe_platform._resp``) instead of redis-py, where the client's address
+        allows it (plain TCP or a Unix socket; TLS stays on redis-py)."""
         self.redis = redis
         self.prefix = prefix
+        self.fast = PipelinedRedis.of_client(redis) if pipelined else None
         self._create: Any = redis.register_script(_CREATE)
         self._cas: Any = redis.register_script(_CAS)
 
@@ -112,13 +119,17 @@ class RedisSessionStore(SessionStore):
 
     @_unavailable
     async def create(self, code: str, data: bytes, version: int, ttl: float) -> bool:
-        return bool(
-            await self._create(keys=[self.key(code)], args=[version, data, int(ttl * 1000)])
-        )
+        keys, args = [self.key(code)], [version, data, int(ttl * 1000)]
+        if self.fast is not None:
+            return bool(await self.fast.evalsha(_CREATE, keys, args))
+        return bool(await self._create(keys=keys, args=args))
 
     @_unavailable
     async def load(self, code: str) -> tuple[int, bytes] | None:
-        version, data = await self.redis.hmget(self.key(code), ["v", "d"])
+        if self.fast is not None:
+            version, data = await self.fast.execute(b"HMGET", self.key(code), b"v", b"d")
+        else:
+            version, data = await self.redis.hmget(self.key(code), ["v", "d"])
         if version is None or data is None:
             return None
         return int(version), data if isinstance(data, bytes) else data.encode()
@@ -145,6 +156,8 @@ class RedisSessionStore(SessionStore):
             args += ["set", deadline_payload(key, serial, at), at, code]
         if messages:
             args += [wire_channel(self.prefix, code), encode_frame(messages)]
+        if self.fast is not None:
+            return bool(await self.fast.evalsha(_CAS, keys, args))
         return bool(await self._cas(keys=keys, args=args))
 
     @_unavailable
@@ -176,4 +189,6 @@ class RedisSessionStore(SessionStore):
             return False
 
     async def close(self) -> None:
+        if self.fast is not None:
+            await self.fast.aclose()
         await self.redis.aclose()

@@ -26,80 +26,16 @@ import logging
 import ssl
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from redis import asyncio as aioredis
+
+from .._resp import RedisAddress, RespParser
+from .._resp import command as _command
+from .._resp import parser as _resp_parser
 
 __all__ = ["RedisPubSub", "RespParser"]
 
 log = logging.getLogger("weirsoe.channels")
-
-_HiredisReader: Any
-try:  # the C parser, when installed (``pip install hiredis``)
-    from hiredis import Reader as _HiredisReader
-except ImportError:  # pragma: no cover - depends on the environment
-    _HiredisReader = None
-
-
-class RespParser:
-    """A RESP2 reply parser with hiredis's ``feed``/``gets`` interface, for what a pub/sub
-    connection receives: arrays of bulk strings and integers, simple strings and errors."""
-
-    def __init__(self) -> None:
-        self._buf = bytearray()
-        self._pos = 0
-
-    def feed(self, data: bytes) -> None:
-        if self._pos:
-            del self._buf[: self._pos]
-            self._pos = 0
-        self._buf += data
-
-    def gets(self) -> Any:
-        """The next complete reply, or False when more bytes are needed."""
-        try:
-            value, pos = self._parse(self._pos)
-        except IndexError:
-            return False
-        self._pos = pos
-        return value
-
-    def _parse(self, pos: int) -> tuple[Any, int]:
-        buf = self._buf
-        end = buf.find(b"\r\n", pos)
-        if end < 0:
-            raise IndexError  # an incomplete reply: wait for more bytes
-        kind, line = buf[pos], bytes(buf[pos + 1 : end])
-        pos = end + 2
-        if kind == 0x24:  # $ bulk string
-            n = int(line)
-            if n < 0:
-                return None, pos
-            if len(buf) < pos + n + 2:
-                raise IndexError
-            return bytes(buf[pos : pos + n]), pos + n + 2
-        if kind == 0x2A:  # * array
-            n = int(line)
-            items = []
-            for _ in range(max(0, n)):
-                item, pos = self._parse(pos)
-                items.append(item)
-            return (items if n >= 0 else None), pos
-        if kind == 0x3A:  # : integer
-            return int(line), pos
-        if kind == 0x2B:  # + simple string
-            return line, pos
-        if kind == 0x2D:  # - error
-            return ConnectionError(line.decode(errors="replace")), pos
-        raise ConnectionError(f"unexpected RESP type {chr(kind)!r}")
-
-
-def _command(*parts: bytes | str) -> bytes:
-    out = [b"*%d\r\n" % len(parts)]
-    for part in parts:
-        data = part.encode() if isinstance(part, str) else part
-        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(out)
 
 
 class RedisPubSub:
@@ -113,14 +49,14 @@ class RedisPubSub:
         publisher: aioredis.Redis | None = None,
         connect_timeout: float = 2.0,
     ) -> None:
-        parsed = urlparse(url)
-        if parsed.scheme not in ("redis", "rediss"):
-            raise ValueError(f"pub/sub needs a redis:// or rediss:// URL, not {parsed.scheme!r}")
-        self.host = parsed.hostname or "127.0.0.1"
-        self.port = parsed.port or 6379
-        self.username = unquote(parsed.username) if parsed.username else None
-        self.password = unquote(parsed.password) if parsed.password else None
-        self.tls = parsed.scheme == "rediss"
+        address = RedisAddress(url)
+        if address.path is not None:
+            raise ValueError("pub/sub needs a redis:// or rediss:// URL, not unix://")
+        self.host = address.host
+        self.port = address.port
+        self.username = address.username
+        self.password = address.password
+        self.tls = address.tls
         self.on_message = on_message
         self.publisher = publisher
         self.connect_timeout = connect_timeout
@@ -260,6 +196,4 @@ class RedisPubSub:
 
 
 def _parser() -> Any:
-    if _HiredisReader is not None:
-        return _HiredisReader(replyError=ConnectionError)
-    return RespParser()
+    return _resp_parser(ConnectionError)

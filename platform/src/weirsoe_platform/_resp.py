@@ -1,0 +1,359 @@
+"""The Redis wire protocol (RESP2) for the two hot paths that bypass redis-py.
+
+- :class:`RespParser` and :func:`command`: reading and writing RESP, shared by the pub/sub
+  reader (``transport._redis_pubsub``) and :class:`PipelinedRedis`. ``hiredis`` parses when it
+  is installed (the ``[redis]`` extra installs it); the small parser here is the fallback.
+- :class:`PipelinedRedis`: one connection per process that **pipelines automatically**. Every
+  command issued during one turn of the event loop is written in one ``write`` call, and the
+  replies, which Redis sends in order, resolve the callers' futures in order. The session
+  store sends its loads and compare-and-sets through it: measured on 2 cores, redis-py spent
+  about 106 µs of CPU per command with 100 in flight, this client about 6 µs (the figures and
+  the profile are in docs/performance.md, "Issue 14").
+
+Failure handling is redis-py's, simplified: a lost or timed-out connection fails every command
+waiting on it with :class:`redis.exceptions.ConnectionError` (or ``TimeoutError``), the next
+command opens a new connection, and a command that failed on a connection error is retried once
+on a fresh one (as redis-py's default ``Retry`` does). A Lua script is sent by its SHA1 and
+loaded on ``NOSCRIPT`` (a restarted Redis has forgotten it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import ssl
+import time
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+__all__ = ["PipelinedRedis", "RedisAddress", "RespParser", "command", "parser"]
+
+_HiredisReader: Any
+try:  # the C parser, when installed (``pip install hiredis``)
+    from hiredis import Reader as _HiredisReader
+except ImportError:  # pragma: no cover - depends on the environment
+    _HiredisReader = None
+
+
+class RespParser:
+    """A RESP2 reply parser with hiredis's ``feed``/``gets`` interface: arrays, bulk and
+    simple strings, integers and errors (returned as ``error(message)`` instances)."""
+
+    def __init__(self, error: type[Exception] = ResponseError) -> None:
+        self._buf = bytearray()
+        self._pos = 0
+        self._error = error
+
+    def feed(self, data: bytes) -> None:
+        if self._pos:
+            del self._buf[: self._pos]
+            self._pos = 0
+        self._buf += data
+
+    def gets(self) -> Any:
+        """The next complete reply, or False when more bytes are needed."""
+        try:
+            value, pos = self._parse(self._pos)
+        except IndexError:
+            return False
+        self._pos = pos
+        return value
+
+    def _parse(self, pos: int) -> tuple[Any, int]:
+        buf = self._buf
+        end = buf.find(b"\r\n", pos)
+        if end < 0:
+            raise IndexError  # an incomplete reply: wait for more bytes
+        kind, line = buf[pos], bytes(buf[pos + 1 : end])
+        pos = end + 2
+        if kind == 0x24:  # $ bulk string
+            n = int(line)
+            if n < 0:
+                return None, pos
+            if len(buf) < pos + n + 2:
+                raise IndexError
+            return bytes(buf[pos : pos + n]), pos + n + 2
+        if kind == 0x2A:  # * array
+            n = int(line)
+            items = []
+            for _ in range(max(0, n)):
+                item, pos = self._parse(pos)
+                items.append(item)
+            return (items if n >= 0 else None), pos
+        if kind == 0x3A:  # : integer
+            return int(line), pos
+        if kind == 0x2B:  # + simple string
+            return line, pos
+        if kind == 0x2D:  # - error
+            return self._error(line.decode(errors="replace")), pos
+        raise RedisConnectionError(f"unexpected RESP type {chr(kind)!r}")
+
+
+def parser(error: type[Exception] = ResponseError) -> Any:
+    """hiredis's reader when installed, else :class:`RespParser`; error replies come back as
+    ``error`` instances."""
+    if _HiredisReader is not None:
+        return _HiredisReader(replyError=error)
+    return RespParser(error)
+
+
+def _part(value: Any) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, float):
+        return repr(value).encode()  # as redis-py encodes floats
+    if isinstance(value, int):
+        return b"%d" % value
+    raise TypeError(f"cannot send {type(value).__name__} to Redis")
+
+
+def command(*parts: Any) -> bytes:
+    """One command in RESP (an array of bulk strings)."""
+    out = [b"*%d\r\n" % len(parts)]
+    for part in parts:
+        data = _part(part)
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
+class RedisAddress:
+    """Where a Redis is, from a ``redis://``, ``rediss://`` or ``unix://`` URL."""
+
+    def __init__(self, url: str) -> None:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("redis", "rediss", "unix"):
+            raise ValueError(f"not a Redis URL: {parsed.scheme!r} (redis://, rediss://, unix://)")
+        self.path = parsed.path if parsed.scheme == "unix" else None
+        self.host = parsed.hostname or "127.0.0.1"
+        self.port = parsed.port or 6379
+        self.username = unquote(parsed.username) if parsed.username else None
+        self.password = unquote(parsed.password) if parsed.password else None
+        self.tls = parsed.scheme == "rediss"
+        db = parsed.path.lstrip("/") if parsed.scheme != "unix" else ""
+        for item in parsed.query.split("&"):
+            name, _, value = item.partition("=")
+            if name == "db" and value:
+                db = value
+        self.db = int(db) if db.isdigit() else 0
+
+    @classmethod
+    def of_client(cls, redis: Any) -> RedisAddress | None:
+        """The address a redis-py client connects to, or None where this module cannot follow
+        it (TLS options, a custom connection class): such a store keeps using redis-py."""
+        pool = getattr(redis, "connection_pool", None)
+        kwargs = getattr(pool, "connection_kwargs", None)
+        if not isinstance(kwargs, dict) or pool is None:
+            return None
+        kind = pool.connection_class.__name__
+        if kind not in ("Connection", "UnixDomainSocketConnection"):
+            return None
+        address = cls.__new__(cls)
+        address.path = kwargs.get("path") if kind == "UnixDomainSocketConnection" else None
+        address.host = kwargs.get("host", "127.0.0.1")
+        address.port = int(kwargs.get("port", 6379))
+        address.username = kwargs.get("username")
+        address.password = kwargs.get("password")
+        address.tls = False
+        address.db = int(kwargs.get("db", 0) or 0)
+        return address
+
+    async def open(
+        self, protocol: Any, timeout: float
+    ) -> tuple[asyncio.BaseTransport, asyncio.BaseProtocol]:
+        loop = asyncio.get_running_loop()
+        if self.path is not None:
+            opening = loop.create_unix_connection(protocol, self.path)
+        else:
+            context = ssl.create_default_context() if self.tls else None
+            opening = loop.create_connection(protocol, self.host, self.port, ssl=context)
+        return await asyncio.wait_for(opening, timeout)
+
+    def hello(self) -> list[bytes]:
+        """The commands a new connection sends first (AUTH, SELECT), if any."""
+        out = []
+        if self.password is not None:
+            auth = (self.username, self.password) if self.username else (self.password,)
+            out.append(command("AUTH", *auth))
+        if self.db:
+            out.append(command("SELECT", self.db))
+        return out
+
+
+class _Connection(asyncio.Protocol):
+    """One connection: writes coalesced per loop turn, replies matched to waiters in order."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.reader = parser()
+        self.waiters: deque[tuple[asyncio.Future[Any], float]] = deque()
+        self.pending: list[bytes] = []
+        self.transport: Any = None  # an asyncio.Transport (uvloop's is not a subclass)
+        self.lost: BaseException | None = None
+        self._watch: asyncio.TimerHandle | None = None
+
+    # -- protocol callbacks ------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        reader = self.reader
+        reader.feed(data)
+        waiters = self.waiters
+        while (reply := reader.gets()) is not False:
+            if not waiters:  # a reply nobody asked for: the stream is out of step
+                self.close(RedisConnectionError("unexpected reply from Redis"))
+                return
+            future, _ = waiters.popleft()
+            if not future.done():  # a caller that gave up (cancelled) is skipped
+                future.set_result(reply)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._fail(RedisConnectionError(f"Redis connection lost: {exc or 'closed by server'}"))
+
+    # -- use ---------------------------------------------------------------------------------
+    def send(self, data: bytes, timeout: float) -> asyncio.Future[Any]:
+        if self.lost is not None:
+            raise RedisConnectionError("Redis connection lost")
+        future = self.loop.create_future()
+        if not self.pending:
+            self.loop.call_soon(self._flush)
+        self.pending.append(data)
+        self.waiters.append((future, time.monotonic() + timeout))
+        if self._watch is None:
+            self._watch = self.loop.call_later(min(timeout, 1.0), self._check, timeout)
+        return future
+
+    def _flush(self) -> None:
+        pending, self.pending = self.pending, []
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            self.close(RedisConnectionError("Redis connection closed"))
+        elif pending:
+            transport.write(b"".join(pending))
+
+    def _check(self, timeout: float) -> None:
+        """A connection whose oldest command has waited past its deadline is dead: close it
+        (replies are matched in order, so no later reply could be trusted either)."""
+        self._watch = None
+        if not self.waiters or self.lost is not None:
+            return
+        if self.waiters[0][1] < time.monotonic():
+            self.close(RedisTimeoutError("Redis did not answer in time"))
+            return
+        self._watch = self.loop.call_later(min(timeout, 1.0), self._check, timeout)
+
+    def close(self, exc: BaseException | None = None) -> None:
+        self._fail(exc or RedisConnectionError("Redis connection closed"))
+        if self.transport is not None:
+            self.transport.close()
+
+    def _fail(self, exc: BaseException) -> None:
+        if self.lost is None:
+            self.lost = exc
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
+        while self.waiters:
+            future, _ = self.waiters.popleft()
+            if not future.done():
+                future.set_exception(exc)
+
+
+class PipelinedRedis:
+    """An auto-pipelining Redis client on one connection (see the module docstring)."""
+
+    def __init__(
+        self, address: RedisAddress, *, connect_timeout: float = 2.0, timeout: float = 5.0
+    ) -> None:
+        self.address = address
+        self.connect_timeout = connect_timeout
+        self.timeout = timeout
+        self._conn: _Connection | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._connecting: asyncio.Future[_Connection] | None = None
+        self._shas: dict[str, bytes] = {}
+        self.reconnects = 0
+
+    @classmethod
+    def of_client(cls, redis: Any) -> PipelinedRedis | None:
+        address = RedisAddress.of_client(redis)
+        return None if address is None else cls(address)
+
+    async def _connection(self) -> _Connection:
+        loop = asyncio.get_running_loop()
+        conn = self._conn
+        if conn is not None and conn.lost is None and self._loop is loop:
+            return conn
+        if self._connecting is not None and self._loop is loop and not self._connecting.done():
+            return await asyncio.shield(self._connecting)
+        self._loop = loop
+        self._connecting = loop.create_future()
+        connecting = self._connecting
+        try:
+            _, protocol = await self.address.open(_Connection, self.connect_timeout)
+            assert isinstance(protocol, _Connection)
+            for hello in self.address.hello():
+                reply = await asyncio.wait_for(
+                    protocol.send(hello, self.timeout), self.connect_timeout
+                )
+                if isinstance(reply, Exception):
+                    protocol.close()
+                    raise RedisConnectionError(f"Redis refused the connection: {reply}")
+        except (OSError, TimeoutError) as exc:
+            error = RedisConnectionError(f"cannot connect to Redis: {type(exc).__name__}: {exc}")
+            connecting.set_exception(error)
+            connecting.exception()  # retrieved: no "never retrieved" warning
+            raise error from exc
+        except BaseException as exc:
+            connecting.set_exception(exc)
+            connecting.exception()
+            raise
+        if conn is not None:
+            self.reconnects += 1
+        self._conn = protocol
+        connecting.set_result(protocol)
+        return protocol
+
+    async def execute(self, *parts: Any) -> Any:
+        """Send one command and return its reply; an error reply is raised."""
+        data = command(*parts)
+        for attempt in (0, 1):
+            try:
+                conn = await self._connection()
+                reply = await conn.send(data, self.timeout)
+            except (RedisConnectionError, RedisTimeoutError):
+                if attempt:
+                    raise
+                continue
+            if isinstance(reply, ResponseError):
+                raise reply
+            return reply
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def evalsha(self, script: str, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        """Run a Lua script by its SHA1, loading it first if Redis does not know it."""
+        sha = self._shas.get(script)
+        if sha is None:
+            sha = self._shas[script] = hashlib.sha1(script.encode()).hexdigest().encode()
+        try:
+            return await self.execute(b"EVALSHA", sha, len(keys), *keys, *args)
+        except ResponseError as exc:
+            if not str(exc).startswith("NOSCRIPT"):
+                raise
+        await self.execute(b"SCRIPT", b"LOAD", script)
+        return await self.execute(b"EVALSHA", sha, len(keys), *keys, *args)
+
+    async def aclose(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(RuntimeError):  # its loop may be closed already
+                conn.close()
