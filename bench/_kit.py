@@ -110,7 +110,8 @@ def summary_ms(samples: Iterable[float]) -> dict[str, float | None]:
 
 def profile_process(pid: int, name: str) -> subprocess.Popen[bytes] | None:
     """With ``WEIRSOE_BENCH_PROFILE=DIR`` set, sample the server with py-spy into
-    ``DIR/NAME.svg`` (a flame graph; ``WEIRSOE_BENCH_PROFILE_FORMAT=speedscope`` for JSON)
+    ``DIR/NAME.svg`` (a flame graph; ``WEIRSOE_BENCH_PROFILE_FORMAT=speedscope`` for JSON,
+    ``raw`` for collapsed stacks; ``WEIRSOE_BENCH_PROFILE_RATE`` samples a second, default 100)
     until the server stops. py-spy is not a dependency: ``python3 -m uv pip install py-spy``."""
     out = os.environ.get("WEIRSOE_BENCH_PROFILE")
     if not out:
@@ -121,7 +122,8 @@ def profile_process(pid: int, name: str) -> subprocess.Popen[bytes] | None:
     fmt = os.environ.get("WEIRSOE_BENCH_PROFILE_FORMAT", "flamegraph")
     ext = "json" if fmt == "speedscope" else "svg"
     Path(out).mkdir(parents=True, exist_ok=True)
-    cmd = [spy, "record", "--pid", str(pid), "--rate", "100", "--nonblocking", "--format", fmt]
+    rate = os.environ.get("WEIRSOE_BENCH_PROFILE_RATE", "100")
+    cmd = [spy, "record", "--pid", str(pid), "--rate", rate, "--nonblocking", "--format", fmt]
     cmd += ["-o", str(Path(out) / f"{name}.{ext}")]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -206,8 +208,11 @@ class WeirsoeServer(ServerProcess):
         variant: str | None = None,
         extra: Iterable[str] = (),
         prefix: str | None = None,
+        secret: str | None = None,
         ready_timeout: float = 120.0,
     ) -> None:
+        """``prefix`` and ``secret``: the same for several servers sharing one Redis (tokens
+        signed by one must verify on the other)."""
         self.name = "redis" if redis else "memory"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -242,7 +247,7 @@ class WeirsoeServer(ServerProcess):
             "WEIRSOE_JOIN_RATE": "1000000",
             "WEIRSOE_UNKNOWN_CODE_RATE": "1000000",
             "WEIRSOE_REDIS_PREFIX": self.prefix,
-            "WEIRSOE_SECRET_KEY": secrets.token_urlsafe(32),
+            "WEIRSOE_SECRET_KEY": secret or secrets.token_urlsafe(32),
         }
         self._spawn(cmd, env, self._tmp.name)
         self.wait_ready(ready_timeout)

@@ -3,6 +3,7 @@ the real Weirsøe Lies game with the broadcast p99 at or under 50 ms.
 
     uv run python bench/capacity.py [--quick] [--uvloop] [--budget 200] [--start 125]
                                     [--max-rooms 2000] [--redis] [--p99-ms 50]
+                                    [--timers fast|default] [--processes N]
 
 Each probe starts a fresh server, opens R rooms over REST, joins 8 players and connects the
 host and every player over WebSockets, starts the games spread over a few seconds, lets them
@@ -17,7 +18,9 @@ conservative one.
 
 The search doubles R from ``--start`` while probes pass, then bisects between the last pass
 and the first failure; it stops at ``--max-rooms`` (and the open-file limit) and when the
-time ``--budget`` would run out. Prints Markdown; writes bench/results/capacity.json.
+time ``--budget`` would run out. ``--processes 2 --redis`` runs the same search against two
+``serve`` processes on one Redis (the load generator stays one process of its own), for the
+"2 processes vs 1" figure. Prints Markdown; writes bench/results/capacity.json.
 Loopback only; every loop is bounded in count and time.
 """
 
@@ -172,27 +175,73 @@ class Probe:
             seat.on_message(m, raw, t)
 
 
+class Cluster:
+    """``--processes N``: N ``weirsoe serve`` processes on one Redis (one key prefix, one
+    secret), each with its own timer worker. Rooms are dealt to them in turn, and a room's
+    sockets all go to the process that created it, as a balancer that routes by room code
+    would do; CPU, run-queue waits and RSS are the sums over the processes."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        redis = args.redis_url if args.redis else None
+        shared = {"prefix": f"wbench-{os.urandom(5).hex()}", "secret": os.urandom(24).hex()}
+        n = args.processes
+        self.servers = [
+            WeirsoeServer(redis=redis, variant=args.variant, **(shared if n > 1 else {}))
+            for _ in range(n)
+        ]
+
+    @property
+    def pid(self) -> list[int]:
+        return [s.pid for s in self.servers]
+
+    def cpu(self) -> float:
+        return sum(s.cpu() for s in self.servers)
+
+    def sched(self) -> tuple[float, float]:
+        pairs = [s.sched() for s in self.servers]
+        return sum(a for a, _ in pairs), sum(b for _, b in pairs)
+
+    def rss(self) -> int:
+        return sum(s.rss() for s in self.servers)
+
+    def stop(self) -> None:
+        for s in self.servers:
+            s.stop()
+
+    def deal(self, rooms: int) -> list[int]:
+        n = len(self.servers)
+        return [rooms // n + (i < rooms % n) for i in range(n)]
+
+
 async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
     started = time.monotonic()
-    server = await asyncio.to_thread(
-        WeirsoeServer, redis=args.redis_url if args.redis else None, variant=args.variant
-    )
+    server = await asyncio.to_thread(Cluster, args)
     p = Probe(rooms)
     made: list[Room] = []
     row: dict[str, Any] = {"rooms": rooms, "players": rooms * PLAYERS}
     try:
         t0 = time.monotonic()
         settings = DEFAULT_TIMERS if args.timers == "default" else SETTINGS
-        made = await make_rooms(server.url, "weirsoe_lies", settings, rooms, PLAYERS, timeout=300)
+        shares: list[list[Room]] = []
+        for srv, count in zip(server.servers, server.deal(rooms), strict=True):
+            share = await make_rooms(srv.url, "weirsoe_lies", settings, count, PLAYERS, timeout=300)
+            shares.append(share)
+            made += share
         t1 = time.monotonic()
-        await connect_rooms(server.ws_url, made, p.on_message, timeout=300)
+        for srv, share in zip(server.servers, shares, strict=True):
+            await connect_rooms(srv.ws_url, share, p.on_message, timeout=300)
         t2 = time.monotonic()
         for room in made:
             for i, conn in enumerate(room.seats):
                 p.seats[conn] = Seat(p, conn, i)
         if args.verbose:
             print(f"    connected; starting games (pid {server.pid})", file=sys.stderr, flush=True)
-        await control(server.url, made, "play", spread=args.stagger)
+        await asyncio.gather(
+            *(
+                control(srv.url, share, "play", spread=args.stagger)
+                for srv, share in zip(server.servers, shares, strict=True)
+            )
+        )
         await asyncio.sleep(args.warmup)
         cpu0, wall0, client0 = server.cpu(), time.monotonic(), time.process_time()
         sched0 = server.sched()
@@ -293,6 +342,7 @@ async def search(args: argparse.Namespace) -> dict[str, Any]:
         "when": time.time(),
         "seconds": round(time.monotonic() - started, 1),
         "backend": "redis" if args.redis else "memory",
+        "processes": args.processes,
         "client_loop": "uvloop" if args.uvloop else "asyncio",
         "threshold_p99_ms": args.p99_ms,
         "timers": args.timers,
@@ -313,7 +363,9 @@ def render(result: dict[str, Any]) -> str:
     cap = result["capacity_rooms"]
     fail = result["first_failure_rooms"]
     head = (
-        f"Capacity ({result['backend']}, p99 <= {result['threshold_p99_ms']:g} ms): "
+        f"Capacity ({result['backend']}"
+        + (f", {result['processes']} processes" if result.get("processes", 1) > 1 else "")
+        + f", p99 <= {result['threshold_p99_ms']:g} ms): "
         f"{cap if cap is not None else 'none'} rooms x {PLAYERS} players passed"
         + (f"; {fail} failed" if fail else "; no failure found within the limits")
     )
@@ -380,10 +432,18 @@ def main(argv: list[str] | None = None) -> int:
         help="fast: about a third of the default phase timers (default); default: as shipped",
     )
     parser.add_argument("--redis-url", dest="redis_url", default=REDIS_URL)
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="weirsoe serve processes sharing one Redis (needs --redis when above 1)",
+    )
     parser.add_argument("--out", default=str(RESULTS / "capacity.json"))
     parser.add_argument("--variant", help="run bench/variants/NAME.py instead of weirsoe serve")
     parser.add_argument("--verbose", action="store_true", help="say when the games start")
     args = parser.parse_args(argv)
+    if args.processes < 1 or (args.processes > 1 and not args.redis):
+        parser.error("--processes above 1 needs --redis (processes share rooms through Redis)")
     q = args.quick
     args.start = args.start or (20 if q else 125)
     args.budget = args.budget or (60.0 if q else 180.0)
