@@ -19,7 +19,7 @@ TRUTH = OpenTally(id="truth@5", name="truth", key="guess", choices=["a", "b", "c
 REACT = OpenTally(id="react@5", name="react", key="guess", choices=["x", "y"], cap=2, live=True)
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "redis-pipelined"])
 async def counter(request: pytest.FixtureRequest) -> AsyncIterator[AudienceCounter]:
     if request.param == "memory":
         yield MemoryAudienceCounter()
@@ -33,9 +33,14 @@ async def counter(request: pytest.FixtureRequest) -> AsyncIterator[AudienceCount
     redis = connect_redis(REDIS_URL)
     await redis.hset(f"{prefix}:session:{CODE}", mapping={"v": 1, "d": b"x"})
     await redis.pexpire(f"{prefix}:session:{CODE}", 60_000)
+    from weirsoe_platform._resp import PipelinedRedis
+
+    fast = PipelinedRedis.of_client(redis) if request.param == "redis-pipelined" else None
     try:
-        yield RedisAudienceCounter(redis, prefix=prefix)
+        yield RedisAudienceCounter(redis, prefix=prefix, fast=fast)
     finally:
+        if fast is not None:
+            await fast.aclose()
         async for key in redis.scan_iter(f"{prefix}:*"):
             await redis.delete(key)
         await redis.aclose()

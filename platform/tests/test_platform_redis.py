@@ -280,3 +280,29 @@ async def test_two_processes_racing_on_one_room_make_one_transition_per_version(
         await hub.stop()
         await first.store.close()
         await second.store.close()
+
+
+async def test_snapshots_share_one_decode_per_version_and_never_lag_the_store(
+    redis_cleanup: str,
+) -> None:
+    """Players asking for a snapshot of the same version reuse one decoded table; once another
+    process commits, the next snapshot here shows that version, not the decoded copy."""
+    from weirsoe_sdk import Viewer
+
+    here, there = make_service(redis_cleanup), make_service(redis_cleanup)
+    try:
+        code, _ = await here.create("weirsoe_lies")
+        players = [await here.join(code, f"P{i}") for i in range(3)]
+        viewers = [Viewer("player", pid) for pid, _, _ in players]
+        before = here.decoded.hits
+        snaps = [msgspec.json.decode(await here.snapshot(code, v)) for v in viewers]
+        assert {s["version"] for s in snaps} == {3}
+        assert [s["player_id"] for s in snaps] == [v.player_id for v in viewers]
+        assert here.decoded.hits - before == 2  # decoded once for three snapshots
+        await there.join(code, "Late")  # another process commits version 4
+        again = msgspec.json.decode(await here.snapshot(code, viewers[0]))
+        assert again["version"] == 4
+        assert "Late" in [p["name"] for p in again["players"]]
+    finally:
+        await here.store.close()
+        await there.store.close()

@@ -339,6 +339,25 @@ class PipelinedRedis:
             return reply
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def execute_many(self, *commands: Sequence[Any]) -> list[Any]:
+        """Send several commands at once (one write) and return their replies in order; the
+        first error reply is raised. Not a transaction: like ``pipeline(transaction=False)``."""
+        data = [command(*parts) for parts in commands]
+        for attempt in (0, 1):
+            try:
+                conn = await self._connection()
+                futures = [conn.send(item, self.timeout) for item in data]
+                replies = [await future for future in futures]
+            except (RedisConnectionError, RedisTimeoutError):
+                if attempt:
+                    raise
+                continue
+            for reply in replies:
+                if isinstance(reply, ResponseError):
+                    raise reply
+            return replies
+        raise AssertionError("unreachable")  # pragma: no cover
+
     async def evalsha(self, script: str, keys: Sequence[Any], args: Sequence[Any]) -> Any:
         """Run a Lua script by its SHA1, loading it first if Redis does not know it."""
         sha = self._shas.get(script)

@@ -96,7 +96,7 @@ def build_worker(settings: PlatformSettings) -> tuple[TimerWorker, Any]:
         channel_prefix=f"{prefix}:",
         # A deadline can end a phase with audience tallies: the worker freezes and reads the
         # same Redis counters the servers count votes in.
-        counter=RedisAudienceCounter(redis, prefix=prefix),
+        counter=RedisAudienceCounter(redis, prefix=prefix, fast=store.fast),
     )
     worker = TimerWorker(
         deadlines=deadlines,

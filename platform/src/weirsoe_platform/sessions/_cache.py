@@ -8,9 +8,14 @@ again. Refusals and no-ops judged on a cached copy are judged again on a fresh l
 
 from __future__ import annotations
 
-__all__ = ["MAX_CACHED_ROOMS", "RecordCache"]
+from typing import Any
+
+__all__ = ["MAX_CACHED_ROOMS", "DecodedCache", "RecordCache"]
 
 MAX_CACHED_ROOMS = 10_000
+# A decoded Weirsøe Lies table is about 50 KiB of objects at the end of a game: 512 rooms cap
+# the cache near 26 MiB, and the players of one room read within seconds of each other.
+MAX_DECODED_ROOMS = 512
 
 
 class RecordCache:
@@ -32,6 +37,43 @@ class RecordCache:
             return
         self._data.pop(code, None)  # re-inserted last: the dict's order is least recent first
         self._data[code] = data
+        if len(self._data) > self.limit:
+            del self._data[next(iter(self._data))]
+
+    def forget(self, code: str) -> None:
+        self._data.pop(code, None)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+class DecodedCache:
+    """The last decoded record per room, for the paths that only read it (snapshots, sign-ins,
+    room info), checked against the stored bytes on every use.
+
+    After a phase event every player's client asks for a snapshot of the same version; the
+    first one decodes the table and the others reuse it. A hit needs the very bytes the
+    store holds (the same object in memory, equal bytes from Redis), so a copy can never be
+    staler than the store. Views must not change the table they are given (the SDK's contract:
+    views are pure), since the decoded table is shared; transitions never use this cache,
+    because ``apply`` changes the table it runs on.
+    """
+
+    def __init__(self, limit: int = MAX_DECODED_ROOMS) -> None:
+        self.limit = limit
+        self._data: dict[str, tuple[bytes, Any, Any]] = {}
+        self.hits = 0
+
+    def get(self, code: str, data: bytes) -> tuple[Any, Any] | None:
+        hit = self._data.get(code)
+        if hit is None or (hit[0] is not data and hit[0] != data):
+            return None
+        self.hits += 1
+        return hit[1], hit[2]
+
+    def put(self, code: str, data: bytes, record: Any, table: Any) -> None:
+        self._data.pop(code, None)  # re-inserted last: the dict's order is least recent first
+        self._data[code] = (data, record, table)
         if len(self._data) > self.limit:
             del self._data[next(iter(self._data))]
 

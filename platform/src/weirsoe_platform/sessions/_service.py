@@ -39,7 +39,7 @@ from weirsoe_sdk import (
 )
 
 from ..config import PlatformSettings
-from ._cache import RecordCache
+from ._cache import DecodedCache, RecordCache
 from ._codes import hash_token, new_code, new_player_id, new_token, normalize_code
 from ._counter import AudienceCounter, MemoryAudienceCounter
 from ._errors import Conflict, Forbidden, SessionNotFound, StoreUnavailable, Unauthorized
@@ -142,6 +142,7 @@ class SessionService:
         self._record_decoder = msgspec.msgpack.Decoder(SessionRecord)
         # Only where a load is a network round trip (Redis); in memory it is a dict lookup.
         self.cache = RecordCache(enabled=store.round_trips)
+        self.decoded = DecodedCache()  # read-only paths: snapshots, sign-ins, room info
         self._encoder = msgspec.msgpack.Encoder()
 
     # -- reading ---------------------------------------------------------------------------
@@ -170,6 +171,25 @@ class SessionService:
         return record, self.runtimes[record.cartridge].decode(record.table)
 
     async def load(self, code: str) -> tuple[SessionRecord, Table[Any]]:
+        """The stored record, freshly decoded: the caller may change it (transitions do)."""
+        data = await self._load_bytes(code)
+        record = self._record_decoder.decode(data)
+        return record, self.runtimes[record.cartridge].decode(record.table)
+
+    async def read(self, code: str) -> tuple[SessionRecord, Table[Any]]:
+        """The stored record for reading only: shared with other readers of the same version
+        (see :class:`DecodedCache`), so it must not be changed."""
+        code = normalize_code(code)
+        data = await self._load_bytes(code)
+        hit = self.decoded.get(code, data)
+        if hit is not None:
+            return hit
+        record = self._record_decoder.decode(data)
+        table = self.runtimes[record.cartridge].decode(record.table)
+        self.decoded.put(code, data, record, table)
+        return record, table
+
+    async def _load_bytes(self, code: str) -> bytes:
         code = normalize_code(code)
         try:
             found = await self.store.load(code)
@@ -177,12 +197,12 @@ class SessionService:
             self._store_error()
             raise StoreUnavailable(f"state store unavailable: {exc}") from None
         if found is None:
+            self.decoded.forget(code)
             raise SessionNotFound(f"no room with code {code!r}")
-        record = self._record_decoder.decode(found[1])
-        return record, self.runtimes[record.cartridge].decode(record.table)
+        return found[1]
 
     async def info(self, code: str) -> dict[str, Any]:
-        record, table = await self.load(code)
+        record, table = await self.read(code)
         info = self.cartridge(record.cartridge).info
         return {
             "code": record.code,
@@ -199,7 +219,7 @@ class SessionService:
         }
 
     async def authenticate(self, code: str, role: str, token: str | None) -> Viewer:
-        record, _ = await self.load(code)
+        record, _ = await self.read(code)
         if role == "audience":
             return Viewer("audience")
         if not token:
@@ -217,7 +237,7 @@ class SessionService:
         raise Unauthorized(f"unknown role {role!r}")
 
     async def snapshot(self, code: str, viewer: Viewer, member: str | None = None) -> bytes:
-        record, table = await self.load(code)
+        record, table = await self.read(code)
         runtime = self.runtimes[record.cartridge]
         now = self.clock()
         snap = runtime.snapshot(table, viewer, now, record.code)
@@ -262,7 +282,7 @@ class SessionService:
     async def join(self, code: str, name: str, token: str | None = None) -> tuple[str, str, bool]:
         """Join as a new player, or rejoin with a known token. ``(player_id, token, rejoined)``."""
         if token:
-            record, _ = await self.load(code)
+            record, _ = await self.read(code)
             player_id = record.tokens.get(hash_token(token))
             if player_id is not None:
                 return player_id, token, True

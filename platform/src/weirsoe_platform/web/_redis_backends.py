@@ -48,7 +48,7 @@ class RedisBackends(Backends):
         )
         self.deadlines = RedisDeadlines(self.redis, prefix=prefix, ttl=settings.game_ttl)
         self.limiter = RedisRateLimiter(self.redis, prefix=prefix)
-        self.counter = RedisAudienceCounter(self.redis, prefix=prefix)
+        self.counter = RedisAudienceCounter(self.redis, prefix=prefix, fast=self.store.fast)
         self.channel_prefix = f"{prefix}:"
         self.worker: TimerWorker | None = None
         self._checker: asyncio.Task[None] | None = None
