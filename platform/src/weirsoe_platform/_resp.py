@@ -298,25 +298,33 @@ class PipelinedRedis:
         self._loop = loop
         self._connecting = loop.create_future()
         connecting = self._connecting
+        protocol: _Connection | None = None
         try:
-            _, protocol = await self.address.open(_Connection, self.connect_timeout)
-            assert isinstance(protocol, _Connection)
+            _, opened = await self.address.open(_Connection, self.connect_timeout)
+            assert isinstance(opened, _Connection)
+            protocol = opened
             for hello in self.address.hello():
                 reply = await asyncio.wait_for(
                     protocol.send(hello, self.timeout), self.connect_timeout
                 )
                 if isinstance(reply, Exception):
-                    protocol.close()
                     raise RedisConnectionError(f"Redis refused the connection: {reply}")
-        except (OSError, TimeoutError) as exc:
-            error = RedisConnectionError(f"cannot connect to Redis: {type(exc).__name__}: {exc}")
-            connecting.set_exception(error)
-            connecting.exception()  # retrieved: no "never retrieved" warning
-            raise error from exc
         except BaseException as exc:
-            connecting.set_exception(exc)
-            connecting.exception()
-            raise
+            if protocol is not None:
+                protocol.close()
+            error = exc
+            if isinstance(exc, OSError | TimeoutError):
+                error = RedisConnectionError(
+                    f"cannot connect to Redis: {type(exc).__name__}: {exc}"
+                )
+            # Whoever else waits for this attempt gets a connection error (never the
+            # cancellation of the caller that started it).
+            others = error if isinstance(error, Exception) else RedisConnectionError("cancelled")
+            connecting.set_exception(others)
+            connecting.exception()  # retrieved: no "never retrieved" warning
+            if error is exc:
+                raise
+            raise error from exc
         if conn is not None:
             self.reconnects += 1
         self._conn = protocol
