@@ -9,12 +9,13 @@ Key layout (``P`` is the prefix, ``CODE`` the room code):
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
 from redis import asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from ._errors import StoreUnavailable
 from ._frames import encode_frame
@@ -80,6 +81,64 @@ def connect_redis(url: str, *, max_connections: int = 1024) -> aioredis.Redis:
     return aioredis.Redis(connection_pool=pool)
 
 
+class Coalescer:
+    """Sends the commands that callers issue in one turn of the event loop as one pipeline.
+
+    redis-py spends about 130 µs of CPU on each command sent alone (a pooled connection, a
+    write, a read wake-up) and about 20 µs on each command of a pipeline; a burst of timer
+    firings, or of players' actions, issues many compare-and-sets at once. Each command stays
+    what it was (an ``EVALSHA`` is atomic on its own); only their transport is shared, and every
+    caller gets its own reply or its own error. A turn with one command sends it alone.
+    """
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.redis = redis
+        self._queue: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
+        self._sending: set[asyncio.Task[None]] = set()
+        self.pipelines = 0  # pipelines of more than one command sent, for tests and benches
+
+    def call(self, *args: Any) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queue.append((args, future))
+        if len(self._queue) == 1:
+            loop.call_soon(self._flush)
+        return future
+
+    def _flush(self) -> None:
+        batch, self._queue = self._queue, []
+        task = asyncio.ensure_future(self._send(batch))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
+        try:
+            if len(batch) == 1:
+                command = self.redis.execute_command(*batch[0][0])  # type: ignore[no-untyped-call]
+                replies: list[Any] = [await command]
+            else:
+                self.pipelines += 1
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for args, _ in batch:
+                        pipe.execute_command(*args)
+                    replies = await pipe.execute(raise_on_error=False)
+        except BaseException as exc:  # every caller gets the error (cancelled: as an error)
+            error = exc if isinstance(exc, Exception) else ConnectionError("cancelled")
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (_, future), reply in zip(batch, replies, strict=True):
+            if future.done():  # its caller was cancelled
+                continue
+            if isinstance(reply, Exception):
+                future.set_exception(reply)
+            else:
+                future.set_result(reply)
+
+
 def _unavailable(
     func: Callable[P, Coroutine[Any, Any, T]],
 ) -> Callable[P, Coroutine[Any, Any, T]]:
@@ -103,6 +162,7 @@ class RedisSessionStore(SessionStore):
         self.prefix = prefix
         self._create: Any = redis.register_script(_CREATE)
         self._cas: Any = redis.register_script(_CAS)
+        self.coalescer = Coalescer(redis)
 
     def key(self, code: str) -> str:
         return f"{self.prefix}:session:{code}"
@@ -118,7 +178,7 @@ class RedisSessionStore(SessionStore):
 
     @_unavailable
     async def load(self, code: str) -> tuple[int, bytes] | None:
-        version, data = await self.redis.hmget(self.key(code), ["v", "d"])
+        version, data = await self.coalescer.call("HMGET", self.key(code), "v", "d")
         if version is None or data is None:
             return None
         return int(version), data if isinstance(data, bytes) else data.encode()
@@ -145,7 +205,11 @@ class RedisSessionStore(SessionStore):
             args += ["set", deadline_payload(key, serial, at), at, code]
         if messages:
             args += [wire_channel(self.prefix, code), encode_frame(messages)]
-        return bool(await self._cas(keys=keys, args=args))
+        try:
+            done = await self.coalescer.call("EVALSHA", self._cas.sha, len(keys), *keys, *args)
+        except NoScriptError:  # Redis lost its script cache (a restart): load it, once
+            done = await self._cas(keys=keys, args=args)
+        return bool(done)
 
     @_unavailable
     async def delete(self, code: str) -> None:
