@@ -13,8 +13,9 @@ taskiq's Redis brokers also ignore a ``delay`` label. So:
   deadline (its ``XADD``, ``XREADGROUP``, ``XACK`` and taskiq's parsing) was what made a burst
   of 1,000 deadlines 1.7 s late; chunks still spread a big burst over several workers;
 - the task fires its deadlines concurrently, each through ``SessionService.fire``, which applies
-  the deadline through compare-and-set, and then removes, in one script call, every entry that
-  is still the same (stale or duplicate) deadline.
+  the deadline through compare-and-set (the Redis store sends a chunk's loads and
+  compare-and-sets as one pipeline), and then removes, in one script call, every entry that is
+  still the same (stale or duplicate) deadline.
 
 Any number of workers can run; there is no singleton. If a worker dies after claiming, the lease
 runs out and another pump claims the deadlines again; if it dies while running the task, the
