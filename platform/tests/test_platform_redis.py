@@ -129,6 +129,46 @@ async def test_claim_leases_and_complete_only_removes_the_same_deadline(redis_cl
     assert await deadlines.pending() == 1
 
 
+async def test_concurrent_store_calls_share_a_pipeline_and_keep_their_own_replies(
+    redis_cleanup: str,
+) -> None:
+    store = RedisSessionStore(connect_redis(REDIS_URL), prefix=redis_cleanup)
+    codes = [f"R{i:03d}" for i in range(40)]
+    for code in codes:
+        assert await store.create(code, b"v0", 0, 60)
+    # Half the compare-and-sets expect the right version, half a wrong one; loads in between.
+    calls = [
+        store.compare_and_set(code, 0 if i % 2 else 7, 1, b"v1-" + code.encode(), 60)
+        for i, code in enumerate(codes)
+    ]
+    results = await asyncio.gather(*calls, store.load("R001"), store.load("NONE"))
+    assert results[:-2] == [bool(i % 2) for i in range(len(codes))]
+    assert results[-2] in ((0, b"v0"), (1, b"v1-R001"))  # same turn: before or after its CAS
+    assert results[-1] is None
+    assert store.fast is not None  # on the auto-pipelining connection (test_platform_resp.py)
+    for i, code in enumerate(codes):
+        assert await store.load(code) == ((1, b"v1-" + code.encode()) if i % 2 else (0, b"v0"))
+    await store.close()
+
+
+async def test_compare_and_set_loads_its_script_again_after_redis_lost_it(
+    redis_cleanup: str,
+) -> None:
+    store = RedisSessionStore(connect_redis(REDIS_URL), prefix=redis_cleanup)
+    for code in ("AAAA", "BBBB"):
+        assert await store.create(code, b"v0", 0, 60)
+    await store.redis.script_flush()  # what a restart without persistence does
+    assert await asyncio.gather(
+        store.compare_and_set("AAAA", 0, 1, b"a1", 60),
+        store.compare_and_set("BBBB", 0, 1, b"b1", 60),
+    ) == [True, True]
+    await store.redis.script_flush()
+    assert await store.compare_and_set("AAAA", 1, 2, b"a2", 60)
+    assert await store.load("AAAA") == (2, b"a2")
+    assert await store.load("BBBB") == (1, b"b1")
+    await store.close()
+
+
 async def test_store_errors_when_redis_is_unreachable() -> None:
     from weirsoe_platform.sessions import StoreUnavailable
 

@@ -6,16 +6,27 @@ taskiq's Redis brokers also ignore a ``delay`` label. So:
 
 - every room's running deadline is ``P:deadline:CODE`` (``key|serial|at``) plus a member of
   the sorted set ``P:deadlines`` scored by its time;
-- each worker runs a small **pump** that atomically claims due deadlines (a Lua script pushes a
-  claimed entry ``LEASE`` seconds into the future instead of removing it) and kicks the
-  ``weirsoe.fire_deadline`` task on a ``RedisStreamBroker`` (a broker with acks);
-- the task calls ``SessionService.fire``, which applies the deadline through compare-and-set,
-  and then removes the entry if it is still the same deadline.
+- each worker runs a small **pump** that atomically claims due deadlines, up to ``CLAIM`` at a
+  time (a Lua script pushes a claimed entry ``LEASE`` seconds into the future instead of
+  removing it), and kicks **one** ``weirsoe.fire_deadlines`` task per chunk of at most
+  ``CHUNK`` of them on a ``RedisStreamBroker`` (a broker with acks). A stream message per
+  deadline (its ``XADD``, ``XREADGROUP``, ``XACK`` and taskiq's parsing) was what made a burst
+  of 1,000 deadlines 1.7 s late; chunks still spread a big burst over several workers;
+- the task fires its deadlines concurrently, each through ``SessionService.fire``, which applies
+  the deadline through compare-and-set (the Redis store sends a chunk's loads and
+  compare-and-sets as one pipeline), and then removes, in one script call, every entry that is
+  still the same (stale or duplicate) deadline.
 
 Any number of workers can run; there is no singleton. If a worker dies after claiming, the lease
-runs out and another pump claims the deadline again; if it dies while running the task, the
-stream redelivers it after ``idle_timeout``. Late or duplicate firings are no-ops because the
-service checks the deadline's key and serial under compare-and-set.
+runs out and another pump claims the deadlines again; if it dies while running the task, the
+stream redelivers it after ``idle_timeout``. A deadline whose firing failed (Redis gone, a busy
+room) stays leased and is claimed again when the lease runs out. Late or duplicate firings are
+no-ops because the service checks the deadline's key and serial under compare-and-set.
+
+Rolling upgrades: the one-deadline task ``weirsoe.fire_deadline`` of earlier versions stays
+registered, so a worker of this version still runs such a message left in the stream. A worker
+of an earlier version acknowledges a ``weirsoe.fire_deadlines`` message it does not know and
+drops it; its deadlines stay leased and are fired when the lease runs out (``LEASE`` late).
 """
 
 from __future__ import annotations
@@ -40,11 +51,23 @@ from taskiq_redis import RedisStreamBroker
 from ..sessions._redis_store import deadline_payload
 from ._supervise import Backoff, supervise
 
-__all__ = ["LEASE", "RedisDeadlines", "TimerWorker", "live_workers", "make_broker"]
+__all__ = [
+    "CHUNK",
+    "CLAIM",
+    "LEASE",
+    "Due",
+    "RedisDeadlines",
+    "TimerWorker",
+    "live_workers",
+    "make_broker",
+]
 
 log = logging.getLogger("weirsoe.timers")
 LEASE = 2.0
-POLL = 0.01
+POLL = 0.01  # the longest the pump sleeps between claims
+CLAIM = 200  # deadlines claimed at most per script call
+CHUNK = 50  # deadlines per task message at most
+TASKS = 8  # task messages a worker reads and runs at a time (so up to TASKS * CHUNK firings)
 HEARTBEAT_TTL = 5
 STREAM_TTL = 24 * 3600
 
@@ -61,6 +84,9 @@ for _, code in ipairs(due) do
     redis.call('ZREM', KEYS[1], code)
   end
 end
+-- When the next deadline falls due, so that the pump sleeps no longer than it must.
+local soonest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+table.insert(out, soonest[2] or '')
 return out
 """
 
@@ -72,6 +98,21 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+
+# KEYS: the sorted set, then each deadline's key; ARGV: each deadline's payload and room code.
+_COMPLETE_MANY = """
+local done = 0
+for i = 2, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[2 * i - 3] then
+    redis.call('DEL', KEYS[i])
+    redis.call('ZREM', KEYS[1], ARGV[2 * i - 2])
+    done = done + 1
+  end
+end
+return done
+"""
+
+Due = tuple[str, str, int, float]  # room code, deadline key, serial, due time
 
 
 def _parse(payload: bytes | str) -> tuple[str, int, float]:
@@ -90,6 +131,7 @@ class RedisDeadlines:
         self.zset = f"{prefix}:deadlines"
         self._claim: Any = redis.register_script(_CLAIM)
         self._complete: Any = redis.register_script(_COMPLETE)
+        self._complete_many: Any = redis.register_script(_COMPLETE_MANY)
 
     def key(self, code: str) -> str:
         return f"{self.prefix}:deadline:{code}"
@@ -107,16 +149,21 @@ class RedisDeadlines:
             pipe.zrem(self.zset, code)
             await pipe.execute()
 
-    async def claim(self, now: float, limit: int = 200) -> list[tuple[str, str, int, float]]:
+    async def claim(self, now: float, limit: int = CLAIM) -> list[Due]:
+        return (await self.claim_due(now, limit))[0]
+
+    async def claim_due(self, now: float, limit: int = CLAIM) -> tuple[list[Due], float | None]:
+        """Lease up to ``limit`` deadlines due at ``now``; also when the next one falls due
+        (None if there is none), leased ones included."""
         raw = await self._claim(
             keys=[self.zset], args=[now, limit, LEASE, f"{self.prefix}:deadline:"]
         )
         out = []
-        for i in range(0, len(raw), 2):
+        for i in range(0, len(raw) - 1, 2):
             code = raw[i].decode() if isinstance(raw[i], bytes) else raw[i]
             key, serial, at = _parse(raw[i + 1])
             out.append((code, key, serial, at))
-        return out
+        return out, float(raw[-1]) if raw[-1] else None
 
     async def complete(self, code: str, key: str, serial: int, at: float) -> bool:
         """Drop the deadline if it is still this one (a transition may have set a new one)."""
@@ -124,6 +171,16 @@ class RedisDeadlines:
             keys=[self.key(code), self.zset], args=[deadline_payload(key, serial, at), code]
         )
         return bool(done)
+
+    async def complete_many(self, due: list[Due]) -> int:
+        """:meth:`complete` for many deadlines in one script call; how many it dropped."""
+        if not due:
+            return 0
+        keys = [self.zset, *(self.key(code) for code, *_ in due)]
+        args: list[str] = []
+        for code, key, serial, at in due:
+            args += [deadline_payload(key, serial, at), code]
+        return int(await self._complete_many(keys=keys, args=args))
 
     async def pending(self) -> int:
         return int(await self.redis.zcard(self.zset))
@@ -160,13 +217,16 @@ class ResilientStreamBroker(RedisStreamBroker):
 
 
 def make_broker(url: str, *, prefix: str) -> ResilientStreamBroker:
-    """The stream broker the timer task runs on. A dead worker's tasks are reclaimed after
-    3 s (``idle_timeout``), not taskiq's default 10 minutes."""
+    """The stream broker the timer tasks run on. A dead worker's tasks are reclaimed after
+    3 s (``idle_timeout``), not taskiq's default 10 minutes. A worker reads at most ``TASKS``
+    messages at a time (taskiq's default is 100), so that the chunks of a big burst that it
+    cannot start yet stay in the stream for other workers."""
     return ResilientStreamBroker(
         url,
         queue_name=f"{prefix}:timers",
         consumer_group_name=f"{prefix}:workers",
         xread_block=200,
+        xread_count=TASKS,
         idle_timeout=3000,
         unacknowledged_lock_timeout=2.0,
         maxlen=10_000,
@@ -199,16 +259,44 @@ class TimerWorker:
         self.metrics: Any = None  # weirsoe_platform.metrics.Metrics, where a process has one
         self._tasks: list[asyncio.Task[Any]] = []
 
-        async def fire_deadline(code: str, key: str, serial: int, at: float) -> bool:
-            changed = await fire(code, key, serial, at)
-            if not changed:
-                # Stale or duplicate: drop the entry unless a newer deadline replaced it.
-                # (A firing that changed state replaced or cleared it in its own CAS.)
-                await self.deadlines.complete(code, key, serial, at)
-            self.fired += 1
-            return changed
+        async def fire_deadlines(due: list[Due]) -> int:
+            return await self._fire_many([tuple(item) for item in due])  # type: ignore[misc]
 
-        self.task = broker.register_task(fire_deadline, task_name="weirsoe.fire_deadline")
+        async def fire_deadline(code: str, key: str, serial: int, at: float) -> bool:
+            # The one-deadline task of earlier versions: a message of theirs may still be in
+            # the stream during a rolling upgrade.
+            return await self._fire_many([(code, key, serial, at)]) == 1
+
+        self._fire = fire
+        self.task = broker.register_task(fire_deadlines, task_name="weirsoe.fire_deadlines")
+        self.single_task = broker.register_task(fire_deadline, task_name="weirsoe.fire_deadline")
+
+    async def _fire_many(self, due: list[Due]) -> int:
+        """Fire ``due`` concurrently; drop the entries of the stale ones in one call (a firing
+        that changed state replaced or cleared its entry in its own compare-and-set). A firing
+        that fails leaves its entry leased, to be claimed again. How many changed state."""
+        results = await asyncio.gather(*(self._fire(*item) for item in due), return_exceptions=True)
+        stale: list[Due] = []
+        failed: list[BaseException] = []
+        changed = 0
+        for item, result in zip(due, results, strict=True):
+            if isinstance(result, BaseException):
+                failed.append(result)
+            elif result:
+                changed += 1
+            else:
+                stale.append(item)
+        self.fired += len(due) - len(failed)
+        if failed:
+            log.warning(
+                "%d of %d deadlines not fired (%s); they are claimed again after the lease",
+                len(failed),
+                len(due),
+                type(failed[0]).__name__,
+                exc_info=failed[0],
+            )
+        await self.deadlines.complete_many(stale)
+        return changed
 
     async def start(self) -> None:
         await self.broker.startup()
@@ -235,7 +323,7 @@ class TimerWorker:
     async def _receive(self) -> None:
         await run_receiver_task(
             self.broker,
-            max_async_tasks=200,
+            max_async_tasks=TASKS,
             ack_time=AcknowledgeType.WHEN_EXECUTED,
             propagate_exceptions=False,
         )
@@ -247,9 +335,9 @@ class TimerWorker:
         backoff = Backoff(0.05, 1.0)
         while True:
             try:
-                due = await self.deadlines.claim(self.clock())
+                due, soonest = await self.deadlines.claim_due(self.clock(), CLAIM)
                 if due:
-                    await asyncio.gather(*(self.task.kiq(*item) for item in due))
+                    await asyncio.gather(*(self.task.kiq(chunk) for chunk in _chunks(due)))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -270,7 +358,15 @@ class TimerWorker:
                     self.metrics.redis_reconnects.labels("timer_pump").inc()
                 backoff.reset()
             self.last_pump = time.monotonic()
-            await asyncio.sleep(POLL)
+            if len(due) < CLAIM:  # else more are due at once: claim them without a pause
+                await asyncio.sleep(self._pause(soonest))
+
+    def _pause(self, soonest: float | None) -> float:
+        """Until the next deadline falls due, at most ``POLL`` (a server may schedule an
+        earlier one at any time) and at least a millisecond."""
+        if soonest is None:
+            return POLL
+        return min(POLL, max(0.001, soonest - self.clock()))
 
     async def _drop_connections(self) -> None:
         """Disconnect every pooled connection (the broker's and the store's), so that the next
@@ -300,6 +396,13 @@ class TimerWorker:
                 except (RedisError, OSError) as exc:
                     log.debug("worker heartbeat: %s", type(exc).__name__)
             await asyncio.sleep(1)
+
+
+def _chunks(due: list[Due]) -> list[list[Due]]:
+    """``due`` in even chunks of at most ``CHUNK``."""
+    count = -(-len(due) // CHUNK)
+    size = -(-len(due) // count)
+    return [due[i : i + size] for i in range(0, len(due), size)]
 
 
 async def live_workers(redis: aioredis.Redis, prefix: str) -> int:

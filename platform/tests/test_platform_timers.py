@@ -1,0 +1,238 @@
+"""Redis timer workers against the real Redis: bursts fired in batches, and a worker that dies
+holding a batch loses no deadline.
+
+The workers here run on a clock 60 s ahead of the rooms' (rps rooms with 30 s throws), so
+every deadline is due as soon as a worker starts; nothing waits for a real deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from conftest import REDIS_URL
+
+from weirsoe_platform.config import PlatformSettings
+from weirsoe_platform.sessions import SessionService
+from weirsoe_platform.sessions._redis_store import RedisSessionStore, connect_redis
+from weirsoe_platform.timers import RedisDeadlines, TimerWorker, make_broker
+from weirsoe_platform.timers._redis import CHUNK, Due
+from weirsoe_sdk import discover_cartridges
+
+DISCOVERY = discover_cartridges()
+AHEAD = 60.0
+
+
+def ahead() -> float:
+    return time.time() + AHEAD
+
+
+def make_service(prefix: str) -> SessionService:
+    redis = connect_redis(REDIS_URL)
+    settings = PlatformSettings(redis_url=REDIS_URL, redis_prefix=prefix)
+    return SessionService(
+        cartridges=DISCOVERY,
+        store=RedisSessionStore(redis, prefix=prefix),
+        deadlines=RedisDeadlines(redis, prefix=prefix, ttl=settings.game_ttl),
+        settings=settings,
+        channel_prefix=f"{prefix}:",
+    )
+
+
+async def running_rooms(service: SessionService, count: int) -> dict[str, tuple[int, Due]]:
+    """``count`` one-round rps rooms, each running with a 30 s deadline: for each room code,
+    its version and its deadline."""
+
+    async def one() -> str:
+        code, host = await service.create("rps", {"rounds": 1, "throw_seconds": 30})
+        await service.join(code, "A")
+        await service.join(code, "B")
+        await service.control(code, host, "play")
+        return code
+
+    codes: list[str] = []
+    for start in range(0, count, 50):
+        codes += await asyncio.gather(*(one() for _ in range(start, min(count, start + 50))))
+    rooms = {}
+    for code in codes:
+        _, table = await service.load(code)
+        d = table.deadline
+        assert table.status == "running"
+        assert d is not None
+        rooms[code] = (table.version, (code, d.key, d.serial, d.at))
+    return rooms
+
+
+@asynccontextmanager
+async def timer_worker(
+    prefix: str,
+    fire: Callable[[str, str, int, float], Awaitable[bool]],
+    clock: Callable[[], float] = ahead,
+) -> AsyncIterator[TimerWorker]:
+    redis = connect_redis(REDIS_URL)
+    worker = TimerWorker(
+        deadlines=RedisDeadlines(redis, prefix=prefix, ttl=600),
+        broker=make_broker(REDIS_URL, prefix=prefix),
+        fire=fire,
+        clock=clock,
+    )
+    await worker.start()
+    try:
+        yield worker
+    finally:
+        await worker.stop()
+        await redis.aclose()
+
+
+async def until(check: Callable[[], Any], timeout: float = 30.0) -> None:
+    """Wait for ``check()`` (a bool, or an awaitable of one) to hold."""
+    end = time.monotonic() + timeout
+    while not await _value(check()):
+        assert time.monotonic() < end, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def all_over(service: SessionService, codes: list[str]) -> bool:
+    for code in codes:
+        _, table = await service.load(code)
+        if table.status != "over":
+            return False
+    return True
+
+
+async def _value(result: Any) -> bool:
+    return bool(await result) if inspect.isawaitable(result) else bool(result)
+
+
+async def assert_fired_once(service: SessionService, before: dict[str, tuple[int, Due]]) -> None:
+    """Each room took exactly one transition, the deadline's, and no deadline is left."""
+    for code, (version, _) in before.items():
+        _, table = await service.load(code)
+        assert (table.status, table.version, table.deadline) == ("over", version + 1, None), code
+    redis = service.store.redis  # type: ignore[attr-defined]
+    prefix = service.store.prefix  # type: ignore[attr-defined]
+    assert await redis.zcard(f"{prefix}:deadlines") == 0
+    assert [k async for k in redis.scan_iter(f"{prefix}:deadline:*")] == []
+
+
+async def test_a_burst_fires_every_deadline_once_in_batches(redis_cleanup: str) -> None:
+    service = make_service(redis_cleanup)
+    rooms = 200
+    before = await running_rooms(service, rooms)
+    calls: Counter[str] = Counter()
+
+    async def fire(code: str, key: str, serial: int, at: float) -> bool:
+        calls[code] += 1
+        return await service.fire(code, key, serial, at)
+
+    async with timer_worker(redis_cleanup, fire) as worker:
+        await until(lambda: all_over(service, list(before)))
+        await until(lambda: worker.fired >= rooms)
+        await assert_fired_once(service, before)
+        assert set(calls) == set(before)
+        # One stream message per chunk, not one per deadline.
+        redis = service.store.redis  # type: ignore[attr-defined]
+        messages = await redis.xlen(f"{redis_cleanup}:timers")
+        assert -(-rooms // CHUNK) <= messages < rooms // 10
+
+        # Duplicates change nothing: the same batch again, and the one-deadline task of
+        # earlier versions (a message of theirs may be in the stream during an upgrade).
+        fired = worker.fired
+        again = [due for _, due in list(before.values())[:CHUNK]]
+        await worker.task.kiq(again)
+        await worker.single_task.kiq(*again[0])
+        await until(lambda: worker.fired >= fired + len(again) + 1)
+        await assert_fired_once(service, before)
+
+
+async def test_the_one_deadline_task_of_earlier_versions_still_fires(redis_cleanup: str) -> None:
+    service = make_service(redis_cleanup)
+    before = await running_rooms(service, 1)
+    ((code, (_, due)),) = before.items()
+    # The worker runs on the rooms' clock here: its pump does not claim the 30 s deadline.
+    async with timer_worker(redis_cleanup, service.fire, clock=time.time) as worker:
+        await worker.single_task.kiq(*due)
+        await until(lambda: all_over(service, [code]))
+    await assert_fired_once(service, before)
+
+
+_HOLDER = """
+import asyncio, sys, time
+from weirsoe_platform.sessions._redis_store import connect_redis
+from weirsoe_platform.timers import RedisDeadlines, TimerWorker, make_broker
+
+URL, PREFIX, COUNT = sys.argv[1], sys.argv[2], int(sys.argv[3])
+
+async def main():
+    held = set()
+    stuck = asyncio.Event()
+
+    async def fire(code, key, serial, at):
+        held.add(code)
+        if len(held) == COUNT:
+            print("holding", flush=True)
+        await stuck.wait()  # never set: this worker holds its batches until it is killed
+
+    worker = TimerWorker(
+        deadlines=RedisDeadlines(connect_redis(URL), prefix=PREFIX, ttl=600),
+        broker=make_broker(URL, prefix=PREFIX),
+        fire=fire,
+        clock=lambda: time.time() + 60,
+    )
+    await worker.start()
+    await stuck.wait()
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.slow
+async def test_a_worker_killed_holding_a_batch_loses_no_deadline(redis_cleanup: str) -> None:
+    service = make_service(redis_cleanup)
+    rooms = CHUNK + 10  # two task messages
+    before = await running_rooms(service, rooms)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, REDIS_URL, redis_cleanup, str(rooms)],
+        stdout=subprocess.PIPE,
+        env={**os.environ},
+    )
+    try:
+        line = await asyncio.wait_for(asyncio.to_thread(holder.stdout.readline), 60)  # type: ignore[union-attr]
+        assert line.strip() == b"holding"
+        redis = service.store.redis  # type: ignore[attr-defined]
+        # It holds every deadline: claimed (leased), read from the stream, not acknowledged.
+        pending = await redis.xpending(f"{redis_cleanup}:timers", f"{redis_cleanup}:workers")
+        assert pending["pending"] == 2
+        assert await redis.zcard(f"{redis_cleanup}:deadlines") == rooms
+        holder.kill()  # SIGKILL: no clean-up, no acknowledgement
+        holder.wait(5)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait(5)
+    async with timer_worker(redis_cleanup, service.fire):
+        await until(lambda: all_over(service, list(before)))
+        await assert_fired_once(service, before)
+
+
+async def test_stale_entries_are_dropped_in_one_call_unless_replaced(redis_cleanup: str) -> None:
+    deadlines = RedisDeadlines(connect_redis(REDIS_URL), prefix=redis_cleanup, ttl=60)
+    now = time.time()
+    await deadlines.schedule("ONE", "q0:lie", 5, now)
+    await deadlines.schedule("TWO", "q0:lie", 7, now)
+    await deadlines.schedule("TWO", "q0:guess", 8, now + 1)  # replaced since it was claimed
+    dropped = await deadlines.complete_many(
+        [("ONE", "q0:lie", 5, now), ("TWO", "q0:lie", 7, now), ("GONE", "q0:lie", 1, now)]
+    )
+    assert dropped == 1
+    assert await deadlines.claim(now + 2) == [("TWO", "q0:guess", 8, pytest.approx(now + 1))]
+    assert await deadlines.complete_many([]) == 0
