@@ -95,6 +95,13 @@ def bench(session: nox.Session) -> None:
     q = ["--quick"] if quick else []
     sim_out = ["--out", "bench/results/simulate.json"]
     redis_out = ["--out", "bench/results/capacity-redis.json"]
+
+    def out(name: str) -> list[str]:
+        return ["--out", f"bench/results/{name}.json"]
+
+    two_out = out("capacity-redis-2")
+    out_redis_ship = out("capacity-redis-shipped")
+    shipped = ["--timers", "default", "--start", "100" if quick else "1000", "--max-probes", "1"]
     pathlib.Path("bench/results").mkdir(exist_ok=True)
     # Each script is also cut off by `timeout` (exit 124): a stuck run must not eat the budget.
     for seconds, script in (
@@ -103,6 +110,11 @@ def bench(session: nox.Session) -> None:
         (300, ["bench/loadgen.py", "--uvloop", *q]),  # fan-out, memory, timers at load
         (280, ["bench/capacity.py", "--uvloop", *q]),  # rooms of 8 playing Weirsøe Lies
         (280, ["bench/capacity.py", "--uvloop", "--redis", *q, *redis_out]),  # the same, Redis
+        # The same on two serve processes sharing one Redis: the "2 processes vs 1" figure.
+        (280, ["bench/capacity.py", "--uvloop", "--redis", "--processes", "2", *q, *two_out]),
+        # One probe each at 1,000 rooms (--quick: 100) with the phase timers as shipped.
+        (150, ["bench/capacity.py", "--uvloop", *shipped, *out("capacity-shipped")]),
+        (240, ["bench/capacity.py", "--uvloop", "--redis", *shipped, *out_redis_ship]),
         (150, ["bench/stalled.py", *q]),  # RSS with 100 clients that stop reading
         (60, ["bench/report.py"]),  # goals, docs/performance.md, docs/performance.png
     ):
