@@ -269,6 +269,7 @@ class Runtime(TallyRuntime[S]):
         now: float,
         *,
         counts: Mapping[str, Mapping[str, int]] | None = None,
+        stored: bytes | None = None,
     ) -> Step[S]:
         """Apply one input. Raises :class:`InvalidAction`/:class:`Refused` to reject it (the
         caller then discards ``table``). A stale input returns an unchanged step.
@@ -276,11 +277,16 @@ class Runtime(TallyRuntime[S]):
         If the input closes open tallies, their final counts (``counts``, by tally id) reach the
         driver first, as :class:`AudienceTally` inputs; without them it raises
         :class:`TallyCountsNeeded`. Either way ``step.opened``/``step.closed`` list the tallies
-        the step opened and closed."""
+        the step opened and closed.
+
+        ``stored`` is ``table`` as stored (:meth:`encode`), if the caller has it: while tallies
+        are open, the input is then replayed from it instead of from a fresh encoding."""
         if not table.tallies and not self.cartridge.tallies:
             return self._apply(table, inp, now)
         pending = [t for t in table.tallies.values() if not t.delivered]
-        before = self.encode(table) if pending and not isinstance(inp, AudienceTally) else None
+        before = None
+        if pending and not isinstance(inp, AudienceTally):
+            before = stored if stored is not None else self.encode(table)
         step = self._apply(table, inp, now)
         if not step.changed or before is None:
             return self._sync_tallies(step)

@@ -180,7 +180,9 @@ class Harness:
     def send(self, inp: Input) -> Step[Any]:
         """Apply one input; raise the driver's error if it is rejected (state unchanged)."""
         try:
-            step = self.runtime.apply(self._live, inp, self.clock.now, counts=self.tally_counts())
+            step = self.runtime.apply(
+                self._live, inp, self.clock.now, counts=self.tally_counts(), stored=self._data
+            )
         except BaseException as exc:
             self._live = self.runtime.decode(self._data)
             if isinstance(exc, WeirsoeError):
