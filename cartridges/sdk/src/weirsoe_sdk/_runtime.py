@@ -13,6 +13,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 
+from ._convert import converter
 from ._driver import Context, Seat, Viewer
 from ._effects import ClearDeadline, Emit, GameOver, Outcome, SetDeadline
 from ._errors import InvalidAction, Refused
@@ -133,7 +134,7 @@ class Runtime(TallyRuntime[S]):
         table_type: Any = Table[cartridge.state_type]  # type: ignore[name-defined]
         self._decoder = msgspec.msgpack.Decoder(table_type)
         self._phased = self.driver if isinstance(self.driver, PhasedDriver) else None
-        self._action_type = cartridge.action_type
+        self._convert_action = converter(cartridge.action_type)
         self._settings_cache: dict[bytes, Any] = {}
         self._last_settings: tuple[dict[str, Any], Any] | None = None
 
@@ -388,7 +389,7 @@ class Runtime(TallyRuntime[S]):
         if table.action_counts.get(inp.player_id, 0) >= self.action_cap:
             raise InvalidAction("too many actions in this phase", code="action_cap")
         try:
-            action = msgspec.convert(inp.action, self._action_type)
+            action = self._convert_action(inp.action)
         except msgspec.ValidationError as exc:
             raise InvalidAction(f"malformed action: {exc}", code="bad_action") from None
         if self._phased is not None:
