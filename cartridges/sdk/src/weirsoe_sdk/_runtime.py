@@ -289,11 +289,14 @@ class Runtime(TallyRuntime[S]):
         if pending and not isinstance(inp, AudienceTally):
             before = stored if stored is not None else self.encode(table)
         step = self._apply(table, inp, now)
-        if not step.changed or before is None:
-            return self._sync_tallies(step)
-        closing = [t for t in pending if not self._stays_open(step.table, t)]
+        if not step.changed:
+            return step
+        wanted = self._wanted(step.table)
+        if before is None:
+            return self._sync_tallies(step, wanted)
+        closing = [t for t in pending if not self._stays_open(wanted, t)]
         if not closing or step.table.status == "closed":
-            return self._sync_tallies(step)
+            return self._sync_tallies(step, wanted)
         missing = [t for t in closing if counts is None or t.id not in counts]
         if missing:
             raise TallyCountsNeeded(missing)

@@ -63,8 +63,9 @@ class TallyRuntime(Generic[S]):
         assert step is not None
         return step
 
-    def _stays_open(self, table: Table[S], tally: OpenTally) -> bool:
-        wanted = self._wanted(table)
+    @staticmethod
+    def _stays_open(wanted: dict[str, Any], tally: OpenTally) -> bool:
+        """Whether ``tally`` is still open in a table that wants ``wanted`` (:meth:`_wanted`)."""
         return tally.name in wanted and wanted[tally.name][1] == tally.key
 
     def _wanted(self, table: Table[S]) -> dict[str, Any]:
@@ -73,12 +74,14 @@ class TallyRuntime(Generic[S]):
         settings = self.settings(table)
         return wanted_tallies(self.cartridge.tallies, phase, table.state, settings, table.version)
 
-    def _sync_tallies(self, step: Step[S]) -> Step[S]:
-        """Open the tallies the new state wants; drop those it no longer wants."""
+    def _sync_tallies(self, step: Step[S], wanted: dict[str, Any] | None = None) -> Step[S]:
+        """Open the tallies the new state wants; drop those it no longer wants. ``wanted`` is
+        :meth:`_wanted` of the step's table, if the caller has it already."""
         if not step.changed:
             return step
         table = step.table
-        wanted = self._wanted(table)
+        if wanted is None:
+            wanted = self._wanted(table)
         for name, tally in list(table.tallies.items()):
             if name not in wanted or wanted[name][1] != tally.key:
                 del table.tallies[name]
