@@ -54,6 +54,7 @@ from .events import (
 from .scoring import audience_points, award_points
 from .settings import LiesSettings
 from .state import Answer, Card, Lie, LiesState, Stats
+from .views import build_view
 
 __all__ = ["LiesDriver"]
 
@@ -411,8 +412,6 @@ class LiesDriver(PhasedDriver[LiesState, LiesSettings]):
 
     # -- views and secrets -----------------------------------------------------------------
     def view(self, state: LiesState, viewer: Viewer, ctx: Ctx) -> dict[str, Any]:
-        from .views import build_view
-
         return build_view(self, state, viewer, ctx)
 
     def secrets(self, state: LiesState, ctx: Ctx) -> Iterable[Secret]:
