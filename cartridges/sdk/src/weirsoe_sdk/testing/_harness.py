@@ -179,7 +179,8 @@ class Harness:
     # -- inputs ----------------------------------------------------------------------------
     def send(self, inp: Input) -> Step[Any]:
         """Apply one input; raise the driver's error if it is rejected (state unchanged)."""
-        counts = _Counts(self._live.tallies.values(), self.ballots)
+        tallies = self._live.tallies
+        counts = _Counts(tallies.values(), self.ballots) if tallies else None
         try:
             step = self.runtime.apply(
                 self._live, inp, self.clock.now, counts=counts, stored=self._data
@@ -233,16 +234,18 @@ class Harness:
         self.record.table = step.table
         self.record.steps += 1
         table = step.table
+        secrets = self._secrets(table) if self.check_leaks else []
+        if not (self.record_messages or secrets):  # a simulation: count the events, no more
+            self.record.events += len(step.deliveries)
+            self.record.event_types.update(event_name(type(d.event)) for d in step.deliveries)
+            return
         deadline = table.deadline.at if table.deadline else None
         players = [s.id for s in table.players]
-        secrets = self._secrets(table) if self.check_leaks else []
         leaks: list[Leak] = []
         for delivery in step.deliveries:
             self.record.events += 1
             kind = event_name(type(delivery.event))
             self.record.event_types.add(kind)
-            if not (self.record_messages or secrets):
-                continue
             text = encode_message(
                 delivery.event, version=table.version, server_time=self.clock.now, deadline=deadline
             ).decode()
