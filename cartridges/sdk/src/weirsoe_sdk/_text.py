@@ -37,9 +37,7 @@ def clean_text(text: str) -> str:
         kept = text.translate(_ASCII_CONTROLS)
     else:
         text = unicodedata.normalize("NFKC", text)
-        kept = "".join(
-            ch for ch in text if unicodedata.category(ch) not in _DROP or ch in "\t\n "
-        )
+        kept = "".join(ch for ch in text if unicodedata.category(ch) not in _DROP or ch in "\t\n ")
     return _SPACES.sub(" ", kept).strip()
 
 
