@@ -8,7 +8,6 @@ pause, deadlines, duplicates and versions.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
@@ -94,23 +93,24 @@ class Table(msgspec.Struct, Generic[S], kw_only=True):
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
+# Delivery and Step are Structs, not dataclasses, for speed alone: every transition makes a
+# Step and a Delivery per event, and a Struct is built about five times faster. Neither is
+# ever encoded.
+class Delivery(msgspec.Struct, frozen=True):
     audience: Audience
     event: Event
 
 
-@dataclass(slots=True)
-class Step(Generic[S]):
+class Step(msgspec.Struct, Generic[S]):
     """The result of one input: the table after it, and what to send (with the new version)."""
 
     table: Table[S]
-    deliveries: list[Delivery] = field(default_factory=list)
+    deliveries: list[Delivery] = msgspec.field(default_factory=list)
     changed: bool = False
     duplicate: bool = False
     ctx: Context[Any] | None = None
-    opened: list[OpenTally] = field(default_factory=list)
-    closed: list[OpenTally] = field(default_factory=list)
+    opened: list[OpenTally] = msgspec.field(default_factory=list)
+    closed: list[OpenTally] = msgspec.field(default_factory=list)
 
     @property
     def context(self) -> Context[Any]:
