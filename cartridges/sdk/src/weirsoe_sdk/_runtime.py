@@ -136,6 +136,8 @@ class Runtime(TallyRuntime[S]):
         self._phased = self.driver if isinstance(self.driver, PhasedDriver) else None
         self._convert_action = converter(cartridge.action_type)
         self._settings_cache: dict[bytes, Any] = {}
+        static = all(t.instance is None for t in cartridge.tallies)
+        self._wanted_by_phase = {} if static else None
         self._last_settings: tuple[dict[str, Any], Any] | None = None
 
     # -- storage form ----------------------------------------------------------------------

@@ -27,6 +27,8 @@ S = TypeVar("S")
 class TallyRuntime(Generic[S]):
     cartridge: Cartridge
     driver: GameDriver[Any, Any]
+    # phase -> wanted tallies, when what is wanted depends on the phase alone (else None).
+    _wanted_by_phase: dict[str, dict[str, Any]] | None
 
     # Provided by Runtime.
     def settings(self, table: Table[S]) -> Any:
@@ -69,10 +71,22 @@ class TallyRuntime(Generic[S]):
         return tally.name in wanted and wanted[tally.name][1] == tally.key
 
     def _wanted(self, table: Table[S]) -> dict[str, Any]:
+        """The tallies ``table`` wants open (:func:`wanted_tallies`). Asked after every input,
+        so when no tally names its openings (``instance``), the answer depends on the phase
+        alone and is kept per phase. Callers only read it."""
         live = table.status in ("running", "paused") and table.state is not None
         phase = self.driver.phase(table.state) if live else None
-        settings = self.settings(table)
-        return wanted_tallies(self.cartridge.tallies, phase, table.state, settings, table.version)
+        by_phase = self._wanted_by_phase
+        if by_phase is not None and phase is not None:
+            wanted = by_phase.get(phase)
+            if wanted is None:
+                if len(by_phase) >= 256:  # phase names are few; this bounds an odd driver
+                    by_phase.clear()
+                wanted = by_phase[phase] = wanted_tallies(
+                    self.cartridge.tallies, phase, table.state
+                )
+            return wanted
+        return wanted_tallies(self.cartridge.tallies, phase, table.state)
 
     def _sync_tallies(self, step: Step[S], wanted: dict[str, Any] | None = None) -> Step[S]:
         """Open the tallies the new state wants; drop those it no longer wants. ``wanted`` is

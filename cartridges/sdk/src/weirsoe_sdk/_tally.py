@@ -102,7 +102,7 @@ class TallyCountsNeeded(Exception):
 
 
 def wanted_tallies(
-    tallies: Sequence[Tally], phase: str | None, state: Any, settings: Any, version: int
+    tallies: Sequence[Tally], phase: str | None, state: Any
 ) -> dict[str, tuple[Tally, str]]:
     """The tallies that should be open for ``state`` in ``phase`` (None: none), by name, each
     with the key of its opening."""
