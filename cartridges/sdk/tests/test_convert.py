@@ -66,6 +66,4 @@ VALUES: list[Any] = [
 )
 @pytest.mark.parametrize("value", VALUES, ids=repr)
 def test_the_converter_agrees_with_msgspec(target: Any, value: Any) -> None:
-    assert outcome(converter(target), value) == outcome(
-        lambda v: msgspec.convert(v, target), value
-    )
+    assert outcome(converter(target), value) == outcome(lambda v: msgspec.convert(v, target), value)
