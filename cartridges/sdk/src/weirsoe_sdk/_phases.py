@@ -154,7 +154,12 @@ class PhasedDriver(GameDriver[S, C]):
         return at, SetDeadline(key, at)
 
     def on_action(self, state: S, player_id: str, action: Any, ctx: Context[C]) -> Outcome[S]:
-        move = self.check_phase(state, action)
+        return self._play(self.check_phase(state, action), state, player_id, action, ctx)
+
+    def _play(
+        self, move: Move[S, C], state: S, player_id: str, action: Any, ctx: Context[C]
+    ) -> Outcome[S]:
+        """:meth:`on_action` once ``move`` is known (the runtime checks the phase first)."""
         outcome = move.handler(state, player_id, action, ctx)
         return self._maybe_end(outcome, ctx)
 

@@ -134,6 +134,9 @@ class Runtime(TallyRuntime[S]):
         table_type: Any = Table[cartridge.state_type]  # type: ignore[name-defined]
         self._decoder = msgspec.msgpack.Decoder(table_type)
         self._phased = self.driver if isinstance(self.driver, PhasedDriver) else None
+        # A phase table's own on_action would check the phase again: run the move directly.
+        own_action = type(self.driver).on_action is not PhasedDriver.on_action
+        self._moves = None if own_action else self._phased
         self._convert_action = converter(cartridge.action_type)
         self._settings_cache: dict[bytes, Any] = {}
         static = all(t.instance is None for t in cartridge.tallies)
@@ -397,11 +400,16 @@ class Runtime(TallyRuntime[S]):
             action = self._convert_action(inp.action)
         except msgspec.ValidationError as exc:
             raise InvalidAction(f"malformed action: {exc}", code="bad_action") from None
-        if self._phased is not None:
-            self._phased.check_phase(table.state, action)  # wrong_phase, before any change
+        move = None
+        if self._phased is not None:  # wrong_phase, before any change
+            move = self._phased.check_phase(table.state, action)
         step = self._begin(table, now)
         ctx = step.context
-        self._effects(step, self.driver.on_action(table.state, inp.player_id, action, ctx))
+        if self._moves is not None and move is not None:
+            outcome = self._moves._play(move, table.state, inp.player_id, action, ctx)
+        else:
+            outcome = self.driver.on_action(table.state, inp.player_id, action, ctx)
+        self._effects(step, outcome)
         table.action_counts[inp.player_id] = table.action_counts.get(inp.player_id, 0) + 1
         if inp.id is not None:
             table.recent_ids[inp.player_id] = [*recent, inp.id][-_RECENT_IDS:]
