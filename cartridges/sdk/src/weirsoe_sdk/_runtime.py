@@ -178,13 +178,8 @@ class Runtime(TallyRuntime[S]):
         return value
 
     def context(self, table: Table[S], now: float) -> Context[Any]:
-        return Context(
-            now=now,
-            players=tuple(table.players),
-            settings=self.settings(table),
-            seed=table.seed,
-            version=table.version,
-        )
+        settings = self.settings(table)
+        return Context._fast(now, tuple(table.players), settings, table.seed, table.version)
 
     # -- views -----------------------------------------------------------------------------
     def view(self, table: Table[S], viewer: Viewer, now: float) -> Any:
