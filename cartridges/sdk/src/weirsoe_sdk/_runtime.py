@@ -407,7 +407,9 @@ class Runtime(TallyRuntime[S]):
         self._effects(step, outcome)
         table.action_counts[inp.player_id] = table.action_counts.get(inp.player_id, 0) + 1
         if inp.id is not None:
-            table.recent_ids[inp.player_id] = [*recent, inp.id][-_RECENT_IDS:]
+            ids = [*recent, inp.id]
+            del ids[:-_RECENT_IDS]
+            table.recent_ids[inp.player_id] = ids
         return step
 
     def _control(self, table: Table[S], action: str, now: float) -> Step[S]:
