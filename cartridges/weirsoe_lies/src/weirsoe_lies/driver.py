@@ -248,11 +248,11 @@ class LiesDriver(PhasedDriver[LiesState, LiesSettings]):
             state.scores[pid] = state.scores.get(pid, 0) + pts
             state.deltas[pid] = state.deltas.get(pid, 0) + pts
         for pid in pickers:
-            stats = state.stats.setdefault(pid, Stats())
+            stats = _stats(state, pid)
             if answer.truth:
                 stats.truths += 1
         for author in answer.authors:
-            state.stats.setdefault(author, Stats()).fooled += len(pickers)
+            _stats(state, author).fooled += len(pickers)
         deadline, timer = self.deadline("reveal", f"q{state.index}:reveal:{index}", ctx)
         step = RevealStep(
             index=index,
@@ -398,7 +398,7 @@ class LiesDriver(PhasedDriver[LiesState, LiesSettings]):
         state.reactions_used[player_id] = used + 1
         for author in answer.authors:
             if author != player_id:
-                counts = state.stats.setdefault(author, Stats()).reactions
+                counts = _stats(state, author).reactions
                 counts[action.emoji] = counts.get(action.emoji, 0) + 1
         event = ReactionSent(player_id=player_id, answer_id=answer.id, emoji=action.emoji)
         return Outcome(state, [Emit(event)])
@@ -434,6 +434,14 @@ class LiesDriver(PhasedDriver[LiesState, LiesSettings]):
                     marker = f'"yours":"{answer.id}"'
                     out.append(Secret(marker, frozenset(answer.authors), "answer ownership"))
         return out
+
+
+def _stats(state: LiesState, player_id: str) -> Stats:
+    """A player's stats, made on first use (``setdefault`` would build a Stats every time)."""
+    stats = state.stats.get(player_id)
+    if stats is None:
+        stats = state.stats[player_id] = Stats()
+    return stats
 
 
 def _quoted(text: str) -> str:
