@@ -51,8 +51,7 @@ class TallyRuntime(Generic[S]):
         had come as its own :class:`AudienceTally` input, so a replay is the same game."""
         step: Step[S] | None = None
         for tally in tallies:
-            given = counts.get(tally.id, {})
-            final = {c: max(0, int(given.get(c, 0))) for c in tally.choices}
+            final = _final_counts(tally, counts.get(tally.id, {}))
             inp = AudienceTally(tally_id=tally.id, name=tally.name, counts=final)
             deliveries = step.deliveries if step is not None else []
             step = self._begin(table, now)
@@ -107,3 +106,14 @@ class TallyRuntime(Generic[S]):
                 table.tallies[name] = opened
                 step.opened.append(opened)
         return step
+
+
+def _final_counts(tally: OpenTally, given: Mapping[str, int]) -> dict[str, int]:
+    """Every choice's count, 0 if missing, never negative. A reaction tally has dozens of
+    choices, so a count that is already a non-negative int is taken as it is."""
+    get = given.get
+    final: dict[str, int] = {}
+    for choice in tally.choices:
+        n = get(choice, 0)
+        final[choice] = n if type(n) is int and n >= 0 else max(0, int(n))
+    return final
