@@ -100,8 +100,13 @@ class Phase(Generic[S, C]):
 
 def all_acted(acted: Collection[str], ctx: Context[Any]) -> bool:
     """True when at least one player is connected and every connected player has acted."""
-    waiting_on = ctx.connected_ids
-    return bool(waiting_on) and all(pid in acted for pid in waiting_on)
+    anyone = False
+    for seat in ctx.players:  # asked after every action: no lists built
+        if seat.connected:
+            if seat.id not in acted:
+                return False
+            anyone = True
+    return anyone
 
 
 def action_union(phases: Mapping[str, Phase[Any, Any]]) -> Any:
