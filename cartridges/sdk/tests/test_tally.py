@@ -190,6 +190,22 @@ def test_the_runtime_asks_for_counts_and_a_replay_from_inputs_is_the_same_game()
     assert [t.name for t in live.opened] == ["cheer"]
 
 
+def test_a_closing_input_replays_from_the_stored_table_when_given() -> None:
+    h = started()
+    h.vote("a", "colour", "blue")
+    h.vote("b", "cheer", "yay")
+    deadline = h.table.deadline
+    assert deadline is not None
+    fire = DeadlineReached(key=deadline.key, serial=deadline.serial)
+    counts = h.tally_counts()
+    fresh = h.runtime.apply(h.table, fire, h.clock.now + 10, counts=counts)
+    # The caller's stored bytes stand in for encoding the table before the input.
+    stored = h.runtime.apply(h.table, fire, h.clock.now + 10, counts=counts, stored=h.encoded)
+    assert h.runtime.encode(stored.table) == h.runtime.encode(fresh.table)
+    assert [d.event for d in stored.deliveries] == [d.event for d in fresh.deliveries]
+    assert stored.table.state.crowd == {"red": 0, "blue": 1, "green": 0}
+
+
 def test_a_stale_tally_input_changes_nothing() -> None:
     h = started()
     stale = AudienceTally(tally_id="colour@999", name="colour", counts={"red": 5})

@@ -100,8 +100,13 @@ class Phase(Generic[S, C]):
 
 def all_acted(acted: Collection[str], ctx: Context[Any]) -> bool:
     """True when at least one player is connected and every connected player has acted."""
-    waiting_on = ctx.connected_ids
-    return bool(waiting_on) and all(pid in acted for pid in waiting_on)
+    anyone = False
+    for seat in ctx.players:  # asked after every action: no lists built
+        if seat.connected:
+            if seat.id not in acted:
+                return False
+            anyone = True
+    return anyone
 
 
 def action_union(phases: Mapping[str, Phase[Any, Any]]) -> Any:
@@ -154,7 +159,12 @@ class PhasedDriver(GameDriver[S, C]):
         return at, SetDeadline(key, at)
 
     def on_action(self, state: S, player_id: str, action: Any, ctx: Context[C]) -> Outcome[S]:
-        move = self.check_phase(state, action)
+        return self._play(self.check_phase(state, action), state, player_id, action, ctx)
+
+    def _play(
+        self, move: Move[S, C], state: S, player_id: str, action: Any, ctx: Context[C]
+    ) -> Outcome[S]:
+        """:meth:`on_action` once ``move`` is known (the runtime checks the phase first)."""
         outcome = move.handler(state, player_id, action, ctx)
         return self._maybe_end(outcome, ctx)
 

@@ -27,6 +27,8 @@ S = TypeVar("S")
 class TallyRuntime(Generic[S]):
     cartridge: Cartridge
     driver: GameDriver[Any, Any]
+    # phase -> wanted tallies, when what is wanted depends on the phase alone (else None).
+    _wanted_by_phase: dict[str, dict[str, Any]] | None
 
     # Provided by Runtime.
     def settings(self, table: Table[S]) -> Any:
@@ -49,8 +51,7 @@ class TallyRuntime(Generic[S]):
         had come as its own :class:`AudienceTally` input, so a replay is the same game."""
         step: Step[S] | None = None
         for tally in tallies:
-            given = counts.get(tally.id, {})
-            final = {c: max(0, int(given.get(c, 0))) for c in tally.choices}
+            final = _final_counts(tally, counts.get(tally.id, {}))
             inp = AudienceTally(tally_id=tally.id, name=tally.name, counts=final)
             deliveries = step.deliveries if step is not None else []
             step = self._begin(table, now)
@@ -63,22 +64,37 @@ class TallyRuntime(Generic[S]):
         assert step is not None
         return step
 
-    def _stays_open(self, table: Table[S], tally: OpenTally) -> bool:
-        wanted = self._wanted(table)
+    @staticmethod
+    def _stays_open(wanted: dict[str, Any], tally: OpenTally) -> bool:
+        """Whether ``tally`` is still open in a table that wants ``wanted`` (:meth:`_wanted`)."""
         return tally.name in wanted and wanted[tally.name][1] == tally.key
 
     def _wanted(self, table: Table[S]) -> dict[str, Any]:
+        """The tallies ``table`` wants open (:func:`wanted_tallies`). Asked after every input,
+        so when no tally names its openings (``instance``), the answer depends on the phase
+        alone and is kept per phase. Callers only read it."""
         live = table.status in ("running", "paused") and table.state is not None
         phase = self.driver.phase(table.state) if live else None
-        settings = self.settings(table)
-        return wanted_tallies(self.cartridge.tallies, phase, table.state, settings, table.version)
+        by_phase = self._wanted_by_phase
+        if by_phase is not None and phase is not None:
+            wanted = by_phase.get(phase)
+            if wanted is None:
+                if len(by_phase) >= 256:  # phase names are few; this bounds an odd driver
+                    by_phase.clear()
+                wanted = by_phase[phase] = wanted_tallies(
+                    self.cartridge.tallies, phase, table.state
+                )
+            return wanted
+        return wanted_tallies(self.cartridge.tallies, phase, table.state)
 
-    def _sync_tallies(self, step: Step[S]) -> Step[S]:
-        """Open the tallies the new state wants; drop those it no longer wants."""
+    def _sync_tallies(self, step: Step[S], wanted: dict[str, Any] | None = None) -> Step[S]:
+        """Open the tallies the new state wants; drop those it no longer wants. ``wanted`` is
+        :meth:`_wanted` of the step's table, if the caller has it already."""
         if not step.changed:
             return step
         table = step.table
-        wanted = self._wanted(table)
+        if wanted is None:
+            wanted = self._wanted(table)
         for name, tally in list(table.tallies.items()):
             if name not in wanted or wanted[name][1] != tally.key:
                 del table.tallies[name]
@@ -90,3 +106,14 @@ class TallyRuntime(Generic[S]):
                 table.tallies[name] = opened
                 step.opened.append(opened)
         return step
+
+
+def _final_counts(tally: OpenTally, given: Mapping[str, int]) -> dict[str, int]:
+    """Every choice's count, 0 if missing, never negative. A reaction tally has dozens of
+    choices, so a count that is already a non-negative int is taken as it is."""
+    get = given.get
+    final: dict[str, int] = {}
+    for choice in tally.choices:
+        n = get(choice, 0)
+        final[choice] = n if type(n) is int and n >= 0 else max(0, int(n))
+    return final

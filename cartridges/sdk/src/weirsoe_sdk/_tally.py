@@ -71,13 +71,12 @@ class Tally:
         return self.instance(state) if self.instance is not None else phase
 
     def open_choices(self, state: Any) -> list[str]:
-        out: list[str] = []
+        out: dict[str, None] = {}  # ordered, and a set: a reaction tally has dozens of choices
         for choice in self.choices(state):
             if not isinstance(choice, str) or not 0 < len(choice) <= MAX_CHOICE_LENGTH:
                 raise CartridgeError(f"tally {self.name!r}: bad choice {choice!r}")
-            if choice not in out:
-                out.append(choice)
-        return out
+            out[choice] = None
+        return list(out)
 
 
 class OpenTally(msgspec.Struct, frozen=True, kw_only=True):
@@ -103,7 +102,7 @@ class TallyCountsNeeded(Exception):
 
 
 def wanted_tallies(
-    tallies: Sequence[Tally], phase: str | None, state: Any, settings: Any, version: int
+    tallies: Sequence[Tally], phase: str | None, state: Any
 ) -> dict[str, tuple[Tally, str]]:
     """The tallies that should be open for ``state`` in ``phase`` (None: none), by name, each
     with the key of its opening."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from functools import lru_cache
 
@@ -21,17 +20,24 @@ __all__ = [
 # Format (Cf) covers zero-width and bidi controls; Cc covers control characters; Co/Cs/Cn are
 # private-use, surrogates and unassigned code points, none of which belongs in a name.
 _DROP = {"Cc", "Cf", "Co", "Cs", "Cn"}
-_SPACES = re.compile(r"\s+")
 _ARTICLES = {"a", "an", "the"}
 
 _profanity.load_censor_words()
 
 
+# In ASCII, NFKC changes nothing and the only characters in ``_DROP`` are the controls (Cc).
+_ASCII_CONTROLS = {c: None for c in [*range(0x20), 0x7F] if chr(c) not in "\t\n"}
+
+
 def clean_text(text: str) -> str:
     """NFKC-normalise, drop control/zero-width/bidi characters, collapse white space."""
-    text = unicodedata.normalize("NFKC", text)
-    kept = "".join(ch for ch in text if unicodedata.category(ch) not in _DROP or ch in "\t\n ")
-    return _SPACES.sub(" ", kept).strip()
+    if text.isascii():
+        kept = text.translate(_ASCII_CONTROLS)
+    else:
+        text = unicodedata.normalize("NFKC", text)
+        kept = "".join(ch for ch in text if unicodedata.category(ch) not in _DROP or ch in "\t\n ")
+    # Splitting on white space is the regex ``\s+`` (both use Py_UNICODE_ISSPACE), faster.
+    return " ".join(kept.split())
 
 
 _MAX_MARKS = 2  # combining marks kept per base character ("Zalgo" text is cut down)
@@ -98,9 +104,11 @@ def name_skeleton(text: str) -> str:
 @lru_cache(maxsize=8192)
 def normalize_answer(text: str) -> str:
     """The form two answers are compared in: no accents, case, punctuation or articles."""
-    text = unicodedata.normalize("NFKD", clean_text(text))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    text = "".join(ch if ch.isalnum() else " " for ch in text)
+    text = clean_text(text)
+    if not text.isascii():  # ASCII has no decompositions and no combining marks
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = "".join(ch if ch.isalnum() else " " for ch in text.casefold())
     words = [w for w in text.split() if w not in _ARTICLES]
     return " ".join(words)
 

@@ -49,9 +49,11 @@ def crowd_pick(counts: dict[str, int], ctx: Context[LiesSettings]) -> str | None
 def record_reactions(state: LiesState, counts: dict[str, int]) -> None:
     """Audience reactions count toward each author's "Audience Favourite"."""
     for choice, n in counts.items():
+        if n <= 0:  # most of the choices (an answer × an emoji): skip them before the lookup
+            continue
         answer_id, _, _emoji = choice.partition(SEP)
         answer = state.answer(answer_id)
-        if answer is None or n <= 0:
+        if answer is None:
             continue
         for author in answer.authors:
             state.stats.setdefault(author, Stats()).audience += n

@@ -54,6 +54,7 @@ from .events import (
 from .scoring import audience_points, award_points
 from .settings import LiesSettings
 from .state import Answer, Card, Lie, LiesState, Stats
+from .views import build_view
 
 __all__ = ["LiesDriver"]
 
@@ -247,11 +248,11 @@ class LiesDriver(PhasedDriver[LiesState, LiesSettings]):
             state.scores[pid] = state.scores.get(pid, 0) + pts
             state.deltas[pid] = state.deltas.get(pid, 0) + pts
         for pid in pickers:
-            stats = state.stats.setdefault(pid, Stats())
+            stats = _stats(state, pid)
             if answer.truth:
                 stats.truths += 1
         for author in answer.authors:
-            state.stats.setdefault(author, Stats()).fooled += len(pickers)
+            _stats(state, author).fooled += len(pickers)
         deadline, timer = self.deadline("reveal", f"q{state.index}:reveal:{index}", ctx)
         step = RevealStep(
             index=index,
@@ -397,7 +398,7 @@ class LiesDriver(PhasedDriver[LiesState, LiesSettings]):
         state.reactions_used[player_id] = used + 1
         for author in answer.authors:
             if author != player_id:
-                counts = state.stats.setdefault(author, Stats()).reactions
+                counts = _stats(state, author).reactions
                 counts[action.emoji] = counts.get(action.emoji, 0) + 1
         event = ReactionSent(player_id=player_id, answer_id=answer.id, emoji=action.emoji)
         return Outcome(state, [Emit(event)])
@@ -411,8 +412,6 @@ class LiesDriver(PhasedDriver[LiesState, LiesSettings]):
 
     # -- views and secrets -----------------------------------------------------------------
     def view(self, state: LiesState, viewer: Viewer, ctx: Ctx) -> dict[str, Any]:
-        from .views import build_view
-
         return build_view(self, state, viewer, ctx)
 
     def secrets(self, state: LiesState, ctx: Ctx) -> Iterable[Secret]:
@@ -435,6 +434,14 @@ class LiesDriver(PhasedDriver[LiesState, LiesSettings]):
                     marker = f'"yours":"{answer.id}"'
                     out.append(Secret(marker, frozenset(answer.authors), "answer ownership"))
         return out
+
+
+def _stats(state: LiesState, player_id: str) -> Stats:
+    """A player's stats, made on first use (``setdefault`` would build a Stats every time)."""
+    stats = state.stats.get(player_id)
+    if stats is None:
+        stats = state.stats[player_id] = Stats()
+    return stats
 
 
 def _quoted(text: str) -> str:

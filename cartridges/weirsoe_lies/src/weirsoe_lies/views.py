@@ -9,6 +9,7 @@ import msgspec
 from weirsoe_sdk import Context, Viewer
 
 from .awards import EMOJI, awards_for, ranking
+from .events import RankEntry
 from .settings import LiesSettings
 from .state import LiesState
 
@@ -21,55 +22,66 @@ __all__ = ["build_view"]
 def build_view(
     driver: LiesDriver, state: LiesState, viewer: Viewer, ctx: Context[LiesSettings]
 ) -> dict[str, Any]:
-    card = state.card
+    # Bots and snapshots ask for views often: read each attribute once.
+    card, settings, phase = state.card, ctx.settings, state.phase
     view: dict[str, Any] = {
-        "phase": state.phase,
+        "phase": phase,
         "round": card.round,
-        "rounds": ctx.settings.rounds,
+        "rounds": settings.rounds,
         "question": state.index + 1,
         "questions": len(state.cards),
         "multiplier": card.multiplier,
         "category": card.category,
         "prompt": card.prompt,
-        "max_length": ctx.settings.lie_max_length,
+        "max_length": settings.lie_max_length,
         "emoji": list(EMOJI),
-        "reaction_cap": ctx.settings.reaction_cap,
+        "reaction_cap": settings.reaction_cap,
         "scores": dict(state.scores),
     }
-    if state.phase == "lie":
-        view["submitted"] = [pid for pid in ctx.player_ids if pid in state.lies]
-    if state.phase in ("guess", "reveal", "scoreboard"):
+    if phase == "lie":
+        lies = state.lies
+        view["submitted"] = [p.id for p in ctx.players if p.id in lies]
+    if phase in ("guess", "reveal", "scoreboard"):
         view["answers"] = [{"id": a.id, "text": a.text} for a in state.answers]
-    if state.phase == "guess":
-        view["guessed"] = [pid for pid in ctx.player_ids if pid in state.guesses]
-    if state.phase in ("reveal", "scoreboard"):
+    if phase == "guess":
+        guesses = state.guesses
+        view["guessed"] = [p.id for p in ctx.players if p.id in guesses]
+    if phase in ("reveal", "scoreboard"):
         view["reveal"] = list(state.reveal_log)
-    if state.phase in ("scoreboard", "over"):
-        view["ranking"] = msgspec.to_builtins(ranking(state, ctx))
-    if state.phase == "scoreboard":
+    ranked = ranking(state, ctx) if phase in ("scoreboard", "over") else None
+    if ranked is not None:
+        view["ranking"] = msgspec.to_builtins(ranked)
+    if phase == "scoreboard":
         view["deltas"] = dict(state.deltas)
-    if state.phase == "over":
+    if phase == "over":
         view["awards"] = msgspec.to_builtins(awards_for(state))
         view["history"] = msgspec.to_builtins(state.history)
     if viewer.role == "player" and viewer.player_id is not None:
-        view["me"] = _me(state, viewer.player_id, ctx)
+        view["me"] = _me(state, viewer.player_id, settings, ranked)
     return view
 
 
-def _me(state: LiesState, pid: str, ctx: Context[LiesSettings]) -> dict[str, Any]:
-    lie = state.lies.get(pid) if state.phase in ("lie", "guess", "reveal", "scoreboard") else None
-    own = next((a.id for a in state.answers if pid in a.authors), None)
+def _me(
+    state: LiesState, pid: str, settings: LiesSettings, ranked: list[RankEntry] | None
+) -> dict[str, Any]:
+    phase = state.phase
+    lie = state.lies.get(pid) if phase in ("lie", "guess", "reveal", "scoreboard") else None
+    own = None
+    for answer in state.answers:
+        if pid in answer.authors:
+            own = answer.id
+            break
     me: dict[str, Any] = {
         "id": pid,
         "lie": lie.text if lie else None,
         "lie_for_me": bool(lie and lie.lie_for_me),
         "guess": state.guesses.get(pid),
-        "reactions_left": max(0, ctx.settings.reaction_cap - state.reactions_used.get(pid, 0)),
+        "reactions_left": max(0, settings.reaction_cap - state.reactions_used.get(pid, 0)),
         "score": state.scores.get(pid, 0),
         # Always present, as in ``phase.guess_started``: null until there is one.
         "yours": own,
         "rank": None,
     }
-    if state.phase in ("scoreboard", "over"):
-        me["rank"] = next(r.rank for r in ranking(state, ctx) if r.player_id == pid)
+    if ranked is not None:  # the scoreboard and the end
+        me["rank"] = next(r.rank for r in ranked if r.player_id == pid)
     return me

@@ -215,7 +215,9 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
         """Who may vote now: everyone but the face-off's authors (in the final, everyone
         with at least one other answer to vote for)."""
         if state.phase == "final_vote":
-            return [p for p in ctx.player_ids if self._final_options(state, p)]
+            # Which answers are jinxed does not depend on the voter: compare them once.
+            jinxed = _jinxed(list(state.entries.get("final", {}).values()))
+            return [p for p in ctx.player_ids if self._final_options(state, p, jinxed)]
         return [p for p in ctx.player_ids if p not in state.matchup.players]
 
     def _everyone_voted(self, state: QuipsState, ctx: Ctx) -> bool:
@@ -262,13 +264,12 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
         return self._show_result(state, ctx, answers, forfeit=len(shown) == 1, jinx=jinx)
 
     # -- the final round -------------------------------------------------------------------
-    def _final_options(self, state: QuipsState, pid: str) -> list[Entry]:
+    def _final_options(
+        self, state: QuipsState, pid: str, jinxed: set[str] | None = None
+    ) -> list[Entry]:
         entries = list(state.entries.get("final", {}).values())
-        jinxed = {
-            e.id
-            for e in entries
-            if any(o.id != e.id and same_answer(o.text, e.text) for o in entries)
-        }
+        if jinxed is None:
+            jinxed = _jinxed(entries)
         return [e for e in entries if e.id not in jinxed and e.author != pid]
 
     def _start_final_vote(self, state: QuipsState, ctx: Ctx) -> Outcome[QuipsState]:
@@ -407,3 +408,10 @@ class QuipsDriver(PhasedDriver[QuipsState, QuipsSettings]):
         from .views import secrets_of
 
         return secrets_of(self, state, ctx)
+
+
+def _jinxed(entries: list[Entry]) -> set[str]:
+    """The final answers that match another one (:func:`same_answer`): nobody may vote for them."""
+    return {
+        e.id for e in entries if any(o.id != e.id and same_answer(o.text, e.text) for o in entries)
+    }

@@ -389,7 +389,7 @@ class SessionService:
         def apply(
             record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float, counts: Any
         ) -> Step[Any]:
-            return runtime.apply(table, inp, now, counts=counts)
+            return runtime.apply(table, inp, now, counts=counts, stored=record.table)
 
         return apply
 
