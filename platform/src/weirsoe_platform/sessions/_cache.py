@@ -18,11 +18,30 @@ MAX_CACHED_ROOMS = 10_000
 MAX_DECODED_ROOMS = 512
 
 
-class RecordCache:
-    def __init__(self, *, enabled: bool = True, limit: int = MAX_CACHED_ROOMS) -> None:
-        self.enabled = enabled
+class _LeastRecent:
+    """A dict by room code that keeps the ``limit`` most recently stored entries."""
+
+    def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._data: dict[str, bytes] = {}
+        self._data: dict[str, Any] = {}
+
+    def _keep(self, code: str, value: Any) -> None:
+        self._data.pop(code, None)  # re-inserted last: the dict's order is least recent first
+        self._data[code] = value
+        if len(self._data) > self.limit:
+            del self._data[next(iter(self._data))]
+
+    def forget(self, code: str) -> None:
+        self._data.pop(code, None)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+class RecordCache(_LeastRecent):
+    def __init__(self, *, enabled: bool = True, limit: int = MAX_CACHED_ROOMS) -> None:
+        super().__init__(limit)
+        self.enabled = enabled
         self.hits = 0  # transitions committed without a load
         self.stale = 0  # cached copies another process had overtaken
 
@@ -35,19 +54,10 @@ class RecordCache:
         if status == "closed":
             self._data.pop(code, None)
             return
-        self._data.pop(code, None)  # re-inserted last: the dict's order is least recent first
-        self._data[code] = data
-        if len(self._data) > self.limit:
-            del self._data[next(iter(self._data))]
-
-    def forget(self, code: str) -> None:
-        self._data.pop(code, None)
-
-    def __len__(self) -> int:
-        return len(self._data)
+        self._keep(code, data)
 
 
-class DecodedCache:
+class DecodedCache(_LeastRecent):
     """The last decoded record per room, for the paths that only read it (snapshots, sign-ins,
     room info), checked against the stored bytes on every use.
 
@@ -60,8 +70,7 @@ class DecodedCache:
     """
 
     def __init__(self, limit: int = MAX_DECODED_ROOMS) -> None:
-        self.limit = limit
-        self._data: dict[str, tuple[bytes, Any, Any]] = {}
+        super().__init__(limit)
         self.hits = 0
 
     def get(self, code: str, data: bytes) -> tuple[Any, Any] | None:
@@ -72,13 +81,4 @@ class DecodedCache:
         return hit[1], hit[2]
 
     def put(self, code: str, data: bytes, record: Any, table: Any) -> None:
-        self._data.pop(code, None)  # re-inserted last: the dict's order is least recent first
-        self._data[code] = (data, record, table)
-        if len(self._data) > self.limit:
-            del self._data[next(iter(self._data))]
-
-    def forget(self, code: str) -> None:
-        self._data.pop(code, None)
-
-    def __len__(self) -> int:
-        return len(self._data)
+        self._keep(code, (data, record, table))
