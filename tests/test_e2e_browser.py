@@ -355,6 +355,7 @@ def play(browser: Any, server: Server, watch: Watch, expect: Any, bots: list[Soc
 
 def guess_truth(phone: Any, spellings: list[str]) -> None:
     wanted = {s.casefold() for s in spellings}
+    phone.locator(".answer-btn").first.wait_for()  # the guess phase has reached this phone
     for button in phone.locator(".answer-btn:not([disabled])").all():
         text = (button.locator(".answer-text").text_content() or "").strip()
         if text.casefold() in wanted:
