@@ -26,6 +26,7 @@ import ssl
 import time
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -125,25 +126,39 @@ def command(*parts: Any) -> bytes:
     return b"".join(out)
 
 
+@dataclass(frozen=True)
 class RedisAddress:
-    """Where a Redis is, from a ``redis://``, ``rediss://`` or ``unix://`` URL."""
+    """Where a Redis is and how to sign in: from a URL, or from a redis-py client."""
 
-    def __init__(self, url: str) -> None:
+    host: str = "127.0.0.1"
+    port: int = 6379
+    path: str | None = None  # a Unix socket instead of host and port
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+    db: int = 0
+
+    @classmethod
+    def from_url(cls, url: str) -> RedisAddress:
+        """A ``redis://``, ``rediss://`` or ``unix://`` URL (database from the path or ``?db=``)."""
         parsed = urlparse(url)
         if parsed.scheme not in ("redis", "rediss", "unix"):
             raise ValueError(f"not a Redis URL: {parsed.scheme!r} (redis://, rediss://, unix://)")
-        self.path = parsed.path if parsed.scheme == "unix" else None
-        self.host = parsed.hostname or "127.0.0.1"
-        self.port = parsed.port or 6379
-        self.username = unquote(parsed.username) if parsed.username else None
-        self.password = unquote(parsed.password) if parsed.password else None
-        self.tls = parsed.scheme == "rediss"
-        db = parsed.path.lstrip("/") if parsed.scheme != "unix" else ""
+        unix = parsed.scheme == "unix"
+        db = "" if unix else parsed.path.lstrip("/")
         for item in parsed.query.split("&"):
             name, _, value = item.partition("=")
             if name == "db" and value:
                 db = value
-        self.db = int(db) if db.isdigit() else 0
+        return cls(
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or 6379,
+            path=parsed.path if unix else None,
+            username=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
+            tls=parsed.scheme == "rediss",
+            db=int(db) if db.isdigit() else 0,
+        )
 
     @classmethod
     def of_client(cls, redis: Any) -> RedisAddress | None:
@@ -156,15 +171,14 @@ class RedisAddress:
         kind = pool.connection_class.__name__
         if kind not in ("Connection", "UnixDomainSocketConnection"):
             return None
-        address = cls.__new__(cls)
-        address.path = kwargs.get("path") if kind == "UnixDomainSocketConnection" else None
-        address.host = kwargs.get("host", "127.0.0.1")
-        address.port = int(kwargs.get("port", 6379))
-        address.username = kwargs.get("username")
-        address.password = kwargs.get("password")
-        address.tls = False
-        address.db = int(kwargs.get("db", 0) or 0)
-        return address
+        return cls(
+            host=kwargs.get("host", "127.0.0.1"),
+            port=int(kwargs.get("port", 6379)),
+            path=kwargs.get("path") if kind == "UnixDomainSocketConnection" else None,
+            username=kwargs.get("username"),
+            password=kwargs.get("password"),
+            db=int(kwargs.get("db", 0) or 0),
+        )
 
     async def open(
         self, protocol: Any, timeout: float
@@ -177,15 +191,16 @@ class RedisAddress:
             opening = loop.create_connection(protocol, self.host, self.port, ssl=context)
         return await asyncio.wait_for(opening, timeout)
 
+    def auth(self) -> bytes | None:
+        """The AUTH command a new connection sends first, if a password is set."""
+        if self.password is None:
+            return None
+        return command("AUTH", *((self.username,) if self.username else ()), self.password)
+
     def hello(self) -> list[bytes]:
         """The commands a new connection sends first (AUTH, SELECT), if any."""
-        out = []
-        if self.password is not None:
-            auth = (self.username, self.password) if self.username else (self.password,)
-            out.append(command("AUTH", *auth))
-        if self.db:
-            out.append(command("SELECT", self.db))
-        return out
+        auth = self.auth()
+        return ([auth] if auth else []) + ([command("SELECT", self.db)] if self.db else [])
 
 
 class _Connection(asyncio.Protocol):
@@ -198,6 +213,7 @@ class _Connection(asyncio.Protocol):
         self.pending: list[bytes] = []
         self.transport: Any = None  # an asyncio.Transport (uvloop's is not a subclass)
         self.lost: BaseException | None = None
+        self.writes = 0  # socket writes: one per loop turn that issued commands
         self._watch: asyncio.TimerHandle | None = None
 
     # -- protocol callbacks ------------------------------------------------------------------
@@ -239,6 +255,7 @@ class _Connection(asyncio.Protocol):
             self.close(RedisConnectionError("Redis connection closed"))
         elif pending:
             transport.write(b"".join(pending))
+            self.writes += 1
 
     def _check(self, timeout: float) -> None:
         """A connection whose oldest command has waited past its deadline is dead: close it
@@ -333,24 +350,16 @@ class PipelinedRedis:
 
     async def execute(self, *parts: Any) -> Any:
         """Send one command and return its reply; an error reply is raised."""
-        data = command(*parts)
-        for attempt in (0, 1):
-            try:
-                conn = await self._connection()
-                reply = await conn.send(data, self.timeout)
-            except (RedisConnectionError, RedisTimeoutError):
-                if attempt:
-                    raise
-                continue
-            if isinstance(reply, ResponseError):
-                raise reply
-            return reply
-        raise AssertionError("unreachable")  # pragma: no cover
+        return (await self._send([command(*parts)]))[0]
 
     async def execute_many(self, *commands: Sequence[Any]) -> list[Any]:
         """Send several commands at once (one write) and return their replies in order; the
         first error reply is raised. Not a transaction: like ``pipeline(transaction=False)``."""
-        data = [command(*parts) for parts in commands]
+        return await self._send([command(*parts) for parts in commands])
+
+    async def _send(self, data: list[bytes]) -> list[Any]:
+        """Encoded commands out, replies back; once more on a fresh connection if the first
+        one was lost or timed out (as redis-py's default retry)."""
         for attempt in (0, 1):
             try:
                 conn = await self._connection()

@@ -172,7 +172,7 @@ class SessionService:
 
     async def load(self, code: str) -> tuple[SessionRecord, Table[Any]]:
         """The stored record, freshly decoded: the caller may change it (transitions do)."""
-        data = await self._load_bytes(code)
+        data = await self._load_bytes(normalize_code(code))
         record = self._record_decoder.decode(data)
         return record, self.runtimes[record.cartridge].decode(record.table)
 
@@ -190,7 +190,7 @@ class SessionService:
         return record, table
 
     async def _load_bytes(self, code: str) -> bytes:
-        code = normalize_code(code)
+        """The stored bytes of room ``code`` (already normalised)."""
         try:
             found = await self.store.load(code)
         except ConnectionError as exc:

@@ -49,14 +49,9 @@ class RedisPubSub:
         publisher: aioredis.Redis | None = None,
         connect_timeout: float = 2.0,
     ) -> None:
-        address = RedisAddress(url)
-        if address.path is not None:
+        self.address = RedisAddress.from_url(url)
+        if self.address.path is not None:
             raise ValueError("pub/sub needs a redis:// or rediss:// URL, not unix://")
-        self.host = address.host
-        self.port = address.port
-        self.username = address.username
-        self.password = address.password
-        self.tls = address.tls
         self.on_message = on_message
         self.publisher = publisher
         self.connect_timeout = connect_timeout
@@ -149,14 +144,15 @@ class RedisPubSub:
                 delay = min(delay * 2, 2.0)
 
     async def _connect(self) -> asyncio.StreamReader:
-        context = ssl.create_default_context() if self.tls else None
+        address = self.address
+        context = ssl.create_default_context() if address.tls else None
         reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(self.host, self.port, ssl=context, limit=2**20),
+            asyncio.open_connection(address.host, address.port, ssl=context, limit=2**20),
             self.connect_timeout,
         )
-        if self.password is not None:
-            auth = (self.username, self.password) if self.username else (self.password,)
-            writer.write(_command("AUTH", *auth))
+        auth = address.auth()
+        if auth is not None:
+            writer.write(auth)
             reply = _parser()
             while (value := reply.gets()) is False:
                 chunk = await asyncio.wait_for(reader.read(4096), self.connect_timeout)
