@@ -90,15 +90,6 @@ table.insert(out, soonest[2] or '')
 return out
 """
 
-_COMPLETE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1])
-  redis.call('ZREM', KEYS[2], ARGV[2])
-  return 1
-end
-return 0
-"""
-
 # KEYS: the sorted set, then each deadline's key; ARGV: each deadline's payload and room code.
 _COMPLETE_MANY = """
 local done = 0
@@ -130,7 +121,6 @@ class RedisDeadlines:
         self.ttl_ms = int(ttl * 1000)
         self.zset = f"{prefix}:deadlines"
         self._claim: Any = redis.register_script(_CLAIM)
-        self._complete: Any = redis.register_script(_COMPLETE)
         self._complete_many: Any = redis.register_script(_COMPLETE_MANY)
 
     def key(self, code: str) -> str:
@@ -167,10 +157,7 @@ class RedisDeadlines:
 
     async def complete(self, code: str, key: str, serial: int, at: float) -> bool:
         """Drop the deadline if it is still this one (a transition may have set a new one)."""
-        done = await self._complete(
-            keys=[self.key(code), self.zset], args=[deadline_payload(key, serial, at), code]
-        )
-        return bool(done)
+        return await self.complete_many([(code, key, serial, at)]) == 1
 
     async def complete_many(self, due: list[Due]) -> int:
         """:meth:`complete` for many deadlines in one script call; how many it dropped."""
