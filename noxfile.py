@@ -93,13 +93,11 @@ def bench(session: nox.Session) -> None:
     ``nox -s bench -- --quick`` for a short run with small parameters."""
     quick = "--quick" in session.posargs
     q = ["--quick"] if quick else []
-    sim_out = ["--out", "bench/results/simulate.json"]
-    redis_out = ["--out", "bench/results/capacity-redis.json"]
 
     def out(name: str) -> list[str]:
         return ["--out", f"bench/results/{name}.json"]
 
-    two_out = out("capacity-redis-2")
+    sim_out, redis_out, two_out = out("simulate"), out("capacity-redis"), out("capacity-redis-2")
     out_redis_ship = out("capacity-redis-shipped")
     shipped = ["--timers", "default", "--start", "100" if quick else "1000", "--max-probes", "1"]
     pathlib.Path("bench/results").mkdir(exist_ok=True)
