@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+
+import pytest
 
 from weirsoe_platform.sessions._frames import decode_frame, encode_frame
 from weirsoe_platform.transport import Hub, Subscription
@@ -37,6 +40,104 @@ async def test_a_waiting_reader_wakes_for_each_frame_in_order() -> None:
     sub.put_nowait(b"two")
     assert await asyncio.wait_for(reader, 1) == b"one"
     assert await asyncio.wait_for(anext(events), 1) == b"two"
+
+
+class Socket:
+    """A socket's sending side: records frames; a frame in ``slow`` waits for ``writable``
+    (a paused transport), ``b"bye"`` closes, ``b"boom"`` fails."""
+
+    def __init__(self, slow: set[bytes] | None = None) -> None:
+        self.sent: list[bytes] = []
+        self.slow = slow or set()
+        self.writable = asyncio.Event()
+        self.cancelled = False
+
+    async def send(self, data: bytes) -> bool:
+        if data == b"boom":
+            raise RuntimeError("the client went away")
+        if data in self.slow:
+            try:
+                await self.writable.wait()
+            except asyncio.CancelledError:
+                self.cancelled = True
+                raise
+        self.sent.append(data)
+        return data == b"bye"
+
+
+async def _sending_task(sub: Subscription, socket: Socket) -> None:
+    """What the game socket's sending task does (transport._ws._forward_events)."""
+    sub.sender = socket.send
+    async for data in sub.iter_events():
+        if await socket.send(data):
+            return
+
+
+async def test_an_idle_sender_writes_the_frame_before_put_returns() -> None:
+    sub, socket = Subscription(), Socket()
+    task = asyncio.create_task(_sending_task(sub, socket))
+    await asyncio.sleep(0)  # the task parks, nothing queued
+    sub.put_nowait(b"one")
+    assert socket.sent == [b"one"], "no task hop: written on the spot"
+    sub.put_nowait(b"two")
+    assert socket.sent == [b"one", b"two"]
+    assert sub.qsize == 0
+    task.cancel()
+
+
+async def test_a_send_that_must_wait_is_finished_first_and_order_holds() -> None:
+    sub, socket = Subscription(), Socket(slow={b"one"})
+    task = asyncio.create_task(_sending_task(sub, socket))
+    await asyncio.sleep(0)
+    sub.put_nowait(b"one")  # the transport is paused: the send waits
+    sub.put_nowait(b"two")
+    sub.put_nowait(b"three")
+    assert socket.sent == []
+    assert sub.qsize == 2  # queued behind the waiting send
+    await asyncio.sleep(0.01)
+    assert socket.sent == []
+    socket.writable.set()
+    for _ in range(100):
+        if len(socket.sent) == 3:
+            break
+        await asyncio.sleep(0)
+    assert socket.sent == [b"one", b"two", b"three"]
+    sub.put_nowait(b"four")  # idle again: on the spot
+    assert socket.sent[-1] == b"four"
+    task.cancel()
+
+
+async def test_a_waiting_send_is_cancelled_with_its_task() -> None:
+    sub, socket = Subscription(), Socket(slow={b"one"})
+    task = asyncio.create_task(_sending_task(sub, socket))
+    await asyncio.sleep(0)
+    sub.put_nowait(b"one")
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert socket.cancelled, "the cancellation reached the send it was waiting on"
+    assert socket.sent == []
+
+
+async def test_a_failed_send_fails_the_sending_task_not_the_publisher() -> None:
+    sub, socket = Subscription(), Socket()
+    task = asyncio.create_task(_sending_task(sub, socket))
+    await asyncio.sleep(0)
+    sub.put_nowait(b"boom")  # returns: the hub and its publisher carry on
+    with pytest.raises(RuntimeError, match="went away"):
+        await asyncio.wait_for(task, 1)
+
+
+async def test_a_send_that_closes_the_socket_ends_the_stream() -> None:
+    sub, socket = Subscription(), Socket()
+    task = asyncio.create_task(_sending_task(sub, socket))
+    await asyncio.sleep(0)
+    sub.put_nowait(b"bye")
+    await asyncio.wait_for(task, 1)  # the iteration ended
+    sub.put_nowait(b"after")
+    assert socket.sent == [b"bye"]
+    assert sub.qsize == 0, "nothing is kept for a socket that is done"
 
 
 async def test_the_embedded_hub_delivers_each_message_to_its_channels_only() -> None:

@@ -252,3 +252,17 @@ def test_app_serves_both_schemas(doc: dict[str, Any]) -> None:
     assert openapi["openapi"].startswith("3.")
     assert "/api/sessions" in openapi["paths"]
     assert any(p.startswith("/api/sessions/") for p in openapi["paths"])
+
+
+def test_every_setting_has_a_row_in_running_md() -> None:
+    """docs/running.md's settings table names every operator setting with its variable."""
+    table = (ROOT / "docs" / "running.md").read_text(encoding="utf-8")
+    rows = {
+        line.split("|")[1].strip(): line
+        for line in table.splitlines()
+        if line.startswith("| ") and line.count("|") >= 6
+    }
+    missing = [name for name in PlatformSettings.__struct_fields__ if name not in rows]
+    assert missing == [], f"settings without a row in docs/running.md: {missing}"
+    for name in PlatformSettings.__struct_fields__:
+        assert f"`WEIRSOE_{name.upper()}`" in rows[name], name

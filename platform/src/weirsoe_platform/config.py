@@ -37,6 +37,9 @@ class PlatformSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024, le=100_000_000)] = 64 * 1024
     header_timeout: Seconds = 10.0
     idle_timeout: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 5
+    # ``weirsoe serve`` only: seconds between garbage-collector steps (weirsoe_platform._gc);
+    # 0 leaves CPython's collector as it is, with only the start-up heap frozen.
+    gc_interval: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 2.0
     metrics_token: str | None = None
     metrics_public: bool = False
     metrics_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] | None = None

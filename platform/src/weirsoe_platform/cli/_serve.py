@@ -11,7 +11,7 @@ from weirsoe_sdk import InvalidSettings
 from ..config import DEFAULT_DATABASE_URL
 from ._common import CliError
 
-__all__ = ["add_server_commands", "freeze_startup_heap"]
+__all__ = ["add_server_commands", "freeze_startup_heap", "steward_hooks"]
 
 
 def freeze_startup_heap() -> None:
@@ -24,6 +24,17 @@ def freeze_startup_heap() -> None:
 
     gc.collect()
     gc.freeze()
+
+
+def steward_hooks(interval: float) -> tuple[Any, Any]:
+    """Start-up and shutdown hooks that run a :class:`~weirsoe_platform._gc.CollectorSteward`
+    every ``interval`` seconds (0: only :func:`freeze_startup_heap`)."""
+    if interval <= 0:
+        return freeze_startup_heap, None
+    from .._gc import CollectorSteward
+
+    steward = CollectorSteward(interval=interval)
+    return steward.start, steward.stop
 
 
 def add_server_commands(commands: Any) -> None:
@@ -128,7 +139,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     config = _start_logging(settings)
     app = create_app(settings)
-    app.on_startup.append(freeze_startup_heap)  # the last hook: after everything is loaded
+    started, stopped = steward_hooks(settings.gc_interval)
+    app.on_startup.append(started)  # the last hook: after everything is loaded
+    if stopped is not None:
+        app.on_shutdown.insert(0, stopped)
     uvicorn.run(
         app,
         host=settings.host,

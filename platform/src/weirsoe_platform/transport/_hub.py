@@ -2,9 +2,9 @@
 
 Every socket of a process subscribes here, to its room channel and its private one. Each socket
 has a :class:`Subscription`: a bounded backlog of encoded frames that its one sending task
-drains. Delivering a message is a dict lookup and an append per listening socket, with no task
-hop, so a frame encoded once per audience reaches every socket without being copied or
-re-encoded.
+drains. Delivering a message is a dict lookup per listening socket and, when that socket's
+sender is idle, the write itself, with no task hop (else an append to its backlog), so a frame
+encoded once per audience reaches every socket without being copied or re-encoded.
 
 - **Embedded**: the service publishes straight into the hub after each commit
   (:meth:`Hub.publish`), in commit order.
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Generator, Iterable
 from typing import Any, Protocol
 
 from ..sessions._frames import decode_frame, encode_frame
@@ -40,20 +40,60 @@ MAX_BACKLOG = 256  # frames kept per socket whose client does not read; older on
 
 
 class Subscription:
-    """One socket's backlog: frames in, frames out in order, at most ``max_backlog`` kept."""
+    """One socket's backlog: frames in, frames out in order, at most ``max_backlog`` kept.
 
-    __slots__ = ("_backlog", "_waiter", "dropped")
+    **Sending without a task hop.** While its sending task is parked with nothing queued, a
+    frame is handed straight to ``sender`` (set by the socket's sending task), run on the spot
+    up to its first real wait. Writing to a socket whose transport is not paused never waits,
+    so the frame is written before :meth:`put_nowait` returns, with no future, no wake-up and
+    no task step. If it must wait (the client reads slowly), the sending task finishes that
+    send before anything queued after it, so frames keep their order; if it fails, the error
+    is raised in the sending task, never in the publisher. ``sender`` returns ``True`` when
+    the socket is done (closed by it): the iteration then ends.
+    """
+
+    __slots__ = ("_backlog", "_done", "_inflight", "_waiter", "dropped", "sender")
 
     def __init__(self, max_backlog: int = MAX_BACKLOG) -> None:
         self._backlog: deque[bytes] = deque(maxlen=max(1, max_backlog))
         self._waiter: asyncio.Future[None] | None = None
+        self._inflight: Awaitable[bool] | None = None  # a send begun by put_nowait
+        self._done = False
         self.dropped = 0  # frames dropped because the client did not read them in time
+        self.sender: Callable[[bytes], Coroutine[Any, Any, bool]] | None = None
 
     def put_nowait(self, data: bytes) -> None:
+        if self._done:
+            return
         backlog = self._backlog
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():  # the sending task is parked
+            sender = self.sender
+            if sender is not None and not backlog:
+                self._send_now(sender(data))
+                return
+            backlog.append(data)
+            waiter.set_result(None)
+            return
         if len(backlog) == backlog.maxlen:
             self.dropped += 1  # deque(maxlen) drops the oldest on append
         backlog.append(data)
+
+    def _send_now(self, coro: Coroutine[Any, Any, bool]) -> None:
+        try:
+            waiting_on = coro.send(None)
+        except StopIteration as stop:
+            if stop.value:
+                self._finish()
+            return
+        except Exception as exc:  # the sending task raises it, not the publisher
+            self._inflight = _Raise(exc)
+        else:
+            self._inflight = _Resume(coro, waiting_on)
+        self._finish(done=False)
+
+    def _finish(self, done: bool = True) -> None:
+        self._done = self._done or done
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -69,13 +109,64 @@ class Subscription:
         backlog = self._backlog
         loop = asyncio.get_running_loop()
         while True:
-            while backlog:
+            inflight = self._inflight
+            if inflight is not None:
+                self._inflight = None
+                if await inflight:
+                    self._done = True
+            if self._done:
+                return
+            if backlog:
                 yield backlog.popleft()
+                continue
             waiter = self._waiter = loop.create_future()
             try:
                 await waiter
             finally:
                 self._waiter = None
+
+
+class _Resume:
+    """Awaiting it finishes a coroutine that already ran up to ``waiting_on`` (what it yielded
+    to the event loop): the task that awaits this waits on that in its place."""
+
+    __slots__ = ("_coro", "_waiting_on")
+
+    def __init__(self, coro: Coroutine[Any, Any, bool], waiting_on: Any) -> None:
+        self._coro = coro
+        self._waiting_on = waiting_on
+
+    def __await__(self) -> Generator[Any, Any, bool]:
+        coro, value = self._coro, self._waiting_on
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # cancellation: into the coroutine
+                try:
+                    value = coro.throw(exc)
+                except StopIteration as stop:
+                    return bool(stop.value)
+                continue
+            try:
+                value = coro.send(sent)
+            except StopIteration as stop:
+                return bool(stop.value)
+
+
+class _Raise:
+    """Awaiting it raises what a send begun in :meth:`Subscription.put_nowait` raised."""
+
+    __slots__ = ("_exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self._exc = exc
+
+    def __await__(self) -> Generator[Any, Any, bool]:
+        raise self._exc
+        yield  # a generator, as __await__ must return an iterator
 
 
 class Remote(Protocol):

@@ -229,26 +229,53 @@ async def _forward_events(
     service: SessionService,
     version: int,
 ) -> None:
-    send = socket.send  # the ASGI event directly: one layer less than send_text per frame
+    """The socket's sending task: it sends what is queued, and lets the hub send the rest on
+    the spot while it is idle (:class:`Subscription`)."""
+    forward = _Forwarder(socket, service, version)
+    subscriber.sender = forward.send
     try:
         async for data in subscriber.iter_events():
-            if data is LOST:
-                lost = lost_message(version, service.clock())
-                await send({"type": "websocket.send", "bytes": None, "text": lost.decode()})
-                await socket.close(code=WS_4410_ROOM_CLOSED, reason="the room was lost")
-                return
-            version = max(version, _version_of(data))
-            await send({"type": "websocket.send", "bytes": None, "text": data.decode()})
-            if service.metrics is not None:
-                service.metrics.deliveries.inc()
-            if _CLOSED_MARK in data:
-                await socket.close(code=WS_4410_ROOM_CLOSED, reason="the host closed the room")
-                return
-            if _KICKED_MARK in data:
-                await socket.close(code=WS_4408_KICKED, reason="removed by the host")
+            if await forward.send(data):
                 return
     except _SOCKET_GONE:
         return
+    finally:
+        subscriber.sender = None
+
+
+class _Forwarder:
+    """Sends one frame at a time to a socket, in order; :meth:`send` returns ``True`` once it
+    has closed the socket."""
+
+    __slots__ = ("_send", "_service", "_socket", "version")
+
+    def __init__(
+        self, socket: WebSocket[Any, Any, Any], service: SessionService, version: int
+    ) -> None:
+        self._socket = socket
+        self._send = socket.send  # the ASGI event directly: one layer less than send_text
+        self._service = service
+        self.version = version
+
+    async def send(self, data: bytes) -> bool:
+        socket = self._socket
+        if data is LOST:
+            lost = lost_message(self.version, self._service.clock())
+            await self._send({"type": "websocket.send", "bytes": None, "text": lost.decode()})
+            await socket.close(code=WS_4410_ROOM_CLOSED, reason="the room was lost")
+            return True
+        self.version = max(self.version, _version_of(data))
+        await self._send({"type": "websocket.send", "bytes": None, "text": data.decode()})
+        metrics = self._service.metrics
+        if metrics is not None:
+            metrics.deliveries.inc()
+        if _CLOSED_MARK in data:
+            await socket.close(code=WS_4410_ROOM_CLOSED, reason="the host closed the room")
+            return True
+        if _KICKED_MARK in data:
+            await socket.close(code=WS_4408_KICKED, reason="removed by the host")
+            return True
+        return False
 
 
 async def _reply(subscriber: Subscription, message: Any) -> None:

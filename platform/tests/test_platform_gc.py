@@ -1,0 +1,126 @@
+"""The garbage-collector steward of ``weirsoe serve`` (weirsoe_platform._gc): cheap steps that
+free new cycles and freeze survivors, and full collections only when the heap grows."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import weakref
+from collections.abc import Iterator
+
+import pytest
+
+from weirsoe_platform._gc import CollectorSteward
+from weirsoe_platform.cli._serve import freeze_startup_heap, steward_hooks
+from weirsoe_platform.config import settings_from_env
+from weirsoe_sdk import InvalidSettings
+
+
+class Node:
+    def __init__(self) -> None:
+        self.other: object = self  # a reference cycle: only the collector can free it
+
+
+@pytest.fixture(autouse=True)
+def _thaw() -> Iterator[None]:
+    """No automatic collection in between (it could free a test's cycle early), and the test
+    process's collector left as it was: enabled, nothing frozen."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
+def _frozen(obj: object) -> bool:
+    return gc.is_tracked(obj) and not any(o is obj for o in gc.get_objects())
+
+
+class Heap:
+    """A stand-in for ``sys.getallocatedblocks`` that the test sets."""
+
+    def __init__(self, blocks: int) -> None:
+        self.blocks = blocks
+
+    def __call__(self) -> int:
+        return self.blocks
+
+
+def test_a_step_frees_new_cycles_and_freezes_what_is_alive() -> None:
+    steward = CollectorSteward(interval=1, blocks=Heap(1000))
+    steward.collect_all()
+    alive = Node()
+    dead = weakref.ref(Node())  # a cycle that is garbage already
+    assert dead() is not None  # not freed by reference counting
+    assert not _frozen(alive)
+    assert steward.step() is False
+    assert dead() is None, "the step's collection frees cycles made since the last step"
+    assert _frozen(alive), "survivors are frozen: later collections skip them"
+    assert steward.full_collections == 1  # only collect_all's
+
+
+def test_cycles_frozen_alive_are_freed_once_the_heap_grew_by_a_quarter() -> None:
+    heap = Heap(1000)
+    steward = CollectorSteward(interval=1, blocks=heap)
+    steward.collect_all()
+    node = Node()
+    steward.step()
+    assert _frozen(node)
+    ref = weakref.ref(node)
+    del node  # now garbage, but frozen: cheap steps leave it
+    heap.blocks = 1250
+    assert steward.step() is False
+    assert ref() is not None
+    heap.blocks = 1251
+    assert steward.step() is True
+    assert ref() is None, "a full collection frees cycles among frozen objects"
+    assert steward.full_collections == 2
+    assert gc.get_freeze_count() > 0, "the survivors of the full collection are frozen again"
+
+
+def test_the_threshold_follows_the_heap_down() -> None:
+    heap = Heap(1000)
+    steward = CollectorSteward(interval=1, blocks=heap)
+    steward.collect_all()
+    heap.blocks = 600  # rooms closed
+    assert steward.step() is False
+    heap.blocks = 751  # a quarter more than the smallest heap since the last full collection
+    assert steward.step() is True
+    heap.blocks = 751
+    assert steward.step() is False  # measured afresh after the full collection
+
+
+def test_bad_settings_are_refused() -> None:
+    with pytest.raises(ValueError, match="interval"):
+        CollectorSteward(interval=0)
+    with pytest.raises(ValueError, match="growth"):
+        CollectorSteward(growth=0)
+    with pytest.raises(InvalidSettings, match="gc_interval"):
+        settings_from_env({"gc_interval": -1}, environ={})
+    with pytest.raises(InvalidSettings, match="WEIRSOE_GC_INTERVAL"):
+        settings_from_env(environ={"WEIRSOE_GC_INTERVAL": "soon"})
+    assert settings_from_env(environ={"WEIRSOE_GC_INTERVAL": "0"}).gc_interval == 0
+
+
+def test_serve_runs_the_steward_until_shutdown() -> None:
+    assert steward_hooks(0) == (freeze_startup_heap, None)
+    started, stopped = steward_hooks(0.01)
+    steward = started.__self__
+    assert isinstance(steward, CollectorSteward)
+
+    async def serve_briefly() -> None:
+        started()
+        assert steward.full_collections == 1  # start-up: collect everything, then freeze
+        assert gc.get_freeze_count() > 0
+        for _ in range(500):
+            if steward.steps >= 2:
+                break
+            await asyncio.sleep(0.01)
+        await stopped()
+        steps = steward.steps
+        await asyncio.sleep(0.05)
+        assert steward.steps == steps, "no step after shutdown"
+
+    asyncio.run(serve_briefly())
+    assert steward.steps >= 2
