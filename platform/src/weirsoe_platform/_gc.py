@@ -30,12 +30,13 @@ collections, untouched.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 import sys
 import time
 from collections.abc import Callable
+
+from ._tasks import cancel_and_wait
 
 __all__ = ["CollectorSteward"]
 
@@ -103,10 +104,7 @@ class CollectorSteward:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     async def _run(self) -> None:
         while True:

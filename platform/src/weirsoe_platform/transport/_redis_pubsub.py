@@ -32,6 +32,7 @@ from redis import asyncio as aioredis
 from .._resp import RedisAddress, RespParser
 from .._resp import command as _command
 from .._resp import parser as _resp_parser
+from .._tasks import cancel_and_wait
 
 __all__ = ["RedisPubSub", "RespParser"]
 
@@ -112,10 +113,7 @@ class RedisPubSub:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         self._close()
 
     def _close(self) -> None:

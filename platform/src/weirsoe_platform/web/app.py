@@ -19,6 +19,7 @@ from litestar.openapi import OpenAPIConfig
 from weirsoe_sdk import Discovery, discover_cartridges, get_plugin_manager
 
 from .. import __version__
+from .._tasks import cancel_and_wait
 from ..accounts import AccountsPlugin
 from ..audience import AudienceDesk
 from ..config import PlatformSettings, settings_from_env
@@ -153,18 +154,12 @@ def create_app(
 
 
 async def _stop_audience(app: Litestar) -> None:
-    task = getattr(app.state, "audience_task", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await cancel_and_wait(getattr(app.state, "audience_task", None))
 
 
 async def _stop_loops(app: Litestar) -> None:
     for task in getattr(app.state, "loops", []):
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)
     beat = getattr(app.state, "presence_beat", None)
     if beat is not None:  # the sockets closed already marked their players
         with contextlib.suppress(Exception):
