@@ -10,20 +10,21 @@ a message a slow socket held) sets it off on a server whose heap is not growing 
 
 :class:`CollectorSteward` changes only that trigger:
 
-- every ``interval`` seconds it collects the two young generations (a few thousand objects at
-  most: cyclic garbage made in the meantime goes there) and then calls :func:`gc.freeze`, so
-  what survived joins the frozen heap that later collections skip. A step costs a few
-  milliseconds; collecting everything not frozen yet instead cost 50-200 ms at 1,000 rooms,
-  because every room's current state is younger than a few seconds;
+- every ``interval`` seconds it collects the two young generations, where most new cyclic
+  garbage still is, and then calls :func:`gc.freeze`, so what is left, in any generation, joins
+  the frozen heap that later collections skip. A step usually costs a few milliseconds;
+  collecting everything not frozen yet instead cost 50-200 ms at 1,000 rooms, because every
+  room's current state is younger than a few seconds;
 - a full collection of everything (:func:`gc.unfreeze`, :func:`gc.collect`, freeze again) runs
   only when the heap has grown by a quarter (``growth``) since its smallest size after the last
   one, as :func:`sys.getallocatedblocks` counts it: the same bound on uncollected garbage as
   CPython's own rule, measured on what is alive instead of on what was promoted.
 
 Frozen objects are still freed by reference counting the moment they are unreferenced. What a
-freeze delays is only a *cycle* among objects frozen while alive (a closed socket whose task and
-frame refer to each other, say): it is freed by the next full collection, at the latest once it
-and its like make the heap a quarter larger. Young objects keep CPython's generational
+freeze delays is only a *cycle* that was frozen: among objects frozen while alive (a closed
+socket whose task and frame refer to each other, say), or already garbage in the old generation
+when the step froze it. It is freed by the next full collection, at the latest once it and its
+like make the heap a quarter larger. Young objects keep CPython's generational
 collections, untouched.
 """
 
