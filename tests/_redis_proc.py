@@ -7,10 +7,13 @@ developers use it at the same time.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 
 import redis
 from _live import free_port
@@ -75,6 +78,17 @@ class PrivateRedis:
             self.proc.kill()
             self.proc.wait(5)
         self.proc = None
+
+    @contextlib.contextmanager
+    def hung(self) -> Iterator[None]:
+        """Redis accepts connections but answers nothing (the process is stopped with
+        SIGSTOP: the kernel still completes TCP handshakes), as a hung Redis does."""
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(self.proc.pid, signal.SIGCONT)
 
     def restart(self, down_for: float = 0.0) -> None:
         self.stop()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import time
 import uuid
@@ -18,6 +19,8 @@ import pytest
 import redis
 from _live import GameClient, Server, Worker
 from _redis_proc import PrivateRedis, redis_server_missing
+
+from weirsoe_platform.transport._redis_pubsub import RedisPubSub
 
 pytestmark = pytest.mark.faults
 FULL = os.environ.get("WEIRSOE_FULL_FAULTS") == "1"
@@ -41,6 +44,29 @@ def private_redis() -> Iterator[PrivateRedis]:
         yield server
     finally:
         server.close()
+
+
+def test_settle_gives_up_with_a_warning_when_redis_never_answers(
+    private_redis: PrivateRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A socket waits for Redis to confirm its room's subscription; a hung Redis (a real one,
+    stopped) gets a warning after the timeout, and nothing is left waiting."""
+
+    async def main() -> dict[str, object]:
+        pubsub = RedisPubSub(private_redis.url, lambda c, m: None)
+        with private_redis.hung():
+            await pubsub.start()
+            try:
+                pubsub.subscribe(["W:ROOM"])
+                await pubsub.settle(timeout=0.2)
+                return dict(pubsub._settling)
+            finally:
+                await pubsub.stop()
+
+    with caplog.at_level(logging.WARNING, logger="weirsoe.channels"):
+        settling = asyncio.run(main())
+    assert "did not confirm subscriptions (TimeoutError)" in caplog.text
+    assert settling == {}  # nothing left behind
 
 
 async def _wait_created(http: httpx.AsyncClient, base: str, settings: dict) -> dict:
