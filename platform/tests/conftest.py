@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,6 +45,32 @@ async def redis_cleanup(redis_prefix: str) -> AsyncIterator[str]:
     async for key in client.scan_iter(f"{redis_prefix}:*"):
         await client.delete(key)
     await client.aclose()
+
+
+@pytest.fixture
+def make_service() -> Callable[[str], Any]:
+    """Makes a ``SessionService`` on the real Redis under a key prefix, as a scale-out process
+    has it: no publisher (the store publishes inside its compare-and-set), Redis deadlines."""
+    from weirsoe_platform.config import PlatformSettings
+    from weirsoe_platform.sessions import SessionService
+    from weirsoe_platform.sessions._redis_store import RedisSessionStore, connect_redis
+    from weirsoe_platform.timers import RedisDeadlines
+    from weirsoe_sdk import discover_cartridges
+
+    discovery = discover_cartridges()
+
+    def make(prefix: str) -> SessionService:
+        redis = connect_redis(REDIS_URL)
+        settings = PlatformSettings(redis_url=REDIS_URL, redis_prefix=prefix)
+        return SessionService(
+            cartridges=discovery,
+            store=RedisSessionStore(redis, prefix=prefix),
+            deadlines=RedisDeadlines(redis, prefix=prefix, ttl=settings.game_ttl),
+            settings=settings,
+            channel_prefix=f"{prefix}:",
+        )
+
+    return make
 
 
 # -- databases ---------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import msgspec
 import pytest
@@ -23,18 +24,6 @@ from weirsoe_platform.transport._redis_pubsub import RedisPubSub
 from weirsoe_sdk import discover_cartridges
 
 DISCOVERY = discover_cartridges()
-
-
-def make_service(prefix: str) -> SessionService:
-    redis = connect_redis(REDIS_URL)
-    settings = PlatformSettings(redis_url=REDIS_URL, redis_prefix=prefix)
-    return SessionService(
-        cartridges=DISCOVERY,
-        store=RedisSessionStore(redis, prefix=prefix),
-        deadlines=RedisDeadlines(redis, prefix=prefix, ttl=settings.game_ttl),
-        settings=settings,
-        channel_prefix=f"{prefix}:",
-    )
 
 
 def test_only_a_store_that_publishes_may_go_without_a_publisher() -> None:
@@ -68,7 +57,9 @@ async def test_compare_and_set_has_exactly_one_winner(redis_cleanup: str) -> Non
         await s.close()
 
 
-async def test_two_services_racing_one_deadline_make_one_transition(redis_cleanup: str) -> None:
+async def test_two_services_racing_one_deadline_make_one_transition(
+    redis_cleanup: str, make_service: Callable[[str], SessionService]
+) -> None:
     first, second = make_service(redis_cleanup), make_service(redis_cleanup)
     code, host = await first.create("rps", {"throw_seconds": 30})
     await first.join(code, "A")
@@ -89,7 +80,9 @@ async def test_two_services_racing_one_deadline_make_one_transition(redis_cleanu
     assert await second.fire(code, d.key, d.serial, d.at) is False
 
 
-async def test_every_key_carries_a_ttl_and_exit_removes_all(redis_cleanup: str) -> None:
+async def test_every_key_carries_a_ttl_and_exit_removes_all(
+    redis_cleanup: str, make_service: Callable[[str], SessionService]
+) -> None:
     service = make_service(redis_cleanup)
     code, host = await service.create("weirsoe_lies")
     await service.join(code, "A")
@@ -105,7 +98,9 @@ async def test_every_key_carries_a_ttl_and_exit_removes_all(redis_cleanup: str) 
     assert left == []
 
 
-async def test_lobby_key_ttl_follows_the_lifecycle(redis_cleanup: str) -> None:
+async def test_lobby_key_ttl_follows_the_lifecycle(
+    redis_cleanup: str, make_service: Callable[[str], SessionService]
+) -> None:
     service = make_service(redis_cleanup)
     code, _ = await service.create("rps")
     ttl = await service.store.redis.ttl(f"{redis_cleanup}:session:{code}")  # type: ignore[attr-defined]
@@ -262,6 +257,7 @@ async def test_the_reader_resubscribes_after_redis_drops_it(redis_prefix: str) -
 
 async def test_two_processes_racing_on_one_room_make_one_transition_per_version(
     redis_cleanup: str,
+    make_service: Callable[[str], SessionService],
 ) -> None:
     """Each service caches the record it committed last and tries the next change on it
     without a load; the compare-and-set still lets exactly one writer have each version, and
@@ -304,6 +300,7 @@ async def test_two_processes_racing_on_one_room_make_one_transition_per_version(
 
 async def test_snapshots_share_one_decode_per_version_and_never_lag_the_store(
     redis_cleanup: str,
+    make_service: Callable[[str], SessionService],
 ) -> None:
     """Players asking for a snapshot of the same version reuse one decoded table; once another
     process commits, the next snapshot here shows that version, not the decoded copy."""

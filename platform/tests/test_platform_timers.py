@@ -21,9 +21,8 @@ from typing import Any
 import pytest
 from conftest import REDIS_URL
 
-from weirsoe_platform.config import PlatformSettings
 from weirsoe_platform.sessions import SessionService
-from weirsoe_platform.sessions._redis_store import RedisSessionStore, connect_redis
+from weirsoe_platform.sessions._redis_store import connect_redis
 from weirsoe_platform.timers import RedisDeadlines, TimerWorker, make_broker
 from weirsoe_platform.timers._redis import CHUNK, Due
 from weirsoe_sdk import discover_cartridges
@@ -34,18 +33,6 @@ AHEAD = 60.0
 
 def ahead() -> float:
     return time.time() + AHEAD
-
-
-def make_service(prefix: str) -> SessionService:
-    redis = connect_redis(REDIS_URL)
-    settings = PlatformSettings(redis_url=REDIS_URL, redis_prefix=prefix)
-    return SessionService(
-        cartridges=DISCOVERY,
-        store=RedisSessionStore(redis, prefix=prefix),
-        deadlines=RedisDeadlines(redis, prefix=prefix, ttl=settings.game_ttl),
-        settings=settings,
-        channel_prefix=f"{prefix}:",
-    )
 
 
 async def running_rooms(service: SessionService, count: int) -> dict[str, tuple[int, Due]]:
@@ -124,7 +111,9 @@ async def assert_fired_once(service: SessionService, before: dict[str, tuple[int
     assert [k async for k in redis.scan_iter(f"{prefix}:deadline:*")] == []
 
 
-async def test_a_burst_fires_every_deadline_once_in_batches(redis_cleanup: str) -> None:
+async def test_a_burst_fires_every_deadline_once_in_batches(
+    redis_cleanup: str, make_service: Callable[[str], SessionService]
+) -> None:
     service = make_service(redis_cleanup)
     rooms = 200
     before = await running_rooms(service, rooms)
@@ -154,7 +143,9 @@ async def test_a_burst_fires_every_deadline_once_in_batches(redis_cleanup: str) 
         await assert_fired_once(service, before)
 
 
-async def test_the_one_deadline_task_of_earlier_versions_still_fires(redis_cleanup: str) -> None:
+async def test_the_one_deadline_task_of_earlier_versions_still_fires(
+    redis_cleanup: str, make_service: Callable[[str], SessionService]
+) -> None:
     service = make_service(redis_cleanup)
     before = await running_rooms(service, 1)
     ((code, (_, due)),) = before.items()
@@ -196,7 +187,9 @@ asyncio.run(main())
 
 
 @pytest.mark.slow
-async def test_a_worker_killed_holding_a_batch_loses_no_deadline(redis_cleanup: str) -> None:
+async def test_a_worker_killed_holding_a_batch_loses_no_deadline(
+    redis_cleanup: str, make_service: Callable[[str], SessionService]
+) -> None:
     service = make_service(redis_cleanup)
     rooms = CHUNK + 10  # two task messages
     before = await running_rooms(service, rooms)
