@@ -6,6 +6,7 @@ Player actions, deadlines, joins, presence and host controls all go through ``_t
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import secrets
@@ -59,6 +60,11 @@ __all__ = [
 
 log = logging.getLogger("weirsoe.sessions")
 _CAS_ATTEMPTS = 16
+_BATCH_LIMIT = 64  # inputs of one room in one compare-and-set, at most
+
+Apply = Callable[[SessionRecord, Table[Any], Runtime[Any], float, Any], Step[Any]]
+_Outcome = tuple[SessionRecord, Step[Any]] | Exception
+_Waiter = tuple[Apply, "asyncio.Future[tuple[SessionRecord, Step[Any]]]"]
 
 
 class SessionVersion(Event, tag="session.version", frozen=True):
@@ -144,6 +150,9 @@ class SessionService:
         self.cache = RecordCache(enabled=store.round_trips)
         self.decoded = DecodedCache()  # read-only paths: snapshots, sign-ins, room info
         self._encoder = msgspec.msgpack.Encoder()
+        # Rooms with a transition in flight in this process, and the inputs waiting for it.
+        self._waiting: dict[str, list[_Waiter]] = {}
+        self._batches: set[asyncio.Task[None]] = set()
 
     # -- reading ---------------------------------------------------------------------------
     def channels(self, code: str, kind: str, players: tuple[str, ...] = ()) -> list[str]:
@@ -394,13 +403,73 @@ class SessionService:
         return apply
 
     # -- the one path ----------------------------------------------------------------------
-    async def _transition(
-        self,
-        code: str,
-        apply: Callable[[SessionRecord, Table[Any], Runtime[Any], float, Any], Step[Any]],
-    ) -> tuple[SessionRecord, Step[Any]]:
+    async def _transition(self, code: str, apply: Apply) -> tuple[SessionRecord, Step[Any]]:
+        """Apply one input to room ``code`` and commit it.
+
+        While a transition of the same room is in flight in this process, the input waits
+        and goes into the next compare-and-set together with every other input that arrived
+        meanwhile (:meth:`_commit`). Racing each other instead, all but one would lose the
+        compare-and-set and load again; on Redis each loss is a round trip."""
+        code = normalize_code(code)
+        waiting = self._waiting.get(code)
+        if waiting is not None:
+            future: asyncio.Future[tuple[SessionRecord, Step[Any]]]
+            future = asyncio.get_running_loop().create_future()
+            waiting.append((apply, future))
+            return await future
+        self._waiting[code] = []
+        try:
+            (outcome,) = await self._commit(code, [apply])
+        finally:
+            self._next_batch(code)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def _next_batch(self, code: str) -> None:
+        """The room's transition is done: commit what waited for it, in one batch."""
+        waiting = [w for w in self._waiting.pop(code) if not w[1].done()]  # not cancelled
+        if not waiting:
+            return
+        batch, self._waiting[code] = waiting[:_BATCH_LIMIT], waiting[_BATCH_LIMIT:]
+        task = asyncio.get_running_loop().create_task(self._run_batch(code, batch))
+        self._batches.add(task)
+        task.add_done_callback(self._batches.discard)
+
+    async def _run_batch(self, code: str, batch: list[_Waiter]) -> None:
+        try:
+            outcomes = await self._commit(code, [apply for apply, _ in batch])
+        except Exception as exc:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+        except BaseException:  # cancelled (the loop is closing): so is everything waiting
+            for _, future in batch + self._waiting.pop(code, []):
+                future.cancel()
+            raise
+        else:
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue
+                if isinstance(outcome, Exception):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+        self._next_batch(code)
+
+    async def _commit(self, code: str, applies: list[Apply]) -> list[_Outcome]:
+        """Apply ``applies`` in order to the record of room ``code`` (normalised) and commit
+        them with one compare-and-set: load → runtime.apply → compare-and-set on version →
+        publish. Returns each input's outcome: ``(record, step)``, or the error that refused it.
+
+        Each input is judged on the state the inputs before it left, gets versions of its
+        own and its own messages, and sees its own copy of the table, exactly as if they had
+        been committed one by one; a refused or no-op input leaves nothing behind. Only a
+        committed batch is final: if the compare-and-set loses, every input is judged again
+        on the newer record, refusals included."""
         counts: dict[str, dict[str, int]] = {}
         cached = self._cached(code)
+        last = len(applies) - 1
         for _ in range(_CAS_ATTEMPTS):
             guess = cached is not None
             if cached is not None:
@@ -412,36 +481,55 @@ class SessionService:
             expected = table.version
             old_deadline = table.deadline
             now = self.clock()
-            try:
-                step = apply(record, table, runtime, now, counts)
-            except Exception as exc:
-                if guess:  # judged on the cached copy: judge again on the stored record
+            outcomes: list[_Outcome] = []
+            steps: list[Step[Any]] = []
+            messages: list[tuple[bytes, list[str]]] = []
+            for index, apply in enumerate(applies):
+                before = table.version
+                try:
+                    step = apply(record, table, runtime, now, counts)
+                except Exception as exc:
+                    if guess:  # judged on the cached copy: judge again on the stored record
+                        break
+                    if not isinstance(exc, TallyCountsNeeded):
+                        outcomes.append(exc)
+                        if index < last:  # the refused input may have changed ``table``
+                            table = runtime.decode(record.table)
+                        continue
+                    # The input ends tallies' phases: freeze their counters (no later vote
+                    # counts) and run the batch again with the final counts, which reach the
+                    # driver first.
+                    counts.update(await self.counter.freeze(record.code, exc.tallies))
+                    break
+                if not step.changed:
+                    if guess:  # a no-op on the cached copy may be stale: ask the store
+                        break
+                    outcomes.append((record, step))
+                    if index < last:
+                        table = runtime.decode(record.table)
                     continue
-                if not isinstance(exc, TallyCountsNeeded):
-                    raise
-                need = exc
-                # The input ends tallies' phases: freeze their counters (no later vote counts)
-                # and run it again with the final counts, which reach the driver first.
-                counts.update(await self.counter.freeze(record.code, need.tallies))
+                record.version = step.table.version
+                record.status = step.table.status
+                record.table = runtime.encode(step.table)
+                messages += self._messages(record.code, step, now, before)
+                steps.append(step)
+                outcomes.append((record, step))
+                if index < last:  # the next input gets a copy of its own
+                    table = runtime.decode(record.table)
+            if len(outcomes) < len(applies):  # broke off: judge again on a loaded record
                 continue
-            if not step.changed:
-                if guess:  # a refusal or no-op on the cached copy may be stale: ask the store
-                    continue
-                return record, step
-            record.version = step.table.version
-            record.status = step.table.status
-            record.table = runtime.encode(step.table)
+            if not steps:
+                return outcomes
             data = self._encoder.encode(record)
-            messages = self._messages(record.code, step, now, expected)
             atomic = self.store.publishes
-            change = self._deadline_change(step.table, old_deadline)
+            change = self._deadline_change(steps[-1].table, old_deadline)
             try:
                 won = await self.store.compare_and_set(
                     record.code,
                     expected,
                     record.version,
                     data,
-                    self._ttl(step.table.status),
+                    self._ttl(record.status),
                     messages if atomic else None,
                     change if self.store.schedules else None,
                 )
@@ -450,19 +538,19 @@ class SessionService:
                 raise StoreUnavailable(f"state store unavailable: {exc}") from None
             if self.metrics is not None:
                 if won:
-                    self.metrics.transitions.labels(record.cartridge).inc()
+                    self.metrics.transitions.labels(record.cartridge).inc(len(steps))
                 else:
                     self.metrics.cas_conflicts.inc()
             if not won:
                 self.cache.stale += guess
                 self.cache.forget(record.code)
-            if won:
-                self.cache.hits += guess
-                self.cache.remember(record.code, data, step.table.status)
-                if self.publisher is not None and not atomic:
-                    await self.publisher.publish(messages)
-                await self._after_commit(record, step, old_deadline)
-                return record, step
+                continue
+            self.cache.hits += guess
+            self.cache.remember(record.code, data, record.status)
+            if self.publisher is not None and not atomic:
+                await self.publisher.publish(messages)
+            await self._after_commit(record, steps, old_deadline)
+            return outcomes
         if self.metrics is not None:
             self.metrics.cas_exhausted.inc()
         raise Conflict("the room is busy, please retry")
@@ -518,9 +606,10 @@ class SessionService:
         return (d.key, d.serial, d.at)
 
     async def _after_commit(
-        self, record: SessionRecord, step: Step[Any], old_deadline: Any
+        self, record: SessionRecord, steps: list[Step[Any]], old_deadline: Any
     ) -> None:
-        table = step.table
+        """After a commit of ``steps`` (in version order): timers, tallies, tracking."""
+        table = steps[-1].table
         code = record.code
         if table.status == "closed":
             await self.deadlines.cancel(code)
@@ -533,13 +622,15 @@ class SessionService:
             elif change is not None:
                 await self.deadlines.schedule(code, *change)
         if table.status != "closed":
-            await self._tallies(code, step)
+            for step in steps:
+                await self._tallies(code, step)
         if table.status == "over":
             try:  # the audience's keys go with the room, after the same grace period
                 await self.counter.expire(code, self._ttl("over"))
             except Exception:
                 log.warning("room %s: audience keys not given the grace TTL", code, exc_info=True)
-        self._track(record, step)
+        for step in steps:
+            self._track(record, step)
 
     async def _tallies(self, code: str, step: Step[Any]) -> None:
         """Tell the audience counter which tallies the committed step closed and opened."""
