@@ -198,6 +198,9 @@ class ServerProcess:
         self._log.close()
 
 
+METRICS_TOKEN = "bench-metrics"  # loopback only: lets the benchmarks read /metrics
+
+
 class WeirsoeServer(ServerProcess):
     """``weirsoe serve`` with the bench cartridge on its path; memory or Redis backend."""
 
@@ -248,6 +251,7 @@ class WeirsoeServer(ServerProcess):
             "WEIRSOE_UNKNOWN_CODE_RATE": "1000000",
             "WEIRSOE_REDIS_PREFIX": self.prefix,
             "WEIRSOE_SECRET_KEY": secret or secrets.token_urlsafe(32),
+            "WEIRSOE_METRICS_TOKEN": METRICS_TOKEN,
         }
         self._spawn(cmd, env, self._tmp.name)
         self.wait_ready(ready_timeout)
@@ -256,6 +260,21 @@ class WeirsoeServer(ServerProcess):
         with contextlib.suppress(httpx.HTTPError):
             return httpx.get(self.url + "/healthz", timeout=1).status_code == 200
         return False
+
+    def counters(self) -> dict[str, float]:
+        """The server's ``weirsoe_*_total`` counters (summed over labels), from ``/metrics``;
+        empty if it cannot be read."""
+        headers = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+        totals: dict[str, float] = {}
+        with contextlib.suppress(httpx.HTTPError):
+            reply = httpx.get(self.url + "/metrics", headers=headers, timeout=5)
+            for line in reply.text.splitlines():
+                name, _, value = line.partition(" ")
+                name = name.partition("{")[0]
+                if name.startswith("weirsoe_") and name.endswith("_total"):
+                    with contextlib.suppress(ValueError):
+                        totals[name] = totals.get(name, 0.0) + float(value)
+        return totals
 
     def stop(self) -> None:
         super().stop()

@@ -201,6 +201,13 @@ class Cluster:
         pairs = [s.sched() for s in self.servers]
         return sum(a for a, _ in pairs), sum(b for _, b in pairs)
 
+    def counters(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for srv in self.servers:
+            for name, value in srv.counters().items():
+                totals[name] = totals.get(name, 0.0) + value
+        return totals
+
     def rss(self) -> int:
         return sum(s.rss() for s in self.servers)
 
@@ -211,6 +218,11 @@ class Cluster:
     def deal(self, rooms: int) -> list[int]:
         n = len(self.servers)
         return [rooms // n + (i < rooms % n) for i in range(n)]
+
+
+def _delta(before: dict[str, float], after: dict[str, float], counter: str) -> int:
+    name = f"weirsoe_{counter}_total"
+    return round(after.get(name, 0.0) - before.get(name, 0.0))
 
 
 async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -228,9 +240,11 @@ async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
             shares.append(share)
             made += share
         t1 = time.monotonic()
+        before_connect = await asyncio.to_thread(server.counters)
         for srv, share in zip(server.servers, shares, strict=True):
             await connect_rooms(srv.ws_url, share, p.on_message, timeout=300)
         t2 = time.monotonic()
+        after_connect = await asyncio.to_thread(server.counters)
         for room in made:
             for i, conn in enumerate(room.seats):
                 p.seats[conn] = Seat(p, conn, i)
@@ -245,17 +259,23 @@ async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.sleep(args.warmup)
         cpu0, wall0, client0 = server.cpu(), time.monotonic(), time.process_time()
         sched0 = server.sched()
+        counters0 = await asyncio.to_thread(server.counters)
         p.measuring = True
         await asyncio.sleep(args.window)
         p.measuring = False
         cpu, wall = server.cpu() - cpu0, time.monotonic() - wall0
         client = time.process_time() - client0
         waited = server.sched()[1] - sched0[1]
+        counters = await asyncio.to_thread(server.counters)
+        counted = {k: v - counters0.get(k, 0.0) for k, v in counters.items()}
         closed = sum(c.closed for r in made for c in [r.host, *r.seats] if c is not None)
         row.update(
             {
                 "setup_rest_s": round(t1 - t0, 1),
                 "setup_connect_s": round(t2 - t1, 1),
+                # while the sockets connected (each player's connect is a presence transition)
+                "connect_transitions": _delta(before_connect, after_connect, "transitions"),
+                "connect_cas_lost": _delta(before_connect, after_connect, "cas_conflicts"),
                 "window_s": round(wall, 1),
                 "delivered": p.delivered,
                 "delivered_per_s": round(p.delivered / wall),
@@ -272,6 +292,9 @@ async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
                 "server_runq_wait_pct": round(100 * waited / wall, 1),
                 "loadavg": [round(x, 2) for x in os.getloadavg()],
                 "server_rss_mib": round(server.rss() / 2**20, 1),
+                # committed transitions, and compare-and-sets lost and retried, in the window
+                "transitions_per_s": round(counted.get("weirsoe_transitions_total", 0) / wall),
+                "cas_lost_per_s": round(counted.get("weirsoe_cas_conflicts_total", 0) / wall),
                 "events": dict(sorted(p.types.items(), key=lambda kv: -kv[1])[:8]),
             }
         )
@@ -385,6 +408,8 @@ def render(result: dict[str, Any]) -> str:
             "server runnable, waiting %",
             "load 1 min",
             "RSS MiB",
+            "transitions/s",
+            "lost CAS/s",
             "result",
         ],
         [
@@ -402,6 +427,8 @@ def render(result: dict[str, Any]) -> str:
                 r.get("server_runq_wait_pct"),
                 (r.get("loadavg") or [None])[0],
                 r.get("server_rss_mib"),
+                r.get("transitions_per_s"),
+                r.get("cas_lost_per_s"),
                 ("pass" if r["pass"] else "FAIL")
                 + (" (client-bound)" if r.get("client_bound") else "")
                 + (f" ({r['error']})" if r.get("error") else ""),

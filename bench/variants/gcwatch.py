@@ -5,7 +5,8 @@ finding stalls (docs/performance.md):
 
 Every 2 s and at exit it writes, per generation, how many collections ran and their total and
 longest wall and CPU time, and each full collection's time; with ``BENCH_GCWATCH_TYPES=1``, the
-types the collector scans most (every 10 s).
+types the collector scans most (every 10 s). ``BENCH_GC_THRESHOLD=700,10,10`` sets the
+collector's thresholds (``gc.set_threshold``) before the server starts.
 """
 
 import atexit
@@ -18,6 +19,9 @@ import time
 from collections import Counter
 
 from weirsoe_platform.cli import main
+
+if os.environ.get("BENCH_GC_THRESHOLD"):
+    gc.set_threshold(*(int(x) for x in os.environ["BENCH_GC_THRESHOLD"].split(",")))
 
 stats: dict[str, dict[str, float]] = {}
 types: list[tuple[str, int]] = []
