@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import pytest
@@ -92,22 +92,46 @@ async def _settle() -> None:
         await asyncio.sleep(0)
 
 
+class Room(NamedTuple):
+    store: GatedStore
+    service: SessionService
+    recorder: Recorder
+    code: str
+    players: list[str]
+    start: int  # the version once the game has started
+
+
+async def _room() -> Room:
+    """A game of rock-paper-scissors with four players, on a gated memory store."""
+    store = GatedStore()
+    service, recorder = _service(store)
+    code, players = await _game(service)
+    start, _ = await _state(service, code)
+    return Room(store, service, recorder, code, players, start)
+
+
+async def _hold_first(
+    service: SessionService, store: GatedStore, code: str, player: str
+) -> asyncio.Task[Any]:
+    """Close the gate and start ``player``'s throw (rock): it stays in its compare-and-set
+    until the test lets it through, so the next inputs of the room wait for it."""
+    store.close_gate()
+    first = asyncio.create_task(service.act(code, player, _throw("rock")))
+    await _settle()
+    return first
+
+
 async def _state(service: SessionService, code: str) -> tuple[int, dict[str, str]]:
     _, table = await service.load(code)
     return table.version, dict(table.state.throws)
 
 
 async def test_inputs_that_wait_commit_together_each_with_its_own_version() -> None:
-    store = GatedStore()
-    service, recorder = _service(store)
-    code, (p0, p1, p2, _) = await _game(service)
-    start, _ = await _state(service, code)
+    store, service, recorder, code, (p0, p1, p2, _), start = await _room()
     recorder.messages.clear()
     store.attempts.clear()
 
-    store.close_gate()
-    first = asyncio.create_task(service.act(code, p0, _throw("rock")))
-    await _settle()  # p0's transition is now waiting in its compare-and-set
+    first = await _hold_first(service, store, code, p0)
     waiting = [
         asyncio.create_task(service.act(code, p1, _throw("paper"))),
         asyncio.create_task(service.act(code, p1, _throw("scissors"))),  # a second throw
@@ -138,16 +162,11 @@ async def test_inputs_that_wait_commit_together_each_with_its_own_version() -> N
 
 
 async def test_a_batch_that_loses_its_compare_and_set_is_judged_again_on_the_newer_record() -> None:
-    store = GatedStore()
-    service, _ = _service(store)
+    store, service, _, code, (p0, p1, p2, p3), start = await _room()
     other, _ = _service(store.share())  # a second process on the same records
-    code, (p0, p1, p2, p3) = await _game(service)
-    start, _ = await _state(service, code)
     store.attempts.clear()
 
-    store.close_gate()
-    first = asyncio.create_task(service.act(code, p0, _throw("rock")))
-    await _settle()
+    first = await _hold_first(service, store, code, p0)
     waiting = [
         asyncio.create_task(service.act(code, p1, _throw("paper"))),
         asyncio.create_task(service.act(code, p2, _throw("paper"))),
@@ -175,14 +194,9 @@ async def test_a_batch_that_loses_its_compare_and_set_is_judged_again_on_the_new
 
 
 async def test_a_waiting_input_whose_caller_gave_up_is_never_applied() -> None:
-    store = GatedStore()
-    service, _ = _service(store)
-    code, (p0, p1, p2, _) = await _game(service)
-    start, _ = await _state(service, code)
+    store, service, _, code, (p0, p1, p2, _), start = await _room()
 
-    store.close_gate()
-    first = asyncio.create_task(service.act(code, p0, _throw("rock")))
-    await _settle()
+    first = await _hold_first(service, store, code, p0)
     gone = asyncio.create_task(service.act(code, p1, _throw("paper")))
     stays = asyncio.create_task(service.act(code, p2, _throw("paper")))
     await _settle()
@@ -196,14 +210,9 @@ async def test_a_waiting_input_whose_caller_gave_up_is_never_applied() -> None:
 
 
 async def test_a_store_failure_reaches_every_input_of_the_batch_and_nothing_sticks() -> None:
-    store = GatedStore()
-    service, _ = _service(store)
-    code, (p0, p1, p2, p3) = await _game(service)
-    start, _ = await _state(service, code)
+    store, service, _, code, (p0, p1, p2, p3), start = await _room()
 
-    store.close_gate()
-    first = asyncio.create_task(service.act(code, p0, _throw("rock")))
-    await _settle()
+    first = await _hold_first(service, store, code, p0)
     waiting = [asyncio.create_task(service.act(code, p, _throw("paper"))) for p in (p1, p2)]
     await _settle()
     store.let_through(1)
