@@ -8,7 +8,7 @@ the batches form on their own."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import msgspec
@@ -16,8 +16,9 @@ import pytest
 
 from weirsoe_platform.config import PlatformSettings
 from weirsoe_platform.sessions import MemorySessionStore, SessionService, StoreUnavailable
+from weirsoe_platform.sessions._counter import AudienceCounter, MemoryAudienceCounter
 from weirsoe_platform.timers import LocalDeadlines
-from weirsoe_sdk import InvalidAction, discover_cartridges
+from weirsoe_sdk import InvalidAction, OpenTally, discover_cartridges
 
 DISCOVERY = discover_cartridges()
 
@@ -63,7 +64,22 @@ class Recorder:
         self.messages += [(msgspec.json.decode(data), channels) for data, channels in messages]
 
 
-def _service(store: GatedStore) -> tuple[SessionService, Recorder]:
+class FreezeCounter(MemoryAudienceCounter):
+    """The memory audience counter, recording which tallies each ``freeze`` froze."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frozen: list[list[str]] = []
+
+    async def freeze(self, code: str, tallies: Iterable[OpenTally]) -> dict[str, dict[str, int]]:
+        tallies = list(tallies)
+        self.frozen.append([t.name for t in tallies])
+        return await super().freeze(code, tallies)
+
+
+def _service(
+    store: GatedStore, counter: AudienceCounter | None = None
+) -> tuple[SessionService, Recorder]:
     recorder = Recorder()
     service = SessionService(
         cartridges=DISCOVERY,
@@ -71,6 +87,7 @@ def _service(store: GatedStore) -> tuple[SessionService, Recorder]:
         publisher=recorder,
         deadlines=LocalDeadlines(),
         settings=PlatformSettings(),
+        counter=counter,
     )
     return service, recorder
 
@@ -233,6 +250,50 @@ async def test_a_store_failure_reaches_every_input_of_the_batch_and_nothing_stic
         start + 4,
         {p0: "rock", p1: "paper", p2: "paper", p3: "scissors"},
     )
+
+
+async def test_an_input_in_a_batch_that_ends_a_tally_phase_brings_the_final_counts() -> None:
+    """The guess deadline closes the audience's tallies: on its first try it asks for their
+    final counts, the service freezes them, and the whole batch runs again with them."""
+    store, counter = GatedStore(), FreezeCounter()
+    service, recorder = _service(store, counter)
+    code, host = await service.create("weirsoe_lies")
+    p0, p1, _ = [(await service.join(code, f"P{i}"))[0] for i in range(3)]
+    await service.control(code, host, "play")
+    _, table = await service.load(code)
+    assert table.deadline is not None
+    await service.fire(code, table.deadline.key, table.deadline.serial)  # lies over: guess
+    _, table = await service.load(code)
+    guess, start = table.deadline, table.version
+    assert guess is not None
+    assert guess.key.endswith(":guess")
+    assert "truth" in table.tallies
+    await counter.add_member(code, "hash", "m1", 60)
+    assert await counter.vote(code, "m1", "truth", table.tallies["truth"].choices[0])
+    recorder.messages.clear()
+    store.attempts.clear()
+
+    store.close_gate()
+    first = asyncio.create_task(service.presence(code, p0, True))
+    await _settle()
+    fired = asyncio.create_task(service.fire(code, guess.key, guess.serial))
+    back = asyncio.create_task(service.presence(code, p1, True))
+    await _settle()
+    store.let_through(10)
+    await first
+    assert await fired is True
+    await back
+
+    assert counter.frozen == [["truth", "react"]]  # once, before the batch ran again
+    _, table = await service.load(code)
+    assert service.runtimes["weirsoe_lies"].driver.phase(table.state) == "reveal"
+    assert all(seat.connected for seat in table.players if seat.id in (p0, p1))
+    # Two compare-and-sets: p0's presence, then the deadline (with the tallies' versions
+    # before it) and p1's presence together; every version went out once, in order.
+    assert len(store.attempts) == 2
+    assert store.attempts[1] == (start + 1, table.version)
+    versions = [m["version"] for m, _ in recorder.messages]
+    assert versions == list(range(start + 1, table.version + 1))
 
 
 async def test_joins_racing_on_redis_share_compare_and_sets(
