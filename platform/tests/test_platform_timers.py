@@ -21,10 +21,11 @@ from typing import Any
 import pytest
 from conftest import REDIS_URL
 
+from weirsoe_platform._resp import PipelinedRedis
 from weirsoe_platform.sessions import SessionService
 from weirsoe_platform.sessions._redis_store import connect_redis
 from weirsoe_platform.timers import RedisDeadlines, TimerWorker, make_broker
-from weirsoe_platform.timers._redis import CHUNK, Due
+from weirsoe_platform.timers._redis import CHUNK, LEASE, Due
 from weirsoe_sdk import discover_cartridges
 
 DISCOVERY = discover_cartridges()
@@ -217,8 +218,16 @@ async def test_a_worker_killed_holding_a_batch_loses_no_deadline(
         await assert_fired_once(service, before)
 
 
-async def test_stale_entries_are_dropped_in_one_call_unless_replaced(redis_cleanup: str) -> None:
-    deadlines = RedisDeadlines(connect_redis(REDIS_URL), prefix=redis_cleanup, ttl=60)
+@pytest.mark.parametrize("pipelined", [False, True], ids=["redis-py", "pipelined"])
+async def test_stale_entries_are_dropped_in_one_call_unless_replaced(
+    redis_cleanup: str, pipelined: bool
+) -> None:
+    """Claims and completions go through redis-py, or through the store's auto-pipelining
+    connection as ``weirsoe serve`` and ``weirsoe worker`` send them; the same either way."""
+    redis = connect_redis(REDIS_URL)
+    fast = PipelinedRedis.of_client(redis) if pipelined else None
+    assert (fast is not None) == pipelined
+    deadlines = RedisDeadlines(redis, prefix=redis_cleanup, ttl=60, fast=fast)
     now = time.time()
     await deadlines.schedule("ONE", "q0:lie", 5, now)
     await deadlines.schedule("TWO", "q0:lie", 7, now)
@@ -229,3 +238,10 @@ async def test_stale_entries_are_dropped_in_one_call_unless_replaced(redis_clean
     assert dropped == 1
     assert await deadlines.claim(now + 2) == [("TWO", "q0:guess", 8, pytest.approx(now + 1))]
     assert await deadlines.complete_many([]) == 0
+    # Claimed: leased for LEASE seconds, so not claimed again at once; then the next due time.
+    due, soonest = await deadlines.claim_due(now + 2)
+    assert due == []
+    assert soonest == pytest.approx(now + 2 + LEASE)
+    if fast is not None:
+        await fast.aclose()
+    await redis.aclose()

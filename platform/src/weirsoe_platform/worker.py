@@ -86,7 +86,7 @@ def build_worker(settings: PlatformSettings) -> tuple[TimerWorker, Any]:
     redis = connect_redis(settings.redis_url)
     prefix = settings.redis_prefix
     store = RedisSessionStore(redis, prefix=prefix)
-    deadlines = RedisDeadlines(redis, prefix=prefix, ttl=settings.game_ttl)
+    deadlines = RedisDeadlines(redis, prefix=prefix, ttl=settings.game_ttl, fast=store.fast)
     service = SessionService(
         cartridges=discovery,
         store=store,

@@ -46,7 +46,9 @@ class RedisBackends(Backends):
             lambda _channel, frame: hub.deliver_frame(frame),
             publisher=self.redis,
         )
-        self.deadlines = RedisDeadlines(self.redis, prefix=prefix, ttl=settings.game_ttl)
+        self.deadlines = RedisDeadlines(
+            self.redis, prefix=prefix, ttl=settings.game_ttl, fast=self.store.fast
+        )
         self.limiter = RedisRateLimiter(self.redis, prefix=prefix)
         self.counter = RedisAudienceCounter(self.redis, prefix=prefix, fast=self.store.fast)
         self.channel_prefix = f"{prefix}:"
