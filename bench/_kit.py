@@ -128,6 +128,90 @@ def profile_process(pid: int, name: str) -> subprocess.Popen[bytes] | None:
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+class CpuLimit:
+    """A CPU budget for one process: a cgroup of its own with a CFS quota of ``cores`` CPUs
+    per 10 ms period (short, so a throttled server stalls for milliseconds, not for 100 ms).
+
+    It stands in for a smaller machine: on a 2-core box, two uncapped servers, Redis and the
+    load generator all share the same two cores, so a second server cannot add capacity. With
+    each server capped, "2 processes vs 1" measures whether anything they share (Redis, the
+    load generator) stops the second from doubling it. Linux only, with a writable ``cpu``
+    controller (cgroup v1 ``/sys/fs/cgroup/cpu`` or v2 ``cpu.max``); :meth:`available` says why
+    not otherwise."""
+
+    PERIOD_US = 10_000
+
+    def __init__(self, cores: float, name: str) -> None:
+        reason = self.available()
+        if reason is not None:
+            raise RuntimeError(f"--cpu-limit: {reason}")
+        self.cores = cores
+        root = self._root()
+        assert root is not None
+        self.path = root / f"weirsoe-bench-{name}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.path.mkdir()
+        quota = max(1000, round(cores * self.PERIOD_US))
+        # Unused quota carries over, up to one period's worth (the burst): a short spike, such
+        # as a phase ending in many rooms at once, is not cut off while the average stays
+        # within the budget.
+        if (self.path / "cpu.max").exists():  # cgroup v2
+            (self.path / "cpu.max").write_text(f"{quota} {self.PERIOD_US}")
+            with contextlib.suppress(OSError):
+                (self.path / "cpu.max.burst").write_text(str(quota))
+        else:
+            (self.path / "cpu.cfs_period_us").write_text(str(self.PERIOD_US))
+            (self.path / "cpu.cfs_quota_us").write_text(str(quota))
+            with contextlib.suppress(OSError):
+                (self.path / "cpu.cfs_burst_us").write_text(str(quota))
+
+    @staticmethod
+    def _root() -> Path | None:
+        v1 = Path("/sys/fs/cgroup/cpu")
+        if (v1 / "cpu.cfs_quota_us").exists() or (v1 / "tasks").exists():
+            return v1
+        v2 = Path("/sys/fs/cgroup")
+        with contextlib.suppress(OSError):
+            if "cpu" in (v2 / "cgroup.subtree_control").read_text().split():
+                return v2
+        return None
+
+    @classmethod
+    def available(cls) -> str | None:
+        """None if CPU limits work here, else why not."""
+        if not sys.platform.startswith("linux"):
+            return "CPU limits need Linux cgroups"
+        root = cls._root()
+        if root is None:
+            return "no cgroup cpu controller (cgroup v1 /sys/fs/cgroup/cpu or v2 cpu.max)"
+        if not os.access(root, os.W_OK):
+            return f"{root} is not writable (run as root, or delegate a cgroup)"
+        return None
+
+    def add(self, pid: int) -> None:
+        (self.path / "cgroup.procs").write_text(str(pid))
+
+    def throttled_s(self) -> float:
+        """Seconds the group's processes were held back by the quota so far."""
+        with contextlib.suppress(OSError):
+            for line in (self.path / "cpu.stat").read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "throttled_time":  # v1, nanoseconds
+                    return int(value) / 1e9
+                if key == "throttled_usec":  # v2
+                    return int(value) / 1e6
+        return 0.0
+
+    def remove(self) -> None:
+        for _ in range(50):  # the process may take a moment to leave after it exits
+            try:
+                self.path.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.1)
+
+
 class ServerProcess:
     """A server subprocess on 127.0.0.1 whose CPU time and RSS we can read."""
 
@@ -213,9 +297,11 @@ class WeirsoeServer(ServerProcess):
         prefix: str | None = None,
         secret: str | None = None,
         ready_timeout: float = 120.0,
+        cpu_limit: float | None = None,
     ) -> None:
         """``prefix`` and ``secret``: the same for several servers sharing one Redis (tokens
-        signed by one must verify on the other)."""
+        signed by one must verify on the other). ``cpu_limit``: at most that many CPUs once it
+        is up (:class:`CpuLimit`; start-up itself is not limited)."""
         self.name = "redis" if redis else "memory"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -253,8 +339,11 @@ class WeirsoeServer(ServerProcess):
             "WEIRSOE_SECRET_KEY": secret or secrets.token_urlsafe(32),
             "WEIRSOE_METRICS_TOKEN": METRICS_TOKEN,
         }
+        self.limit = CpuLimit(cpu_limit, f"{self.name}-{self.port}") if cpu_limit else None
         self._spawn(cmd, env, self._tmp.name)
         self.wait_ready(ready_timeout)
+        if self.limit is not None:
+            self.limit.add(self.pid)
 
     def _ready(self) -> bool:
         with contextlib.suppress(httpx.HTTPError):
@@ -278,6 +367,8 @@ class WeirsoeServer(ServerProcess):
 
     def stop(self) -> None:
         super().stop()
+        if self.limit is not None:
+            self.limit.remove()
         if self.redis:
             asyncio.run(clean_redis(self.redis, self.prefix))
         self._tmp.cleanup()

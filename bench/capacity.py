@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import json
 import os
+import pathlib
 import random
 import sys
 import time
@@ -41,6 +42,7 @@ from _kit import (
     REDIS_URL,
     RESULTS,
     Conn,
+    CpuLimit,
     Room,
     WeirsoeServer,
     abort_rooms,
@@ -186,7 +188,12 @@ class Cluster:
         shared = {"prefix": f"wbench-{os.urandom(5).hex()}", "secret": os.urandom(24).hex()}
         n = args.processes
         self.servers = [
-            WeirsoeServer(redis=redis, variant=args.variant, **(shared if n > 1 else {}))
+            WeirsoeServer(
+                redis=redis,
+                variant=args.variant,
+                cpu_limit=args.cpu_limit,
+                **(shared if n > 1 else {}),
+            )
             for _ in range(n)
         ]
 
@@ -210,6 +217,10 @@ class Cluster:
 
     def rss(self) -> int:
         return sum(s.rss() for s in self.servers)
+
+    def throttled(self) -> float:
+        """Seconds the servers were held back by ``--cpu-limit`` so far, summed."""
+        return sum(s.limit.throttled_s() for s in self.servers if s.limit is not None)
 
     def stop(self) -> None:
         for s in self.servers:
@@ -258,7 +269,7 @@ async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
         )
         await asyncio.sleep(args.warmup)
         cpu0, wall0, client0 = server.cpu(), time.monotonic(), time.process_time()
-        sched0 = server.sched()
+        sched0, throttled0 = server.sched(), server.throttled()
         counters0 = await asyncio.to_thread(server.counters)
         p.measuring = True
         await asyncio.sleep(args.window)
@@ -266,6 +277,7 @@ async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
         cpu, wall = server.cpu() - cpu0, time.monotonic() - wall0
         client = time.process_time() - client0
         waited = server.sched()[1] - sched0[1]
+        throttled = server.throttled() - throttled0
         counters = await asyncio.to_thread(server.counters)
         counted = {k: v - counters0.get(k, 0.0) for k, v in counters.items()}
         closed = sum(c.closed for r in made for c in [r.host, *r.seats] if c is not None)
@@ -290,6 +302,8 @@ async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
                 "client_cpu_pct": round(100 * client / wall, 1),
                 # runnable but kept off the CPU by the machine's other load (schedstat)
                 "server_runq_wait_pct": round(100 * waited / wall, 1),
+                # held back by --cpu-limit (summed over the processes)
+                "server_throttled_pct": round(100 * throttled / wall, 1),
                 "loadavg": [round(x, 2) for x in os.getloadavg()],
                 "server_rss_mib": round(server.rss() / 2**20, 1),
                 # committed transitions, and compare-and-sets lost and retried, in the window
@@ -366,6 +380,7 @@ async def search(args: argparse.Namespace) -> dict[str, Any]:
         "seconds": round(time.monotonic() - started, 1),
         "backend": "redis" if args.redis else "memory",
         "processes": args.processes,
+        "cpu_limit": args.cpu_limit,
         "client_loop": "uvloop" if args.uvloop else "asyncio",
         "threshold_p99_ms": args.p99_ms,
         "timers": args.timers,
@@ -388,6 +403,7 @@ def render(result: dict[str, Any]) -> str:
     head = (
         f"Capacity ({result['backend']}"
         + (f", {result['processes']} processes" if result.get("processes", 1) > 1 else "")
+        + (f", {result['cpu_limit']:g} CPU each" if result.get("cpu_limit") else "")
         + f", p99 <= {result['threshold_p99_ms']:g} ms): "
         f"{cap if cap is not None else 'none'} rooms x {PLAYERS} players passed"
         + (f"; {fail} failed" if fail else "; no failure found within the limits")
@@ -465,19 +481,41 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="weirsoe serve processes sharing one Redis (needs --redis when above 1)",
     )
+    parser.add_argument(
+        "--cpu-limit",
+        dest="cpu_limit",
+        type=float,
+        help="cap each serve process at this many CPUs (a cgroup CFS quota), as on a smaller "
+        "machine: for '2 processes vs 1' on a box with too few cores for both and the load",
+    )
+    parser.add_argument(
+        "--floor",
+        type=int,
+        help="stop bisecting when the last pass and the first failure are this close "
+        "(default 25 rooms, 5 with --quick; the search also stops within 15 %%)",
+    )
     parser.add_argument("--out", default=str(RESULTS / "capacity.json"))
     parser.add_argument("--variant", help="run bench/variants/NAME.py instead of weirsoe serve")
     parser.add_argument("--verbose", action="store_true", help="say when the games start")
     args = parser.parse_args(argv)
     if args.processes < 1 or (args.processes > 1 and not args.redis):
         parser.error("--processes above 1 needs --redis (processes share rooms through Redis)")
+    if args.cpu_limit is not None:
+        if not 0.05 <= args.cpu_limit <= (os.cpu_count() or 1):
+            parser.error(f"--cpu-limit must be between 0.05 and {os.cpu_count()} CPUs")
+        reason = CpuLimit.available()
+        if reason is not None:  # said and recorded, so the report shows why, not a gap
+            print(f"capacity.py: --cpu-limit is not possible here: {reason}", file=sys.stderr)
+            skipped = {"when": time.time(), "skipped": reason, "cpu_limit": args.cpu_limit}
+            pathlib.Path(args.out).write_text(json.dumps(skipped, indent=1))
+            return 0
     q = args.quick
     args.start = args.start or (20 if q else 125)
     args.budget = args.budget or (60.0 if q else 180.0)
     args.stagger = args.stagger or (3.0 if q else 8.0)
     args.warmup = args.warmup or (2.0 if q else 4.0)
     args.window = args.window or (5.0 if q else 12.0)
-    args.floor = 5 if q else 25
+    args.floor = args.floor or (5 if q else 25)
     limit = raise_fd_limit()
     args.max_rooms = min(args.max_rooms, (limit - 500) // (PLAYERS + 1))
     return report_and_save(run(search(args), args.uvloop), args.out, render)
