@@ -538,7 +538,7 @@ class SessionService:
                 raise StoreUnavailable(f"state store unavailable: {exc}") from None
             if self.metrics is not None:
                 if won:
-                    self.metrics.transitions.labels(record.cartridge).inc(len(steps))
+                    self.metrics.transitions_of(record.cartridge).inc(len(steps))
                 else:
                     self.metrics.cas_conflicts.inc()
             if not won:
@@ -650,8 +650,8 @@ class SessionService:
             await self.publisher.publish(messages)
 
     def _track(self, record: SessionRecord, step: Step[Any]) -> None:
-        if self.plugins is None:
-            return
+        if self.plugins is None or not self.plugins.hook.weirsoe_track_event.get_hookimpls():
+            return  # nobody tracks events: not even the hook call (a few µs per transition)
         for delivery in step.deliveries:
             try:
                 self.plugins.hook.weirsoe_track_event(

@@ -32,6 +32,7 @@ from ..sessions import (
     Unauthorized,
     normalize_code,
 )
+from ..sessions._frames import envelope_version
 from ._hub import Hub, Subscription
 from ._messages import (
     Ack,
@@ -177,7 +178,7 @@ async def game_socket(
         await socket.send_text(snapshot.decode())
         watch.add(code, subscriber)
         sender = asyncio.create_task(
-            _forward_events(socket, subscriber, service, _version_of(snapshot))
+            _forward_events(socket, subscriber, service, envelope_version(snapshot))
         )
         if player is not None:
             counted = True
@@ -215,12 +216,38 @@ async def game_socket(
                 await service.presence(code, player, False)
 
 
-def _version_of(data: bytes) -> int:
-    """The envelope's version (every enveloped message starts with it), else 0."""
-    if data.startswith(b'{"version":'):
-        with contextlib.suppress(ValueError):
-            return int(data[11 : data.index(b",", 11)])
-    return 0
+class _Scan:
+    """What a sender needs of a frame: ``(text, version, close code)``, the close code 0 for
+    none. A room's frame goes to all its sockets as one bytes object, so the last frame
+    scanned is kept (as one tuple, replaced whole) and the room's other sockets reuse it."""
+
+    __slots__ = ("last",)
+
+    def __init__(self) -> None:
+        self.last: tuple[bytes, str, int, int] = (b"", "", 0, 0)
+
+    def __call__(self, data: bytes) -> tuple[str, int, int]:
+        last = self.last
+        if last[0] is data:
+            return last[1], last[2], last[3]
+        version = envelope_version(data)
+        close = (
+            WS_4410_ROOM_CLOSED
+            if _CLOSED_MARK in data
+            else WS_4408_KICKED
+            if _KICKED_MARK in data
+            else 0
+        )
+        text = data.decode()
+        self.last = (data, text, version, close)
+        return text, version, close
+
+
+_scan = _Scan()
+_CLOSE_REASONS = {
+    WS_4410_ROOM_CLOSED: "the host closed the room",
+    WS_4408_KICKED: "removed by the host",
+}
 
 
 async def _forward_events(
@@ -264,16 +291,15 @@ class _Forwarder:
             await self._send({"type": "websocket.send", "bytes": None, "text": lost.decode()})
             await socket.close(code=WS_4410_ROOM_CLOSED, reason="the room was lost")
             return True
-        self.version = max(self.version, _version_of(data))
-        await self._send({"type": "websocket.send", "bytes": None, "text": data.decode()})
+        text, version, close = _scan(data)
+        if version > self.version:
+            self.version = version
+        await self._send({"type": "websocket.send", "bytes": None, "text": text})
         metrics = self._service.metrics
         if metrics is not None:
             metrics.deliveries.inc()
-        if _CLOSED_MARK in data:
-            await socket.close(code=WS_4410_ROOM_CLOSED, reason="the host closed the room")
-            return True
-        if _KICKED_MARK in data:
-            await socket.close(code=WS_4408_KICKED, reason="removed by the host")
+        if close:
+            await socket.close(code=close, reason=_CLOSE_REASONS[close])
             return True
         return False
 
