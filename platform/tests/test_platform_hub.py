@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+import msgspec
 import pytest
 
 from weirsoe_platform.sessions._frames import decode_frame, encode_frame
@@ -155,7 +156,8 @@ async def test_the_embedded_hub_delivers_each_message_to_its_channels_only() -> 
     assert await _drain(host) == [b"later"]
     await hub.unsubscribe(host, ["ROOM:ABCD", "HOST:ABCD"])
     await hub.unsubscribe(other, ["ROOM:WXYZ", "PLAYER:WXYZ:A1"])
-    assert hub.stats() == {"channels": 0, "rooms": 0}  # nothing kept for rooms that went
+    # nothing kept for rooms that went
+    assert hub.stats() == {"channels": 0, "rooms": 0, "versions": 0}
 
 
 def test_room_codes_and_wire_channels_come_from_channel_names() -> None:
@@ -163,6 +165,28 @@ def test_room_codes_and_wire_channels_come_from_channel_names() -> None:
     assert hub.room_of("WEIRSOE:PLAYER:ABCD:F00") == "ABCD"
     assert hub.room_of("WEIRSOE:ROOM:ABCD") == "ABCD"
     assert hub.wire("ABCD") == "WEIRSOE:WIRE:ABCD"
+
+
+@pytest.mark.parametrize("count", [1, 15, 16, 70_000])
+@pytest.mark.parametrize("size", [20, 300, 70_000])
+def test_a_frames_first_version_is_read_off_its_headers(count: int, size: int) -> None:
+    from weirsoe_platform.sessions._frames import frame_version
+
+    if count * size > 2_000_000:
+        count = 2
+    data = [b'{"version":%d,"pad":"%s"}' % (41 + i, b"x" * size) for i in range(count)]
+    assert frame_version(encode_frame([(d, ["A"]) for d in data])) == 41
+
+
+def test_a_frame_without_a_version_first_reads_as_zero() -> None:
+    from weirsoe_platform.sessions._frames import frame_version
+
+    progress = encode_frame([(b'{"type":"audience.tally"}', ["A"]), (b'{"version":5,}', ["A"])])
+    assert frame_version(progress) == 0
+    assert frame_version(encode_frame([])) == 0
+    assert frame_version(b"") == 0
+    assert frame_version(b"\x91\x92") == 0
+    assert frame_version(b'\x91\x93\xc4\x0c{"version":1,}') == 0  # not a [data, channels] pair
 
 
 def test_wire_frames_round_trip() -> None:
@@ -193,3 +217,27 @@ def test_the_resp_parser_reads_replies_split_anywhere() -> None:
         ], cut
         assert isinstance(got[5], ConnectionError)
         assert len(got) == 6
+
+
+def test_a_frame_is_scanned_once_for_all_the_sockets_of_its_room() -> None:
+    from weirsoe_platform.transport import _ws
+
+    scan = _ws._Scan()
+    tick = b'{"version":41,"server_time":1.0,"type":"bench.tick","n":1}'
+    assert scan(tick) == (tick.decode(), 41, 0)
+    first = scan.last
+    assert scan(tick) == (tick.decode(), 41, 0)
+    assert scan.last is first  # the same object: not scanned again
+    # An equal frame that is another object is scanned afresh (identity, never contents).
+    again = bytes(bytearray(tick))
+    assert scan(again) == (again.decode(), 41, 0)
+    assert scan.last is not first
+    closed = b'{"version":42,"server_time":1.0,"type":"session.closed","reason":"host_exit"}'
+    kicked = b'{"version":43,"server_time":1.0,"type":"session.kicked","player_id":"p1"}'
+    assert scan(closed)[1:] == (42, _ws.WS_4410_ROOM_CLOSED)
+    assert scan(kicked)[1:] == (43, _ws.WS_4408_KICKED)
+    # A player's text cannot fake the mark: JSON escapes the quotes inside a string.
+    lie = {"version": 44, "type": "phase.lie", "text": '"type":"session.closed"'}
+    fake = msgspec.json.encode(lie)
+    assert scan(fake)[1:] == (44, 0)
+    assert scan(b'{"type":"pong"}')[1:] == (0, 0)  # no envelope: no version

@@ -181,9 +181,7 @@ def test_records_are_msgpack() -> None:
 
 def _hub(prefix: str) -> Hub:
     hub = Hub(channel_prefix=f"{prefix}:", wire_prefix=f"{prefix}:")
-    hub.remote = RedisPubSub(
-        REDIS_URL, lambda _channel, frame: hub.deliver_frame(frame), publisher=None
-    )
+    hub.remote = RedisPubSub(REDIS_URL, hub.on_wire_message, publisher=None)
     return hub
 
 
@@ -323,3 +321,68 @@ async def test_snapshots_share_one_decode_per_version_and_never_lag_the_store(
     finally:
         await here.store.close()
         await there.store.close()
+
+
+async def test_a_process_delivers_its_own_commits_at_once_and_every_socket_sees_each_version_once(
+    redis_cleanup: str,
+) -> None:
+    """Two processes, each with its sockets on one room, commit racing inputs. Each delivers
+    its own commit at once when the version before it has already reached its sockets, and
+    skips Redis's echo of it; otherwise the echo delivers it. Every socket of both still sees
+    every version exactly once, in order."""
+    prefix = redis_cleanup
+    hubs = [_hub(prefix), _hub(prefix)]
+    services = []
+    for hub in hubs:
+        settings = PlatformSettings(redis_url=REDIS_URL, redis_prefix=prefix)
+        redis = connect_redis(REDIS_URL)
+        services.append(
+            SessionService(
+                cartridges=DISCOVERY,
+                store=RedisSessionStore(redis, prefix=prefix),
+                publisher=hub,
+                deadlines=RedisDeadlines(redis, prefix=prefix, ttl=settings.game_ttl),
+                settings=settings,
+                channel_prefix=f"{prefix}:",
+            )
+        )
+        await hub.start()
+    first = services[0]
+    try:
+        code, _ = await first.create("weirsoe_lies")
+        room = f"{prefix}:ROOM:{code}".upper()
+        subs = [await hub.subscribe([room]) for hub in hubs for _ in range(2)]
+        joins = []
+        for i in range(8):  # one at a time: both processes learn every version in turn
+            joins.append(await services[i % 2].join(code, f"P{i}"))
+
+        async def flip(svc: SessionService, pid: str) -> None:
+            for connected in (True, False, True, False):
+                await svc.presence(code, pid, connected)
+
+        await asyncio.gather(
+            *(flip(svc, pid) for svc, (pid, _, _) in zip(services * 4, joins, strict=True))
+        )
+        _, table = await first.load(code)
+        assert table.version == 8 + 4 * 8
+        for sub in subs:
+            events = sub.iter_events()
+            versions = [
+                msgspec.json.decode(await asyncio.wait_for(anext(events), 5))["version"]
+                for _ in range(table.version)
+            ]
+            assert versions == list(range(1, table.version + 1))
+        await asyncio.sleep(0.2)  # the last echoes arrive, and are skipped
+        assert all(sub.qsize == 0 for sub in subs)  # no version twice
+        own = [hub.own for hub in hubs]
+        assert sum(own) > 0, "no commit was delivered at commit time"
+        assert [hub.echoes for hub in hubs] == own  # each one's echo was skipped, once
+        for hub, pair in zip(hubs, (subs[:2], subs[2:]), strict=True):
+            for sub in pair:
+                await hub.unsubscribe(sub, [room])
+            assert hub.stats() == {"channels": 0, "rooms": 0, "versions": 0}
+    finally:
+        for hub in hubs:
+            await hub.stop()
+        for svc in services:
+            await svc.store.close()

@@ -91,6 +91,11 @@ class Publisher(Protocol):
     async def publish(self, messages: list[tuple[bytes, list[str]]]) -> None: ...
 
 
+# A publisher may also take a commit's messages that the store published itself (Redis), to
+# deliver them to this process's sockets at once (``Hub.deliver_committed``).
+DeliverCommitted = Callable[[str, int, list[tuple[bytes, list[str]]]], None]
+
+
 class DeadlineSink(Protocol):
     async def schedule(self, code: str, key: str, serial: int, at: float) -> None: ...
     async def cancel(self, code: str) -> None: ...
@@ -137,6 +142,9 @@ class SessionService:
         self.cartridges = cartridges
         self.store = store
         self.publisher = publisher
+        self._deliver_committed: DeliverCommitted | None = getattr(
+            publisher, "deliver_committed", None
+        )
         self.deadlines = deadlines
         self.settings = settings
         self.plugins = plugins
@@ -549,6 +557,8 @@ class SessionService:
             self.cache.remember(record.code, data, record.status)
             if self.publisher is not None and not atomic:
                 await self.publisher.publish(messages)
+            elif self._deliver_committed is not None:  # the store published them as well
+                self._deliver_committed(record.code, expected, messages)
             await self._after_commit(record, steps, old_deadline)
             return outcomes
         if self.metrics is not None:

@@ -32,7 +32,7 @@ from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Generator, Iterable
 from typing import Any, Protocol
 
-from ..sessions._frames import decode_frame, encode_frame
+from ..sessions._frames import decode_frame, encode_frame, envelope_version, frame_version
 
 __all__ = ["MAX_BACKLOG", "Hub", "Remote", "Subscription"]
 
@@ -202,6 +202,11 @@ class Hub:
         self._wire_prefix = wire_prefix
         self._listeners: dict[str, set[Subscription]] = {}
         self._rooms: dict[str, int] = {}  # wire channel -> local sockets listening
+        # Redis: wire channel -> the last version this process delivered for the room, and
+        # how many frames went out at commit time (own) or were skipped as their echo.
+        self._delivered: dict[str, int] = {}
+        self.own = 0
+        self.echoes = 0
 
     # -- names -------------------------------------------------------------------------------
     def room_of(self, name: str) -> str:
@@ -250,6 +255,7 @@ class Hub:
                 left = self._rooms.get(wire, 0) - 1
                 if left <= 0:
                     self._rooms.pop(wire, None)
+                    self._delivered.pop(wire, None)
                     gone.append(wire)
                 else:
                     self._rooms[wire] = left
@@ -265,10 +271,50 @@ class Hub:
                 for sub in subs:
                     sub.put_nowait(data)
 
-    def deliver_frame(self, frame: bytes) -> None:
-        """A wire frame from Redis: every message of one transition, in order."""
-        for data, names in decode_frame(frame):
+    def deliver_frame(self, frame: bytes, wire: str | None = None) -> None:
+        """A wire frame from Redis (from channel ``wire``): every message of one commit, in
+        order. A frame this process already delivered when it committed it is skipped."""
+        messages = self._unseen(frame, wire) if wire is not None else decode_frame(frame)
+        for data, names in messages:
             self.deliver(data, names)
+
+    def on_wire_message(self, channel: bytes, frame: bytes) -> None:
+        """What the pub/sub reader calls for each message (``RedisPubSub(on_message=...)``)."""
+        self.deliver_frame(frame, channel.decode())
+
+    def _unseen(self, frame: bytes, wire: str) -> list[tuple[bytes, list[str]]]:
+        """The frame's messages, or none if this process delivered them at commit time."""
+        version = frame_version(frame)
+        if not version:  # no transition (audience progress): always delivered
+            return decode_frame(frame)
+        last = self._delivered.get(wire)
+        if last is not None and version <= last:
+            self.echoes += 1
+            return []
+        messages = decode_frame(frame)
+        if wire in self._rooms:
+            self._delivered[wire] = max(version, envelope_version(messages[-1][0]))
+        return messages
+
+    def deliver_committed(
+        self, code: str, expected: int, messages: list[tuple[bytes, list[str]]]
+    ) -> None:
+        """Redis: this process has just committed ``messages`` (the versions after
+        ``expected``) on room ``code``, and Redis publishes them in the same step. If the last
+        version delivered here is ``expected``, nothing can come between: they go out now,
+        without waiting a round trip for Redis to send them back, and that echo is skipped.
+        Otherwise a frame before them is still on its way, and the echo delivers them after
+        it, in order."""
+        wire = self.wire(code)
+        if not messages or self._delivered.get(wire) != expected or wire not in self._rooms:
+            return
+        last = envelope_version(messages[-1][0])
+        if last <= expected:
+            return
+        for data, names in messages:
+            self.deliver(data, names)
+        self._delivered[wire] = last
+        self.own += 1
 
     async def publish(self, messages: list[tuple[bytes, list[str]]]) -> None:
         """Publish one transition's messages (the service's ``Publisher``): locally when
@@ -294,4 +340,8 @@ class Hub:
             await self.remote.stop()
 
     def stats(self) -> dict[str, Any]:
-        return {"channels": len(self._listeners), "rooms": len(self._rooms)}
+        return {
+            "channels": len(self._listeners),
+            "rooms": len(self._rooms),
+            "versions": len(self._delivered),
+        }

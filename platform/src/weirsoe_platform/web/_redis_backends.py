@@ -43,7 +43,7 @@ class RedisBackends(Backends):
         self.hub = hub = Hub(channel_prefix=f"{prefix}:", wire_prefix=f"{prefix}:")
         hub.remote = RedisPubSub(
             settings.redis_url,
-            lambda _channel, frame: hub.deliver_frame(frame),
+            hub.on_wire_message,
             publisher=self.redis,
         )
         self.deadlines = RedisDeadlines(
