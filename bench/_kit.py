@@ -148,6 +148,9 @@ class CpuLimit:
         self.cores = cores
         root = self._root()
         assert root is not None
+        for stale in root.glob("weirsoe-bench-*"):  # left by a run that was killed
+            with contextlib.suppress(OSError):
+                stale.rmdir()  # only an empty one: a running server's group stays
         self.path = root / f"weirsoe-bench-{name}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.path.mkdir()
         quota = max(1000, round(cores * self.PERIOD_US))

@@ -1,5 +1,6 @@
-"""Redis timer workers against the real Redis: bursts fired in batches, and a worker that dies
-holding a batch loses no deadline.
+"""Redis timer workers against the real Redis: bursts fired in batches, by the pump itself up to
+``TASKS`` chunks and through the stream beyond that, and a worker that dies holding a batch, either
+way, loses no deadline.
 
 The workers here run on a clock 60 s ahead of the rooms' (rps rooms with 30 s throws), so
 every deadline is due as soon as a worker starts; nothing waits for a real deadline.
@@ -25,7 +26,7 @@ from weirsoe_platform._resp import PipelinedRedis
 from weirsoe_platform.sessions import SessionService
 from weirsoe_platform.sessions._redis_store import connect_redis
 from weirsoe_platform.timers import RedisDeadlines, TimerWorker, make_broker
-from weirsoe_platform.timers._redis import CHUNK, LEASE, Due
+from weirsoe_platform.timers._redis import CHUNK, LEASE, TASKS, Due
 from weirsoe_sdk import discover_cartridges
 
 DISCOVERY = discover_cartridges()
@@ -65,6 +66,7 @@ async def timer_worker(
     prefix: str,
     fire: Callable[[str, str, int, float], Awaitable[bool]],
     clock: Callable[[], float] = ahead,
+    fire_claims: bool = True,
 ) -> AsyncIterator[TimerWorker]:
     redis = connect_redis(REDIS_URL)
     worker = TimerWorker(
@@ -72,6 +74,7 @@ async def timer_worker(
         broker=make_broker(REDIS_URL, prefix=prefix),
         fire=fire,
         clock=clock,
+        fire_claims=fire_claims,
     )
     await worker.start()
     try:
@@ -112,8 +115,9 @@ async def assert_fired_once(service: SessionService, before: dict[str, tuple[int
     assert [k async for k in redis.scan_iter(f"{prefix}:deadline:*")] == []
 
 
+@pytest.mark.parametrize("fire_claims", [True, False], ids=["pump-fires", "stream-only"])
 async def test_a_burst_fires_every_deadline_once_in_batches(
-    redis_cleanup: str, make_service: Callable[[str], SessionService]
+    redis_cleanup: str, make_service: Callable[[str], SessionService], fire_claims: bool
 ) -> None:
     service = make_service(redis_cleanup)
     rooms = 200
@@ -124,15 +128,18 @@ async def test_a_burst_fires_every_deadline_once_in_batches(
         calls[code] += 1
         return await service.fire(code, key, serial, at)
 
-    async with timer_worker(redis_cleanup, fire) as worker:
+    async with timer_worker(redis_cleanup, fire, fire_claims=fire_claims) as worker:
         await until(lambda: all_over(service, list(before)))
         await until(lambda: worker.fired >= rooms)
         await assert_fired_once(service, before)
         assert set(calls) == set(before)
-        # One stream message per chunk, not one per deadline.
+        # One chunk per CHUNK deadlines, not one per deadline: fired by the pump itself (four
+        # chunks, within TASKS), or one stream message each.
         redis = service.store.redis  # type: ignore[attr-defined]
         messages = await redis.xlen(f"{redis_cleanup}:timers")
-        assert -(-rooms // CHUNK) <= messages < rooms // 10
+        assert messages == worker.kicked
+        assert -(-rooms // CHUNK) <= worker.fired_here + worker.kicked < rooms // 10
+        assert (worker.fired_here > 0) == fire_claims
 
         # Duplicates change nothing: the same batch again, and the one-deadline task of
         # earlier versions (a message of theirs may be in the stream during an upgrade).
@@ -162,7 +169,7 @@ import asyncio, sys, time
 from weirsoe_platform.sessions._redis_store import connect_redis
 from weirsoe_platform.timers import RedisDeadlines, TimerWorker, make_broker
 
-URL, PREFIX, COUNT = sys.argv[1], sys.argv[2], int(sys.argv[3])
+URL, PREFIX, COUNT, HERE = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
 
 async def main():
     held = set()
@@ -179,6 +186,7 @@ async def main():
         broker=make_broker(URL, prefix=PREFIX),
         fire=fire,
         clock=lambda: time.time() + 60,
+        fire_claims=HERE,
     )
     await worker.start()
     await stuck.wait()
@@ -188,14 +196,15 @@ asyncio.run(main())
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("fire_claims", [True, False], ids=["pump-fires", "stream-only"])
 async def test_a_worker_killed_holding_a_batch_loses_no_deadline(
-    redis_cleanup: str, make_service: Callable[[str], SessionService]
+    redis_cleanup: str, make_service: Callable[[str], SessionService], fire_claims: bool
 ) -> None:
     service = make_service(redis_cleanup)
-    rooms = CHUNK + 10  # two task messages
+    rooms = CHUNK + 10  # two chunks
     before = await running_rooms(service, rooms)
     holder = subprocess.Popen(
-        [sys.executable, "-c", _HOLDER, REDIS_URL, redis_cleanup, str(rooms)],
+        [sys.executable, "-c", _HOLDER, REDIS_URL, redis_cleanup, str(rooms), str(+fire_claims)],
         stdout=subprocess.PIPE,
         env={**os.environ},
     )
@@ -203,9 +212,10 @@ async def test_a_worker_killed_holding_a_batch_loses_no_deadline(
         line = await asyncio.wait_for(asyncio.to_thread(holder.stdout.readline), 60)  # type: ignore[union-attr]
         assert line.strip() == b"holding"
         redis = service.store.redis  # type: ignore[attr-defined]
-        # It holds every deadline: claimed (leased), read from the stream, not acknowledged.
+        # It holds every deadline: claimed (leased), and either firing in the pump's own
+        # process or read from the stream and not acknowledged.
         pending = await redis.xpending(f"{redis_cleanup}:timers", f"{redis_cleanup}:workers")
-        assert pending["pending"] == 2
+        assert pending["pending"] == (0 if fire_claims else 2)
         assert await redis.zcard(f"{redis_cleanup}:deadlines") == rooms
         holder.kill()  # SIGKILL: no clean-up, no acknowledgement
         holder.wait(5)
@@ -216,6 +226,33 @@ async def test_a_worker_killed_holding_a_batch_loses_no_deadline(
     async with timer_worker(redis_cleanup, service.fire):
         await until(lambda: all_over(service, list(before)))
         await assert_fired_once(service, before)
+
+
+async def test_a_pump_fires_up_to_tasks_chunks_itself_and_sends_the_rest_to_the_stream(
+    redis_cleanup: str, make_service: Callable[[str], SessionService]
+) -> None:
+    """A burst bigger than a pump fires at once: TASKS chunks stay in the pump's process, and
+    the rest go through the stream, where any worker (this one's receiver too) takes them."""
+    service = make_service(redis_cleanup)
+    rooms = CHUNK * TASKS + 10
+    before = await running_rooms(service, rooms)
+    release = asyncio.Event()
+    calls: Counter[str] = Counter()
+
+    async def fire(code: str, key: str, serial: int, at: float) -> bool:
+        calls[code] += 1
+        await release.wait()  # the pump's own chunks stay busy until the rest were kicked
+        return await service.fire(code, key, serial, at)
+
+    async with timer_worker(redis_cleanup, fire) as worker:
+        await until(lambda: worker.kicked >= 1, timeout=LEASE)  # before any lease runs out
+        assert worker.fired_here == TASKS
+        release.set()
+        await until(lambda: all_over(service, list(before)))
+        await assert_fired_once(service, before)
+        assert set(calls) == set(before)
+        redis = service.store.redis  # type: ignore[attr-defined]
+        assert await redis.xlen(f"{redis_cleanup}:timers") == worker.kicked
 
 
 @pytest.mark.parametrize("pipelined", [False, True], ids=["redis-py", "pipelined"])

@@ -8,18 +8,23 @@ taskiq's Redis brokers also ignore a ``delay`` label. So:
   the sorted set ``P:deadlines`` scored by its time;
 - each worker runs a small **pump** that atomically claims due deadlines, up to ``CLAIM`` at a
   time (a Lua script pushes a claimed entry ``LEASE`` seconds into the future instead of
-  removing it), and kicks **one** ``weirsoe.fire_deadlines`` task per chunk of at most
-  ``CHUNK`` of them on a ``RedisStreamBroker`` (a broker with acks). A stream message per
-  deadline (its ``XADD``, ``XREADGROUP``, ``XACK`` and taskiq's parsing) was what made a burst
-  of 1,000 deadlines 1.7 s late; chunks still spread a big burst over several workers;
+  removing it), in chunks of at most ``CHUNK``. The pump fires a chunk itself while fewer than
+  ``TASKS`` of its own are firing, and kicks a ``weirsoe.fire_deadlines`` task on a
+  ``RedisStreamBroker`` (a broker with acks) for each chunk beyond that, so a big burst still
+  spreads over every worker. The lease is what makes a claimed deadline durable, either way: a
+  stream message per chunk (its ``XADD``, ``XREADGROUP``, ``XACK`` and taskiq's parsing, about
+  3 ms of CPU when a chunk is one deadline) bought nothing a pump that fires its own claims
+  does not have. A stream message per deadline was what made a burst of 1,000 deadlines 1.7 s
+  late;
 - the task fires its deadlines concurrently, each through ``SessionService.fire``, which applies
   the deadline through compare-and-set (the Redis store sends a chunk's loads and
   compare-and-sets as one pipeline), and then removes, in one script call, every entry that is
   still the same (stale or duplicate) deadline.
 
-Any number of workers can run; there is no singleton. If a worker dies after claiming, the lease
-runs out and another pump claims the deadlines again; if it dies while running the task, the
-stream redelivers it after ``idle_timeout``. A deadline whose firing failed (Redis gone, a busy
+Any number of workers can run; there is no singleton. If a worker dies after claiming, or while
+firing what it claimed, the lease runs out and another pump claims the deadlines again; if it
+dies while running a task from the stream, the stream also redelivers it after
+``idle_timeout``. A deadline whose firing failed (Redis gone, a busy
 room) stays leased and is claimed again when the lease runs out. Late or duplicate firings are
 no-ops because the service checks the deadline's key and serial under compare-and-set.
 
@@ -250,8 +255,15 @@ class TimerWorker:
         broker: AsyncBroker,
         fire: FireFn,
         clock: Callable[[], float] = time.time,
+        fire_claims: bool = True,
     ) -> None:
+        """``fire_claims``: the pump fires up to ``TASKS`` chunks of its claims itself (see the
+        module docstring); ``False`` sends every chunk through the stream, as before."""
         self.deadlines = deadlines
+        self.fire_claims = fire_claims
+        self.fired_here = 0  # chunks the pump fired itself
+        self.kicked = 0  # chunks it handed to the stream
+        self._firing: set[asyncio.Task[int]] = set()
         self.broker = broker
         self.clock = clock
         self.id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -316,10 +328,11 @@ class TimerWorker:
     async def stop(self, timeout: float = 1.0) -> None:
         """Cancel every loop and close the broker, giving up on either after ``timeout``
         seconds: a worker told to stop must stop, whatever a library call is waiting on."""
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._firing]
+        for task in tasks:
             task.cancel()
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=timeout)
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.broker.shutdown(), timeout)
 
@@ -340,7 +353,14 @@ class TimerWorker:
             try:
                 due, soonest = await self.deadlines.claim_due(self.clock(), CLAIM)
                 if due:
-                    await asyncio.gather(*(self.task.kiq(chunk) for chunk in _chunks(due)))
+                    kicks = []
+                    for chunk in _chunks(due):
+                        if self.fire_claims and len(self._firing) < TASKS:
+                            self._fire_here(chunk)
+                        else:
+                            kicks.append(self.task.kiq(chunk))
+                    self.kicked += len(kicks)
+                    await asyncio.gather(*kicks)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -363,6 +383,19 @@ class TimerWorker:
             self.last_pump = time.monotonic()
             if len(due) < CLAIM:  # else more are due at once: claim them without a pause
                 await asyncio.sleep(self._pause(soonest))
+
+    def _fire_here(self, chunk: list[Due]) -> None:
+        """Fire a chunk of this pump's claims in this process, without the stream."""
+        task = asyncio.get_running_loop().create_task(self._fire_many(chunk))
+        self._firing.add(task)
+        task.add_done_callback(self._fired)
+        self.fired_here += 1
+
+    def _fired(self, task: asyncio.Task[int]) -> None:
+        self._firing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # complete_many failed (Redis gone): the entries stay leased and are claimed again
+            log.warning("timer firing: %s", type(task.exception()).__name__)
 
     def _pause(self, soonest: float | None) -> float:
         """Until the next deadline falls due, at most ``POLL`` (a server may schedule an
