@@ -4,29 +4,14 @@ list in the record (old records still decode), no benchmark buffer in the servic
 from __future__ import annotations
 
 import msgspec
+from _service_support import memory_service
 
-from weirsoe_platform.config import PlatformSettings
-from weirsoe_platform.sessions import MemorySessionStore, SessionService
+from weirsoe_platform.sessions import SessionService
 from weirsoe_platform.sessions._records import SessionRecord
-from weirsoe_platform.timers import LocalDeadlines
-from weirsoe_sdk import discover_cartridges
-
-DISCOVERY = discover_cartridges()
-
-
-class _Nowhere:
-    async def publish(self, messages: list[tuple[bytes, list[str]]]) -> None:
-        return None
 
 
 def _service() -> SessionService:
-    return SessionService(
-        cartridges=DISCOVERY,
-        store=MemorySessionStore(),
-        publisher=_Nowhere(),
-        deadlines=LocalDeadlines(),
-        settings=PlatformSettings(),
-    )
+    return memory_service()
 
 
 async def test_games_are_seeded_with_64_random_bits() -> None:

@@ -8,18 +8,10 @@ import logging
 from typing import Any
 
 import pytest
+from _service_support import memory_service
 
-from weirsoe_platform.config import PlatformSettings
-from weirsoe_platform.sessions import MemorySessionStore, SessionService
-from weirsoe_platform.timers import LocalDeadlines
-from weirsoe_sdk import discover_cartridges, get_plugin_manager, hookimpl
-
-DISCOVERY = discover_cartridges()
-
-
-class _Nowhere:
-    async def publish(self, messages: list[tuple[bytes, list[str]]]) -> None:
-        return None
+from weirsoe_platform.sessions import SessionService
+from weirsoe_sdk import get_plugin_manager, hookimpl
 
 
 class Tracker:
@@ -38,14 +30,7 @@ class Broken:
 
 
 def _service(*plugins: object) -> SessionService:
-    return SessionService(
-        cartridges=DISCOVERY,
-        store=MemorySessionStore(),
-        publisher=_Nowhere(),
-        deadlines=LocalDeadlines(),
-        settings=PlatformSettings(),
-        plugins=get_plugin_manager(entry_points=False, plugins=plugins),
-    )
+    return memory_service(plugins=get_plugin_manager(entry_points=False, plugins=plugins))
 
 
 async def test_a_tracker_hears_every_committed_event_in_version_order() -> None:
