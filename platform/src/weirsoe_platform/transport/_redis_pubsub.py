@@ -99,6 +99,11 @@ class RedisPubSub:
         finally:
             self._settling.pop(token, None)
 
+    def _settled(self, token: bytes) -> None:
+        waiter = self._settling.get(token)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
     async def publish(self, channel: str, frame: bytes) -> None:
         if self.publisher is None:
             raise RuntimeError("this RedisPubSub was made without a publishing client")
@@ -182,9 +187,11 @@ class RedisPubSub:
                     except Exception:  # one bad frame must not stop every room's delivery
                         log.exception("could not deliver a pub/sub message")
                 elif type(reply) is list and reply and reply[0] == b"pong":
-                    waiter = self._settling.get(reply[1])
-                    if waiter is not None and not waiter.done():
-                        waiter.set_result(None)
+                    self._settled(reply[1])
+                elif type(reply) is bytes:
+                    # A connection subscribed to nothing (its last channel gone) is out of
+                    # pub/sub mode, and Redis answers PING with the bare token.
+                    self._settled(reply)
                 elif isinstance(reply, Exception):
                     log.warning("Redis pub/sub error: %s", reply)
 
