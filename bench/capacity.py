@@ -409,6 +409,7 @@ def render(result: dict[str, Any]) -> str:
         + (f"; {fail} failed" if fail else "; no failure found within the limits")
     )
     lines = [head, ""]
+    limited = bool(result.get("cpu_limit"))
     lines += md_table(
         [
             "rooms",
@@ -422,6 +423,7 @@ def render(result: dict[str, Any]) -> str:
             "server CPU %",
             "client CPU %",
             "server runnable, waiting %",
+            *(["held back by the CPU limit %"] if limited else []),
             "load 1 min",
             "RSS MiB",
             "transitions/s",
@@ -441,6 +443,7 @@ def render(result: dict[str, Any]) -> str:
                 r.get("server_cpu_pct"),
                 r.get("client_cpu_pct"),
                 r.get("server_runq_wait_pct"),
+                *([r.get("server_throttled_pct")] if limited else []),
                 (r.get("loadavg") or [None])[0],
                 r.get("server_rss_mib"),
                 r.get("transitions_per_s"),
