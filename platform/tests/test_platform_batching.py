@@ -1,18 +1,19 @@
 """Inputs that reach one process for one room while a transition of that room is in flight
 wait for it, then go into the next compare-and-set together (``SessionService._commit``).
 
-A gate in front of the store's compare-and-set (:class:`CasGate`) lets a test hold a
+A gate in the store's compare-and-set (:class:`CasGate`) lets a test hold a
 transition in flight for as long as it needs: on the memory store, and on the real Redis where
 a second process races the batch. The last test lets the batches form on their own, on Redis."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, NamedTuple
 
 import msgspec
 import pytest
+from conftest import REDIS_URL
 
 from weirsoe_platform.config import PlatformSettings
 from weirsoe_platform.sessions import (
@@ -22,24 +23,23 @@ from weirsoe_platform.sessions import (
     SessionStore,
 )
 from weirsoe_platform.sessions._counter import AudienceCounter, MemoryAudienceCounter
-from weirsoe_platform.timers import LocalDeadlines
+from weirsoe_platform.sessions._redis_store import RedisSessionStore, connect_redis
+from weirsoe_platform.timers import LocalDeadlines, RedisDeadlines
 from weirsoe_sdk import InvalidAction, OpenTally, discover_cartridges
 
 DISCOVERY = discover_cartridges()
 
 
 class CasGate:
-    """Holds the compare-and-sets of a store (memory or Redis) until the test lets them
-    through, once :meth:`close` has been called; records each as ``(expected, version)``, and
-    whether it won.
-    The store itself does the compare-and-set, as always."""
+    """Holds the compare-and-sets of a gated store (:class:`GatedMemoryStore`,
+    :class:`GatedRedisStore`) until the test lets them through, once :meth:`close` has been
+    called; records each as ``(expected, version)``, and whether it won. The store itself does
+    the compare-and-set, as always: on Redis, the real one."""
 
-    def __init__(self, store: SessionStore) -> None:
+    def __init__(self) -> None:
         self.permits: asyncio.Semaphore | None = None
         self.attempts: list[tuple[int, int]] = []
         self.won: list[bool] = []  # each compare-and-set's outcome, once it has one
-        self._compare_and_set = store.compare_and_set
-        store.compare_and_set = self._gated  # type: ignore[method-assign]
 
     def close(self) -> None:
         self.permits = asyncio.Semaphore(0)
@@ -49,13 +49,61 @@ class CasGate:
         for _ in range(n):
             self.permits.release()
 
-    async def _gated(self, code: str, expected: int, version: int, *args: Any) -> bool:
+    async def around(
+        self, expected: int, version: int, commit: Callable[[], Awaitable[bool]]
+    ) -> bool:
         self.attempts.append((expected, version))
         if self.permits is not None:
             await self.permits.acquire()
-        won = await self._compare_and_set(code, expected, version, *args)
+        won = await commit()
         self.won.append(won)
         return won
+
+    def forget(self) -> None:
+        """Drop what the set-up recorded: only what the test does counts."""
+        self.attempts.clear()
+        self.won.clear()
+
+
+class _Gated:
+    """Passes the store's own compare-and-set through its :class:`CasGate`."""
+
+    gate: CasGate
+
+    async def compare_and_set(self, code: str, expected: int, version: int, *args: Any) -> bool:
+        store = super()
+        return await self.gate.around(
+            expected,
+            version,
+            lambda: store.compare_and_set(code, expected, version, *args),  # type: ignore[attr-defined]
+        )
+
+
+class GatedMemoryStore(_Gated, MemorySessionStore):
+    def __init__(self, gate: CasGate) -> None:
+        super().__init__()
+        self.gate = gate
+
+
+class GatedRedisStore(_Gated, RedisSessionStore):
+    """The Redis store, on the real Redis, with its compare-and-set behind a gate."""
+
+    def __init__(self, gate: CasGate, prefix: str) -> None:
+        super().__init__(connect_redis(REDIS_URL), prefix=prefix)
+        self.gate = gate
+
+
+def _redis_service(prefix: str, gate: CasGate) -> SessionService:
+    """A scale-out process's service (as ``make_service`` builds it) on a gated Redis store."""
+    settings = PlatformSettings(redis_url=REDIS_URL, redis_prefix=prefix)
+    store = GatedRedisStore(gate, prefix)
+    return SessionService(
+        cartridges=DISCOVERY,
+        store=store,
+        deadlines=RedisDeadlines(store.redis, prefix=prefix, ttl=settings.game_ttl),
+        settings=settings,
+        channel_prefix=f"{prefix}:",
+    )
 
 
 class Recorder:
@@ -130,11 +178,12 @@ class Room(NamedTuple):
 
 async def _room() -> Room:
     """A game of rock-paper-scissors with four players, on a gated memory store."""
-    store = MemorySessionStore()
-    service, recorder = _service(store)
+    gate = CasGate()
+    service, recorder = _service(GatedMemoryStore(gate))
     code, players = await _game(service)
     start, _ = await _state(service, code)
-    return Room(CasGate(store), service, recorder, code, players, start)
+    gate.forget()
+    return Room(gate, service, recorder, code, players, start)
 
 
 async def _hold_first(
@@ -193,11 +242,12 @@ async def test_a_batch_that_loses_its_compare_and_set_is_judged_again_on_the_new
 ) -> None:
     """Two processes on the real Redis: while this one's batch waits in its compare-and-set,
     the other commits; the batch loses and every input in it is judged again."""
-    service, other = make_service(redis_cleanup), make_service(redis_cleanup)
+    gate = CasGate()
+    service, other = _redis_service(redis_cleanup, gate), make_service(redis_cleanup)
     try:
         code, (p0, p1, p2, p3) = await _game(service)
         start, _ = await _state(service, code)
-        gate = CasGate(service.store)
+        gate.forget()
 
         first = await _hold_first(service, gate, code, p0)
         waiting = [
@@ -268,7 +318,8 @@ async def test_an_input_in_a_batch_that_ends_a_tally_phase_brings_the_final_coun
     """The guess deadline closes the audience's tallies: on its first try it asks for their
     final counts, the service freezes them, and the whole batch runs again with them."""
     counter = FreezeCounter()
-    service, recorder = _service(MemorySessionStore(), counter)
+    gate = CasGate()
+    service, recorder = _service(GatedMemoryStore(gate), counter)
     code, host = await service.create("weirsoe_lies")
     p0, p1, _ = [(await service.join(code, f"P{i}"))[0] for i in range(3)]
     await service.control(code, host, "play")
@@ -283,7 +334,7 @@ async def test_an_input_in_a_batch_that_ends_a_tally_phase_brings_the_final_coun
     await counter.add_member(code, "hash", "m1", 60)
     assert await counter.vote(code, "m1", "truth", table.tallies["truth"].choices[0])
     recorder.messages.clear()
-    gate = CasGate(service.store)
+    gate.forget()
 
     gate.close()
     first = asyncio.create_task(service.presence(code, p0, True))
@@ -314,10 +365,10 @@ async def test_joins_racing_on_redis_share_compare_and_sets(
 ) -> None:
     """On Redis every compare-and-set is a round trip, so eight joins sent at once meet a
     transition in flight and wait for it: far fewer compare-and-sets than joins, none lost."""
-    service = make_service(redis_cleanup)
+    gate = CasGate()
+    service = _redis_service(redis_cleanup, gate)
     try:
         code, _ = await service.create("weirsoe_lies")
-        gate = CasGate(service.store)
         joins = await asyncio.gather(*(service.join(code, f"P{i}") for i in range(8)))
         assert len({pid for pid, _, _ in joins}) == 8
         _, table = await service.load(code)
