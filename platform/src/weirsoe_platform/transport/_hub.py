@@ -11,7 +11,7 @@ encoded once per audience reaches every socket without being copied or re-encode
 - **Redis**: the compare-and-set script publishes one *wire frame* per transition on the
   room's wire channel (``P:WIRE:CODE``), holding every message of the transition with its
   channel names. Each process reads all its rooms' wire channels on one pub/sub connection
-  (:class:`~._redis_pubsub.RedisPubSub`) and hands each frame to :meth:`Hub.deliver_frame`,
+  (:class:`~._redis_pubsub.RedisPubSub`) and hands each frame to :meth:`Hub.on_wire_message`,
   which fans it out locally. Redis sends the frames of a room in commit order, so every
   socket sees versions in order.
 - **Bounded memory**: a socket whose client stops reading keeps at most ``max_backlog``
@@ -271,16 +271,12 @@ class Hub:
                 for sub in subs:
                     sub.put_nowait(data)
 
-    def deliver_frame(self, frame: bytes, wire: str | None = None) -> None:
-        """A wire frame from Redis (from channel ``wire``): every message of one commit, in
-        order. A frame this process already delivered when it committed it is skipped."""
-        messages = self._unseen(frame, wire) if wire is not None else decode_frame(frame)
-        for data, names in messages:
-            self.deliver(data, names)
-
     def on_wire_message(self, channel: bytes, frame: bytes) -> None:
-        """What the pub/sub reader calls for each message (``RedisPubSub(on_message=...)``)."""
-        self.deliver_frame(frame, channel.decode())
+        """A wire frame from Redis, on a room's wire channel (``RedisPubSub(on_message=...)``):
+        every message of one commit, in order. A frame this process already delivered when it
+        committed it is skipped."""
+        for data, names in self._unseen(frame, channel.decode()):
+            self.deliver(data, names)
 
     def _unseen(self, frame: bytes, wire: str) -> list[tuple[bytes, list[str]]]:
         """The frame's messages, or none if this process delivered them at commit time."""
