@@ -19,7 +19,8 @@ on the machine falls on all of them alike.
 
 Figures per server and load: broadcast latency (server ``ts`` to client receipt) p50/p99/max,
 deliveries per second, server CPU µs per delivered broadcast (/proc/PID/stat; acks are sent
-but not counted as deliveries), RSS per idle socket, timer lateness. Prints Markdown, writes
+but not counted as deliveries; for beats, the CPU of the steady window, while every room's
+chain runs, over the beats received in it), RSS per idle socket, timer lateness. Prints Markdown, writes
 bench/results/fanout.json. Loopback only; every loop is bounded in count and time.
 """
 
@@ -81,6 +82,7 @@ class Acc:
     late: list[float] = field(default_factory=list)
     beats: set[tuple[str, int]] = field(default_factory=set)  # (room, n) of every beat seen
     delivered: int = 0
+    metered: int = 0  # beat frames received while the beat slice's CPU meter ran
     expected: int = 0
     size: int = 0
     span: float = 0.0
@@ -100,6 +102,7 @@ class Recorder:
         self.window = (0.0, 0.0)
         self.first = self.last = 0.0
         self.delivered = 0
+        self.metering = False
 
     def begin(self, acc: Acc, kind: str, phase: int, window: tuple[float, float] = (0, 0)) -> None:
         self.acc, self.kind, self.phase, self.window = acc, kind, phase, window
@@ -121,7 +124,11 @@ class Recorder:
                 return
             acc.e2e.append(t - m.sent)
         elif m.type == "bench.beat":
-            if self.kind != "beat" or not self.window[0] <= m.due <= self.window[1]:
+            if self.kind != "beat":
+                return
+            if self.metering:
+                acc.metered += 1
+            if not self.window[0] <= m.due <= self.window[1]:
                 return
             acc.beats.add((conn.room.code, m.n))
             if conn.player_id is None:  # one socket per room (the host's) records the firing
@@ -240,9 +247,10 @@ async def _drain(rec: Recorder, expected: int, timeout: float) -> None:
 class _Meter:
     """Server CPU, wall time, load-generator CPU and Redis CPU over one slice."""
 
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: Target, collect: bool = True) -> None:
         self.target = target
-        gc.collect()
+        if collect:
+            gc.collect()
         self.redis0 = _redis_cpu() if target.name == "redis" else None
         self.cpu0 = target.server.cpu()
         self.wall0 = time.monotonic()
@@ -278,7 +286,7 @@ async def beat_slice(
         )
 
     rooms = target.rooms
-    meter = _Meter(target)
+    gc.collect()  # here: not in the meter, which starts while the beats already run
     start = time.time()
     # Beats due in [start + every, start + every + seconds] count; the chains start spread
     # evenly over one period, so the firings are spread too.
@@ -286,13 +294,21 @@ async def beat_slice(
     for i, room in enumerate(rooms):
         await asyncio.sleep(max(0.0, start + every * i / len(rooms) - time.time()))
         beat(room, every)
+    # The CPU meter runs while every chain is running and nothing else is: from the first
+    # due time to the window's end. Outside it, the start and stop actions (transitions on
+    # our servers, an asyncio task on the raw one) would be charged to the beats.
+    await asyncio.sleep(max(0.0, start + every - time.time()))
+    meter = _Meter(target, collect=False)
+    rec.metering = True
+    await asyncio.sleep(max(0.0, start + every + seconds - time.time()))
+    rec.metering = False
+    meter.stop(acc)
     await asyncio.sleep(max(0.0, start + every + seconds + 0.5 - time.time()))
     for room in rooms:
         beat(room, 0)
     await _drain(rec, len(acc.beats) * target.per_room, 3.0)
     acc.expected += len(acc.beats) * target.per_room
     rec.end()
-    meter.stop(acc)
 
 
 async def _quiesce(target: Target, limit: float = 20.0) -> None:
@@ -308,6 +324,9 @@ async def _quiesce(target: Target, limit: float = 20.0) -> None:
 
 def _row(target: Target, kind: str, rate: float, acc: Acc) -> dict[str, Any]:
     n = acc.delivered
+    # CPU per message: ticks, all the slice's CPU over all its deliveries; beats, the metered
+    # steady window's CPU over the beat frames received in it (beat_slice).
+    per = acc.metered if kind == "beat" else n
     row: dict[str, Any] = {
         "server": target.name,
         "kind": kind,
@@ -323,15 +342,15 @@ def _row(target: Target, kind: str, rate: float, acc: Acc) -> dict[str, Any]:
         **summary_ms(acc.latency),
         "e2e_p99_ms": summary_ms(acc.e2e)["p99_ms"],
         "server_cpu_s": round(acc.cpu, 2),
-        "cpu_us_per_msg": round(acc.cpu * 1e6 / n, 1) if n else None,
+        "cpu_us_per_msg": round(acc.cpu * 1e6 / per, 1) if per else None,
         "net_cpu_us_per_msg": (
-            round(max(0.0, acc.cpu - target.idle_cpu * acc.wall) * 1e6 / n, 1) if n else None
+            round(max(0.0, acc.cpu - target.idle_cpu * acc.wall) * 1e6 / per, 1) if per else None
         ),
         "server_cpu_pct": round(100 * acc.cpu / acc.wall, 1) if acc.wall else None,
         "client_cpu_pct": round(100 * acc.client / acc.wall, 1) if acc.wall else None,
     }
-    if acc.redis_cpu is not None and n:
-        row["redis_server_us_per_msg"] = round(acc.redis_cpu * 1e6 / n, 1)
+    if acc.redis_cpu is not None and per:
+        row["redis_server_us_per_msg"] = round(acc.redis_cpu * 1e6 / per, 1)
     if kind == "beat":
         late = summary_ms(acc.late)
         row.update({"fired": len(acc.beats), **{f"late_{k}": v for k, v in late.items()}})

@@ -1,9 +1,16 @@
 """In-process deadlines for the embedded mode.
 
-An asyncio timer per room kicks a taskiq task on taskiq's in-memory broker; the task calls
-``SessionService.fire``. The same task runs on Redis-backed workers in distributed mode, so
-the firing path is identical. A late or duplicate firing is harmless: ``fire`` checks the
-deadline's key and serial under compare-and-set.
+An asyncio timer per room. The deadlines that come due in one turn of the event loop are
+fired together, concurrently, each through ``SessionService.fire``, which applies it through
+compare-and-set: the path a Redis worker's pump takes with its own claims (``_redis.py``). A
+late or duplicate firing is harmless: ``fire`` checks the deadline's key and serial.
+
+While ``TASKS`` such batches are still firing, the next batch is handed to the
+``weirsoe.fire_deadlines`` task on taskiq's in-memory broker instead, as a worker's pump hands
+its chunks beyond ``TASKS`` to the stream. ``LocalDeadlines(fire_direct=False)`` sends every
+batch through the broker, which is how every deadline fired before: that hop (a taskiq
+message built, serialized, parsed and its result stored) cost about as much CPU as the firing
+it carried (docs/performance.md, section 23).
 """
 
 from __future__ import annotations
@@ -20,21 +27,34 @@ __all__ = ["FireFn", "LocalDeadlines"]
 
 log = logging.getLogger("weirsoe.timers")
 FireFn = Callable[[str, str, int, float], Awaitable[bool]]
+Due = tuple[str, str, int, float]
+TASKS = 8  # batches fired at once in this process before the next one goes through the broker
 
 
 class LocalDeadlines:
-    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, *, clock: Callable[[], float] = time.time, fire_direct: bool = True
+    ) -> None:
         self.clock = clock
-        self.broker = InMemoryBroker()
+        self.fire_direct = fire_direct
+        # In place: the batch's own task awaits the broker; no second task per message.
+        self.broker = InMemoryBroker(await_inplace=True, cast_types=False)
+        self.fired_here = 0  # batches fired without the broker
+        self.kicked = 0  # batches sent through the broker
         self._handles: dict[str, asyncio.TimerHandle] = {}
+        self._due: list[Due] = []
         self._tasks: set[asyncio.Future[Any]] = set()
+        self._firing = 0  # batches whose firing has not finished
         self._task: Any = None
+        self._fire: FireFn | None = None
 
     def bind(self, fire: FireFn) -> None:
-        async def fire_deadline(code: str, key: str, serial: int, at: float) -> bool:
-            return await fire(code, key, serial, at)
+        self._fire = fire
 
-        self._task = self.broker.register_task(fire_deadline, task_name="weirsoe.fire_deadline")
+        async def fire_deadlines(due: list[Due]) -> int:
+            return await self._fire_many([tuple(item) for item in due])  # type: ignore[misc]
+
+        self._task = self.broker.register_task(fire_deadlines, task_name="weirsoe.fire_deadlines")
 
     async def start(self) -> None:
         await self.broker.startup()
@@ -43,6 +63,7 @@ class LocalDeadlines:
         for handle in self._handles.values():
             handle.cancel()
         self._handles.clear()
+        self._due.clear()
         for task in list(self._tasks):
             task.cancel()
         await self.broker.shutdown()
@@ -66,13 +87,53 @@ class LocalDeadlines:
 
     def _kick(self, code: str, key: str, serial: int, at: float) -> None:
         self._handles.pop(code, None)
-        assert self._task is not None, "bind() was not called"
-        future = asyncio.ensure_future(self._run(code, key, serial, at))
-        self._tasks.add(future)
-        future.add_done_callback(self._tasks.discard)
+        if not self._due:  # the first deadline due in this turn of the loop: flush after it
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._due.append((code, key, serial, at))
 
-    async def _run(self, code: str, key: str, serial: int, at: float) -> None:
+    def _flush(self) -> None:
+        due, self._due = self._due, []
+        if not due:
+            return
+        assert self._task is not None, "bind() was not called"
+        if self.fire_direct and self._firing < TASKS:
+            self.fired_here += 1
+            future = asyncio.ensure_future(self._fire_many(due))
+        else:
+            self.kicked += 1
+            future = asyncio.ensure_future(self._run(due))
+        self._firing += 1
+        self._tasks.add(future)
+        future.add_done_callback(self._done)
+
+    def _done(self, future: asyncio.Future[Any]) -> None:
+        self._firing -= 1
+        self._tasks.discard(future)
+
+    async def _run(self, due: list[Due]) -> None:
         try:
-            await self._task.kiq(code, key, serial, at)
+            await self._task.kiq(due)
         except Exception:
-            log.exception("deadline %s/%s failed to fire", code, key)
+            log.exception("%d deadlines failed to fire", len(due))
+
+    async def _fire_many(self, due: list[Due]) -> int:
+        """Fire ``due`` concurrently; one that raises is logged and stops none of the others.
+        How many changed state."""
+        assert self._fire is not None, "bind() was not called"
+        if len(due) == 1:  # most turns of the loop: no gather
+            results: list[Any] = []
+            try:
+                results.append(await self._fire(*due[0]))
+            except Exception as exc:
+                results.append(exc)
+        else:
+            results = await asyncio.gather(
+                *(self._fire(*item) for item in due), return_exceptions=True
+            )
+        changed = 0
+        for (code, key, _serial, _at), result in zip(due, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("deadline %s/%s failed to fire", code, key, exc_info=result)
+            elif result:
+                changed += 1
+        return changed
