@@ -26,6 +26,7 @@ from weirsoe_platform._resp import PipelinedRedis
 from weirsoe_platform.sessions import SessionService
 from weirsoe_platform.sessions._redis_store import connect_redis
 from weirsoe_platform.timers import RedisDeadlines, TimerWorker, make_broker
+from weirsoe_platform.timers import _redis as timers_redis
 from weirsoe_platform.timers._redis import CHUNK, LEASE, TASKS, Due
 from weirsoe_sdk import discover_cartridges
 
@@ -282,3 +283,36 @@ async def test_stale_entries_are_dropped_in_one_call_unless_replaced(
     if fast is not None:
         await fast.aclose()
     await redis.aclose()
+
+
+async def test_a_deadline_this_process_sets_wakes_its_sleeping_pump(
+    redis_cleanup: str,
+    make_service: Callable[[str], SessionService],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The pump sleeps up to POLL when nothing is due. A deadline set in its own process (the
+    compare-and-set writes it) wakes it if it is due before the pump would wake; a later one
+    does not. POLL is an hour here, so only the wake can fire the deadline within the test;
+    the pump runs 60 s ahead, so the new 30 s throw deadline is due at once."""
+    monkeypatch.setattr(timers_redis, "POLL", 3600.0)
+    service = make_service(redis_cleanup)
+    fired: list[str] = []
+
+    async def fire(code: str, key: str, serial: int, at: float) -> bool:
+        fired.append(code)
+        return await service.fire(code, key, serial, at)
+
+    async with timer_worker(redis_cleanup, fire) as worker:
+        # The service's commits report to the worker's pump, as in `serve --with-worker`.
+        service.deadlines.wake = worker.sooner  # type: ignore[attr-defined]
+        await until(lambda: worker._waiting is not None, timeout=10)
+        worker.deadlines.sooner(ahead() + 2 * 3600)  # after the pump's wake: no effect
+        assert worker.woken == 0
+        code, host = await service.create("rps", {"rounds": 1, "throw_seconds": 30})
+        await service.join(code, "A")
+        await service.join(code, "B")
+        assert worker.woken == 0  # no deadline yet
+        await service.control(code, host, "play")  # sets the 30 s throw deadline
+        assert worker.woken == 1
+        await until(lambda: fired == [code], timeout=10)
+        await until(lambda: all_over(service, [code]), timeout=10)

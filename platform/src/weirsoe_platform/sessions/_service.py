@@ -631,6 +631,11 @@ class SessionService:
                 await self.deadlines.cancel(code)
             elif change is not None:
                 await self.deadlines.schedule(code, *change)
+        elif table.deadline is not None and table.deadline != old_deadline:
+            # The compare-and-set wrote it; a timer pump in this process may sleep past it.
+            sooner = getattr(self.deadlines, "sooner", None)
+            if sooner is not None:
+                sooner(table.deadline.at)
         if table.status != "closed":
             for step in steps:
                 await self._tallies(code, step)

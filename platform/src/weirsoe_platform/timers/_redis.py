@@ -70,7 +70,9 @@ __all__ = [
 
 log = logging.getLogger("weirsoe.timers")
 LEASE = 2.0
-POLL = 0.01  # the longest the pump sleeps between claims
+# The longest the pump sleeps between claims. A deadline that another process sets less than
+# POLL ahead can be up to POLL late; one this process sets wakes its pump (``sooner``).
+POLL = 0.05
 CLAIM = 200  # deadlines claimed at most per script call
 CHUNK = 50  # deadlines per task message at most
 TASKS = 8  # task messages a worker reads and runs at a time (so up to TASKS * CHUNK firings)
@@ -137,6 +139,8 @@ class RedisDeadlines:
         self.prefix = prefix
         self.ttl_ms = int(ttl * 1000)
         self.zset = f"{prefix}:deadlines"
+        # This process's pump, told when this process sets a deadline (see ``sooner``).
+        self.wake: Callable[[float], None] | None = None
         self._claim: Any = redis.register_script(_CLAIM)
         self._complete_many: Any = redis.register_script(_COMPLETE_MANY)
 
@@ -149,6 +153,12 @@ class RedisDeadlines:
             pipe.zadd(self.zset, {code: at})
             pipe.pexpire(self.zset, self.ttl_ms)
             await pipe.execute()
+
+    def sooner(self, at: float) -> None:
+        """This process set a deadline due at ``at`` (the session store's compare-and-set
+        writes it): wake this process's pump if it would sleep past it."""
+        if self.wake is not None:
+            self.wake(at)
 
     async def cancel(self, code: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -264,6 +274,10 @@ class TimerWorker:
         self.fired_here = 0  # chunks the pump fired itself
         self.kicked = 0  # chunks it handed to the stream
         self._firing: set[asyncio.Task[int]] = set()
+        self._waiting: asyncio.Future[None] | None = None  # the pump's sleep
+        self._wake_at = 0.0  # when that sleep ends (clock time)
+        self.woken = 0  # sleeps cut short by a deadline this process set
+        deadlines.wake = self.sooner
         self.broker = broker
         self.clock = clock
         self.id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -382,7 +396,27 @@ class TimerWorker:
                 backoff.reset()
             self.last_pump = time.monotonic()
             if len(due) < CLAIM:  # else more are due at once: claim them without a pause
-                await asyncio.sleep(self._pause(soonest))
+                await self._sleep(self._pause(soonest))
+
+    async def _sleep(self, pause: float) -> None:
+        """``asyncio.sleep(pause)``, cut short by :meth:`sooner`."""
+        loop = asyncio.get_running_loop()
+        self._waiting = waiting = loop.create_future()
+        self._wake_at = self.clock() + pause
+        handle = loop.call_later(pause, _settle, waiting)
+        try:
+            await waiting
+        finally:
+            handle.cancel()
+            self._waiting = None
+
+    def sooner(self, at: float) -> None:
+        """A deadline due at ``at`` was set in this process: if the pump sleeps past it,
+        wake it to claim again (it then sleeps until the soonest deadline)."""
+        waiting = self._waiting
+        if waiting is not None and at < self._wake_at and not waiting.done():
+            self.woken += 1
+            waiting.set_result(None)
 
     def _fire_here(self, chunk: list[Due]) -> None:
         """Fire a chunk of this pump's claims in this process, without the stream."""
@@ -432,6 +466,11 @@ class TimerWorker:
                 except (RedisError, OSError) as exc:
                     log.debug("worker heartbeat: %s", type(exc).__name__)
             await asyncio.sleep(1)
+
+
+def _settle(waiting: asyncio.Future[None]) -> None:
+    if not waiting.done():
+        waiting.set_result(None)
 
 
 def _chunks(due: list[Due]) -> list[list[Due]]:
