@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from weirsoe_platform._gc import CollectorSteward
+from weirsoe_platform._gc import MAX_GROWTH, CollectorSteward
 from weirsoe_platform.cli._serve import freeze_startup_heap, steward_hooks
 from weirsoe_platform.config import settings_from_env
 from weirsoe_sdk import InvalidSettings
@@ -91,11 +91,60 @@ def test_the_threshold_follows_the_heap_down() -> None:
     assert steward.step() is False  # measured afresh after the full collection
 
 
+class Readings:
+    """A stand-in for ``sys.getallocatedblocks`` that returns the given readings in turn."""
+
+    def __init__(self, *blocks: int) -> None:
+        self.blocks = list(blocks)
+
+    def __call__(self) -> int:
+        return self.blocks.pop(0)
+
+
+def test_full_collections_that_free_little_wait_for_more_growth_up_to_a_bound() -> None:
+    heap = Heap(1000)
+    steward = CollectorSteward(interval=1, blocks=heap)
+    steward.collect_all()
+    assert steward.bound == 0.25
+    heap.blocks = 1251  # live data: the full collection frees nothing
+    assert steward.step() is True
+    assert steward.bound == 0.5
+    heap.blocks = 1876  # 1251 * 1.5
+    assert steward.step() is False
+    heap.blocks = 1877
+    assert steward.step() is True
+    assert steward.bound == 1.0
+    heap.blocks = 3755
+    assert steward.step() is True
+    assert steward.bound == MAX_GROWTH
+    heap.blocks = 3755 * 3 + 1
+    assert steward.step() is True
+    assert steward.bound == MAX_GROWTH, "never more than MAX_GROWTH"
+    assert steward.full_collections == 5
+
+
+def test_a_full_collection_that_frees_most_of_the_growth_goes_back_to_the_quarter() -> None:
+    heap = Heap(1000)
+    steward = CollectorSteward(interval=1, blocks=heap)
+    steward.collect_all()
+    heap.blocks = 1251
+    assert steward.step() is True
+    assert steward.bound == 0.5  # freed nothing
+    # Read before the full collection (1877), then after it (1130): 747 blocks freed of 626 grown.
+    steward._blocks = Readings(1877, 1130)
+    assert steward.step() is True
+    assert steward.bound == 0.25
+    steward._blocks = Readings(1413, 1413)  # 1130 * 1.25 = 1412.5
+    assert steward.step() is True
+
+
 def test_bad_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="interval"):
         CollectorSteward(interval=0)
     with pytest.raises(ValueError, match="growth"):
         CollectorSteward(growth=0)
+    with pytest.raises(ValueError, match="growth"):
+        CollectorSteward(growth=MAX_GROWTH + 1)
     with pytest.raises(InvalidSettings, match="gc_interval"):
         settings_from_env({"gc_interval": -1}, environ={})
     with pytest.raises(InvalidSettings, match="WEIRSOE_GC_INTERVAL"):
