@@ -69,6 +69,9 @@ SETTINGS = {
     "scoreboard_seconds": 3.0,
 }
 TRIGGERS = {"phase.lie_started", "phase.guess_started", "reveal.step"}
+# BENCH_LATENCY_OUT=FILE: each delivery of the last window as [server ts, latency ms], to
+# line up stalls with the server's own records (bench/variants/gcwatch.py).
+TRACE: list[tuple[float, float]] | None = [] if os.environ.get("BENCH_LATENCY_OUT") else None
 REPLIES = {"session.snapshot", "ack", "error", "pong"}
 ACTIONS_PER_PHASE = 3
 
@@ -170,6 +173,8 @@ class Probe:
         m = _decode(raw)
         if self.measuring and m.ts and m.type not in REPLIES:
             self.latency.append(t - m.ts)
+            if TRACE is not None:
+                TRACE.append((round(m.ts, 3), round((t - m.ts) * 1000, 2)))
             self.delivered += 1
             self.types[m.type] = self.types.get(m.type, 0) + 1
         seat = self.seats.get(conn)
@@ -274,6 +279,9 @@ async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
         p.measuring = True
         await asyncio.sleep(args.window)
         p.measuring = False
+        if TRACE is not None:  # BENCH_LATENCY_OUT: every delivery of the window, for stalls
+            pathlib.Path(os.environ["BENCH_LATENCY_OUT"]).write_text(json.dumps(TRACE))
+            TRACE.clear()
         cpu, wall = server.cpu() - cpu0, time.monotonic() - wall0
         client = time.process_time() - client0
         waited = server.sched()[1] - sched0[1]

@@ -26,6 +26,7 @@ if os.environ.get("BENCH_GC_THRESHOLD"):
 stats: dict[str, dict[str, float]] = {}
 types: list[tuple[str, int]] = []
 full: list[tuple[float, float, float]] = []  # (when, wall ms, CPU ms) of each full collection
+slow: list[tuple[float, int, float]] = []  # (when, generation, wall ms) of young ones over 20 ms
 _start: list[float] = [0.0, 0.0]
 
 
@@ -41,13 +42,15 @@ def _watch(phase: str, info: dict[str, int]) -> None:
     s["max"] = max(s["max"], wall)
     if info["generation"] == 2:
         full.append((round(time.time(), 2), round(wall * 1000, 1), round(cpu * 1000, 1)))
+    elif wall > 0.02:  # a young collection long enough to show in a p99
+        slow.append((round(time.time(), 2), info["generation"], round(wall * 1000, 1)))
 
 
 def _dump() -> None:
     out = os.environ.get("BENCH_GCWATCH_OUT")
     if out:
         with open(out, "w") as f:
-            json.dump({"gc": stats, "full": full, "types": types}, f)
+            json.dump({"gc": stats, "full": full, "slow": slow, "types": types}, f)
 
 
 def _dump_every(seconds: float) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from weirsoe_platform._gc import MAX_GROWTH, CollectorSteward
+from weirsoe_platform._gc import MAX_GROWTH, NO_AUTOMATIC_FULL, CollectorSteward
 from weirsoe_platform.cli._serve import freeze_startup_heap, steward_hooks
 from weirsoe_platform.config import settings_from_env
 from weirsoe_sdk import InvalidSettings
@@ -158,10 +158,14 @@ def test_serve_runs_the_steward_until_shutdown() -> None:
     steward = started.__self__
     assert isinstance(steward, CollectorSteward)
 
+    before = gc.get_threshold()
+    assert before[2] != NO_AUTOMATIC_FULL
+
     async def serve_briefly() -> None:
         started()
         assert steward.full_collections == 1  # start-up: collect everything, then freeze
         assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (*before[:2], NO_AUTOMATIC_FULL), "CPython's full ones off"
         for _ in range(500):
             if steward.steps >= 2:
                 break
@@ -173,3 +177,4 @@ def test_serve_runs_the_steward_until_shutdown() -> None:
 
     asyncio.run(serve_briefly())
     assert steward.steps >= 2
+    assert gc.get_threshold() == before, "restored at shutdown"
