@@ -18,10 +18,11 @@ on the machine falls on all of them alike.
   timers; an asyncio loop on the raw server). ``ts - due`` is the timer lateness at that load.
 
 Figures per server and load: broadcast latency (server ``ts`` to client receipt) p50/p99/max,
-deliveries per second, server CPU µs per delivered broadcast (/proc/PID/stat; acks are sent
-but not counted as deliveries; for beats, the CPU of the steady window, while every room's
-chain runs, over the beats received in it), RSS per idle socket, timer lateness. Prints Markdown, writes
-bench/results/fanout.json. Loopback only; every loop is bounded in count and time.
+deliveries per second, server CPU µs per delivered broadcast (/proc/PID/stat; acks are
+sent but not counted as deliveries; for beats, the CPU of the steady window, while every
+room's chain runs, over the beats received in it), RSS per idle socket, timer lateness.
+Prints Markdown, writes bench/results/fanout.json. Loopback only; every loop is bounded in
+count and time.
 """
 
 from __future__ import annotations

@@ -32,9 +32,7 @@ TASKS = 8  # batches fired at once in this process before the next one goes thro
 
 
 class LocalDeadlines:
-    def __init__(
-        self, *, clock: Callable[[], float] = time.time, fire_direct: bool = True
-    ) -> None:
+    def __init__(self, *, clock: Callable[[], float] = time.time, fire_direct: bool = True) -> None:
         self.clock = clock
         self.fire_direct = fire_direct
         # In place: the batch's own task awaits the broker; no second task per message.
@@ -96,6 +94,7 @@ class LocalDeadlines:
         if not due:
             return
         assert self._task is not None, "bind() was not called"
+        future: asyncio.Future[Any]
         if self.fire_direct and self._firing < TASKS:
             self.fired_here += 1
             future = asyncio.ensure_future(self._fire_many(due))
