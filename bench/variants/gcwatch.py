@@ -26,7 +26,8 @@ if os.environ.get("BENCH_GC_THRESHOLD"):
 stats: dict[str, dict[str, float]] = {}
 types: list[tuple[str, int]] = []
 full: list[tuple[float, float, float]] = []  # (when, wall ms, CPU ms) of each full collection
-slow: list[tuple[float, int, float]] = []  # (when, generation, wall ms) of young ones over 20 ms
+# (when, generation, wall ms, objects collected) of the young collections over 20 ms
+slow: list[tuple[float, int, float, int]] = []
 _start: list[float] = [0.0, 0.0]
 
 
@@ -43,7 +44,9 @@ def _watch(phase: str, info: dict[str, int]) -> None:
     if info["generation"] == 2:
         full.append((round(time.time(), 2), round(wall * 1000, 1), round(cpu * 1000, 1)))
     elif wall > 0.02:  # a young collection long enough to show in a p99
-        slow.append((round(time.time(), 2), info["generation"], round(wall * 1000, 1)))
+        slow.append(
+            (round(time.time(), 2), info["generation"], round(wall * 1000, 1), info["collected"])
+        )
 
 
 def _dump() -> None:
