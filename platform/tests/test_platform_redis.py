@@ -308,8 +308,9 @@ async def test_snapshots_share_one_decode_per_version_and_never_lag_the_store(
     redis_cleanup: str,
     make_service: Callable[[str], SessionService],
 ) -> None:
-    """Players asking for a snapshot of the same version reuse one decoded table; once another
-    process commits, the next snapshot here shows that version, not the decoded copy."""
+    """Players asking for a snapshot of a version this process committed read the committed
+    table, decoded by nobody; once another process commits, the next snapshot here shows that
+    version (decoded once), not the copy."""
     from weirsoe_sdk import Viewer
 
     here, there = make_service(redis_cleanup), make_service(redis_cleanup)
@@ -321,11 +322,14 @@ async def test_snapshots_share_one_decode_per_version_and_never_lag_the_store(
         snaps = [msgspec.json.decode(await here.snapshot(code, v)) for v in viewers]
         assert {s["version"] for s in snaps} == {3}
         assert [s["player_id"] for s in snaps] == [v.player_id for v in viewers]
-        assert here.decoded.hits - before == 2  # decoded once for three snapshots
+        assert here.decoded.hits - before == 3  # the commit's own table, for all three
         await there.join(code, "Late")  # another process commits version 4
         again = msgspec.json.decode(await here.snapshot(code, viewers[0]))
         assert again["version"] == 4
         assert "Late" in [p["name"] for p in again["players"]]
+        hits = here.decoded.hits
+        await here.snapshot(code, viewers[1])
+        assert here.decoded.hits == hits + 1  # version 4, decoded here once, then shared
     finally:
         await here.store.close()
         await there.store.close()

@@ -62,11 +62,12 @@ class DecodedCache(_LeastRecent):
     room info), checked against the stored bytes on every use.
 
     After a phase event every player's client asks for a snapshot of the same version; the
-    first one decodes the table and the others reuse it. A hit needs the very bytes the
-    store holds (the same object in memory, equal bytes from Redis), so a copy can never be
-    staler than the store. Views must not change the table they are given (the SDK's contract:
-    views are pure), since the decoded table is shared; transitions never use this cache,
-    because ``apply`` changes the table it runs on.
+    first one decodes the table and the others reuse it, and a version this process committed
+    is not decoded at all: the service puts the committed table here (nothing changes it after
+    its commit). A hit needs the very bytes the store holds (the same object in memory, equal
+    bytes from Redis), so a copy can never be staler than the store. Views must not change the
+    table they are given (the SDK's contract: views are pure), since the table is shared;
+    transitions never read this cache, because ``apply`` changes the table it runs on.
     """
 
     def __init__(self, limit: int = MAX_DECODED_ROOMS) -> None:

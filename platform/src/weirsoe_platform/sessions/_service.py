@@ -555,6 +555,9 @@ class SessionService:
                 continue
             self.cache.hits += guess
             self.cache.remember(record.code, data, record.status)
+            # The committed table is final (each input ran on its own copy), so snapshots of
+            # this version read it instead of decoding the stored bytes again.
+            self.decoded.put(record.code, data, record, steps[-1].table)
             if self.publisher is not None and not atomic:
                 await self.publisher.publish(messages)
             elif self._deliver_committed is not None:  # the store published them as well

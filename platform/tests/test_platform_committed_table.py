@@ -1,0 +1,66 @@
+"""Snapshots read the table a transition committed (``SessionService._commit`` puts it in the
+``DecodedCache``) instead of decoding the stored bytes again. Played through a whole game of
+Weirsøe Lies by bots: every snapshot, for every viewer, is byte for byte the snapshot of a fresh
+decode of what the store holds."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from _service_support import memory_service
+from weirsoe_lies.bot import LiesBot
+
+from weirsoe_sdk import Refused, Viewer
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_snapshots_of_the_committed_table_equal_those_of_a_fresh_decode() -> None:
+    clock = Clock()
+    service = memory_service(clock=clock)
+    code, host = await service.create("weirsoe_lies", {"rounds": 2}, seed=7)
+    players = [(await service.join(code, f"Bot {i}"))[0] for i in range(4)]
+    await service.control(code, host, "play")
+    viewers = [Viewer("host", None), *(Viewer("player", p) for p in players)]
+    bot, rng = LiesBot(react=0.5), random.Random(7)
+    hits0, compared, actions = service.decoded.hits, 0, 0
+    for _ in range(400):
+        _, table = await service.load(code)
+        if table.status != "running":
+            break
+        for viewer in viewers:
+            shared = await service.snapshot(code, viewer)
+            service.decoded.forget(code)
+            fresh = await service.snapshot(code, viewer)  # decodes the stored bytes
+            assert shared == fresh, (viewer, table.version)
+            compared += 1
+            if viewer.player_id is None:
+                continue
+            view = json.loads(shared).get("view")
+            action = bot.act(view or {}, viewer.player_id, rng, lambda: f"lie {rng.random()}")
+            if action is not None:
+                try:
+                    await service.act(code, viewer.player_id, dict(action))
+                except Refused:
+                    continue
+                actions += 1
+                hits = service.decoded.hits
+                await service.snapshot(code, viewer)  # the version that action committed
+                assert service.decoded.hits == hits + 1, "read the committed table, no decode"
+        _, table = await service.load(code)
+        if table.deadline is not None:  # nobody has more to do: the phase's time runs out
+            clock.now = max(clock.now, table.deadline.at)
+            d = table.deadline
+            await service.fire(code, d.key, d.serial, d.at)
+    _, table = await service.load(code)
+    assert table.status == "over"
+    assert actions > 10
+    assert compared > 100
+    assert service.decoded.hits - hits0 >= actions
