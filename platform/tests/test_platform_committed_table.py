@@ -9,8 +9,8 @@ import json
 import random
 
 from _service_support import memory_service
-from weirsoe_lies.bot import LiesBot
 
+from weirsoe_lies.bot import LiesBot
 from weirsoe_sdk import Refused, Viewer
 
 
