@@ -1,7 +1,8 @@
 """Snapshots read the table a transition committed (``SessionService._commit`` puts it in the
 ``DecodedCache``) instead of decoding the stored bytes again. Played through a whole game of
-Weirsøe Lies by bots: every snapshot, for every viewer, is byte for byte the snapshot of a fresh
-decode of what the store holds."""
+Weirsøe Lies by its own bot (taken from the SDK contract: the platform imports no cartridge):
+every snapshot, for every viewer, is byte for byte the snapshot of a fresh decode of what the
+store holds."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import random
 
 from _service_support import memory_service
 
-from weirsoe_lies.bot import LiesBot
 from weirsoe_sdk import Refused, Viewer
 
 
@@ -29,7 +29,8 @@ async def test_snapshots_of_the_committed_table_equal_those_of_a_fresh_decode() 
     players = [(await service.join(code, f"Bot {i}"))[0] for i in range(4)]
     await service.control(code, host, "play")
     viewers = [Viewer("host", None), *(Viewer("player", p) for p in players)]
-    bot, rng = LiesBot(react=0.5), random.Random(7)
+    bot, rng = service.cartridge("weirsoe_lies").bot, random.Random(7)  # the cartridge's own
+    assert bot is not None
     hits0, compared, actions = service.decoded.hits, 0, 0
     for _ in range(400):
         _, table = await service.load(code)
