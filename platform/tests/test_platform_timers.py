@@ -26,8 +26,7 @@ from weirsoe_platform._resp import PipelinedRedis
 from weirsoe_platform.sessions import SessionService
 from weirsoe_platform.sessions._redis_store import connect_redis
 from weirsoe_platform.timers import RedisDeadlines, TimerWorker, make_broker
-from weirsoe_platform.timers import _redis as timers_redis
-from weirsoe_platform.timers._redis import CHUNK, LEASE, TASKS, Due
+from weirsoe_platform.timers._redis import CHUNK, LEASE, POLL, TASKS, Due
 from weirsoe_sdk import discover_cartridges
 
 DISCOVERY = discover_cartridges()
@@ -68,14 +67,19 @@ async def timer_worker(
     fire: Callable[[str, str, int, float], Awaitable[bool]],
     clock: Callable[[], float] = ahead,
     fire_claims: bool = True,
+    deadlines: RedisDeadlines | None = None,
+    poll: float = POLL,
 ) -> AsyncIterator[TimerWorker]:
+    """A worker on the real Redis; on ``deadlines`` if given (a service's own, as in `serve
+    --with-worker`), else on deadlines of its own."""
     redis = connect_redis(REDIS_URL)
     worker = TimerWorker(
-        deadlines=RedisDeadlines(redis, prefix=prefix, ttl=600),
+        deadlines=deadlines or RedisDeadlines(redis, prefix=prefix, ttl=600),
         broker=make_broker(REDIS_URL, prefix=prefix),
         fire=fire,
         clock=clock,
         fire_claims=fire_claims,
+        poll=poll,
     )
     await worker.start()
     try:
@@ -286,15 +290,12 @@ async def test_stale_entries_are_dropped_in_one_call_unless_replaced(
 
 
 async def test_a_deadline_this_process_sets_wakes_its_sleeping_pump(
-    redis_cleanup: str,
-    make_service: Callable[[str], SessionService],
-    monkeypatch: pytest.MonkeyPatch,
+    redis_cleanup: str, make_service: Callable[[str], SessionService]
 ) -> None:
-    """The pump sleeps up to POLL when nothing is due. A deadline set in its own process (the
-    compare-and-set writes it) wakes it if it is due before the pump would wake; a later one
-    does not. POLL is an hour here, so only the wake can fire the deadline within the test;
-    the pump runs 60 s ahead, so the new 30 s throw deadline is due at once."""
-    monkeypatch.setattr(timers_redis, "POLL", 3600.0)
+    """The pump sleeps up to ``poll`` when nothing is due. A deadline set in its own process
+    (the compare-and-set writes it) wakes it if it is due before the pump would wake; a later
+    one does not. ``poll`` is an hour here, so only the wake can fire the deadline within the
+    test; the pump runs 60 s ahead, so the new 30 s throw deadline is due at once."""
     service = make_service(redis_cleanup)
     fired: list[str] = []
 
@@ -302,11 +303,12 @@ async def test_a_deadline_this_process_sets_wakes_its_sleeping_pump(
         fired.append(code)
         return await service.fire(code, key, serial, at)
 
-    async with timer_worker(redis_cleanup, fire) as worker:
-        # The service's commits report to the worker's pump, as in `serve --with-worker`.
-        service.deadlines.wake = worker.sooner  # type: ignore[attr-defined]
+    # The worker on the service's own deadlines, as `serve --with-worker` wires them.
+    deadlines = service.deadlines
+    assert isinstance(deadlines, RedisDeadlines)
+    async with timer_worker(redis_cleanup, fire, deadlines=deadlines, poll=3600.0) as worker:
         await until(lambda: worker._waiting is not None, timeout=10)
-        worker.deadlines.sooner(ahead() + 2 * 3600)  # after the pump's wake: no effect
+        deadlines.sooner(ahead() + 2 * 3600)  # after the pump's wake: no effect
         assert worker.woken == 0
         code, host = await service.create("rps", {"rounds": 1, "throw_seconds": 30})
         await service.join(code, "A")

@@ -266,11 +266,14 @@ class TimerWorker:
         fire: FireFn,
         clock: Callable[[], float] = time.time,
         fire_claims: bool = True,
+        poll: float = POLL,
     ) -> None:
         """``fire_claims``: the pump fires up to ``TASKS`` chunks of its claims itself (see the
-        module docstring); ``False`` sends every chunk through the stream, as before."""
+        module docstring); ``False`` sends every chunk through the stream, as before. ``poll``:
+        the longest the pump sleeps between claims."""
         self.deadlines = deadlines
         self.fire_claims = fire_claims
+        self.poll = poll
         self.fired_here = 0  # chunks the pump fired itself
         self.kicked = 0  # chunks it handed to the stream
         self._firing: set[asyncio.Task[int]] = set()
@@ -432,11 +435,11 @@ class TimerWorker:
             log.warning("timer firing: %s", type(task.exception()).__name__)
 
     def _pause(self, soonest: float | None) -> float:
-        """Until the next deadline falls due, at most ``POLL`` (a server may schedule an
-        earlier one at any time) and at least a millisecond."""
+        """Until the next deadline falls due, at most ``poll`` (another process may schedule
+        an earlier one at any time) and at least a millisecond."""
         if soonest is None:
-            return POLL
-        return min(POLL, max(0.001, soonest - self.clock()))
+            return self.poll
+        return min(self.poll, max(0.001, soonest - self.clock()))
 
     async def _drop_connections(self) -> None:
         """Disconnect every pooled connection (the broker's and the store's), so that the next
