@@ -99,6 +99,10 @@ DeliverCommitted = Callable[[str, int, list[tuple[bytes, list[str]]]], None]
 class DeadlineSink(Protocol):
     async def schedule(self, code: str, key: str, serial: int, at: float) -> None: ...
     async def cancel(self, code: str) -> None: ...
+    def sooner(self, at: float) -> None:
+        """The session store's compare-and-set set a deadline due at ``at`` in this process
+        (stores that schedule deadlines themselves; see ``SessionStore.schedules``)."""
+        ...
 
 
 def channel_names(
@@ -562,7 +566,7 @@ class SessionService:
                 await self.publisher.publish(messages)
             elif self._deliver_committed is not None:  # the store published them as well
                 self._deliver_committed(record.code, expected, messages)
-            await self._after_commit(record, steps, old_deadline)
+            await self._after_commit(record, steps, change)
             return outcomes
         if self.metrics is not None:
             self.metrics.cas_exhausted.inc()
@@ -619,9 +623,10 @@ class SessionService:
         return (d.key, d.serial, d.at)
 
     async def _after_commit(
-        self, record: SessionRecord, steps: list[Step[Any]], old_deadline: Any
+        self, record: SessionRecord, steps: list[Step[Any]], change: DeadlineChange
     ) -> None:
-        """After a commit of ``steps`` (in version order): timers, tallies, tracking."""
+        """After a commit of ``steps`` (in version order) that changed the running deadline
+        by ``change``: timers, tallies, tracking."""
         table = steps[-1].table
         code = record.code
         if table.status == "closed":
@@ -629,16 +634,13 @@ class SessionService:
             await self.store.delete(code)
             await self.counter.delete(code)
         elif not self.store.schedules:
-            change = self._deadline_change(table, old_deadline)
             if change == "clear":
                 await self.deadlines.cancel(code)
             elif change is not None:
                 await self.deadlines.schedule(code, *change)
-        elif table.deadline is not None and table.deadline != old_deadline:
+        elif change is not None and change != "clear":
             # The compare-and-set wrote it; a timer pump in this process may sleep past it.
-            sooner = getattr(self.deadlines, "sooner", None)
-            if sooner is not None:
-                sooner(table.deadline.at)
+            self.deadlines.sooner(change[2])
         if table.status != "closed":
             for step in steps:
                 await self._tallies(code, step)

@@ -41,8 +41,7 @@ class LocalDeadlines:
         self.kicked = 0  # batches sent through the broker
         self._handles: dict[str, asyncio.TimerHandle] = {}
         self._due: list[Due] = []
-        self._tasks: set[asyncio.Future[Any]] = set()
-        self._firing = 0  # batches whose firing has not finished
+        self._tasks: set[asyncio.Future[Any]] = set()  # batches whose firing has not finished
         self._task: Any = None
         self._fire: FireFn | None = None
 
@@ -75,6 +74,10 @@ class LocalDeadlines:
     async def cancel(self, code: str) -> None:
         self._cancel(code)
 
+    def sooner(self, at: float) -> None:
+        """Nothing to do: the memory store does not schedule, so the service calls
+        :meth:`schedule` for every deadline."""
+
     def pending(self) -> int:
         return len(self._handles)
 
@@ -95,19 +98,14 @@ class LocalDeadlines:
             return
         assert self._task is not None, "bind() was not called"
         future: asyncio.Future[Any]
-        if self.fire_direct and self._firing < TASKS:
+        if self.fire_direct and len(self._tasks) < TASKS:
             self.fired_here += 1
             future = asyncio.ensure_future(self._fire_many(due))
         else:
             self.kicked += 1
             future = asyncio.ensure_future(self._run(due))
-        self._firing += 1
         self._tasks.add(future)
-        future.add_done_callback(self._done)
-
-    def _done(self, future: asyncio.Future[Any]) -> None:
-        self._firing -= 1
-        self._tasks.discard(future)
+        future.add_done_callback(self._tasks.discard)
 
     async def _run(self, due: list[Due]) -> None:
         try:
