@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import gc
 import json
 import os
 import secrets
@@ -659,6 +660,60 @@ async def connect_rooms(
 
             jobs.append(seat)
     await asyncio.wait_for(bounded_gather(concurrency, jobs), timeout)
+
+
+class ClientCollector:
+    """The load generator's own garbage collector, kept out of the latencies it measures.
+
+    A delivery's latency is the client's receive time minus the server's stamp, so a pause of
+    the *client's* event loop shows as the server's tail. With 6,300 sockets open, CPython's
+    full collections in the load generator took 120-175 ms each, and every one of them lined
+    up with a burst of late deliveries in a capacity probe (docs/performance.md, section 29).
+    :meth:`quiet` collects once, freezes what is alive (the sockets, the rooms) and turns the
+    client's automatic full collections off; young collections still run. :meth:`loud` undoes
+    it. While :attr:`recording`, every client collection over 10 ms is kept in
+    :attr:`pauses`, so each report shows what the client's collector still cost.
+    """
+
+    SLOW = 0.01
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []  # (generation, ms)
+        self.recording = False
+        self._started = 0.0
+        self._thresholds: tuple[int, int, int] | None = None
+        gc.callbacks.append(self._watch)
+
+    def _watch(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif self.recording and (took := time.perf_counter() - self._started) > self.SLOW:
+            self.pauses.append((info["generation"], round(took * 1000, 1)))
+
+    def quiet(self) -> None:
+        gc.collect()
+        gc.freeze()
+        if self._thresholds is None:
+            self._thresholds = young, middle, _ = gc.get_threshold()
+            gc.set_threshold(young, middle, 2**30)
+
+    def loud(self) -> None:
+        if self._thresholds is not None:
+            gc.set_threshold(*self._thresholds)
+            self._thresholds = None
+        gc.unfreeze()
+
+    def record(self) -> None:
+        self.pauses.clear()
+        self.recording = True
+
+    def summary(self) -> dict[str, Any]:
+        """The client's collections over 10 ms since :meth:`record`, and the longest."""
+        self.recording = False
+        return {
+            "client_gc_pauses": len(self.pauses),
+            "client_gc_max_ms": max((ms for _, ms in self.pauses), default=0.0),
+        }
 
 
 def abort_rooms(rooms: list[Room]) -> None:

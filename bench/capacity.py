@@ -41,6 +41,7 @@ from _kit import (
     HANDLER_ERRORS,
     REDIS_URL,
     RESULTS,
+    ClientCollector,
     Conn,
     CpuLimit,
     Room,
@@ -72,6 +73,7 @@ TRIGGERS = {"phase.lie_started", "phase.guess_started", "reveal.step"}
 # BENCH_LATENCY_OUT=FILE: each delivery of the last window as [server ts, latency ms], to
 # line up stalls with the server's own records (bench/variants/gcwatch.py).
 TRACE: list[tuple[float, float]] | None = [] if os.environ.get("BENCH_LATENCY_OUT") else None
+CLIENT_GC = ClientCollector()
 REPLIES = {"session.snapshot", "ack", "error", "pong"}
 ACTIONS_PER_PHASE = 3
 
@@ -264,6 +266,7 @@ async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
         for room in made:
             for i, conn in enumerate(room.seats):
                 p.seats[conn] = Seat(p, conn, i)
+        CLIENT_GC.quiet()  # the client's own full collections stay out of the latencies
         if args.verbose:
             print(f"    connected; starting games (pid {server.pid})", file=sys.stderr, flush=True)
         await asyncio.gather(
@@ -277,8 +280,10 @@ async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
         sched0, throttled0 = server.sched(), server.throttled()
         counters0 = await asyncio.to_thread(server.counters)
         p.measuring = True
+        CLIENT_GC.record()
         await asyncio.sleep(args.window)
         p.measuring = False
+        client_gc = CLIENT_GC.summary()
         if TRACE is not None:  # BENCH_LATENCY_OUT: every delivery of the window, for stalls
             pathlib.Path(os.environ["BENCH_LATENCY_OUT"]).write_text(json.dumps(TRACE))
             TRACE.clear()
@@ -308,6 +313,7 @@ async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
                 "sockets_closed": closed,
                 "server_cpu_pct": round(100 * cpu / wall, 1),
                 "client_cpu_pct": round(100 * client / wall, 1),
+                **client_gc,
                 # runnable but kept off the CPU by the machine's other load (schedstat)
                 "server_runq_wait_pct": round(100 * waited / wall, 1),
                 # held back by --cpu-limit (summed over the processes)
@@ -336,6 +342,7 @@ async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
             task.cancel()
         abort_rooms(made)
         await asyncio.sleep(0.3)
+        CLIENT_GC.loud()
         await asyncio.to_thread(server.stop)
     row["probe_s"] = round(time.monotonic() - started, 1)
     return row
@@ -430,6 +437,7 @@ def render(result: dict[str, Any]) -> str:
             "action RTT p99 ms",
             "server CPU %",
             "client CPU %",
+            "client GC pauses > 10 ms (longest ms)",
             "server runnable, waiting %",
             *(["held back by the CPU limit %"] if limited else []),
             "load 1 min",
@@ -450,6 +458,9 @@ def render(result: dict[str, Any]) -> str:
                 r.get("action_rtt_p99_ms"),
                 r.get("server_cpu_pct"),
                 r.get("client_cpu_pct"),
+                None
+                if r.get("client_gc_pauses") is None
+                else f"{r['client_gc_pauses']} ({r['client_gc_max_ms']:g})",
                 r.get("server_runq_wait_pct"),
                 *([r.get("server_throttled_pct")] if limited else []),
                 (r.get("loadavg") or [None])[0],

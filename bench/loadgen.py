@@ -42,6 +42,7 @@ from _kit import (
     HANDLER_ERRORS,
     REDIS_URL,
     RESULTS,
+    ClientCollector,
     Conn,
     RawServer,
     Room,
@@ -61,6 +62,7 @@ from _kit import (
 PHASE = 10_000_000  # tick numbers carry their phase: n = phase * PHASE + k
 SATURATED_LOSS_PCT = 1.0
 SATURATED_P99_MS = 1000.0
+CLIENT_GC = ClientCollector()
 
 
 class Msg(msgspec.Struct):
@@ -90,6 +92,7 @@ class Acc:
     cpu: float = 0.0
     wall: float = 0.0
     client: float = 0.0
+    client_gc: list[float] = field(default_factory=list)  # the client's collections > 10 ms
     redis_cpu: float | None = None
 
 
@@ -256,8 +259,11 @@ class _Meter:
         self.cpu0 = target.server.cpu()
         self.wall0 = time.monotonic()
         self.client0 = time.process_time()
+        CLIENT_GC.record()
 
     def stop(self, acc: Acc) -> None:
+        CLIENT_GC.summary()
+        acc.client_gc += [ms for _, ms in CLIENT_GC.pauses]
         acc.cpu += self.target.server.cpu() - self.cpu0
         acc.wall += time.monotonic() - self.wall0
         acc.client += time.process_time() - self.client0
@@ -349,6 +355,8 @@ def _row(target: Target, kind: str, rate: float, acc: Acc) -> dict[str, Any]:
         ),
         "server_cpu_pct": round(100 * acc.cpu / acc.wall, 1) if acc.wall else None,
         "client_cpu_pct": round(100 * acc.client / acc.wall, 1) if acc.wall else None,
+        "client_gc_pauses": len(acc.client_gc),
+        "client_gc_max_ms": max(acc.client_gc, default=0.0),
     }
     if acc.redis_cpu is not None and per:
         row["redis_server_us_per_msg"] = round(acc.redis_cpu * 1e6 / per, 1)
@@ -380,6 +388,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         for name in names:
             print(f"setting up {name}: {args.rooms} rooms x {1 + args.players}", file=sys.stderr)
             targets.append(await _setup(name, args, rec))
+        CLIENT_GC.quiet()  # the client's own full collections stay out of the latencies
         # The target load first (ticks, then beats, at 1/room/s), then higher tick rates. A
         # server that saturates (loss over 1 % or p99 over 1 s) sits out the higher rates.
         plan = [("tick", args.rates[0]), ("beat", 1.0)] + [("tick", r) for r in args.rates[1:]]
@@ -417,6 +426,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 ) > SATURATED_P99_MS:
                     saturated.add(target.name)
     finally:
+        CLIENT_GC.loud()
         for target in targets:
             abort_rooms(target.rooms)
         await asyncio.sleep(0.5)
@@ -471,6 +481,7 @@ def render(result: dict[str, Any]) -> str:
             "CPU µs/msg",
             "CPU x raw",
             "bytes/msg",
+            "client GC > 10 ms",
         ],
         [
             [
@@ -485,6 +496,9 @@ def render(result: dict[str, Any]) -> str:
                 r["cpu_us_per_msg"],
                 r.get("cpu_us_per_msg_x_raw"),
                 r["bytes_per_msg"],
+                f"{r['client_gc_pauses']} ({r['client_gc_max_ms']:g} ms)"
+                if r.get("client_gc_pauses")
+                else 0,
             ]
             for r in result["rows"]
         ],
