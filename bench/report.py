@@ -172,6 +172,15 @@ def _cpu_per_room(capacity: dict[str, Any] | None, rooms: int) -> float | None:
     return None
 
 
+def _common_rooms(a: dict[str, Any], b: dict[str, Any]) -> int | None:
+    """The most rooms both capacity searches probed and passed (else any both probed): where
+    their CPU per room compares under the same load."""
+    probed = [{r["rooms"]: bool(r.get("pass")) for r in c.get("probes", [])} for c in (a, b)]
+    both = set(probed[0]) & set(probed[1])
+    passed = [n for n in both if probed[0][n] and probed[1][n]]
+    return max(passed or both, default=None)
+
+
 def _shipped(c: dict[str, Any] | None) -> tuple[str, bool] | None:
     """The one probe with the phase timers as shipped (``--timers default``), if run."""
     probe = (c or {}).get("probes", [None])[0] if c else None
@@ -227,7 +236,7 @@ def goals(
     verdict = "not measured"
     if redis and memory:
         share = (redis_rooms or 0) / mem_rooms if mem_rooms else 0.0
-        start = min(memory["params"]["start"], redis["params"]["start"])
+        start = _common_rooms(memory, redis) or 0
         cm, cr = _cpu_per_room(memory, start), _cpu_per_room(redis, start)
         cpu_ok = cm is not None and cr is not None and cr <= cm * 1.25
         text += f"; {100 * share:.0f}% of memory"
