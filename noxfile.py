@@ -108,7 +108,9 @@ def bench(session: nox.Session) -> None:
     for seconds, script in (
         (180, ["bench/simulate.py", "--games", "100" if quick else "1000", *sim_out]),
         (240, ["bench/timers.py", *(["--rooms", "200", "--spread", "3"] if quick else [])]),
-        (300, ["bench/loadgen.py", "--uvloop", *q]),  # fan-out, memory, timers at load
+        # fan-out, memory, timers at load; four slices per tick rate, since single slices of
+        # a few seconds moved the CPU ratios by up to 0.6 between runs (docs/performance.md)
+        (420, ["bench/loadgen.py", "--uvloop", *(q or ["--slices", "4"])]),
         # rooms of 8 playing Weirsøe Lies; from 250 the doubling reaches 1,000 within budget
         (340, ["bench/capacity.py", "--uvloop", *(q or ["--start", "250", "--budget", "280"])]),
         (280, ["bench/capacity.py", "--uvloop", "--redis", *q, *redis_out]),  # the same, Redis
