@@ -673,6 +673,7 @@ class ClientCollector:
     client's automatic full collections off; young collections still run. :meth:`loud` undoes
     it. While :attr:`recording`, every client collection over 10 ms is kept in
     :attr:`pauses`, so each report shows what the client's collector still cost.
+    ``bench/capacity.py`` quiets and records; ``bench/loadgen.py`` only records.
     """
 
     SLOW = 0.01
