@@ -218,9 +218,12 @@ def goals(
             f", {worst} failed" if worst else " (no failure within the time budget)"
         )
         if best:
+            # the bots' action round trip: the pass criterion is the deliveries' p99 only, and
+            # a saturated server keeps that while actions wait (docs/performance.md, section 29)
             text += (
                 f" (server CPU {best.get('server_cpu_pct')}%, waiting for a CPU "
-                f"{best.get('server_runq_wait_pct', '-')}%)"
+                f"{best.get('server_runq_wait_pct', '-')}%, action round trip p99 "
+                f"{best.get('action_rtt_p99_ms', '-')} ms)"
             )
         return text + f"; load {load}", c["capacity_rooms"] or 0
 
