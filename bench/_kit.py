@@ -671,16 +671,15 @@ class ClientCollector:
     up with a burst of late deliveries in a capacity probe (docs/performance.md, section 29).
     :meth:`quiet` collects once, freezes what is alive (the sockets, the rooms) and turns the
     client's automatic full collections off; young collections still run. :meth:`loud` undoes
-    it. While :attr:`recording`, every client collection over 10 ms is kept in
-    :attr:`pauses`, so each report shows what the client's collector still cost.
+    it. Between :meth:`record` and :meth:`stop`, every client collection over 10 ms is kept,
+    so each report shows what the client's collector still cost (:meth:`fields`, :meth:`cell`).
     ``bench/capacity.py`` quiets and records; ``bench/loadgen.py`` only records.
     """
 
     SLOW = 0.01
 
     def __init__(self) -> None:
-        self.pauses: list[tuple[int, float]] = []  # (generation, ms)
-        self.recording = False
+        self._pauses: list[float] | None = None  # ms of each slow collection, while recording
         self._started = 0.0
         self._thresholds: tuple[int, int, int] | None = None
         gc.callbacks.append(self._watch)
@@ -688,8 +687,8 @@ class ClientCollector:
     def _watch(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             self._started = time.perf_counter()
-        elif self.recording and (took := time.perf_counter() - self._started) > self.SLOW:
-            self.pauses.append((info["generation"], round(took * 1000, 1)))
+        elif self._pauses is not None and (took := time.perf_counter() - self._started) > self.SLOW:
+            self._pauses.append(round(took * 1000, 1))
 
     def quiet(self) -> None:
         gc.collect()
@@ -705,16 +704,24 @@ class ClientCollector:
         gc.unfreeze()
 
     def record(self) -> None:
-        self.pauses.clear()
-        self.recording = True
+        self._pauses = []
 
-    def summary(self) -> dict[str, Any]:
-        """The client's collections over 10 ms since :meth:`record`, and the longest."""
-        self.recording = False
-        return {
-            "client_gc_pauses": len(self.pauses),
-            "client_gc_max_ms": max((ms for _, ms in self.pauses), default=0.0),
-        }
+    def stop(self) -> list[float]:
+        """The milliseconds of each client collection over 10 ms since :meth:`record`."""
+        pauses, self._pauses = self._pauses or [], None
+        return pauses
+
+    @staticmethod
+    def fields(pauses: list[float]) -> dict[str, Any]:
+        """A result row's figures for ``pauses``."""
+        return {"client_gc_pauses": len(pauses), "client_gc_max_ms": max(pauses, default=0.0)}
+
+    @staticmethod
+    def cell(row: dict[str, Any]) -> str | None:
+        """A table cell for a row's :meth:`fields`: how many, and the longest."""
+        if row.get("client_gc_pauses") is None:
+            return None
+        return f"{row['client_gc_pauses']} ({row['client_gc_max_ms']:g} ms)"
 
 
 def abort_rooms(rooms: list[Room]) -> None:

@@ -283,7 +283,7 @@ async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
         CLIENT_GC.record()
         await asyncio.sleep(args.window)
         p.measuring = False
-        client_gc = CLIENT_GC.summary()
+        client_gc = ClientCollector.fields(CLIENT_GC.stop())
         if TRACE is not None:  # BENCH_LATENCY_OUT: every delivery of the window, for stalls
             pathlib.Path(os.environ["BENCH_LATENCY_OUT"]).write_text(json.dumps(TRACE))
             TRACE.clear()
@@ -437,7 +437,7 @@ def render(result: dict[str, Any]) -> str:
             "action RTT p99 ms",
             "server CPU %",
             "client CPU %",
-            "client GC pauses > 10 ms (longest ms)",
+            "client GC pauses > 10 ms (longest)",
             "server runnable, waiting %",
             *(["held back by the CPU limit %"] if limited else []),
             "load 1 min",
@@ -458,9 +458,7 @@ def render(result: dict[str, Any]) -> str:
                 r.get("action_rtt_p99_ms"),
                 r.get("server_cpu_pct"),
                 r.get("client_cpu_pct"),
-                None
-                if r.get("client_gc_pauses") is None
-                else f"{r['client_gc_pauses']} ({r['client_gc_max_ms']:g})",
+                ClientCollector.cell(r),
                 r.get("server_runq_wait_pct"),
                 *([r.get("server_throttled_pct")] if limited else []),
                 (r.get("loadavg") or [None])[0],

@@ -262,8 +262,7 @@ class _Meter:
         CLIENT_GC.record()
 
     def stop(self, acc: Acc) -> None:
-        CLIENT_GC.summary()
-        acc.client_gc += [ms for _, ms in CLIENT_GC.pauses]
+        acc.client_gc += CLIENT_GC.stop()
         acc.cpu += self.target.server.cpu() - self.cpu0
         acc.wall += time.monotonic() - self.wall0
         acc.client += time.process_time() - self.client0
@@ -355,8 +354,7 @@ def _row(target: Target, kind: str, rate: float, acc: Acc) -> dict[str, Any]:
         ),
         "server_cpu_pct": round(100 * acc.cpu / acc.wall, 1) if acc.wall else None,
         "client_cpu_pct": round(100 * acc.client / acc.wall, 1) if acc.wall else None,
-        "client_gc_pauses": len(acc.client_gc),
-        "client_gc_max_ms": max(acc.client_gc, default=0.0),
+        **ClientCollector.fields(acc.client_gc),
     }
     if acc.redis_cpu is not None and per:
         row["redis_server_us_per_msg"] = round(acc.redis_cpu * 1e6 / per, 1)
@@ -483,7 +481,7 @@ def render(result: dict[str, Any]) -> str:
             "CPU µs/msg",
             "CPU x raw",
             "bytes/msg",
-            "client GC > 10 ms",
+            "client GC pauses > 10 ms (longest)",
         ],
         [
             [
@@ -498,9 +496,7 @@ def render(result: dict[str, Any]) -> str:
                 r["cpu_us_per_msg"],
                 r.get("cpu_us_per_msg_x_raw"),
                 r["bytes_per_msg"],
-                f"{r['client_gc_pauses']} ({r['client_gc_max_ms']:g} ms)"
-                if r.get("client_gc_pauses")
-                else 0,
+                ClientCollector.cell(r),
             ]
             for r in result["rows"]
         ],
