@@ -132,6 +132,62 @@ async def test_progress_is_throttled_and_hides_counts_of_a_hidden_tally(
     assert (await counter.stats(CODE))[1] == 0
 
 
+async def test_ballots_and_progress_leave_out_frozen_tallies(counter: AudienceCounter) -> None:
+    await counter.open(CODE, TRUTH, 60)
+    await counter.open(CODE, REACT, 60)
+    await counter.add_member(CODE, "h1", "m1", 60)
+    await counter.add_member(CODE, "h2", "m2", 60)
+    await counter.vote(CODE, "m1", "react", "x")
+    assert await counter.ballots(CODE, "m2") == {"truth": None, "react": 0}  # voted nowhere
+    assert await counter.ballots(CODE, "m1") == {"truth": None, "react": 1}
+    await counter.freeze(CODE, [TRUTH])
+    assert await counter.ballots(CODE, "m1") == {"react": 1}
+    progress = await counter.progress(CODE, 0.5)
+    assert progress is not None
+    assert progress.members == 2
+    assert [(t.name, t.id, t.votes, t.counts) for t in progress.tallies] == [
+        ("react", REACT.id, 1, {"x": 1, "y": 0})
+    ]
+    await counter.close(CODE, [TRUTH, REACT])
+    assert await counter.ballots(CODE, "m1") == {}
+
+
+async def test_pipelined_counter_leaves_redis_py_idle_on_the_game_path(
+    redis_prefix: str,
+) -> None:
+    """With the store's pipelined connection, what every game does (open, freeze, close,
+    progress, snapshot numbers) and what every audience member does (vote, ballots) send
+    nothing through redis-py: its pool opens no connection."""
+    from weirsoe_platform._resp import PipelinedRedis
+    from weirsoe_platform.sessions._redis_counter import RedisAudienceCounter
+    from weirsoe_platform.sessions._redis_store import connect_redis
+
+    setup = connect_redis(REDIS_URL)
+    idle = connect_redis(REDIS_URL)
+    fast = PipelinedRedis.of_client(idle)
+    assert fast is not None
+    try:
+        await setup.hset(f"{redis_prefix}:session:{CODE}", mapping={"v": 1, "d": b"x"})
+        await setup.pexpire(f"{redis_prefix}:session:{CODE}", 60_000)
+        await setup.hset(f"{redis_prefix}:aud:{CODE}", mapping={"t:h": "m1", "n": 1})
+        counter = RedisAudienceCounter(idle, prefix=redis_prefix, fast=fast)
+        assert await counter.open(CODE, TRUTH, 60)
+        assert await counter.vote(CODE, "m1", "truth", "c")
+        assert await counter.ballots(CODE, "m1") == {"truth": "c"}
+        progress = await counter.progress(CODE, 0.5)
+        assert progress is not None and progress.members == 1
+        assert await counter.stats(CODE) == (1, 0, True)
+        assert await counter.freeze(CODE, [TRUTH]) == {TRUTH.id: {"a": 0, "b": 0, "c": 1}}
+        await counter.close(CODE, [TRUTH])
+        assert sum(n for n, _ in idle.connection_pool.get_connection_count()) == 0
+    finally:
+        await fast.aclose()
+        async for key in setup.scan_iter(f"{redis_prefix}:*"):
+            await setup.delete(key)
+        await setup.aclose()
+        await idle.aclose()
+
+
 async def test_redis_keys_carry_the_rooms_ttl_and_go_with_it(counter: AudienceCounter) -> None:
     if isinstance(counter, MemoryAudienceCounter):
         await counter.delete(CODE)

@@ -202,6 +202,8 @@ class MemoryAudienceCounter(AudienceCounter):
         room.last_progress = now
         tallies = []
         for name, tally in sorted(room.open.items()):
+            if tally.id in room.frozen:  # its count is final and goes out with the phase
+                continue
             ballots = room.ballots.get(tally.id, {})
             counts = count_ballots(tally, ballots)
             tallies.append(

@@ -29,7 +29,7 @@ from typing import Any
 
 from redis import asyncio as aioredis
 
-from .._resp import RedisAddress, RespParser
+from .._resp import PipelinedRedis, RedisAddress, RespParser
 from .._resp import command as _command
 from .._resp import parser as _resp_parser
 from .._tasks import cancel_and_wait
@@ -47,7 +47,7 @@ class RedisPubSub:
         url: str,
         on_message: Callable[[bytes, bytes], None],
         *,
-        publisher: aioredis.Redis | None = None,
+        publisher: aioredis.Redis | PipelinedRedis | None = None,
         connect_timeout: float = 2.0,
     ) -> None:
         self.address = RedisAddress.from_url(url)
@@ -107,7 +107,10 @@ class RedisPubSub:
     async def publish(self, channel: str, frame: bytes) -> None:
         if self.publisher is None:
             raise RuntimeError("this RedisPubSub was made without a publishing client")
-        await self.publisher.publish(channel, frame)
+        if isinstance(self.publisher, PipelinedRedis):
+            await self.publisher.execute(b"PUBLISH", channel, frame)
+        else:
+            await self.publisher.publish(channel, frame)
 
     # -- the reader --------------------------------------------------------------------------
     async def start(self) -> None:

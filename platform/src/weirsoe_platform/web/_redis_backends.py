@@ -44,7 +44,7 @@ class RedisBackends(Backends):
         hub.remote = RedisPubSub(
             settings.redis_url,
             hub.on_wire_message,
-            publisher=self.redis,
+            publisher=self.store.fast or self.redis,  # the pipelined one, if any
         )
         self.deadlines = RedisDeadlines(
             self.redis, prefix=prefix, ttl=settings.game_ttl, fast=self.store.fast
