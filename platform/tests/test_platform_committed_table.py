@@ -65,3 +65,17 @@ async def test_snapshots_of_the_committed_table_equal_those_of_a_fresh_decode() 
     assert actions > 10
     assert compared > 100
     assert service.decoded.hits - hits0 >= actions
+
+
+async def test_a_thousand_rooms_are_read_without_a_decode() -> None:
+    """The issue's 1,000 rooms per process: every room's committed table stays in the cache,
+    so a snapshot after a round of commits in every room decodes nothing, even in the room
+    that committed first (the one a least-recent cache drops first)."""
+    service = memory_service(clock=Clock())
+    codes = [(await service.create("weirsoe_lies", seed=i))[0] for i in range(1000)]
+    for code in codes:
+        await service.join(code, "Ann")  # a commit: its table goes into the cache
+    hits0 = service.decoded.hits
+    for code in codes:  # oldest commit first
+        await service.snapshot(code, Viewer("host", None))
+    assert service.decoded.hits - hits0 == 1000

@@ -13,9 +13,13 @@ from typing import Any
 __all__ = ["MAX_CACHED_ROOMS", "DecodedCache", "RecordCache"]
 
 MAX_CACHED_ROOMS = 10_000
-# A decoded Weirsøe Lies table is about 50 KiB of objects at the end of a game: 512 rooms cap
-# the cache near 26 MiB, and the players of one room read within seconds of each other.
-MAX_DECODED_ROOMS = 512
+# A decoded table of Weirsøe Lies is about 53 KiB of objects at the end of an 8-player game
+# (less before): 2,048 rooms cap the cache near 110 MiB. The cache must hold every room a
+# process serves: a room commits about once a second and its players read within a second, so
+# with more rooms than entries, most reads found their room evicted by the commits of others.
+# At 1,000 rooms and a cap of 512, a quarter of all decodes were such misses; at 2,048 none,
+# for 10 MiB more RSS (docs/performance.md, section 31).
+MAX_DECODED_ROOMS = 2048
 
 
 class _LeastRecent:
