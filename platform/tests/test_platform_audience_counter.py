@@ -175,7 +175,8 @@ async def test_pipelined_counter_leaves_redis_py_idle_on_the_game_path(
         assert await counter.vote(CODE, "m1", "truth", "c")
         assert await counter.ballots(CODE, "m1") == {"truth": "c"}
         progress = await counter.progress(CODE, 0.5)
-        assert progress is not None and progress.members == 1
+        assert progress is not None
+        assert progress.members == 1
         assert await counter.stats(CODE) == (1, 0, True)
         assert await counter.freeze(CODE, [TRUTH]) == {TRUTH.id: {"a": 0, "b": 0, "c": 1}}
         await counter.close(CODE, [TRUTH])
