@@ -18,7 +18,7 @@ MAX_CACHED_ROOMS = 10_000
 # process serves: a room commits about once a second and its players read within a second, so
 # with more rooms than entries, most reads found their room evicted by the commits of others.
 # At 1,000 rooms and a cap of 512, a quarter of all decodes were such misses; at 2,048 none,
-# for 10 MiB more RSS (docs/performance.md, section 31).
+# for 10 MiB more RSS (docs/performance.md, section 32).
 MAX_DECODED_ROOMS = 2048
 
 
