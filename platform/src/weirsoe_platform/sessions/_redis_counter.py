@@ -21,7 +21,7 @@ from typing import Any
 
 from weirsoe_sdk import InvalidAction, OpenTally
 
-from .._resp import PipelinedRedis
+from .._resp import LuaScripts, PipelinedRedis
 from ._counter import AudienceCounter, Progress, TallyProgress
 
 __all__ = ["RedisAudienceCounter"]
@@ -169,6 +169,11 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def _watching(per_process: Iterable[Any]) -> int:
+    """Audience sockets open, from ``P:watch:CODE``'s counts per process."""
+    return max(0, sum(int(n) for n in per_process))
+
+
 class RedisAudienceCounter(AudienceCounter):
     def __init__(self, redis: Any, *, prefix: str, fast: PipelinedRedis | None = None) -> None:
         """``fast``: the session store's auto-pipelining connection, for the stats every
@@ -177,18 +182,7 @@ class RedisAudienceCounter(AudienceCounter):
         self.prefix = prefix
         self.fast = fast
         self.process = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self._scripts: dict[str, Any] = {}  # redis-py's Script objects, without ``fast``
-
-    async def _script(self, source: str, keys: list[str], args: list[Any]) -> Any:
-        """Run a Lua script: through ``fast`` when there is one (about a twentieth of
-        redis-py's CPU per command, in the pipeline the store's commands share), else
-        through redis-py. Either way the reply is Redis's, unconverted."""
-        if self.fast is not None:
-            return await self.fast.evalsha(source, keys, args)
-        script = self._scripts.get(source)
-        if script is None:
-            script = self._scripts[source] = self.redis.register_script(source)
-        return await script(keys=keys, args=args)
+        self._script = LuaScripts(redis, fast).run
 
     def _keys(self, code: str) -> tuple[str, str, str, str]:
         p = self.prefix
@@ -302,9 +296,7 @@ class RedisAudienceCounter(AudienceCounter):
                     counts=counts if _text(live) == "1" else None,
                 )
             )
-        return Progress(
-            members=int(members), watching=max(0, sum(int(w) for w in watching)), tallies=tallies
-        )
+        return Progress(members=int(members), watching=_watching(watching), tallies=tallies)
 
     async def stats(self, code: str) -> tuple[int, int, bool]:
         aud = self._keys(code)[2]
@@ -319,7 +311,7 @@ class RedisAudienceCounter(AudienceCounter):
                 pipe.hexists(aud, "off")
                 pipe.hvals(watch)
                 members, off, watching = await pipe.execute()
-        return int(members or 0), max(0, sum(int(w) for w in watching)), not off
+        return int(members or 0), _watching(watching), not off
 
     async def expire(self, code: str, ttl: float) -> None:
         _, key, aud, _ = self._keys(code)

@@ -16,7 +16,7 @@ from typing import Any, ParamSpec, TypeVar
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
-from .._resp import PipelinedRedis
+from .._resp import LuaScripts, PipelinedRedis
 from ._errors import StoreUnavailable
 from ._frames import encode_frame
 from ._store import DeadlineChange, SessionStore
@@ -108,8 +108,7 @@ class RedisSessionStore(SessionStore):
         self.redis = redis
         self.prefix = prefix
         self.fast = PipelinedRedis.of_client(redis) if pipelined else None
-        self._create: Any = redis.register_script(_CREATE)
-        self._cas: Any = redis.register_script(_CAS)
+        self._script = LuaScripts(redis, self.fast).run
 
     def key(self, code: str) -> str:
         return f"{self.prefix}:session:{code}"
@@ -120,9 +119,7 @@ class RedisSessionStore(SessionStore):
     @_unavailable
     async def create(self, code: str, data: bytes, version: int, ttl: float) -> bool:
         keys, args = [self.key(code)], [version, data, int(ttl * 1000)]
-        if self.fast is not None:
-            return bool(await self.fast.evalsha(_CREATE, keys, args))
-        return bool(await self._create(keys=keys, args=args))
+        return bool(await self._script(_CREATE, keys, args))
 
     @_unavailable
     async def load(self, code: str) -> tuple[int, bytes] | None:
@@ -156,9 +153,7 @@ class RedisSessionStore(SessionStore):
             args += ["set", deadline_payload(key, serial, at), at, code]
         if messages:
             args += [wire_channel(self.prefix, code), encode_frame(messages)]
-        if self.fast is not None:
-            return bool(await self.fast.evalsha(_CAS, keys, args))
-        return bool(await self._cas(keys=keys, args=args))
+        return bool(await self._script(_CAS, keys, args))
 
     @_unavailable
     async def delete(self, code: str) -> None:

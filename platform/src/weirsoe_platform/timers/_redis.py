@@ -53,7 +53,7 @@ from taskiq.acks import AckableMessage, AcknowledgeType
 from taskiq.api import run_receiver_task
 from taskiq_redis import RedisStreamBroker
 
-from .._resp import PipelinedRedis
+from .._resp import LuaScripts, PipelinedRedis
 from ..sessions._redis_store import deadline_payload
 from ._supervise import Backoff, supervise
 
@@ -141,8 +141,7 @@ class RedisDeadlines:
         self.zset = f"{prefix}:deadlines"
         # This process's pump, told when this process sets a deadline (see ``sooner``).
         self.wake: Callable[[float], None] | None = None
-        self._claim: Any = redis.register_script(_CLAIM)
-        self._complete_many: Any = redis.register_script(_COMPLETE_MANY)
+        self._script = LuaScripts(redis, fast).run
 
     def key(self, code: str) -> str:
         return f"{self.prefix}:deadline:{code}"
@@ -173,10 +172,7 @@ class RedisDeadlines:
         """Lease up to ``limit`` deadlines due at ``now``; also when the next one falls due
         (None if there is none), leased ones included."""
         keys, args = [self.zset], [now, limit, LEASE, f"{self.prefix}:deadline:"]
-        if self.fast is not None:
-            raw = await self.fast.evalsha(_CLAIM, keys, args)
-        else:
-            raw = await self._claim(keys=keys, args=args)
+        raw = await self._script(_CLAIM, keys, args)
         out = []
         for i in range(0, len(raw) - 1, 2):
             code = raw[i].decode() if isinstance(raw[i], bytes) else raw[i]
@@ -196,9 +192,7 @@ class RedisDeadlines:
         args: list[str] = []
         for code, key, serial, at in due:
             args += [deadline_payload(key, serial, at), code]
-        if self.fast is not None:
-            return int(await self.fast.evalsha(_COMPLETE_MANY, keys, args))
-        return int(await self._complete_many(keys=keys, args=args))
+        return int(await self._script(_COMPLETE_MANY, keys, args))
 
     async def pending(self) -> int:
         return int(await self.redis.zcard(self.zset))

@@ -107,10 +107,7 @@ class RedisPubSub:
     async def publish(self, channel: str, frame: bytes) -> None:
         if self.publisher is None:
             raise RuntimeError("this RedisPubSub was made without a publishing client")
-        if isinstance(self.publisher, PipelinedRedis):
-            await self.publisher.execute(b"PUBLISH", channel, frame)
-        else:
-            await self.publisher.publish(channel, frame)
+        await self.publisher.publish(channel, frame)  # redis-py's or PipelinedRedis's
 
     # -- the reader --------------------------------------------------------------------------
     async def start(self) -> None:
