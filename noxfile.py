@@ -5,6 +5,7 @@ Run with ``nox -s NAME`` (``uv run nox -s lint``). Sessions reuse the uv workspa
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import shutil
@@ -93,8 +94,6 @@ def _two_process_start(one_process_json: str, since: float) -> list[str]:
     could spend its budget on 200, 400 and 300 rooms and report 200 vs 112 = 1.79x where a
     search from 200 found 225 (docs/performance.md, eighth pass). Only a figure written after
     ``since`` (this session's start) counts."""
-    import json
-
     try:
         one = json.loads(pathlib.Path(one_process_json).read_text())
         rooms = int(one["capacity_rooms"]) if float(one["when"]) >= since else 0
