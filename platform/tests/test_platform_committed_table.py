@@ -79,3 +79,55 @@ async def test_a_thousand_rooms_are_read_without_a_decode() -> None:
     for code in codes:  # oldest commit first
         await service.snapshot(code, Viewer("host", None))
     assert service.decoded.hits - hits0 == 1000
+
+
+async def test_a_transition_takes_over_the_committed_table_nobody_holds(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The next transition of a room changes the table the last one committed, instead of
+    decoding a copy of the stored bytes, when no reader holds it; what it commits is what a
+    transition on a fresh decode commits."""
+    service = memory_service(clock=Clock())
+    twin = memory_service(clock=Clock())  # the same inputs, each transition on a fresh decode
+    code, _ = await service.create("weirsoe_lies", seed=3)
+    twin_code, _ = await twin.create("weirsoe_lies", seed=3)
+    runtime = service.runtimes["weirsoe_lies"]
+    decodes = []
+    real = runtime.decode
+    monkeypatch.setattr(runtime, "decode", lambda data: decodes.append(1) or real(data))
+    for name in ("Ann", "Bob", "Cy"):
+        taken = service.decoded.taken
+        await service.join(code, name)
+        twin.decoded.forget(twin_code)  # nothing to take: the twin decodes every time
+        await twin.join(twin_code, name)
+        if name != "Ann":  # the room's first transition decodes the table create stored
+            assert service.decoded.taken == taken + 1
+    assert service.decoded.taken == 2
+    assert len(decodes) == 1
+    (_, mine), (_, theirs) = await service.load(code), await twin.load(twin_code)
+    names = [p.name for p in mine.players]
+    assert names == [p.name for p in theirs.players] == ["Ann", "Bob", "Cy"]
+    assert mine.version == theirs.version
+
+
+async def test_a_committed_table_a_reader_holds_never_changes_under_it() -> None:
+    """A reader holding the record or the table of a version (a snapshot across its await,
+    say) keeps them as they were: the next transition decodes a copy of its own."""
+    service = memory_service(clock=Clock())
+    code, _ = await service.create("weirsoe_lies", seed=4)
+    await service.join(code, "Ann")
+    runtime = service.runtimes["weirsoe_lies"]
+    for held in ("table", "record"):
+        record, table = await service.read(code)  # the committed table, shared
+        kept = table if held == "table" else record
+        del record, table
+        stored = kept.table if held == "record" else runtime.encode(kept)
+        version = kept.version
+        taken = service.decoded.taken
+        await service.join(code, f"{held} reader")
+        assert service.decoded.taken == taken, f"took the {held} a reader holds"
+        assert kept.version == version
+        assert (kept.table if held == "record" else runtime.encode(kept)) == stored
+        assert (await service.read(code))[1].version > version
+        del kept
+    taken = service.decoded.taken
+    await service.join(code, "Dee")  # nobody holds the committed table any more
+    assert service.decoded.taken == taken + 1

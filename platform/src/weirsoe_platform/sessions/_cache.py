@@ -8,6 +8,7 @@ again. Refusals and no-ops judged on a cached copy are judged again on a fresh l
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 __all__ = ["MAX_CACHED_ROOMS", "DecodedCache", "RecordCache"]
@@ -70,13 +71,18 @@ class DecodedCache(_LeastRecent):
     is not decoded at all: the service puts the committed table here (nothing changes it after
     its commit). A hit needs the very bytes the store holds (the same object in memory, equal
     bytes from Redis), so a copy can never be staler than the store. Views must not change the
-    table they are given (the SDK's contract: views are pure), since the table is shared;
-    transitions never read this cache, because ``apply`` changes the table it runs on.
+    table they are given (the SDK's contract: views are pure), since the table is shared.
+
+    A transition changes the table it runs on, so it only ever :meth:`take` s an entry that
+    nothing else refers to: the entry leaves the cache first, and no reader can see the table
+    change. Most transitions of a room find the table its last one committed, and skip a
+    decode (docs/performance.md, section 33).
     """
 
     def __init__(self, limit: int = MAX_DECODED_ROOMS) -> None:
         super().__init__(limit)
         self.hits = 0
+        self.taken = 0  # committed tables a transition took over instead of decoding
 
     def get(self, code: str, data: bytes) -> tuple[Any, Any] | None:
         hit = self._data.get(code)
@@ -87,3 +93,20 @@ class DecodedCache(_LeastRecent):
 
     def put(self, code: str, data: bytes, record: Any, table: Any) -> None:
         self._keep(code, (data, record, table))
+
+    def take(self, code: str, data: bytes) -> tuple[Any, Any] | None:
+        """The decoded record and table of ``data`` for a transition to change, if nothing
+        but this cache refers to either: the entry leaves the cache, and the transition
+        saves a decode. Else None, and the transition decodes a copy of its own.
+
+        A reader holding the record or the table (a snapshot across its await, a caller
+        keeping a step) is seen in its reference count, so what a reader holds never
+        changes under it. The count is CPython's: 2 is the entry's tuple and the argument."""
+        hit = self._data.get(code)
+        if hit is None or (hit[0] is not data and hit[0] != data):
+            return None
+        if sys.getrefcount(hit[1]) != 2 or sys.getrefcount(hit[2]) != 2:
+            return None
+        del self._data[code]
+        self.taken += 1
+        return hit[1], hit[2]

@@ -182,12 +182,19 @@ class SessionService:
         return self.cartridges.get(slug)
 
     def _cached(self, code: str) -> tuple[SessionRecord, Table[Any]] | None:
-        """The record this process committed last for ``code``, decoded afresh (``apply``
-        mutates it), or None. Only a guess: the compare-and-set checks its version, and a
-        stale guess costs one failed compare-and-set and a load."""
-        data = self.cache.get(normalize_code(code))
-        if data is None:
-            return None
+        """The record this process committed last for ``code`` (already normalised), for a
+        transition to change (:meth:`_to_change`), or None. Only a guess: the compare-and-set
+        checks its version, and a stale guess costs one failed compare-and-set and a load."""
+        data = self.cache.get(code)
+        return None if data is None else self._to_change(code, data)
+
+    def _to_change(self, code: str, data: bytes) -> tuple[SessionRecord, Table[Any]]:
+        """The record and table stored as ``data``, for a transition to change: the decoded
+        copy in :class:`DecodedCache` when no reader holds it (it leaves the cache; a room's
+        transitions mostly find the table they committed last), else a fresh decode."""
+        taken = self.decoded.take(code, data)
+        if taken is not None:
+            return taken
         record = self._record_decoder.decode(data)
         return record, self.runtimes[record.cartridge].decode(record.table)
 
@@ -488,7 +495,7 @@ class SessionService:
                 record, table = cached
                 cached = None
             else:
-                record, table = await self.load(code)
+                record, table = self._to_change(code, await self._load_bytes(code))
             runtime = self.runtimes[record.cartridge]
             expected = table.version
             old_deadline = table.deadline
