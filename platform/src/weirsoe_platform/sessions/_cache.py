@@ -9,6 +9,7 @@ again. Refusals and no-ops judged on a cached copy are judged again on a fresh l
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["MAX_CACHED_ROOMS", "DecodedCache", "RecordCache"]
@@ -21,6 +22,8 @@ MAX_CACHED_ROOMS = 10_000
 # At 1,000 rooms and a cap of 512, a quarter of all decodes were such misses; at 2,048 none,
 # for 10 MiB more RSS (docs/performance.md, section 32).
 MAX_DECODED_ROOMS = 2048
+
+_refs: Callable[[object], int] | None = getattr(sys, "getrefcount", None)
 
 
 class _LeastRecent:
@@ -101,11 +104,12 @@ class DecodedCache(_LeastRecent):
 
         A reader holding the record or the table (a snapshot across its await, a caller
         keeping a step) is seen in its reference count, so what a reader holds never
-        changes under it. The count is CPython's: 2 is the entry's tuple and the argument."""
+        changes under it. The count is CPython's: 2 is the entry's tuple and the argument;
+        where there is none (PyPy), nothing is taken."""
         hit = self._data.get(code)
-        if hit is None or (hit[0] is not data and hit[0] != data):
+        if hit is None or (hit[0] is not data and hit[0] != data) or _refs is None:
             return None
-        if sys.getrefcount(hit[1]) != 2 or sys.getrefcount(hit[2]) != 2:
+        if _refs(hit[1]) != 2 or _refs(hit[2]) != 2:
             return None
         del self._data[code]
         self.taken += 1
