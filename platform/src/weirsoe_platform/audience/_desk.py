@@ -118,10 +118,19 @@ class AudienceDesk:
         await self.counter.open(record.code, tally, self.service._ttl(table.status))
         return True
 
-    async def snapshot_part(self, code: str, table: Table[Any], member: str | None) -> Any:
-        """What a snapshot adds about the audience: the open tallies, and for a member its id
-        and ballots; for everyone the numbers."""
+    async def snapshot_numbers(self, code: str, member: str | None) -> tuple[Any, ...]:
+        """The counter's part of what a snapshot adds about the audience, asked before the
+        snapshot reads the room (:meth:`snapshot_part`), so that no snapshot holds a table
+        across an await: ``(members, watching, enabled, ballots)``, ballots for a member."""
         members, watching, enabled = await self.counter.stats(code)
+        ballots = None if member is None else await self.counter.ballots(code, member)
+        return members, watching, enabled, ballots
+
+    @staticmethod
+    def snapshot_part(table: Table[Any], member: str | None, numbers: tuple[Any, ...]) -> Any:
+        """What a snapshot adds about the audience: the open tallies, and for a member its id
+        and ballots; for everyone the numbers (:meth:`snapshot_numbers`)."""
+        members, watching, enabled, ballots = numbers
         part: dict[str, Any] = {
             "enabled": enabled,
             "members": members,
@@ -134,7 +143,7 @@ class AudienceDesk:
         }
         if member is not None:
             part["id"] = member
-            part["ballots"] = await self.counter.ballots(code, member)
+            part["ballots"] = ballots
         return part
 
     # -- progress --------------------------------------------------------------------------

@@ -265,12 +265,18 @@ class SessionService:
         raise Unauthorized(f"unknown role {role!r}")
 
     async def snapshot(self, code: str, viewer: Viewer, member: str | None = None) -> bytes:
+        """The viewer's snapshot of room ``code``. Everything it awaits comes before it reads
+        the room, so it never holds the table across an await, and the room's next transition
+        can take that table over instead of decoding a copy (:meth:`_to_change`)."""
+        code = normalize_code(code)
+        audience = self.audience
+        numbers = None if audience is None else await audience.snapshot_numbers(code, member)
         record, table = await self.read(code)
         runtime = self.runtimes[record.cartridge]
         now = self.clock()
         snap = runtime.snapshot(table, viewer, now, record.code)
-        if self.audience is not None:
-            part = await self.audience.snapshot_part(record.code, table, member)
+        if numbers is not None:
+            part = audience.snapshot_part(table, member, numbers)
             snap = msgspec.structs.replace(snap, audience=part)
         deadline = table.deadline.at if table.deadline else None
         return encode_message(snap, version=table.version, server_time=now, deadline=deadline)
