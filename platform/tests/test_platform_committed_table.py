@@ -11,8 +11,11 @@ import json
 import random
 
 from _service_support import memory_service
+from conftest import REDIS_URL
 
-from weirsoe_platform.audience import AudienceDesk, MemoryAudienceCounter
+from weirsoe_platform.audience import AudienceDesk
+from weirsoe_platform.sessions._redis_counter import RedisAudienceCounter
+from weirsoe_platform.sessions._redis_store import connect_redis
 from weirsoe_sdk import Refused, Viewer
 
 
@@ -135,29 +138,27 @@ async def test_a_committed_table_a_reader_holds_never_changes_under_it() -> None
     assert service.decoded.taken == taken + 1
 
 
-class _SlowNumbers(MemoryAudienceCounter):
-    """The memory counter, whose numbers take a turn of the event loop as Redis's do."""
-
-    async def stats(self, code: str) -> tuple[int, int, bool]:
-        await asyncio.sleep(0)
-        return await super().stats(code)
-
-
-async def test_a_snapshot_holds_no_table_while_it_waits_for_the_audience() -> None:
-    """A snapshot asks for the audience's numbers before it reads the room, so a transition
-    that comes while it waits still takes the committed table over; the snapshot then shows
-    the room as that transition left it."""
+async def test_a_snapshot_holds_no_table_while_it_waits_for_the_audience(
+    redis_cleanup: str,
+) -> None:
+    """A snapshot asks for the audience's numbers (a round trip to the real Redis) before it
+    reads the room, so a transition that comes while it waits still takes the committed table
+    over; the snapshot then shows the room as that transition left it."""
     service = memory_service(clock=Clock())
-    service.audience = AudienceDesk(service, _SlowNumbers())
-    code, _ = await service.create("weirsoe_lies", seed=5)
-    ann, _, _ = await service.join(code, "Ann")
-    await service.join(code, "Bob")
-    taken = service.decoded.taken
-    reading = asyncio.create_task(service.snapshot(code, Viewer("player", ann)))
-    await asyncio.sleep(0)  # the snapshot now waits for the audience's numbers
-    await service.join(code, "Cy")
-    assert service.decoded.taken == taken + 1
-    snapshot = json.loads(await reading)
-    _, table = await service.load(code)
-    assert snapshot["version"] == table.version
-    assert snapshot["audience"]["enabled"] is True
+    redis = connect_redis(REDIS_URL)
+    service.audience = AudienceDesk(service, RedisAudienceCounter(redis, prefix=redis_cleanup))
+    try:
+        code, _ = await service.create("weirsoe_lies", seed=5)
+        ann, _, _ = await service.join(code, "Ann")
+        await service.join(code, "Bob")
+        taken = service.decoded.taken
+        reading = asyncio.create_task(service.snapshot(code, Viewer("player", ann)))
+        await asyncio.sleep(0)  # the snapshot now waits for the audience's numbers
+        await service.join(code, "Cy")
+        assert service.decoded.taken == taken + 1
+        snapshot = json.loads(await reading)
+        _, table = await service.load(code)
+        assert snapshot["version"] == table.version
+        assert snapshot["audience"]["enabled"] is True
+    finally:
+        await redis.aclose()

@@ -192,17 +192,15 @@ class SessionService:
         """The record and table stored as ``data``, for a transition to change: the decoded
         copy in :class:`DecodedCache` when no reader holds it (it leaves the cache; a room's
         transitions mostly find the table they committed last), else a fresh decode."""
-        taken = self.decoded.take(code, data)
-        if taken is not None:
-            return taken
+        return self.decoded.take(code, data) or self._decode(data)
+
+    def _decode(self, data: bytes) -> tuple[SessionRecord, Table[Any]]:
         record = self._record_decoder.decode(data)
         return record, self.runtimes[record.cartridge].decode(record.table)
 
     async def load(self, code: str) -> tuple[SessionRecord, Table[Any]]:
         """The stored record, freshly decoded: the caller may change it (transitions do)."""
-        data = await self._load_bytes(normalize_code(code))
-        record = self._record_decoder.decode(data)
-        return record, self.runtimes[record.cartridge].decode(record.table)
+        return self._decode(await self._load_bytes(normalize_code(code)))
 
     async def read(self, code: str) -> tuple[SessionRecord, Table[Any]]:
         """The stored record for reading only: shared with other readers of the same version
@@ -212,8 +210,7 @@ class SessionService:
         hit = self.decoded.get(code, data)
         if hit is not None:
             return hit
-        record = self._record_decoder.decode(data)
-        table = self.runtimes[record.cartridge].decode(record.table)
+        record, table = self._decode(data)
         self.decoded.put(code, data, record, table)
         return record, table
 
