@@ -82,6 +82,9 @@ def test_metrics_need_the_token_and_follow_a_game() -> None:
         assert _value(during, "weirsoe_transitions_total", cartridge="rps") >= 5
         assert _value(during, "weirsoe_timer_lateness_seconds_count") >= 2
         assert _value(during, "weirsoe_deliveries_total") >= 5
+        # weirsoe serve writes an idle socket's frames directly (transport/_direct.py)
+        direct = _value(during, "weirsoe_direct_writes_total")
+        assert 1 <= direct <= _value(during, "weirsoe_deliveries_total")
         assert _value(during, "weirsoe_timer_workers") == 1
         assert _value(after, "weirsoe_rate_limited_total", rule="unknown_code") == 2
         assert _value(after, "weirsoe_http_responses_total", code="4xx") >= 5

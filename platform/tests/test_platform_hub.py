@@ -141,6 +141,75 @@ async def test_a_send_that_closes_the_socket_ends_the_stream() -> None:
     assert sub.qsize == 0, "nothing is kept for a socket that is done"
 
 
+class DirectSocket(Socket):
+    """A socket whose server also writes frames synchronously (``Subscription.direct``):
+    ``direct`` refuses (returns False) while ``refuse`` is set, as a paused transport does."""
+
+    def __init__(self, slow: set[bytes] | None = None) -> None:
+        super().__init__(slow)
+        self.refuse = False
+        self.direct_calls: list[bytes] = []
+
+    def direct(self, data: bytes) -> bool:
+        self.direct_calls.append(data)
+        if self.refuse:
+            return False
+        self.sent.append(data)
+        return True
+
+
+async def _direct_sending_task(sub: Subscription, socket: DirectSocket) -> None:
+    """The game socket's sending task where the server offers the direct write."""
+    sub.sender, sub.direct = socket.send, socket.direct
+    async for data in sub.iter_events():
+        if not socket.direct(data) and await socket.send(data):
+            return
+
+
+async def test_an_idle_socket_takes_a_frame_by_the_direct_write_without_a_coroutine() -> None:
+    sub, socket = Subscription(), DirectSocket()
+    task = asyncio.create_task(_direct_sending_task(sub, socket))
+    await asyncio.sleep(0)
+    sent_by_coroutine = []
+    original = socket.send
+
+    async def counting_send(data: bytes) -> bool:
+        sent_by_coroutine.append(data)
+        return await original(data)
+
+    sub.sender = counting_send
+    sub.put_nowait(b"one")
+    sub.put_nowait(b"two")
+    assert socket.sent == [b"one", b"two"]
+    assert sent_by_coroutine == [], "the direct write took both: no send coroutine"
+    task.cancel()
+
+
+async def test_a_refused_direct_write_goes_through_the_send_and_order_holds() -> None:
+    sub, socket = Subscription(), DirectSocket(slow={b"two"})
+    task = asyncio.create_task(_direct_sending_task(sub, socket))
+    await asyncio.sleep(0)
+    sub.put_nowait(b"one")
+    socket.refuse = True  # the transport is paused: direct refuses, the send waits
+    sub.put_nowait(b"two")
+    socket.refuse = False  # the direct write could take these, but "two" is still waiting
+    sub.put_nowait(b"three")
+    sub.put_nowait(b"four")
+    assert socket.sent == [b"one"]
+    assert socket.direct_calls == [b"one", b"two"], "nothing jumps the waiting send"
+    assert sub.qsize == 2
+    socket.writable.set()
+    for _ in range(100):
+        if len(socket.sent) == 4:
+            break
+        await asyncio.sleep(0)
+    assert socket.sent == [b"one", b"two", b"three", b"four"]
+    sub.put_nowait(b"five")  # idle again: the direct write, on the spot
+    assert socket.sent[-1] == b"five"
+    assert socket.direct_calls[-1] == b"five"
+    task.cancel()
+
+
 async def test_the_embedded_hub_delivers_each_message_to_its_channels_only() -> None:
     hub = Hub()
     host = await hub.subscribe(["ROOM:ABCD", "HOST:ABCD"])
@@ -221,23 +290,23 @@ def test_the_resp_parser_reads_replies_split_anywhere() -> None:
 
 def test_a_frame_is_scanned_once_for_all_the_sockets_of_its_room() -> None:
     from weirsoe_platform.transport import _ws
+    from weirsoe_platform.transport._direct import text_frame
 
     scan = _ws._Scan()
     tick = b'{"version":41,"server_time":1.0,"type":"bench.tick","n":1}'
-    assert scan(tick) == (tick.decode(), 41, 0)
+    assert scan(tick) == (tick, tick.decode(), 41, 0, text_frame(tick))
     first = scan.last
-    assert scan(tick) == (tick.decode(), 41, 0)
-    assert scan.last is first  # the same object: not scanned again
+    assert scan(tick) is first  # the same object: not scanned again, one frame for all
     # An equal frame that is another object is scanned afresh (identity, never contents).
     again = bytes(bytearray(tick))
-    assert scan(again) == (again.decode(), 41, 0)
+    assert scan(again)[1:] == (again.decode(), 41, 0, text_frame(again))
     assert scan.last is not first
     closed = b'{"version":42,"server_time":1.0,"type":"session.closed","reason":"host_exit"}'
     kicked = b'{"version":43,"server_time":1.0,"type":"session.kicked","player_id":"p1"}'
-    assert scan(closed)[1:] == (42, _ws.WS_4410_ROOM_CLOSED)
-    assert scan(kicked)[1:] == (43, _ws.WS_4408_KICKED)
+    assert scan(closed)[2:4] == (42, _ws.WS_4410_ROOM_CLOSED)
+    assert scan(kicked)[2:4] == (43, _ws.WS_4408_KICKED)
     # A player's text cannot fake the mark: JSON escapes the quotes inside a string.
     lie = {"version": 44, "type": "phase.lie", "text": '"type":"session.closed"'}
     fake = msgspec.json.encode(lie)
-    assert scan(fake)[1:] == (44, 0)
-    assert scan(b'{"type":"pong"}')[1:] == (0, 0)  # no envelope: no version
+    assert scan(fake)[2:4] == (44, 0)
+    assert scan(b'{"type":"pong"}')[2:4] == (0, 0)  # no envelope: no version

@@ -55,6 +55,12 @@ class Metrics:
         self.deliveries = _PlainCounter(
             "weirsoe_deliveries", "Frames sent to game sockets", registry=r
         )
+        self.direct_writes = _PlainCounter(
+            "weirsoe_direct_writes",
+            "Of the frames sent to game sockets, those written straight to the socket's "
+            "transport instead of through ASGI",
+            registry=r,
+        )
         self.dropped = Counter(
             "weirsoe_dropped",
             "Frames dropped: a client too slow to read its backlog (slow_client)",

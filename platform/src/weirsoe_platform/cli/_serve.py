@@ -136,6 +136,7 @@ def _serve(args: argparse.Namespace) -> int:
         require_extra("redis")  # before importing the server, which may need it
     from ..web import create_app
     from ..web._http import header_timeout_protocol
+    from ..web._ws_protocol import direct_websocket_protocol
 
     config = _start_logging(settings)
     app = create_app(settings)
@@ -151,6 +152,7 @@ def _serve(args: argparse.Namespace) -> int:
         ws_max_size=64 * 1024,
         http=header_timeout_protocol(settings.header_timeout),
         timeout_keep_alive=settings.idle_timeout,
+        ws=direct_websocket_protocol(),
         ws_per_message_deflate=False,
         lifespan="on",
     )

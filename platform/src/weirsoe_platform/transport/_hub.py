@@ -50,9 +50,13 @@ class Subscription:
     send before anything queued after it, so frames keep their order; if it fails, the error
     is raised in the sending task, never in the publisher. ``sender`` returns ``True`` when
     the socket is done (closed by it): the iteration then ends.
+
+    **Writing without a coroutine.** Before that, ``direct`` (when set) may write the frame
+    synchronously and return ``True``; it returns ``False`` for anything it cannot write at once,
+    which then goes to ``sender`` as above (see ``transport/_direct.py``).
     """
 
-    __slots__ = ("_backlog", "_done", "_inflight", "_waiter", "dropped", "sender")
+    __slots__ = ("_backlog", "_done", "_inflight", "_waiter", "direct", "dropped", "sender")
 
     def __init__(self, max_backlog: int = MAX_BACKLOG) -> None:
         self._backlog: deque[bytes] = deque(maxlen=max(1, max_backlog))
@@ -61,6 +65,7 @@ class Subscription:
         self._done = False
         self.dropped = 0  # frames dropped because the client did not read them in time
         self.sender: Callable[[bytes], Coroutine[Any, Any, bool]] | None = None
+        self.direct: Callable[[bytes], bool] | None = None
 
     def put_nowait(self, data: bytes) -> None:
         if self._done:
@@ -68,10 +73,14 @@ class Subscription:
         backlog = self._backlog
         waiter = self._waiter
         if waiter is not None and not waiter.done():  # the sending task is parked
-            sender = self.sender
-            if sender is not None and not backlog:
-                self._send_now(sender(data))
-                return
+            if not backlog:
+                direct = self.direct
+                if direct is not None and direct(data):
+                    return
+                sender = self.sender
+                if sender is not None:
+                    self._send_now(sender(data))
+                    return
             backlog.append(data)
             waiter.set_result(None)
             return

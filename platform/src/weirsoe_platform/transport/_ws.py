@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -33,6 +34,7 @@ from ..sessions import (
     normalize_code,
 )
 from ..sessions._frames import envelope_version
+from ._direct import EXTENSION, text_frame
 from ._hub import Hub, Subscription
 from ._messages import (
     Ack,
@@ -217,19 +219,20 @@ async def game_socket(
 
 
 class _Scan:
-    """What a sender needs of a frame: ``(text, version, close code)``, the close code 0 for
-    none. A room's frame goes to all its sockets as one bytes object, so the last frame
-    scanned is kept (as one tuple, replaced whole) and the room's other sockets reuse it."""
+    """What a sender needs of a message: ``(message, text, version, close code, frame)``, the
+    close code 0 for none and ``frame`` the WebSocket frame to write directly. A room's message
+    goes to all its sockets as one bytes object, so the last message scanned is kept (as one
+    tuple, replaced whole) and the room's other sockets reuse it."""
 
     __slots__ = ("last",)
 
     def __init__(self) -> None:
-        self.last: tuple[bytes, str, int, int] = (b"", "", 0, 0)
+        self.last: tuple[bytes, str, int, int, bytes] = (b"", "", 0, 0, b"")
 
-    def __call__(self, data: bytes) -> tuple[str, int, int]:
+    def __call__(self, data: bytes) -> tuple[bytes, str, int, int, bytes]:
         last = self.last
         if last[0] is data:
-            return last[1], last[2], last[3]
+            return last
         version = envelope_version(data)
         close = (
             WS_4410_ROOM_CLOSED
@@ -238,9 +241,8 @@ class _Scan:
             if _KICKED_MARK in data
             else 0
         )
-        text = data.decode()
-        self.last = (data, text, version, close)
-        return text, version, close
+        self.last = last = (data, data.decode(), version, close, text_frame(data))
+        return last
 
 
 _scan = _Scan()
@@ -260,21 +262,24 @@ async def _forward_events(
     the spot while it is idle (:class:`Subscription`)."""
     forward = _Forwarder(socket, service, version)
     subscriber.sender = forward.send
+    if forward.direct is not None:
+        subscriber.direct = forward.write_now
     try:
         async for data in subscriber.iter_events():
-            if await forward.send(data):
+            if not forward.write_now(data) and await forward.send(data):
                 return
     except _SOCKET_GONE:
         return
     finally:
-        subscriber.sender = None
+        subscriber.sender = subscriber.direct = None
 
 
 class _Forwarder:
     """Sends one frame at a time to a socket, in order; :meth:`send` returns ``True`` once it
-    has closed the socket."""
+    has closed the socket. :meth:`write_now` writes a frame synchronously where the server
+    offers it (``transport/_direct.py``), else returns ``False`` and :meth:`send` must."""
 
-    __slots__ = ("_send", "_service", "_socket", "version")
+    __slots__ = ("_send", "_service", "_socket", "direct", "version")
 
     def __init__(
         self, socket: WebSocket[Any, Any, Any], service: SessionService, version: int
@@ -283,6 +288,27 @@ class _Forwarder:
         self._send = socket.send  # the ASGI event directly: one layer less than send_text
         self._service = service
         self.version = version
+        offered = socket.scope.get("extensions") or {}
+        write = offered.get(EXTENSION, {}).get("write")
+        self.direct: Callable[[bytes], bool] | None = write if callable(write) else None
+
+    def write_now(self, data: bytes) -> bool:
+        """Write ``data``'s frame to the socket at once; ``False`` if it must go through
+        :meth:`send` (no direct write, a closing frame, the room lost, or the socket unable
+        to take it without waiting)."""
+        direct = self.direct
+        if direct is None or data is LOST:
+            return False
+        _, _, version, close, frame = _scan(data)
+        if close or not direct(frame):
+            return False
+        if version > self.version:
+            self.version = version
+        metrics = self._service.metrics
+        if metrics is not None:
+            metrics.deliveries.inc()
+            metrics.direct_writes.inc()
+        return True
 
     async def send(self, data: bytes) -> bool:
         socket = self._socket
@@ -291,7 +317,7 @@ class _Forwarder:
             await self._send({"type": "websocket.send", "bytes": None, "text": lost.decode()})
             await socket.close(code=WS_4410_ROOM_CLOSED, reason="the room was lost")
             return True
-        text, version, close = _scan(data)
+        _, text, version, close, _ = _scan(data)
         if version > self.version:
             self.version = version
         await self._send({"type": "websocket.send", "bytes": None, "text": text})

@@ -1,0 +1,160 @@
+"""The direct frame write (transport/_direct.py, web/_ws_protocol.py) on a real uvicorn server.
+
+Every test runs uvicorn on 127.0.0.1 with the protocol ``weirsoe serve`` uses, and talks to it
+with a real ``websockets`` client: frames written directly arrive whole and in order with
+the ones sent through ASGI, the write refuses while the client does not read (and everything
+it took arrives once the client reads again), before the handshake and after the close, and
+is not offered at all when compression makes frames differ per socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+import uvicorn
+from websockets.asyncio.client import connect
+from websockets.frames import Frame, Opcode
+
+from weirsoe_platform.transport._direct import EXTENSION, text_frame
+from weirsoe_platform.web._ws_protocol import direct_websocket_protocol
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 70000])
+def test_a_text_frame_is_what_websockets_serializes_for_a_server(size: int) -> None:
+    payload = ("é" * size).encode()[:size]
+    payload = payload.decode(errors="ignore").encode()  # whole characters only
+    expected = Frame(Opcode.TEXT, payload).serialize(mask=False, extensions=[])
+    assert text_frame(payload) == expected
+
+
+@contextlib.asynccontextmanager
+async def _serve(app: Any, *, deflate: bool = False) -> AsyncIterator[str]:
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        ws=direct_websocket_protocol(),
+        ws_per_message_deflate=deflate,
+        lifespan="off",
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    assert server.started, "uvicorn did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"ws://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+def test_weirsoe_serve_passes_the_protocol_that_offers_the_write() -> None:
+    protocol = direct_websocket_protocol()
+    assert not isinstance(protocol, str), "uvicorn's sans-I/O protocol should be installed"
+    assert protocol.__name__ == "DirectWebSocketProtocol"
+
+
+async def test_direct_frames_and_asgi_sends_arrive_whole_and_in_order() -> None:
+    seen: dict[str, Any] = {}
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        assert scope["type"] == "websocket"
+        write = scope["extensions"][EXTENSION]["write"]
+        assert (await receive())["type"] == "websocket.connect"
+        seen["before_accept"] = write(text_frame(b'{"n":-1}'))
+        await send({"type": "websocket.accept"})
+        results = []
+        for n in range(200):
+            body = json.dumps({"n": n, "text": "ø" * (n * 7)}).encode()
+            if n % 50 == 25:  # some go through ASGI, between direct ones
+                await send({"type": "websocket.send", "text": body.decode()})
+            else:
+                results.append(write(text_frame(body)))
+        seen["results"] = results
+        message = await receive()
+        seen["after_close"] = write(text_frame(b'{"n":-2}'))
+        seen["last"] = message["type"]
+
+    async with _serve(app) as base, connect(base + "/", compression=None) as client:
+        got = [json.loads(await asyncio.wait_for(client.recv(), 5)) for _ in range(200)]
+        await client.close()
+    for _ in range(100):
+        if "last" in seen:
+            break
+        await asyncio.sleep(0.01)
+    assert [m["n"] for m in got] == list(range(200))
+    assert all(m["text"] == "ø" * (m["n"] * 7) for m in got)
+    assert seen["before_accept"] is False, "no frame before the handshake's response"
+    assert seen["results"] == [True] * 196
+    assert seen["last"] == "websocket.disconnect"
+    assert seen["after_close"] is False, "no frame after the close"
+
+
+async def test_the_write_refuses_while_the_client_does_not_read_and_loses_nothing() -> None:
+    written: list[int] = []
+    refused = asyncio.Event()
+    resumed: dict[str, Any] = {}
+    body = b"x" * 16_000
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        write = scope["extensions"][EXTENSION]["write"]
+        await receive()
+        await send({"type": "websocket.accept"})
+        for n in range(2_000):  # bounded: 32 MB at most
+            if not write(text_frame(b'{"n":%d,"pad":"%s"}' % (n, body))):
+                refused.set()
+                break
+            written.append(n)
+        # The ASGI send waits until the client has read enough, then goes out after them.
+        await send({"type": "websocket.send", "text": '{"n":"last"}'})
+        resumed["write"] = write(text_frame(b'{"n":"direct again"}'))
+        await receive()
+
+    async with (
+        _serve(app) as base,
+        connect(base + "/", compression=None, max_queue=1) as client,
+    ):
+        await asyncio.wait_for(refused.wait(), 10)
+        assert 0 < len(written) < 2_000, "the write refused once the buffers were full"
+        got = []
+        for _ in range(len(written) + 2):
+            got.append(json.loads(await asyncio.wait_for(client.recv(), 10))["n"])
+    assert got == [*written, "last", "direct again"]
+    assert resumed["write"] is True
+
+
+@pytest.mark.parametrize("client_compression", ["deflate", None])
+async def test_the_write_is_not_offered_where_frames_are_compressed(
+    client_compression: str | None,
+) -> None:
+    offered: list[bool] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        offered.append(EXTENSION in scope["extensions"])
+        await send({"type": "websocket.send", "text": "hello"})
+        await receive()
+
+    async with (
+        _serve(app, deflate=True) as base,
+        connect(base + "/", compression=client_compression) as client,
+    ):
+        assert await asyncio.wait_for(client.recv(), 5) == "hello"
+        negotiated = client.response.headers.get("Sec-WebSocket-Extensions")
+    assert offered == [negotiated is None]
+    assert (negotiated is not None) == (client_compression == "deflate")
