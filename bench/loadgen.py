@@ -446,9 +446,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         },
         "client_loop": "uvloop" if args.uvloop else "asyncio",
         "variant": args.variant,
+        # weirsoe serve's own protocol: uvicorn's sans-I/O one with the direct write
         "ws": os.environ.get("BENCH_UVICORN_WS", "auto")
         if args.variant == "uvicorn_ws"
-        else "auto",
+        else "websockets-sansio + direct write",
         "params": {
             k: getattr(args, k)
             for k in ("rooms", "players", "rates", "slices", "slice_seconds", "beat_seconds")

@@ -4,6 +4,10 @@
 
 (``websockets-sansio`` is what ``auto`` picks; ``wsproto`` and ``websockets``, the legacy
 one, are the others.) Measured on 2026-11-28: no gain, see docs/performance.md.
+
+Any of them replaces ``weirsoe serve``'s own protocol (``web/_ws_protocol.py``), so the direct
+frame write is off: ``BENCH_UVICORN_WS=auto`` is the server with every frame through ASGI, the
+"before" of docs/performance.md, section 35.
 """
 
 import os
