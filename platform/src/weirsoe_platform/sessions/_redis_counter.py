@@ -155,6 +155,12 @@ return out
 """
 )
 
+# What a snapshot shows of the audience, in one command: {members, off (0/1), {watching...}}.
+_STATS = """
+return {redis.call('HGET', KEYS[1], 'n') or '0', redis.call('HEXISTS', KEYS[1], 'off'),
+        redis.call('HVALS', KEYS[2])}
+"""
+
 _ERRORS = {
     "audience_off": "the host has turned the audience off",
     "audience_kicked": "the host removed you from the audience",
@@ -300,18 +306,10 @@ class RedisAudienceCounter(AudienceCounter):
 
     async def stats(self, code: str) -> tuple[int, int, bool]:
         aud = self._keys(code)[2]
-        watch = f"{self.prefix}:watch:{code}"
-        if self.fast is not None:
-            members, off, watching = await self.fast.execute_many(
-                (b"HGET", aud, b"n"), (b"HEXISTS", aud, b"off"), (b"HVALS", watch)
-            )
-        else:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.hget(aud, "n")
-                pipe.hexists(aud, "off")
-                pipe.hvals(watch)
-                members, off, watching = await pipe.execute()
-        return int(members or 0), _watching(watching), not off
+        members, off, watching = await self._script(
+            _STATS, [aud, f"{self.prefix}:watch:{code}"], []
+        )
+        return int(members), _watching(watching), not off
 
     async def expire(self, code: str, ttl: float) -> None:
         _, key, aud, _ = self._keys(code)
