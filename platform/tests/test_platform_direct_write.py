@@ -3,8 +3,9 @@
 Every test runs uvicorn on 127.0.0.1 with the protocol ``weirsoe serve`` uses, and talks to it
 with a real ``websockets`` client: frames written directly arrive whole and in order with
 the ones sent through ASGI, the write refuses while the client does not read (and everything
-it took arrives once the client reads again), before the handshake and after the close, and
-is not offered at all when compression makes frames differ per socket.
+it took arrives once the client reads again), before the handshake, after the client's close
+and once the server shuts the socket, and is not offered at all when compression makes frames
+differ per socket.
 """
 
 from __future__ import annotations
@@ -37,7 +38,11 @@ def test_a_text_frame_is_what_websockets_serializes_for_a_server(size: int) -> N
 
 
 @contextlib.asynccontextmanager
-async def _serve(app: Any, *, deflate: bool = False) -> AsyncIterator[str]:
+async def _serve(
+    app: Any, *, deflate: bool = False
+) -> AsyncIterator[tuple[str, Callable[[], Awaitable[None]]]]:
+    """uvicorn on 127.0.0.1 with ``weirsoe serve``'s WebSocket protocol: ``(ws base URL,
+    stop)``; ``await stop()`` shuts it down as uvicorn does on a signal."""
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -55,11 +60,16 @@ async def _serve(app: Any, *, deflate: bool = False) -> AsyncIterator[str]:
         await asyncio.sleep(0.01)
     assert server.started, "uvicorn did not start"
     port = server.servers[0].sockets[0].getsockname()[1]
+
+    async def stop() -> None:
+        if not task.done():
+            server.should_exit = True
+            await asyncio.wait_for(task, 10)
+
     try:
-        yield f"ws://127.0.0.1:{port}"
+        yield f"ws://127.0.0.1:{port}", stop
     finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
+        await stop()
 
 
 def test_weirsoe_serve_passes_the_protocol_that_offers_the_write() -> None:
@@ -89,7 +99,7 @@ async def test_direct_frames_and_asgi_sends_arrive_whole_and_in_order() -> None:
         seen["after_close"] = write(text_frame(b'{"n":-2}'))
         seen["last"] = message["type"]
 
-    async with _serve(app) as base, connect(base + "/", compression=None) as client:
+    async with _serve(app) as (base, _), connect(base + "/", compression=None) as client:
         got = [json.loads(await asyncio.wait_for(client.recv(), 5)) for _ in range(200)]
         await client.close()
     for _ in range(100):
@@ -125,7 +135,7 @@ async def test_the_write_refuses_while_the_client_does_not_read_and_loses_nothin
         await receive()
 
     async with (
-        _serve(app) as base,
+        _serve(app) as (base, _),
         connect(base + "/", compression=None, max_queue=1) as client,
     ):
         await asyncio.wait_for(refused.wait(), 10)
@@ -151,10 +161,35 @@ async def test_the_write_is_not_offered_where_frames_are_compressed(
         await receive()
 
     async with (
-        _serve(app, deflate=True) as base,
+        _serve(app, deflate=True) as (base, _),
         connect(base + "/", compression=client_compression) as client,
     ):
         assert await asyncio.wait_for(client.recv(), 5) == "hello"
         negotiated = client.response.headers.get("Sec-WebSocket-Extensions")
     assert offered == [negotiated is None]
     assert (negotiated is not None) == (client_compression == "deflate")
+
+
+async def test_the_write_refuses_once_the_server_is_shutting_the_socket() -> None:
+    after: dict[str, Any] = {}
+    accepted = asyncio.Event()
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        write = scope["extensions"][EXTENSION]["write"]
+        await receive()
+        await send({"type": "websocket.accept"})
+        accepted.set()
+        message = await receive()  # uvicorn's shutdown: close 1012, the transport closing
+        after["message"] = message
+        after["write"] = write(text_frame(b'{"n":"too late"}'))
+
+    async with (
+        _serve(app) as (base, stop),
+        connect(base + "/", compression=None) as client,
+    ):
+        await asyncio.wait_for(accepted.wait(), 5)
+        await stop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.recv(), 5)
+    assert after["message"] == {"type": "websocket.disconnect", "code": 1012}
+    assert after["write"] is False

@@ -57,6 +57,7 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
             scope["extensions"][EXTENSION] = {"write": self.write_frame}
 
         def write_frame(self, frame: bytes) -> bool:
+            transport = self.transport
             if (
                 not self.handshake_complete
                 or self.close_sent
@@ -64,9 +65,13 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
                 or self.initial_response is not None
                 or not self.writable.is_set()
                 or self.conn.state is not open_state
+                or transport.is_closing()  # e.g. uvicorn's shutdown closed it: not lost yet
             ):
                 return False
-            self.transport.write(frame)
+            try:
+                transport.write(frame)
+            except Exception:  # never into the publisher: the ASGI send raises it instead
+                return False
             return True
 
     return DirectWebSocketProtocol
