@@ -67,11 +67,22 @@ class Socket:
 
 
 async def _sending_task(sub: Subscription, socket: Socket) -> None:
-    """What the game socket's sending task does (transport._ws._forward_events)."""
-    sub.sender = socket.send
+    """What the game socket's sending task does (transport._ws._forward_events), with the
+    direct write where the socket has one (:class:`DirectSocket`)."""
+    direct = getattr(socket, "direct", None)
+    sub.sender, sub.direct = socket.send, direct
     async for data in sub.iter_events():
-        if await socket.send(data):
+        if not (direct is not None and direct(data)) and await socket.send(data):
             return
+
+
+async def _writable_again(socket: Socket, sent: int) -> None:
+    """The paused transport drains: wait until the socket has ``sent`` frames."""
+    socket.writable.set()
+    for _ in range(100):
+        if len(socket.sent) == sent:
+            return
+        await asyncio.sleep(0)
 
 
 async def test_an_idle_sender_writes_the_frame_before_put_returns() -> None:
@@ -97,11 +108,7 @@ async def test_a_send_that_must_wait_is_finished_first_and_order_holds() -> None
     assert sub.qsize == 2  # queued behind the waiting send
     await asyncio.sleep(0.01)
     assert socket.sent == []
-    socket.writable.set()
-    for _ in range(100):
-        if len(socket.sent) == 3:
-            break
-        await asyncio.sleep(0)
+    await _writable_again(socket, 3)
     assert socket.sent == [b"one", b"two", b"three"]
     sub.put_nowait(b"four")  # idle again: on the spot
     assert socket.sent[-1] == b"four"
@@ -158,17 +165,9 @@ class DirectSocket(Socket):
         return True
 
 
-async def _direct_sending_task(sub: Subscription, socket: DirectSocket) -> None:
-    """The game socket's sending task where the server offers the direct write."""
-    sub.sender, sub.direct = socket.send, socket.direct
-    async for data in sub.iter_events():
-        if not socket.direct(data) and await socket.send(data):
-            return
-
-
 async def test_an_idle_socket_takes_a_frame_by_the_direct_write_without_a_coroutine() -> None:
     sub, socket = Subscription(), DirectSocket()
-    task = asyncio.create_task(_direct_sending_task(sub, socket))
+    task = asyncio.create_task(_sending_task(sub, socket))
     await asyncio.sleep(0)
     sent_by_coroutine = []
     original = socket.send
@@ -187,7 +186,7 @@ async def test_an_idle_socket_takes_a_frame_by_the_direct_write_without_a_corout
 
 async def test_a_refused_direct_write_goes_through_the_send_and_order_holds() -> None:
     sub, socket = Subscription(), DirectSocket(slow={b"two"})
-    task = asyncio.create_task(_direct_sending_task(sub, socket))
+    task = asyncio.create_task(_sending_task(sub, socket))
     await asyncio.sleep(0)
     sub.put_nowait(b"one")
     socket.refuse = True  # the transport is paused: direct refuses, the send waits
@@ -198,11 +197,7 @@ async def test_a_refused_direct_write_goes_through_the_send_and_order_holds() ->
     assert socket.sent == [b"one"]
     assert socket.direct_calls == [b"one", b"two"], "nothing jumps the waiting send"
     assert sub.qsize == 2
-    socket.writable.set()
-    for _ in range(100):
-        if len(socket.sent) == 4:
-            break
-        await asyncio.sleep(0)
+    await _writable_again(socket, 4)
     assert socket.sent == [b"one", b"two", b"three", b"four"]
     sub.put_nowait(b"five")  # idle again: the direct write, on the spot
     assert socket.sent[-1] == b"five"

@@ -288,9 +288,9 @@ class _Forwarder:
         self._send = socket.send  # the ASGI event directly: one layer less than send_text
         self._service = service
         self.version = version
-        offered = socket.scope.get("extensions") or {}
-        write = offered.get(EXTENSION, {}).get("write")
-        self.direct: Callable[[bytes], bool] | None = write if callable(write) else None
+        extensions: Any = socket.scope.get("extensions") or {}
+        offered = extensions.get(EXTENSION)  # the server's direct write, if it offers one
+        self.direct: Callable[[bytes], bool] | None = offered["write"] if offered else None
 
     def write_now(self, data: bytes) -> bool:
         """Write ``data``'s frame to the socket at once; ``False`` if it must go through
