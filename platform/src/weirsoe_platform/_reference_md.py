@@ -337,7 +337,9 @@ def _intro(doc: dict[str, Any], messages: dict[str, Any]) -> list[str]:
         "it; a capped tally such as reactions counts each vote up to its cap). Votes never take "
         "the room's state path one by one: the platform counts them and the driver receives the "
         "final counts once, when the phase ends. `audience.tally` reports progress to everyone "
-        "at most twice a second. A refused vote gets an `error` whose code is one of "
+        "at most twice a second, and a snapshot's `audience.members` and `audience.watching` "
+        "may be as old as that (half a second); its `audience.enabled` is always that of the "
+        "snapshot's own version. A refused vote gets an `error` whose code is one of "
         "`not_audience`, `tally_closed`, `unknown_choice`, `vote_cap`, `audience_kicked`, "
         "`audience_off`; it changes no count.",
         "",

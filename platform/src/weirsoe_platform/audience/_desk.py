@@ -13,7 +13,7 @@ import msgspec
 
 from weirsoe_sdk import EVERYONE, Delivery, InvalidAction, Refused, Runtime, Step, Table
 
-from ..sessions._codes import hash_token, new_token
+from ..sessions._codes import hash_token, new_token, normalize_code
 from ..sessions._counter import AudienceCounter
 from ..sessions._errors import Forbidden, Unauthorized
 from ..sessions._records import SessionRecord
@@ -28,6 +28,10 @@ log = logging.getLogger("weirsoe.audience")
 PROGRESS_INTERVAL = 0.5  # seconds: ``audience.tally`` at most twice a second per room
 _FLUSH_EVERY = 0.1
 _DIRTY_FOR = 5.0
+# A snapshot's audience numbers (members, sockets watching) are at most this old: the pace of
+# ``audience.tally``, which brings every client the live numbers anyway. Asking the counter for
+# every snapshot was a Redis round trip per snapshot (docs/performance.md, section 37).
+NUMBERS_FOR = PROGRESS_INTERVAL
 _encoder = msgspec.json.Encoder()
 
 
@@ -43,6 +47,9 @@ class AudienceDesk:
         self.counter = counter
         self.clock = clock
         self._dirty: dict[str, float] = {}
+        # Per room: (when asked, members, watching), oldest first; see NUMBERS_FOR.
+        self._numbers: dict[str, tuple[float, int, int]] = {}
+        self._changes = 0  # this process's changes of any room's numbers, so far
 
     # -- members ---------------------------------------------------------------------------
     async def join(self, code: str) -> tuple[str, str]:
@@ -54,6 +61,7 @@ class AudienceDesk:
         member = "au" + new_token()[:12].lower().replace("-", "0").replace("_", "1")
         ttl = self.service._ttl(record.status)
         await self.counter.add_member(record.code, hash_token(token), member, ttl)
+        self._changed(record.code)
         self.touch(record.code)
         return member, token
 
@@ -70,6 +78,7 @@ class AudienceDesk:
         await self.service.authenticate(code, "host", host_token)
         if not await self.counter.kick(code, member):
             raise Refused("no such audience member in this room", code="unknown_member")
+        self._changed(code)
 
     async def set_enabled(self, code: str, host_token: str | None, enabled: bool) -> Table[Any]:
         await self.service.authenticate(code, "host", host_token)
@@ -90,6 +99,7 @@ class AudienceDesk:
     async def watch(self, code: str, delta: int) -> None:
         with contextlib.suppress(Exception):
             await self.counter.watch(code, delta)
+        self._changed(code)
         self.touch(code)
 
     # -- votes -----------------------------------------------------------------------------
@@ -121,16 +131,46 @@ class AudienceDesk:
     async def snapshot_numbers(self, code: str, member: str | None) -> tuple[Any, ...]:
         """The counter's part of what a snapshot adds about the audience, asked before the
         snapshot reads the room (:meth:`snapshot_part`), so that no snapshot holds a table
-        across an await: ``(members, watching, enabled, ballots)``, ballots for a member."""
-        members, watching, enabled = await self.counter.stats(code)
+        across an await: ``(members, watching, ballots)``, ballots for a member.
+
+        Members and watching are at most :data:`NUMBERS_FOR` old (``audience.tally`` brings
+        the live ones at that pace), and exact after a change made through this process; a
+        member's ballots are always asked for."""
+        code = normalize_code(code)
+        now = time.monotonic()
+        numbers = self._numbers.get(code)
+        if numbers is None or now - numbers[0] >= NUMBERS_FOR:
+            changes = self._changes
+            members, watching, _ = await self.counter.stats(code)
+            numbers = (now, members, watching)
+            if changes == self._changes:  # nothing changed here while it was asked for
+                self._numbers.pop(code, None)
+                self._numbers[code] = numbers  # last: the dict stays oldest first
+                self._prune(now)
         ballots = None if member is None else await self.counter.ballots(code, member)
-        return members, watching, enabled, ballots
+        return numbers[1], numbers[2], ballots
+
+    def _changed(self, code: str) -> None:
+        """This process changed room ``code``'s numbers: its next snapshot asks again."""
+        self._changes += 1
+        self._numbers.pop(normalize_code(code), None)
+
+    def _prune(self, now: float) -> None:
+        numbers = self._numbers
+        while numbers:
+            code = next(iter(numbers))
+            if now - numbers[code][0] < NUMBERS_FOR:
+                return
+            del numbers[code]
 
     @staticmethod
-    def snapshot_part(table: Table[Any], member: str | None, numbers: tuple[Any, ...]) -> Any:
+    def snapshot_part(
+        table: Table[Any], member: str | None, numbers: tuple[Any, ...], *, enabled: bool
+    ) -> Any:
         """What a snapshot adds about the audience: the open tallies, and for a member its id
-        and ballots; for everyone the numbers (:meth:`snapshot_numbers`)."""
-        members, watching, enabled, ballots = numbers
+        and ballots; for everyone the numbers (:meth:`snapshot_numbers`) and whether the
+        audience is on (``enabled``, from the record of the snapshot's own version)."""
+        members, watching, ballots = numbers
         part: dict[str, Any] = {
             "enabled": enabled,
             "members": members,

@@ -86,6 +86,25 @@ class DecodedCache(_LeastRecent):
         super().__init__(limit)
         self.hits = 0
         self.taken = 0  # committed tables a transition took over instead of decoding
+        self.unchanged = 0  # hits the store confirmed by version, without sending the record
+
+    def known(self, code: str) -> tuple[int, str] | None:
+        """``(version, stamp)`` of the record held for ``code``, to ask the store whether it
+        is still the stored one (``SessionStore.load_unless``)."""
+        hit = self._data.get(code)
+        return None if hit is None else (hit[1].version, hit[1].host_token)
+
+    def still(self, code: str, version: int, stamp: str) -> tuple[Any, Any] | None:
+        """The record and table held for ``code`` once the store said ``version`` of the room
+        created with ``stamp`` is the stored one: the entry if it is still of that room and
+        at least that version (a commit of this process may have replaced it meanwhile, with
+        a newer committed version), else None."""
+        hit = self._data.get(code)
+        if hit is None or hit[1].host_token != stamp or hit[1].version < version:
+            return None
+        self.hits += 1
+        self.unchanged += 1
+        return hit[1], hit[2]
 
     def get(self, code: str, data: bytes) -> tuple[Any, Any] | None:
         hit = self._data.get(code)

@@ -2,7 +2,8 @@
 
 Key layout (``P`` is the prefix, ``CODE`` the room code):
 
-- ``P:session:CODE``   hash ``{v: version, d: record}``, TTL per the lifecycle rules;
+- ``P:session:CODE``   hash ``{v: version, d: record, b: stamp}``, TTL per the lifecycle rules;
+  the stamp is set once, when the room is created (see ``SessionStore.load_unless``);
 - ``P:deadline:CODE``  the room's running deadline (see ``timers``), same TTL;
 - ``P:deadlines``      sorted set of rooms by deadline time, for the timer pump.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Coroutine
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
@@ -28,9 +29,18 @@ T = TypeVar("T")
 
 _CREATE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 'd', ARGV[2])
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'd', ARGV[2], 'b', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
+"""
+
+# The record only if it is not still version ARGV[1] of the room created with stamp ARGV[2]
+# (1 if it is; nil if there is no such room). A room created without a stamp never matches.
+_LOAD_UNLESS = """
+local kept = redis.call('HMGET', KEYS[1], 'v', 'b')
+if not kept[1] then return false end
+if kept[1] == ARGV[1] and kept[2] == ARGV[2] and ARGV[2] ~= '' then return 1 end
+return redis.call('HMGET', KEYS[1], 'v', 'd')
 """
 
 _CAS = """
@@ -117,8 +127,10 @@ class RedisSessionStore(SessionStore):
         return f"{self.prefix}:deadline:{code}"
 
     @_unavailable
-    async def create(self, code: str, data: bytes, version: int, ttl: float) -> bool:
-        keys, args = [self.key(code)], [version, data, int(ttl * 1000)]
+    async def create(
+        self, code: str, data: bytes, version: int, ttl: float, *, stamp: str = ""
+    ) -> bool:
+        keys, args = [self.key(code)], [version, data, int(ttl * 1000), stamp]
         return bool(await self._script(_CREATE, keys, args))
 
     @_unavailable
@@ -130,6 +142,18 @@ class RedisSessionStore(SessionStore):
         if version is None or data is None:
             return None
         return int(version), data if isinstance(data, bytes) else data.encode()
+
+    @_unavailable
+    async def load_unless(
+        self, code: str, version: int, stamp: str
+    ) -> tuple[int, bytes] | Literal[True] | None:
+        found = await self._script(_LOAD_UNLESS, [self.key(code)], [version, stamp])
+        if found is None:
+            return None
+        if not isinstance(found, list):
+            return True
+        stored, data = found
+        return int(stored), data if isinstance(data, bytes) else data.encode()
 
     @_unavailable
     async def compare_and_set(

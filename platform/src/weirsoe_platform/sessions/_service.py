@@ -12,7 +12,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, overload
 
 import msgspec
 import pluggy
@@ -206,7 +206,17 @@ class SessionService:
         """The stored record for reading only: shared with other readers of the same version
         (see :class:`DecodedCache`), so it must not be changed."""
         code = normalize_code(code)
-        data = await self._load_bytes(code)
+        known = self.decoded.known(code) if self.store.round_trips else None
+        if known is None:
+            data = await self._load_bytes(code)
+        else:  # the store confirms the version held here instead of sending the record
+            found = await self._load_bytes(code, known)
+            if found is True:
+                hit = self.decoded.still(code, *known)
+                if hit is not None:
+                    return hit
+                found = await self._load_bytes(code)  # it left the cache meanwhile
+            data = found
         hit = self.decoded.get(code, data)
         if hit is not None:
             return hit
@@ -214,17 +224,28 @@ class SessionService:
         self.decoded.put(code, data, record, table)
         return record, table
 
-    async def _load_bytes(self, code: str) -> bytes:
-        """The stored bytes of room ``code`` (already normalised)."""
+    @overload
+    async def _load_bytes(self, code: str) -> bytes: ...
+    @overload
+    async def _load_bytes(self, code: str, known: tuple[int, str]) -> bytes | Literal[True]: ...
+    async def _load_bytes(
+        self, code: str, known: tuple[int, str] | None = None
+    ) -> bytes | Literal[True]:
+        """The stored bytes of room ``code`` (already normalised); with ``known`` (a version
+        and stamp), True instead while the stored record is still that one."""
+        found: tuple[int, bytes] | Literal[True] | None
         try:
-            found = await self.store.load(code)
+            if known is None:
+                found = await self.store.load(code)
+            else:
+                found = await self.store.load_unless(code, *known)
         except ConnectionError as exc:
             self._store_error()
             raise StoreUnavailable(f"state store unavailable: {exc}") from None
         if found is None:
             self.decoded.forget(code)
             raise SessionNotFound(f"no room with code {code!r}")
-        return found[1]
+        return True if found is True else found[1]
 
     async def info(self, code: str) -> dict[str, Any]:
         record, table = await self.read(code)
@@ -273,7 +294,7 @@ class SessionService:
         now = self.clock()
         snap = runtime.snapshot(table, viewer, now, record.code)
         if numbers is not None:
-            part = audience.snapshot_part(table, member, numbers)
+            part = audience.snapshot_part(table, member, numbers, enabled=not record.audience_off)
             snap = msgspec.structs.replace(snap, audience=part)
         deadline = table.deadline.at if table.deadline else None
         return encode_message(snap, version=table.version, server_time=now, deadline=deadline)
@@ -306,7 +327,9 @@ class SessionService:
                 host_token=hash_token(host_token),
             )
             data = self._encoder.encode(record)
-            if await self.store.create(code, data, table.version, self.settings.lobby_ttl):
+            if await self.store.create(
+                code, data, table.version, self.settings.lobby_ttl, stamp=record.host_token
+            ):
                 return code, host_token
         raise Conflict("no free room code, try again", code="no_free_code")
 

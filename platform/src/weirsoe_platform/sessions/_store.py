@@ -29,12 +29,23 @@ class SessionStore(ABC):
     schedules = False  # True: ``compare_and_set`` also records the running deadline
 
     @abstractmethod
-    async def create(self, code: str, data: bytes, version: int, ttl: float) -> bool:
-        """Store a new record; False if ``code`` is already taken."""
+    async def create(
+        self, code: str, data: bytes, version: int, ttl: float, *, stamp: str = ""
+    ) -> bool:
+        """Store a new record; False if ``code`` is already taken. ``stamp`` tells this room
+        from any later room under the same code (see :meth:`load_unless`)."""
 
     @abstractmethod
     async def load(self, code: str) -> tuple[int, bytes] | None:
         """``(version, data)``, or None if there is no such (live) session."""
+
+    async def load_unless(
+        self, code: str, version: int, stamp: str
+    ) -> tuple[int, bytes] | Literal[True] | None:
+        """As :meth:`load`, but True instead of the record while the stored one is still
+        ``version`` of the room created with ``stamp``: a reader holding that version decoded
+        is spared the record's bytes. A store where :meth:`load` costs nothing just loads."""
+        return await self.load(code)
 
     @abstractmethod
     async def compare_and_set(
@@ -87,7 +98,9 @@ class MemorySessionStore(SessionStore):
             return None
         return item
 
-    async def create(self, code: str, data: bytes, version: int, ttl: float) -> bool:
+    async def create(
+        self, code: str, data: bytes, version: int, ttl: float, *, stamp: str = ""
+    ) -> bool:
         if self._live(code) is not None:
             return False
         self._items[code] = (version, data, self._clock() + ttl)

@@ -1,0 +1,241 @@
+"""What a snapshot asks for: the audience's numbers at most ``NUMBERS_FOR`` old (exact after a
+change through this process), whether the audience is on from the snapshot's own record, and on
+Redis the record only when the one held here is not the stored one (docs/performance.md,
+section 37). Redis is the real one at 127.0.0.1:6379."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+from _service_support import memory_service
+from conftest import REDIS_URL
+
+from weirsoe_platform.audience import AudienceDesk
+from weirsoe_platform.audience._desk import NUMBERS_FOR
+from weirsoe_platform.sessions import MemorySessionStore, SessionService
+from weirsoe_platform.sessions._codes import hash_token
+from weirsoe_platform.sessions._counter import MemoryAudienceCounter
+from weirsoe_platform.sessions._records import SessionRecord
+from weirsoe_platform.sessions._redis_counter import RedisAudienceCounter
+from weirsoe_platform.sessions._redis_store import RedisSessionStore, connect_redis
+from weirsoe_sdk import Viewer
+
+
+class CountingCounter(MemoryAudienceCounter):
+    """The embedded counter, counting how often a snapshot asked it for its numbers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    async def stats(self, code: str) -> tuple[int, int, bool]:
+        self.asked += 1
+        return await super().stats(code)
+
+
+def _desk(service: SessionService, counter: Any) -> AudienceDesk:
+    service.counter = counter
+    service.audience = AudienceDesk(service, counter)
+    return service.audience
+
+
+async def _audience(service: SessionService, code: str, viewer: Viewer) -> dict[str, Any]:
+    return json.loads(await service.snapshot(code, viewer))["audience"]  # type: ignore[no-any-return]
+
+
+async def test_snapshots_share_the_audience_numbers_for_a_while() -> None:
+    service = memory_service()
+    counter = CountingCounter()
+    _desk(service, counter)
+    code, _ = await service.create("weirsoe_lies", seed=1)
+    ann, _, _ = await service.join(code, "Ann")
+    for _ in range(5):
+        await service.snapshot(code, Viewer("player", ann))
+    assert counter.asked == 1
+    await asyncio.sleep(NUMBERS_FOR + 0.05)
+    await service.snapshot(code, Viewer("player", ann))
+    assert counter.asked == 2
+
+
+async def test_a_change_through_this_process_shows_in_the_next_snapshot() -> None:
+    service = memory_service()
+    desk = _desk(service, CountingCounter())
+    code, host = await service.create("weirsoe_lies", seed=2)
+    ann, _, _ = await service.join(code, "Ann")
+    viewer = Viewer("player", ann)
+    assert (await _audience(service, code, viewer))["members"] == 0
+    member, _ = await desk.join(code)
+    assert (await _audience(service, code, viewer))["members"] == 1
+    await desk.watch(code, 1)
+    assert (await _audience(service, code, viewer))["watching"] == 1
+    await desk.watch(code, -1)
+    assert (await _audience(service, code, viewer))["watching"] == 0
+    await desk.kick(code, host, member)  # kicking refreshes too (it counts no fewer members)
+    assert (await _audience(service, code, viewer))["members"] == 1
+
+
+async def test_a_change_elsewhere_shows_within_numbers_for() -> None:
+    """Two processes (two services and desks) on one store and one counter: the other's join
+    shows in this one's snapshots once the numbers it holds are ``NUMBERS_FOR`` old."""
+    store, counter = MemorySessionStore(), CountingCounter()
+    here, there = memory_service(), memory_service()
+    here.store = there.store = store
+    _desk(here, counter)
+    elsewhere = _desk(there, counter)
+    code, _ = await here.create("weirsoe_lies", seed=3)
+    ann, _, _ = await here.join(code, "Ann")
+    viewer = Viewer("player", ann)
+    assert (await _audience(here, code, viewer))["members"] == 0
+    await elsewhere.join(code)
+    assert (await _audience(here, code, viewer))["members"] == 0  # held numbers, still young
+    await asyncio.sleep(NUMBERS_FOR + 0.05)
+    assert (await _audience(here, code, viewer))["members"] == 1
+
+
+async def test_numbers_asked_while_this_process_changed_them_are_not_kept() -> None:
+    service = memory_service()
+    counter = CountingCounter()
+    desk = _desk(service, counter)
+    code, _ = await service.create("weirsoe_lies", seed=4)
+    ann, _, _ = await service.join(code, "Ann")
+    gate = asyncio.Event()
+    original = counter.stats
+
+    async def slow_stats(room: str) -> tuple[int, int, bool]:
+        numbers = await original(room)
+        await gate.wait()  # the join below happens while these numbers are on their way
+        return numbers
+
+    counter.stats = slow_stats  # type: ignore[method-assign]
+    reading = asyncio.create_task(service.snapshot(code, Viewer("player", ann)))
+    await asyncio.sleep(0)
+    await desk.join(code)
+    gate.set()
+    assert json.loads(await reading)["audience"]["members"] == 0  # asked before the join
+    counter.stats = original  # type: ignore[method-assign]
+    assert (await _audience(service, code, Viewer("player", ann)))["members"] == 1
+
+
+async def test_whether_the_audience_is_on_comes_from_the_snapshots_own_record() -> None:
+    """Turned off through another process, the audience is off in this process's very next
+    snapshot, although its numbers are still the ones it held."""
+    store, counter = MemorySessionStore(), CountingCounter()
+    here, there = memory_service(), memory_service()
+    here.store = there.store = store
+    _desk(here, counter)
+    elsewhere = _desk(there, counter)
+    code, host = await here.create("weirsoe_lies", seed=5)
+    ann, _, _ = await here.join(code, "Ann")
+    viewer = Viewer("player", ann)
+    assert (await _audience(here, code, viewer))["enabled"] is True
+    await elsewhere.set_enabled(code, host, False)
+    assert (await _audience(here, code, viewer))["enabled"] is False
+    assert counter.asked == 1
+    await elsewhere.set_enabled(code, host, True)
+    assert (await _audience(here, code, viewer))["enabled"] is True
+
+
+# -- Redis: the record only when it changed ---------------------------------------------------
+
+
+async def test_load_unless_sends_the_record_only_when_it_is_not_the_one_held(
+    redis_cleanup: str,
+) -> None:
+    store = RedisSessionStore(connect_redis(REDIS_URL), prefix=redis_cleanup)
+    try:
+        assert await store.create("ABCD", b"v0", 0, 60, stamp="born-1")
+        assert await store.load_unless("ABCD", 0, "born-1") is True
+        assert await store.load_unless("ABCD", 1, "born-1") == (0, b"v0")
+        assert await store.load_unless("ABCD", 0, "born-2") == (0, b"v0")
+        assert await store.compare_and_set("ABCD", 0, 1, b"v1", 60)
+        assert await store.load_unless("ABCD", 0, "born-1") == (1, b"v1")
+        assert await store.load_unless("ABCD", 1, "born-1") is True  # the stamp stays
+        assert await store.load_unless("NONE", 0, "born-1") is None
+        await store.delete("ABCD")  # the same code again, for another room
+        assert await store.create("ABCD", b"again", 1, 60, stamp="born-3")
+        assert await store.load_unless("ABCD", 1, "born-1") == (1, b"again")
+        assert await store.create("OLDR", b"old", 0, 60)  # no stamp: never "the one held"
+        assert await store.load_unless("OLDR", 0, "") == (0, b"old")
+    finally:
+        await store.close()
+
+
+async def test_a_snapshot_on_redis_reads_the_held_table_while_it_is_the_stored_one(
+    redis_cleanup: str, make_service: Callable[[str], SessionService]
+) -> None:
+    here, there = make_service(redis_cleanup), make_service(redis_cleanup)
+    try:
+        code, _ = await here.create("weirsoe_lies", seed=6)
+        ann, _, _ = await here.join(code, "Ann")
+        viewer = Viewer("player", ann)
+        first = json.loads(await here.snapshot(code, viewer))
+        assert here.decoded.unchanged == 1  # the committed table, confirmed by version
+        await there.join(code, "Bob")  # another process commits
+        second = json.loads(await here.snapshot(code, viewer))
+        assert here.decoded.unchanged == 1  # the record came, and is the newer one
+        assert second["version"] > first["version"]
+        _, table = await there.load(code)
+        assert second["version"] == table.version
+        third = json.loads(await here.snapshot(code, viewer))
+        assert {**third, "ts": 0} == {**second, "ts": 0}
+        assert here.decoded.unchanged == 2
+    finally:
+        await here.store.close()
+        await there.store.close()
+
+
+async def test_a_room_under_a_code_that_came_back_is_never_the_one_held(
+    redis_cleanup: str, make_service: Callable[[str], SessionService]
+) -> None:
+    """A room gone, and another one under the same code at the same version: a reader holding
+    the first room's table gets the second room's record (their stamps differ)."""
+    here, there = make_service(redis_cleanup), make_service(redis_cleanup)
+    try:
+        code, _ = await here.create("weirsoe_lies", seed=7)
+        await here.join(code, "Ann")
+        _, held = await here.read(code)
+        await here.store.delete(code)
+        # The other process creates a room under the same code (as a new code could come out
+        # of the generator again) and brings it to the same version.
+        runtime = there.runtimes["weirsoe_lies"]
+        fresh = runtime.new_table(seed=8, settings=None, now=there.clock())
+        fresh = runtime.join(fresh, "p-other", "Zed", there.clock()).table
+        assert fresh.version == held.version
+        again = SessionRecord(
+            code=code,
+            cartridge="weirsoe_lies",
+            version=fresh.version,
+            table=runtime.encode(fresh),
+            host_token=hash_token("another host"),
+        )
+        data = there._encoder.encode(again)
+        assert await there.store.create(code, data, fresh.version, 60, stamp=again.host_token)
+        confirmed = here.decoded.unchanged
+        _, table = await here.read(code)
+        assert [p.name for p in table.players] == ["Zed"]
+        assert here.decoded.unchanged == confirmed
+    finally:
+        await here.store.close()
+        await there.store.close()
+
+
+async def test_the_audience_numbers_on_redis_are_shared_too(
+    redis_cleanup: str, make_service: Callable[[str], SessionService]
+) -> None:
+    service = make_service(redis_cleanup)
+    redis = connect_redis(REDIS_URL)
+    try:
+        counter = RedisAudienceCounter(redis, prefix=redis_cleanup)
+        desk = _desk(service, counter)
+        code, _ = await service.create("weirsoe_lies", seed=9)
+        ann, _, _ = await service.join(code, "Ann")
+        viewer = Viewer("player", ann)
+        assert (await _audience(service, code, viewer))["members"] == 0
+        await desk.join(code)
+        assert (await _audience(service, code, viewer))["members"] == 1
+    finally:
+        await service.store.close()
+        await redis.aclose()
