@@ -7,21 +7,29 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from _service_support import memory_service
 from conftest import REDIS_URL
 
 from weirsoe_platform.audience import AudienceDesk
 from weirsoe_platform.audience._desk import NUMBERS_FOR
+from weirsoe_platform.config import PlatformSettings
 from weirsoe_platform.sessions import MemorySessionStore, SessionService
 from weirsoe_platform.sessions._codes import hash_token
 from weirsoe_platform.sessions._counter import MemoryAudienceCounter
 from weirsoe_platform.sessions._records import SessionRecord
 from weirsoe_platform.sessions._redis_counter import RedisAudienceCounter
 from weirsoe_platform.sessions._redis_store import RedisSessionStore, connect_redis
-from weirsoe_sdk import Viewer
+from weirsoe_platform.timers import RedisDeadlines
+from weirsoe_platform.transport import Hub
+from weirsoe_platform.transport._redis_pubsub import RedisPubSub
+from weirsoe_sdk import Viewer, discover_cartridges
+
+DISCOVERY = discover_cartridges()
 
 
 class CountingCounter(MemoryAudienceCounter):
@@ -239,3 +247,134 @@ async def test_the_audience_numbers_on_redis_are_shared_too(
     finally:
         await service.store.close()
         await redis.aclose()
+
+
+# -- Redis: a sync reads the version its room's sockets were sent last ------------------------
+
+
+class _Process:
+    """A scale-out process as the app wires one: the hub on its own pub/sub connection is the
+    service's publisher, and the store publishes inside its compare-and-set. ``hold()`` keeps
+    the pub/sub frames that arrive from reaching the hub (pub/sub's own delay, made longer)
+    until ``release()``."""
+
+    def __init__(self, prefix: str) -> None:
+        self.hub = hub = Hub(channel_prefix=f"{prefix}:", wire_prefix=f"{prefix}:")
+        redis = connect_redis(REDIS_URL)
+        store = RedisSessionStore(redis, prefix=prefix)
+        self.held: list[tuple[bytes, bytes]] | None = None
+        hub.remote = self.remote = RedisPubSub(
+            REDIS_URL, self._on_message, publisher=store.fast, on_reset=hub.reset
+        )
+        settings = PlatformSettings(redis_url=REDIS_URL, redis_prefix=prefix)
+        self.service = SessionService(
+            cartridges=DISCOVERY,
+            store=store,
+            publisher=hub,
+            deadlines=RedisDeadlines(redis, prefix=prefix, ttl=settings.game_ttl),
+            settings=settings,
+            channel_prefix=f"{prefix}:",
+        )
+
+    def _on_message(self, channel: bytes, frame: bytes) -> None:
+        if self.held is None:
+            self.hub.on_wire_message(channel, frame)
+        else:
+            self.held.append((channel, frame))
+
+    def hold(self) -> None:
+        self.held = []
+
+    def release(self) -> int:
+        held, self.held = self.held or [], None
+        for channel, frame in held:
+            self.hub.on_wire_message(channel, frame)
+        return len(held)
+
+    async def stop(self) -> None:
+        await self.hub.stop()
+        await self.service.store.close()
+
+
+async def _next_version(events: Any) -> int:
+    return int(msgspec.json.decode(await asyncio.wait_for(anext(events), 5))["version"])
+
+
+async def test_a_sync_on_redis_reads_the_version_the_rooms_sockets_got_without_the_store(
+    redis_cleanup: str,
+) -> None:
+    near, far = _Process(redis_cleanup), _Process(redis_cleanup)
+    here, hub, there = near.service, near.hub, far.service
+    await hub.start()
+    await far.hub.start()
+    try:
+        code, _ = await there.create("weirsoe_lies", seed=10)
+        sub = await hub.subscribe(here.viewer_channels(code, Viewer("audience")))
+        events = sub.iter_events()
+        ann, _, _ = await there.join(code, "Ann")
+        assert await _next_version(events) == 1
+        ann_view = Viewer("player", ann)
+        first = json.loads(await here.snapshot(code, ann_view, seen=True))  # decodes it here
+        assert (first["version"], here.decoded.seen) == (1, 0)
+        again = json.loads(await here.snapshot(code, ann_view, seen=True))
+        assert (again["version"], here.decoded.seen) == (1, 1)  # no round trip
+        json.loads(await here.snapshot(code, ann_view))  # a new socket's: the store confirms
+        assert (here.decoded.seen, here.decoded.unchanged) == (1, 1)
+
+        # Messages held back on their way (pub/sub's own delay, made longer): the store is
+        # at version 2, this process's sockets are still at 1.
+        near.hold()
+        bob, _, _ = await there.join(code, "Bob")
+        lagging = json.loads(await here.snapshot(code, ann_view, seen=True))
+        assert (lagging["version"], here.decoded.seen) == (1, 2)  # as new as its sockets
+        # Bob is no player at version 1: his snapshot comes from the store.
+        bobs = json.loads(await here.snapshot(code, Viewer("player", bob), seen=True))
+        assert bobs["version"] == 2
+        assert here.decoded.seen == 3  # read, found without Bob, then asked the store
+        await asyncio.sleep(0.1)
+        assert near.release() == 1  # Bob's join
+        assert await _next_version(events) == 2
+        caught_up = json.loads(await here.snapshot(code, ann_view, seen=True))
+        assert (caught_up["version"], here.decoded.seen) == (2, 4)
+    finally:
+        await near.stop()
+        await far.stop()
+
+
+async def test_a_hub_vouches_for_no_copy_older_than_its_subscription_nor_across_a_lost_connection(
+    redis_cleanup: str,
+) -> None:
+    """A copy stored before the room's subscription began may be of an earlier room under the
+    same code; after the pub/sub connection was lost, frames published meanwhile are lost too.
+    Either way the hub vouches for nothing until the room's next frame."""
+    near, far = _Process(redis_cleanup), _Process(redis_cleanup)
+    here, hub, there = near.service, near.hub, far.service
+    admin = connect_redis(REDIS_URL)
+    await hub.start()
+    await far.hub.start()
+    try:
+        code, _ = await there.create("weirsoe_lies", seed=11)
+        before = time.monotonic_ns()
+        sub = await hub.subscribe(here.viewer_channels(code, Viewer("audience")))
+        events = sub.iter_events()
+        await there.join(code, "Ann")
+        assert await _next_version(events) == 1
+        assert hub.holds(code, 1, time.monotonic_ns())
+        assert not hub.holds(code, 1, before)  # stored before the subscription began
+        assert not hub.holds(code, 0, time.monotonic_ns())  # not the last version sent
+
+        writer = near.remote._writer
+        assert writer is not None
+        host, port = writer.get_extra_info("sockname")[:2]
+        assert await admin.client_kill_filter(_type=None, addr=f"{host}:{port}") == 1
+        await asyncio.sleep(0.05)
+        await asyncio.wait_for(near.remote.connected.wait(), 5)
+        assert not hub.holds(code, 1, time.monotonic_ns())
+        await near.remote.settle()
+        await there.join(code, "Bob")
+        assert await _next_version(events) == 2
+        assert hub.holds(code, 2, time.monotonic_ns())
+    finally:
+        await admin.aclose()
+        await near.stop()
+        await far.stop()

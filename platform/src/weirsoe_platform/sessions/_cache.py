@@ -9,6 +9,7 @@ again. Refusals and no-ops judged on a cached copy are judged again on a fresh l
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -86,13 +87,15 @@ class DecodedCache(_LeastRecent):
         super().__init__(limit)
         self.hits = 0
         self.taken = 0  # committed tables a transition took over instead of decoding
-        self.unchanged = 0  # hits the store confirmed by version, without sending the record
+        self.unchanged = 0  # reads the store confirmed by version, without sending the record
+        self.seen = 0  # reads of the version a room's sockets were sent last, without the store
 
-    def known(self, code: str) -> tuple[int, str] | None:
-        """``(version, stamp)`` of the record held for ``code``, to ask the store whether it
-        is still the stored one (``SessionStore.load_unless``)."""
+    def known(self, code: str) -> tuple[int, str, int] | None:
+        """``(version, stamp, stored)`` of the record held for ``code``: its version and stamp
+        to ask the store whether it is still the stored one (``SessionStore.load_unless``),
+        and when it was stored here (``time.monotonic_ns``)."""
         hit = self._data.get(code)
-        return None if hit is None else (hit[1].version, hit[1].host_token)
+        return None if hit is None else (hit[1].version, hit[1].host_token, hit[3])
 
     def still(self, code: str, version: int, stamp: str) -> tuple[Any, Any] | None:
         """The record and table held for ``code`` once the store said ``version`` of the room
@@ -103,7 +106,6 @@ class DecodedCache(_LeastRecent):
         if hit is None or hit[1].host_token != stamp or hit[1].version < version:
             return None
         self.hits += 1
-        self.unchanged += 1
         return hit[1], hit[2]
 
     def get(self, code: str, data: bytes) -> tuple[Any, Any] | None:
@@ -114,7 +116,7 @@ class DecodedCache(_LeastRecent):
         return hit[1], hit[2]
 
     def put(self, code: str, data: bytes, record: Any, table: Any) -> None:
-        self._keep(code, (data, record, table))
+        self._keep(code, (data, record, table, time.monotonic_ns()))
 
     def take(self, code: str, data: bytes) -> tuple[Any, Any] | None:
         """The decoded record and table of ``data`` for a transition to change, if nothing

@@ -94,6 +94,10 @@ class Publisher(Protocol):
 # A publisher may also take a commit's messages that the store published itself (Redis), to
 # deliver them to this process's sockets at once (``Hub.deliver_committed``).
 DeliverCommitted = Callable[[str, int, list[tuple[bytes, list[str]]]], None]
+# ``holds(code, version, since)``: True if the last version this process's sockets of room
+# ``code`` were sent is ``version``, of a subscription that began before ``since``
+# (``time.monotonic_ns``) and lost nothing since (``Hub.holds``).
+Holds = Callable[[str, int, int], bool]
 
 
 class DeadlineSink(Protocol):
@@ -149,6 +153,9 @@ class SessionService:
         self._deliver_committed: DeliverCommitted | None = getattr(
             publisher, "deliver_committed", None
         )
+        # The publisher's word that the last version its sockets of a room got is a given one
+        # (``Hub.holds``), for snapshots that need nothing newer (:meth:`read`).
+        self._holds: Holds | None = getattr(publisher, "holds", None)
         self.deadlines = deadlines
         self.settings = settings
         self.plugins = plugins
@@ -202,18 +209,31 @@ class SessionService:
         """The stored record, freshly decoded: the caller may change it (transitions do)."""
         return self._decode(await self._load_bytes(normalize_code(code)))
 
-    async def read(self, code: str) -> tuple[SessionRecord, Table[Any]]:
+    async def read(self, code: str, *, seen: bool = False) -> tuple[SessionRecord, Table[Any]]:
         """The stored record for reading only: shared with other readers of the same version
-        (see :class:`DecodedCache`), so it must not be changed."""
+        (see :class:`DecodedCache`), so it must not be changed.
+
+        ``seen``: the last version this process's sockets of the room were sent is new enough
+        (a snapshot for an open socket: whatever was committed after it reaches the socket
+        after the snapshot). Where the publisher vouches that the table held here is that
+        version (``Hub.holds``), it is read without asking the store."""
         code = normalize_code(code)
         known = self.decoded.known(code) if self.store.round_trips else None
         if known is None:
             data = await self._load_bytes(code)
-        else:  # the store confirms the version held here instead of sending the record
-            found = await self._load_bytes(code, known)
-            if found is True:
-                hit = self.decoded.still(code, *known)
+        else:
+            version, stamp, stored = known
+            if seen and self._holds is not None and self._holds(code, version, stored):
+                hit = self.decoded.still(code, version, stamp)
                 if hit is not None:
+                    self.decoded.seen += 1
+                    return hit
+            # The store confirms the version held here instead of sending the record.
+            found = await self._load_bytes(code, (version, stamp))
+            if found is True:
+                hit = self.decoded.still(code, version, stamp)
+                if hit is not None:
+                    self.decoded.unchanged += 1
                     return hit
                 found = await self._load_bytes(code)  # it left the cache meanwhile
             data = found
@@ -282,14 +302,21 @@ class SessionService:
             raise Forbidden("that token belongs to no player in this room")
         raise Unauthorized(f"unknown role {role!r}")
 
-    async def snapshot(self, code: str, viewer: Viewer, member: str | None = None) -> bytes:
+    async def snapshot(
+        self, code: str, viewer: Viewer, member: str | None = None, *, seen: bool = False
+    ) -> bytes:
         """The viewer's snapshot of room ``code``. Everything it awaits comes before it reads
         the room, so it never holds the table across an await, and the room's next transition
-        can take that table over instead of decoding a copy (:meth:`_to_change`)."""
+        can take that table over instead of decoding a copy (:meth:`_to_change`).
+
+        ``seen``: for a socket of this process that is open already (a ``sync``), the version
+        its room's sockets were sent last is new enough (:meth:`read`)."""
         code = normalize_code(code)
         audience = self.audience
         numbers = None if audience is None else await audience.snapshot_numbers(code, member)
-        record, table = await self.read(code)
+        record, table = await self.read(code, seen=seen)
+        if seen and viewer.player_id is not None and viewer.player_id not in record.tokens.values():
+            record, table = await self.read(code)  # a player newer than that version
         runtime = self.runtimes[record.cartridge]
         now = self.clock()
         snap = runtime.snapshot(table, viewer, now, record.code)

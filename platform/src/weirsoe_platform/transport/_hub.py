@@ -28,6 +28,7 @@ last socket, and the subscription bookkeeping is done before any await.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Generator, Iterable
 from typing import Any, Protocol
@@ -214,6 +215,9 @@ class Hub:
         # Redis: wire channel -> the last version this process delivered for the room, and
         # how many frames went out at commit time (own) or were skipped as their echo.
         self._delivered: dict[str, int] = {}
+        # Redis: wire channel -> when this process's subscription to it began
+        # (``time.monotonic_ns``), for :meth:`holds`.
+        self._since: dict[str, int] = {}
         self.own = 0
         self.echoes = 0
 
@@ -241,6 +245,7 @@ class Hub:
                 self._rooms[wire] = self._rooms.get(wire, 0) + 1
                 if self._rooms[wire] == 1:
                     fresh.append(wire)
+                    self._since[wire] = time.monotonic_ns()
             if fresh:
                 self.remote.subscribe(fresh)
             await self.remote.settle()
@@ -265,6 +270,7 @@ class Hub:
                 if left <= 0:
                     self._rooms.pop(wire, None)
                     self._delivered.pop(wire, None)
+                    self._since.pop(wire, None)
                     gone.append(wire)
                 else:
                     self._rooms[wire] = left
@@ -300,6 +306,24 @@ class Hub:
         if wire in self._rooms:
             self._delivered[wire] = max(version, envelope_version(messages[-1][0]))
         return messages
+
+    def holds(self, code: str, version: int, since: int) -> bool:
+        """Redis: whether ``version`` is the last version this process's sockets of room
+        ``code`` were sent, by a subscription that began before ``since`` (when the reader's
+        copy of that version was stored, ``time.monotonic_ns``) and has lost nothing since
+        (:meth:`reset`). Then a snapshot of that copy is as new as anything those sockets
+        got, and whatever was committed after it reaches them after the snapshot; the copy is
+        of this very room, not of an earlier one under the same code (its subscription began
+        before the copy was stored)."""
+        wire = self.wire(code)
+        began = self._since.get(wire)
+        return began is not None and began < since and self._delivered.get(wire) == version
+
+    def reset(self) -> None:
+        """Redis: the pub/sub connection was lost, and with it whatever was published
+        meanwhile; no version delivered so far is known to be the last (:meth:`holds`), and
+        the next frame of each room is delivered whatever its version."""
+        self._delivered.clear()
 
     def deliver_committed(
         self, code: str, expected: int, messages: list[tuple[bytes, list[str]]]

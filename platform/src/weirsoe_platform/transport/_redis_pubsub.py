@@ -49,8 +49,12 @@ class RedisPubSub:
         *,
         publisher: aioredis.Redis | PipelinedRedis | None = None,
         connect_timeout: float = 2.0,
+        on_reset: Callable[[], None] | None = None,
     ) -> None:
+        """``on_reset()`` runs when the connection is lost or closed: what was published
+        until it is back is lost (``Hub.reset``)."""
         self.address = RedisAddress.from_url(url)
+        self.on_reset = on_reset
         if self.address.path is not None:
             raise ValueError("pub/sub needs a redis:// or rediss:// URL, not unix://")
         self.on_message = on_message
@@ -123,6 +127,8 @@ class RedisPubSub:
 
     def _close(self) -> None:
         self.connected.clear()
+        if self.on_reset is not None:
+            self.on_reset()
         writer, self._writer = self._writer, None
         if writer is not None:
             writer.close()

@@ -393,7 +393,7 @@ async def _handle(
         return Pong(ts=time.time())
     if isinstance(request, SyncRequest):
         try:
-            await subscriber.put(await service.snapshot(code, viewer, member))
+            await subscriber.put(await service.snapshot(code, viewer, member, seen=True))
         except WeirsoeError as exc:
             return ErrorReply(code=exc.code, message=exc.message)
         return None

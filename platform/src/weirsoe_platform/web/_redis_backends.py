@@ -45,6 +45,7 @@ class RedisBackends(Backends):
             settings.redis_url,
             hub.on_wire_message,
             publisher=self.store.fast or self.redis,  # the pipelined one, if any
+            on_reset=hub.reset,
         )
         self.deadlines = RedisDeadlines(
             self.redis, prefix=prefix, ttl=settings.game_ttl, fast=self.store.fast
