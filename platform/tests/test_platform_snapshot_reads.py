@@ -85,17 +85,26 @@ async def test_a_change_through_this_process_shows_in_the_next_snapshot() -> Non
     assert (await _audience(service, code, viewer))["members"] == 1
 
 
-async def test_a_change_elsewhere_shows_within_numbers_for() -> None:
-    """Two processes (two services and desks) on one store and one counter: the other's join
-    shows in this one's snapshots once the numbers it holds are ``NUMBERS_FOR`` old."""
+async def _two_embedded(
+    seed: int,
+) -> tuple[SessionService, AudienceDesk, CountingCounter, str, str, Viewer]:
+    """Two processes' services and desks on one memory store and one counter (here, and the
+    desk elsewhere), a room of ``seed`` with Ann in it: ``(here, elsewhere, counter, code,
+    host token, Ann's viewer)``."""
     store, counter = MemorySessionStore(), CountingCounter()
     here, there = memory_service(), memory_service()
     here.store = there.store = store
     _desk(here, counter)
     elsewhere = _desk(there, counter)
-    code, _ = await here.create("weirsoe_lies", seed=3)
+    code, host = await here.create("weirsoe_lies", seed=seed)
     ann, _, _ = await here.join(code, "Ann")
-    viewer = Viewer("player", ann)
+    return here, elsewhere, counter, code, host, Viewer("player", ann)
+
+
+async def test_a_change_elsewhere_shows_within_numbers_for() -> None:
+    """Two processes (two services and desks) on one store and one counter: the other's join
+    shows in this one's snapshots once the numbers it holds are ``NUMBERS_FOR`` old."""
+    here, elsewhere, _, code, _, viewer = await _two_embedded(3)
     assert (await _audience(here, code, viewer))["members"] == 0
     await elsewhere.join(code)
     assert (await _audience(here, code, viewer))["members"] == 0  # held numbers, still young
@@ -130,14 +139,7 @@ async def test_numbers_asked_while_this_process_changed_them_are_not_kept() -> N
 async def test_whether_the_audience_is_on_comes_from_the_snapshots_own_record() -> None:
     """Turned off through another process, the audience is off in this process's very next
     snapshot, although its numbers are still the ones it held."""
-    store, counter = MemorySessionStore(), CountingCounter()
-    here, there = memory_service(), memory_service()
-    here.store = there.store = store
-    _desk(here, counter)
-    elsewhere = _desk(there, counter)
-    code, host = await here.create("weirsoe_lies", seed=5)
-    ann, _, _ = await here.join(code, "Ann")
-    viewer = Viewer("player", ann)
+    here, elsewhere, counter, code, host, viewer = await _two_embedded(5)
     assert (await _audience(here, code, viewer))["enabled"] is True
     await elsewhere.set_enabled(code, host, False)
     assert (await _audience(here, code, viewer))["enabled"] is False
