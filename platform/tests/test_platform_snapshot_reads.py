@@ -1,26 +1,26 @@
 """What a snapshot asks for: the audience's numbers at most ``NUMBERS_FOR`` old (exact after a
 change through this process), whether the audience is on from the snapshot's own record, and on
 Redis the record only when the one held here is not the stored one (docs/performance.md,
-section 37). Redis is the real one at 127.0.0.1:6379."""
+section 37). Every test runs on the real Redis at 127.0.0.1:6379; two processes are two
+services, each with its own connections, desk and counter, under one key prefix."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import msgspec
-from _service_support import memory_service
 from conftest import REDIS_URL
 
 from weirsoe_platform.audience import AudienceDesk
 from weirsoe_platform.audience._desk import NUMBERS_FOR
 from weirsoe_platform.config import PlatformSettings
-from weirsoe_platform.sessions import MemorySessionStore, SessionService
+from weirsoe_platform.sessions import SessionService
 from weirsoe_platform.sessions._codes import hash_token
-from weirsoe_platform.sessions._counter import MemoryAudienceCounter
 from weirsoe_platform.sessions._records import SessionRecord
 from weirsoe_platform.sessions._redis_counter import RedisAudienceCounter
 from weirsoe_platform.sessions._redis_store import RedisSessionStore, connect_redis
@@ -32,120 +32,129 @@ from weirsoe_sdk import Viewer, discover_cartridges
 DISCOVERY = discover_cartridges()
 
 
-class CountingCounter(MemoryAudienceCounter):
-    """The embedded counter, counting how often a snapshot asked it for its numbers."""
+class CountingCounter(RedisAudienceCounter):
+    """The audience counter on the real Redis, counting how often a snapshot asked it for its
+    numbers. With ``gate`` set, the numbers wait for it once Redis has answered."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, redis: Any, *, prefix: str) -> None:
+        super().__init__(redis, prefix=prefix)
         self.asked = 0
+        self.gate: asyncio.Event | None = None
 
     async def stats(self, code: str) -> tuple[int, int, bool]:
         self.asked += 1
-        return await super().stats(code)
+        numbers = await super().stats(code)
+        if self.gate is not None:
+            await self.gate.wait()
+        return numbers
 
 
-def _desk(service: SessionService, counter: Any) -> AudienceDesk:
-    service.counter = counter
-    service.audience = AudienceDesk(service, counter)
-    return service.audience
+@contextlib.asynccontextmanager
+async def _processes(
+    prefix: str, make_service: Callable[[str], SessionService], count: int
+) -> AsyncIterator[list[tuple[SessionService, AudienceDesk, CountingCounter]]]:
+    """``count`` processes on Redis under ``prefix``: ``(service, desk, counter)`` each."""
+    made = []
+    for _ in range(count):
+        service = make_service(prefix)
+        assert isinstance(service.store, RedisSessionStore)
+        counter = CountingCounter(service.store.redis, prefix=prefix)
+        service.counter = counter
+        service.audience = AudienceDesk(service, counter)
+        made.append((service, service.audience, counter))
+    try:
+        yield made
+    finally:
+        for service, _, _ in made:
+            await service.store.close()
+
+
+async def _room(service: SessionService, seed: int) -> tuple[str, str, Viewer]:
+    """A room of ``seed`` with Ann in it: ``(code, host token, Ann's viewer)``."""
+    code, host = await service.create("weirsoe_lies", seed=seed)
+    ann, _, _ = await service.join(code, "Ann")
+    return code, host, Viewer("player", ann)
 
 
 async def _audience(service: SessionService, code: str, viewer: Viewer) -> dict[str, Any]:
     return json.loads(await service.snapshot(code, viewer))["audience"]  # type: ignore[no-any-return]
 
 
-async def test_snapshots_share_the_audience_numbers_for_a_while() -> None:
-    service = memory_service()
-    counter = CountingCounter()
-    _desk(service, counter)
-    code, _ = await service.create("weirsoe_lies", seed=1)
-    ann, _, _ = await service.join(code, "Ann")
-    for _ in range(5):
-        await service.snapshot(code, Viewer("player", ann))
-    assert counter.asked == 1
-    await asyncio.sleep(NUMBERS_FOR + 0.05)
-    await service.snapshot(code, Viewer("player", ann))
-    assert counter.asked == 2
+async def test_snapshots_share_the_audience_numbers_for_a_while(
+    redis_cleanup: str, make_service: Callable[[str], SessionService]
+) -> None:
+    async with _processes(redis_cleanup, make_service, 1) as [(service, _, counter)]:
+        code, _, viewer = await _room(service, 1)
+        for _ in range(5):
+            await service.snapshot(code, viewer)
+        assert counter.asked == 1
+        await asyncio.sleep(NUMBERS_FOR + 0.05)
+        await service.snapshot(code, viewer)
+        assert counter.asked == 2
 
 
-async def test_a_change_through_this_process_shows_in_the_next_snapshot() -> None:
-    service = memory_service()
-    desk = _desk(service, CountingCounter())
-    code, host = await service.create("weirsoe_lies", seed=2)
-    ann, _, _ = await service.join(code, "Ann")
-    viewer = Viewer("player", ann)
-    assert (await _audience(service, code, viewer))["members"] == 0
-    member, _ = await desk.join(code)
-    assert (await _audience(service, code, viewer))["members"] == 1
-    await desk.watch(code, 1)
-    assert (await _audience(service, code, viewer))["watching"] == 1
-    await desk.watch(code, -1)
-    assert (await _audience(service, code, viewer))["watching"] == 0
-    await desk.kick(code, host, member)  # kicking refreshes too (it counts no fewer members)
-    assert (await _audience(service, code, viewer))["members"] == 1
+async def test_a_change_through_this_process_shows_in_the_next_snapshot(
+    redis_cleanup: str, make_service: Callable[[str], SessionService]
+) -> None:
+    async with _processes(redis_cleanup, make_service, 1) as [(service, desk, _)]:
+        code, host, viewer = await _room(service, 2)
+        assert (await _audience(service, code, viewer))["members"] == 0
+        member, _ = await desk.join(code)
+        assert (await _audience(service, code, viewer))["members"] == 1
+        await desk.watch(code, 1)
+        assert (await _audience(service, code, viewer))["watching"] == 1
+        await desk.watch(code, -1)
+        assert (await _audience(service, code, viewer))["watching"] == 0
+        await desk.kick(code, host, member)  # kicking refreshes too (it counts no fewer members)
+        assert (await _audience(service, code, viewer))["members"] == 1
 
 
-async def _two_embedded(
-    seed: int,
-) -> tuple[SessionService, AudienceDesk, CountingCounter, str, str, Viewer]:
-    """Two processes' services and desks on one memory store and one counter (here, and the
-    desk elsewhere), a room of ``seed`` with Ann in it: ``(here, elsewhere, counter, code,
-    host token, Ann's viewer)``."""
-    store, counter = MemorySessionStore(), CountingCounter()
-    here, there = memory_service(), memory_service()
-    here.store = there.store = store
-    _desk(here, counter)
-    elsewhere = _desk(there, counter)
-    code, host = await here.create("weirsoe_lies", seed=seed)
-    ann, _, _ = await here.join(code, "Ann")
-    return here, elsewhere, counter, code, host, Viewer("player", ann)
+async def test_a_change_elsewhere_shows_within_numbers_for(
+    redis_cleanup: str, make_service: Callable[[str], SessionService]
+) -> None:
+    """The other process's join shows in this one's snapshots once the numbers it holds are
+    ``NUMBERS_FOR`` old."""
+    async with _processes(redis_cleanup, make_service, 2) as [(here, _, _), (_, elsewhere, _)]:
+        code, _, viewer = await _room(here, 3)
+        assert (await _audience(here, code, viewer))["members"] == 0
+        await elsewhere.join(code)
+        assert (await _audience(here, code, viewer))["members"] == 0  # held, still young
+        await asyncio.sleep(NUMBERS_FOR + 0.05)
+        assert (await _audience(here, code, viewer))["members"] == 1
 
 
-async def test_a_change_elsewhere_shows_within_numbers_for() -> None:
-    """Two processes (two services and desks) on one store and one counter: the other's join
-    shows in this one's snapshots once the numbers it holds are ``NUMBERS_FOR`` old."""
-    here, elsewhere, _, code, _, viewer = await _two_embedded(3)
-    assert (await _audience(here, code, viewer))["members"] == 0
-    await elsewhere.join(code)
-    assert (await _audience(here, code, viewer))["members"] == 0  # held numbers, still young
-    await asyncio.sleep(NUMBERS_FOR + 0.05)
-    assert (await _audience(here, code, viewer))["members"] == 1
+async def test_numbers_asked_while_this_process_changed_them_are_not_kept(
+    redis_cleanup: str, make_service: Callable[[str], SessionService]
+) -> None:
+    async with _processes(redis_cleanup, make_service, 1) as [(service, desk, counter)]:
+        code, _, viewer = await _room(service, 4)
+        counter.gate = asyncio.Event()
+        reading = asyncio.create_task(service.snapshot(code, viewer))
+        while counter.asked == 0:  # the join below happens while these numbers are on their way
+            await asyncio.sleep(0.001)
+        await desk.join(code)
+        counter.gate.set()
+        assert json.loads(await reading)["audience"]["members"] == 0  # asked before the join
+        counter.gate = None
+        assert (await _audience(service, code, viewer))["members"] == 1
 
 
-async def test_numbers_asked_while_this_process_changed_them_are_not_kept() -> None:
-    service = memory_service()
-    counter = CountingCounter()
-    desk = _desk(service, counter)
-    code, _ = await service.create("weirsoe_lies", seed=4)
-    ann, _, _ = await service.join(code, "Ann")
-    gate = asyncio.Event()
-    original = counter.stats
-
-    async def slow_stats(room: str) -> tuple[int, int, bool]:
-        numbers = await original(room)
-        await gate.wait()  # the join below happens while these numbers are on their way
-        return numbers
-
-    counter.stats = slow_stats  # type: ignore[method-assign]
-    reading = asyncio.create_task(service.snapshot(code, Viewer("player", ann)))
-    await asyncio.sleep(0)
-    await desk.join(code)
-    gate.set()
-    assert json.loads(await reading)["audience"]["members"] == 0  # asked before the join
-    counter.stats = original  # type: ignore[method-assign]
-    assert (await _audience(service, code, Viewer("player", ann)))["members"] == 1
-
-
-async def test_whether_the_audience_is_on_comes_from_the_snapshots_own_record() -> None:
+async def test_whether_the_audience_is_on_comes_from_the_snapshots_own_record(
+    redis_cleanup: str, make_service: Callable[[str], SessionService]
+) -> None:
     """Turned off through another process, the audience is off in this process's very next
     snapshot, although its numbers are still the ones it held."""
-    here, elsewhere, counter, code, host, viewer = await _two_embedded(5)
-    assert (await _audience(here, code, viewer))["enabled"] is True
-    await elsewhere.set_enabled(code, host, False)
-    assert (await _audience(here, code, viewer))["enabled"] is False
-    assert counter.asked == 1
-    await elsewhere.set_enabled(code, host, True)
-    assert (await _audience(here, code, viewer))["enabled"] is True
+    async with _processes(redis_cleanup, make_service, 2) as [
+        (here, _, counter),
+        (_, elsewhere, _),
+    ]:
+        code, host, viewer = await _room(here, 5)
+        assert (await _audience(here, code, viewer))["enabled"] is True
+        await elsewhere.set_enabled(code, host, False)
+        assert (await _audience(here, code, viewer))["enabled"] is False
+        assert counter.asked == 1
+        await elsewhere.set_enabled(code, host, True)
+        assert (await _audience(here, code, viewer))["enabled"] is True
 
 
 # -- Redis: the record only when it changed ---------------------------------------------------
@@ -230,28 +239,6 @@ async def test_a_room_under_a_code_that_came_back_is_never_the_one_held(
     finally:
         await here.store.close()
         await there.store.close()
-
-
-async def test_the_audience_numbers_on_redis_are_shared_too(
-    redis_cleanup: str, make_service: Callable[[str], SessionService]
-) -> None:
-    service = make_service(redis_cleanup)
-    redis = connect_redis(REDIS_URL)
-    try:
-        counter = RedisAudienceCounter(redis, prefix=redis_cleanup)
-        desk = _desk(service, counter)
-        code, _ = await service.create("weirsoe_lies", seed=9)
-        ann, _, _ = await service.join(code, "Ann")
-        viewer = Viewer("player", ann)
-        assert (await _audience(service, code, viewer))["members"] == 0
-        await desk.join(code)
-        assert (await _audience(service, code, viewer))["members"] == 1
-    finally:
-        await service.store.close()
-        await redis.aclose()
-
-
-# -- Redis: a sync reads the version its room's sockets were sent last ------------------------
 
 
 class _Process:
