@@ -76,6 +76,14 @@ async def _sending_task(sub: Subscription, socket: Socket) -> None:
             return
 
 
+async def _sending(socket: Socket) -> tuple[Subscription, asyncio.Task[None]]:
+    """A subscription whose sending task for ``socket`` runs and waits for frames."""
+    sub = Subscription()
+    task = asyncio.create_task(_sending_task(sub, socket))
+    await asyncio.sleep(0)
+    return sub, task
+
+
 async def _writable_again(socket: Socket, sent: int) -> None:
     """The paused transport drains: wait until the socket has ``sent`` frames."""
     socket.writable.set()
@@ -86,9 +94,8 @@ async def _writable_again(socket: Socket, sent: int) -> None:
 
 
 async def test_an_idle_sender_writes_the_frame_before_put_returns() -> None:
-    sub, socket = Subscription(), Socket()
-    task = asyncio.create_task(_sending_task(sub, socket))
-    await asyncio.sleep(0)  # the task parks, nothing queued
+    socket = Socket()
+    sub, task = await _sending(socket)  # the task parks, nothing queued
     sub.put_nowait(b"one")
     assert socket.sent == [b"one"], "no task hop: written on the spot"
     sub.put_nowait(b"two")
@@ -98,9 +105,8 @@ async def test_an_idle_sender_writes_the_frame_before_put_returns() -> None:
 
 
 async def test_a_send_that_must_wait_is_finished_first_and_order_holds() -> None:
-    sub, socket = Subscription(), Socket(slow={b"one"})
-    task = asyncio.create_task(_sending_task(sub, socket))
-    await asyncio.sleep(0)
+    socket = Socket(slow={b"one"})
+    sub, task = await _sending(socket)
     sub.put_nowait(b"one")  # the transport is paused: the send waits
     sub.put_nowait(b"two")
     sub.put_nowait(b"three")
@@ -116,9 +122,8 @@ async def test_a_send_that_must_wait_is_finished_first_and_order_holds() -> None
 
 
 async def test_a_waiting_send_is_cancelled_with_its_task() -> None:
-    sub, socket = Subscription(), Socket(slow={b"one"})
-    task = asyncio.create_task(_sending_task(sub, socket))
-    await asyncio.sleep(0)
+    socket = Socket(slow={b"one"})
+    sub, task = await _sending(socket)
     sub.put_nowait(b"one")
     await asyncio.sleep(0.01)
     task.cancel()
@@ -129,18 +134,16 @@ async def test_a_waiting_send_is_cancelled_with_its_task() -> None:
 
 
 async def test_a_failed_send_fails_the_sending_task_not_the_publisher() -> None:
-    sub, socket = Subscription(), Socket()
-    task = asyncio.create_task(_sending_task(sub, socket))
-    await asyncio.sleep(0)
+    socket = Socket()
+    sub, task = await _sending(socket)
     sub.put_nowait(b"boom")  # returns: the hub and its publisher carry on
     with pytest.raises(RuntimeError, match="went away"):
         await asyncio.wait_for(task, 1)
 
 
 async def test_a_send_that_closes_the_socket_ends_the_stream() -> None:
-    sub, socket = Subscription(), Socket()
-    task = asyncio.create_task(_sending_task(sub, socket))
-    await asyncio.sleep(0)
+    socket = Socket()
+    sub, task = await _sending(socket)
     sub.put_nowait(b"bye")
     await asyncio.wait_for(task, 1)  # the iteration ended
     sub.put_nowait(b"after")
@@ -166,9 +169,8 @@ class DirectSocket(Socket):
 
 
 async def test_an_idle_socket_takes_a_frame_by_the_direct_write_without_a_coroutine() -> None:
-    sub, socket = Subscription(), DirectSocket()
-    task = asyncio.create_task(_sending_task(sub, socket))
-    await asyncio.sleep(0)
+    socket = DirectSocket()
+    sub, task = await _sending(socket)
     sent_by_coroutine = []
     original = socket.send
 
@@ -185,9 +187,8 @@ async def test_an_idle_socket_takes_a_frame_by_the_direct_write_without_a_corout
 
 
 async def test_a_refused_direct_write_goes_through_the_send_and_order_holds() -> None:
-    sub, socket = Subscription(), DirectSocket(slow={b"two"})
-    task = asyncio.create_task(_sending_task(sub, socket))
-    await asyncio.sleep(0)
+    socket = DirectSocket(slow={b"two"})
+    sub, task = await _sending(socket)
     sub.put_nowait(b"one")
     socket.refuse = True  # the transport is paused: direct refuses, the send waits
     sub.put_nowait(b"two")
