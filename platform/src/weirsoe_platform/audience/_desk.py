@@ -131,12 +131,12 @@ class AudienceDesk:
     async def snapshot_numbers(self, code: str, member: str | None) -> tuple[Any, ...]:
         """The counter's part of what a snapshot adds about the audience, asked before the
         snapshot reads the room (:meth:`snapshot_part`), so that no snapshot holds a table
-        across an await: ``(members, watching, ballots)``, ballots for a member.
+        across an await: ``(members, watching, ballots)``, ballots for a member. ``code`` is
+        normalised already (``SessionService.snapshot``).
 
         Members and watching are at most :data:`NUMBERS_FOR` old (``audience.tally`` brings
         the live ones at that pace), and exact after a change made through this process; a
         member's ballots are always asked for."""
-        code = normalize_code(code)
         now = time.monotonic()
         numbers = self._numbers.get(code)
         if numbers is None or now - numbers[0] >= NUMBERS_FOR:

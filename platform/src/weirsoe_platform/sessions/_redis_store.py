@@ -76,6 +76,11 @@ def deadline_payload(key: str, serial: int, at: float) -> str:
     return f"{serial}|{at!r}|{key}"
 
 
+def _stored(version: Any, data: Any) -> tuple[int, bytes]:
+    """``(version, record)`` as a load returns them, from Redis's reply."""
+    return int(version), data if isinstance(data, bytes) else data.encode()
+
+
 def connect_redis(url: str, *, max_connections: int = 1024) -> aioredis.Redis:
     """A client whose pool waits for a free connection instead of failing at redis-py's
     default limit, and which notices dead connections quickly."""
@@ -141,7 +146,7 @@ class RedisSessionStore(SessionStore):
             version, data = await self.redis.hmget(self.key(code), ["v", "d"])
         if version is None or data is None:
             return None
-        return int(version), data if isinstance(data, bytes) else data.encode()
+        return _stored(version, data)
 
     @_unavailable
     async def load_unless(
@@ -152,8 +157,7 @@ class RedisSessionStore(SessionStore):
             return None
         if not isinstance(found, list):
             return True
-        stored, data = found
-        return int(stored), data if isinstance(data, bytes) else data.encode()
+        return _stored(*found)
 
     @_unavailable
     async def compare_and_set(
