@@ -1,5 +1,6 @@
 """What a snapshot asks for: the audience's numbers at most ``NUMBERS_FOR`` old (exact after a
-change through this process), whether the audience is on from the snapshot's own record, and on
+change through this process; kept until the room's next ``audience.tally`` where its frames
+arrive), whether the audience is on from the snapshot's own record, and on
 Redis the record only when the one held here is not the stored one (docs/performance.md,
 section 37). Every test runs on the real Redis at 127.0.0.1:6379; two processes are two
 services, each with its own connections, desk and counter, under one key prefix."""
@@ -17,7 +18,7 @@ import msgspec
 from conftest import REDIS_URL
 
 from weirsoe_platform.audience import AudienceDesk
-from weirsoe_platform.audience._desk import NUMBERS_FOR
+from weirsoe_platform.audience._desk import NUMBERS_FOR, PROGRESS_INTERVAL
 from weirsoe_platform.config import PlatformSettings
 from weirsoe_platform.sessions import SessionService
 from weirsoe_platform.sessions._codes import hash_token
@@ -363,6 +364,126 @@ async def test_a_hub_vouches_for_no_copy_older_than_its_subscription_nor_across_
         await there.join(code, "Bob")
         assert await _next_version(events) == 2
         assert hub.holds(code, 2, time.monotonic_ns())
+    finally:
+        await admin.aclose()
+        await near.stop()
+        await far.stop()
+
+
+# -- Redis: the audience's numbers until the room's next audience.tally ----------------------
+
+
+def _with_desk(process: _Process) -> tuple[AudienceDesk, CountingCounter]:
+    service = process.service
+    assert isinstance(service.store, RedisSessionStore)
+    counter = CountingCounter(service.store.redis, prefix=service.settings.redis_prefix)
+    service.counter = counter
+    service.audience = desk = AudienceDesk(service, counter)
+    return desk, counter
+
+
+async def _tally(events: Any) -> dict[str, Any]:
+    """The next ``audience.tally`` among a socket's events (others are skipped)."""
+    while True:
+        event = msgspec.json.decode(await asyncio.wait_for(anext(events), 5))
+        if event.get("type") == "audience.tally":
+            return event  # type: ignore[no-any-return]
+
+
+async def test_numbers_are_kept_until_the_rooms_next_audience_tally_where_its_frames_arrive(
+    redis_cleanup: str,
+) -> None:
+    """Every change of the numbers, through any process, is followed by an ``audience.tally``
+    frame on the room's wire channel; a process that receives the room's frames keeps its
+    numbers past ``NUMBERS_FOR`` until the next such frame arrives, and asks again then."""
+    near, far = _Process(redis_cleanup), _Process(redis_cleanup)
+    here, hub = near.service, near.hub
+    _, counter = _with_desk(near)
+    elsewhere, _ = _with_desk(far)
+    await hub.start()
+    await far.hub.start()
+    try:
+        code, host, viewer = await _room(here, 12)
+        sub = await hub.subscribe(here.viewer_channels(code, viewer))
+        events = sub.iter_events()
+        assert hub.progress_mark(code) is None  # no frame of the room received yet
+        await elsewhere.join(code)  # a frame (the join's tally) the hub receives
+        await elsewhere.flush()
+        assert (await _tally(events))["members"] == 1
+        assert hub.progress_mark(code) is not None
+        assert (await _audience(here, code, viewer))["members"] == 1
+        asked = counter.asked
+        await asyncio.sleep(NUMBERS_FOR + 0.05)
+        for _ in range(3):  # past NUMBERS_FOR, and no tally since: kept
+            assert (await _audience(here, code, viewer))["members"] == 1
+        assert counter.asked == asked
+
+        member, _ = await elsewhere.join(code)
+        assert (await _audience(here, code, viewer))["members"] == 1  # its tally not yet out
+        await elsewhere.flush()
+        assert (await _tally(events))["members"] == 2
+        # The tally arrived: numbers asked before it are not kept past NUMBERS_FOR.
+        await asyncio.sleep(NUMBERS_FOR + 0.05)
+        assert (await _audience(here, code, viewer))["members"] == 2
+        assert counter.asked == asked + 1
+
+        # A kick is announced as well (it used to change nothing the others would see).
+        await asyncio.sleep(PROGRESS_INTERVAL + 0.05)  # the room's next tally slot
+        await elsewhere.kick(code, host, member)
+        assert await elsewhere.flush() == 1
+        await _tally(events)
+        await asyncio.sleep(NUMBERS_FOR + 0.05)
+        await _audience(here, code, viewer)
+        assert counter.asked == asked + 2
+    finally:
+        await near.stop()
+        await far.stop()
+
+
+async def test_without_the_rooms_frames_numbers_are_kept_only_numbers_for(
+    redis_cleanup: str,
+) -> None:
+    """No mark (no socket of the room here, or the pub/sub connection lost since its last
+    frame): numbers are asked again once ``NUMBERS_FOR`` old, as without a hub."""
+    near, far = _Process(redis_cleanup), _Process(redis_cleanup)
+    here, hub = near.service, near.hub
+    _, counter = _with_desk(near)
+    elsewhere, _ = _with_desk(far)
+    admin = connect_redis(REDIS_URL)
+    await hub.start()
+    await far.hub.start()
+    try:
+        code, _, viewer = await _room(here, 13)
+        await _audience(here, code, viewer)
+        await asyncio.sleep(NUMBERS_FOR + 0.05)
+        await _audience(here, code, viewer)
+        assert counter.asked == 2  # no socket here: no frames, no mark
+
+        sub = await hub.subscribe(here.viewer_channels(code, viewer))
+        events = sub.iter_events()
+        await elsewhere.join(code)
+        assert await elsewhere.flush() == 1
+        await _tally(events)
+        assert hub.progress_mark(code) is not None
+        await asyncio.sleep(NUMBERS_FOR + 0.05)
+        assert (await _audience(here, code, viewer))["members"] == 1
+        await asyncio.sleep(NUMBERS_FOR + 0.05)
+        await _audience(here, code, viewer)
+        assert counter.asked == 3  # with the room's frames arriving: kept
+
+        writer = near.remote._writer
+        assert writer is not None
+        host, port = writer.get_extra_info("sockname")[:2]
+        assert await admin.client_kill_filter(_type=None, addr=f"{host}:{port}") == 1
+        await asyncio.sleep(0.05)
+        await asyncio.wait_for(near.remote.connected.wait(), 5)
+        assert hub.progress_mark(code) is None  # frames may have been lost meanwhile
+        await _audience(here, code, viewer)
+        await _audience(here, code, viewer)
+        assert counter.asked == 4
+        await asyncio.sleep(NUMBERS_FOR + 0.05)
+        assert (await _audience(here, code, viewer))["members"] == 1
+        assert counter.asked == 5  # no frame since: NUMBERS_FOR again
     finally:
         await admin.aclose()
         await near.stop()

@@ -337,9 +337,12 @@ def _intro(doc: dict[str, Any], messages: dict[str, Any]) -> list[str]:
         "it; a capped tally such as reactions counts each vote up to its cap). Votes never take "
         "the room's state path one by one: the platform counts them and the driver receives the "
         "final counts once, when the phase ends. `audience.tally` reports progress to everyone "
-        "at most twice a second, and a snapshot's `audience.members` and `audience.watching` "
-        "may be as old as that (half a second); its `audience.enabled` is always that of the "
-        "snapshot's own version. A refused vote gets an `error` whose code is one of "
+        "at most twice a second, and follows every change of the members or of the sockets "
+        "watching within about half a second. A snapshot's `audience.members` and "
+        "`audience.watching` are those of the last `audience.tally` before it or newer, give or "
+        "take half a second (at most 10 s old if a server process died before announcing a "
+        "change); its `audience.enabled` is always that of the snapshot's own version. A "
+        "refused vote gets an `error` whose code is one of "
         "`not_audience`, `tally_closed`, `unknown_choice`, `vote_cap`, `audience_kicked`, "
         "`audience_off`; it changes no count.",
         "",

@@ -28,10 +28,14 @@ log = logging.getLogger("weirsoe.audience")
 PROGRESS_INTERVAL = 0.5  # seconds: ``audience.tally`` at most twice a second per room
 _FLUSH_EVERY = 0.1
 _DIRTY_FOR = 5.0
-# A snapshot's audience numbers (members, sockets watching) are at most this old: the pace of
-# ``audience.tally``, which brings every client the live numbers anyway. Asking the counter for
-# every snapshot was a Redis round trip per snapshot (docs/performance.md, section 37).
+# A snapshot's audience numbers (members, sockets watching) are at most NUMBERS_FOR old: the
+# pace of ``audience.tally``, which brings every client the live numbers anyway. Asking the
+# counter for every snapshot was a Redis round trip per snapshot (docs/performance.md, sections
+# 37 and 38). Where the process sees the room's ``audience.tally`` frames (``Hub.progress_mark``),
+# which follow every change of the numbers, they are kept until the next such frame, and at
+# most NUMBERS_KEPT (for a change whose frame never came: its process died first).
 NUMBERS_FOR = PROGRESS_INTERVAL
+NUMBERS_KEPT = 10.0
 _encoder = msgspec.json.Encoder()
 
 
@@ -47,8 +51,12 @@ class AudienceDesk:
         self.counter = counter
         self.clock = clock
         self._dirty: dict[str, float] = {}
-        # Per room: (when asked, members, watching), oldest first; see NUMBERS_FOR.
-        self._numbers: dict[str, tuple[float, int, int]] = {}
+        # Per room: (when asked, members, watching, progress mark), oldest first; see
+        # NUMBERS_FOR.
+        self._numbers: dict[str, tuple[float, int, int, int | None]] = {}
+        self._mark: Callable[[str], int | None] | None = getattr(
+            service.publisher, "progress_mark", None
+        )
         self._changes = 0  # this process's changes of any room's numbers, so far
 
     # -- members ---------------------------------------------------------------------------
@@ -79,6 +87,7 @@ class AudienceDesk:
         if not await self.counter.kick(code, member):
             raise Refused("no such audience member in this room", code="unknown_member")
         self._changed(code)
+        self.touch(normalize_code(code))
 
     async def set_enabled(self, code: str, host_token: str | None, enabled: bool) -> Table[Any]:
         await self.service.authenticate(code, "host", host_token)
@@ -134,15 +143,24 @@ class AudienceDesk:
         across an await: ``(members, watching, ballots)``, ballots for a member. ``code`` is
         normalised already (``SessionService.snapshot``).
 
-        Members and watching are at most :data:`NUMBERS_FOR` old (``audience.tally`` brings
-        the live ones at that pace), and exact after a change made through this process; a
-        member's ballots are always asked for."""
+        Members and watching are exact after a change made through this process, and
+        otherwise at most :data:`NUMBERS_FOR` old (``audience.tally`` brings the live ones at
+        that pace); but where this process sees the room's ``audience.tally`` frames
+        (:meth:`Hub.progress_mark`), one of which follows every change of the numbers, they
+        are kept until the next such frame (and at most :data:`NUMBERS_KEPT`). A member's
+        ballots are always asked for."""
         now = time.monotonic()
         numbers = self._numbers.get(code)
-        if numbers is None or now - numbers[0] >= NUMBERS_FOR:
+        mark = None if self._mark is None else self._mark(code)
+        if numbers is None:
+            stale = True
+        else:  # kept NUMBERS_FOR; while the room's progress mark stays, NUMBERS_KEPT
+            kept = NUMBERS_KEPT if mark is not None and mark == numbers[3] else NUMBERS_FOR
+            stale = now - numbers[0] >= kept
+        if stale:
             changes = self._changes
             members, watching, _ = await self.counter.stats(code)
-            numbers = (now, members, watching)
+            numbers = (now, members, watching, mark)
             if changes == self._changes:  # nothing changed here while it was asked for
                 self._numbers.pop(code, None)
                 self._numbers[code] = numbers  # last: the dict stays oldest first
@@ -159,7 +177,7 @@ class AudienceDesk:
         numbers = self._numbers
         while numbers:
             code = next(iter(numbers))
-            if now - numbers[code][0] < NUMBERS_FOR:
+            if now - numbers[code][0] < NUMBERS_KEPT:
                 return
             del numbers[code]
 

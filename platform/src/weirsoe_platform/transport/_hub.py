@@ -28,6 +28,7 @@ last socket, and the subscription bookkeeping is done before any await.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Generator, Iterable
@@ -218,6 +219,11 @@ class Hub:
         # Redis: wire channel -> when this process's subscription to it began
         # (``time.monotonic_ns``), for :meth:`holds`.
         self._since: dict[str, int] = {}
+        # Redis: wire channel -> a mark that changes with each audience progress frame (one
+        # without a version) of the room, for :meth:`progress_mark`. A room has one from its
+        # first frame received, and none after the pub/sub connection was lost until its next.
+        self._marks: dict[str, int] = {}
+        self._serial = itertools.count(1)
         self.own = 0
         self.echoes = 0
 
@@ -271,6 +277,7 @@ class Hub:
                     self._rooms.pop(wire, None)
                     self._delivered.pop(wire, None)
                     self._since.pop(wire, None)
+                    self._marks.pop(wire, None)
                     gone.append(wire)
                 else:
                     self._rooms[wire] = left
@@ -296,6 +303,8 @@ class Hub:
     def _unseen(self, frame: bytes, wire: str) -> list[tuple[bytes, list[str]]]:
         """The frame's messages, or none if this process delivered them at commit time."""
         version = frame_version(frame)
+        if wire in self._rooms and (not version or wire not in self._marks):
+            self._marks[wire] = next(self._serial)
         if not version:  # no transition (audience progress): always delivered
             return decode_frame(frame)
         last = self._delivered.get(wire)
@@ -322,8 +331,19 @@ class Hub:
     def reset(self) -> None:
         """Redis: the pub/sub connection was lost, and with it whatever was published
         meanwhile; no version delivered so far is known to be the last (:meth:`holds`), and
-        the next frame of each room is delivered whatever its version."""
+        the next frame of each room is delivered whatever its version. No room has a
+        :meth:`progress_mark` until its next frame either."""
         self._delivered.clear()
+        self._marks.clear()
+
+    def progress_mark(self, code: str) -> int | None:
+        """Redis: a number that changes whenever an audience progress frame
+        (``audience.tally``) of room ``code`` reaches this process, or None when none would
+        be seen (the room has no sockets here, or no frame arrived since its subscription
+        began or the pub/sub connection was last lost). Every change of a room's audience
+        numbers, through any process, is followed by such a frame (``AudienceDesk.flush``),
+        so numbers asked after reading a mark are current while the mark stays the same."""
+        return self._marks.get(self.wire(code))
 
     def deliver_committed(
         self, code: str, expected: int, messages: list[tuple[bytes, list[str]]]
