@@ -286,6 +286,34 @@ class _Process:
         await self.service.store.close()
 
 
+@contextlib.asynccontextmanager
+async def _two_processes(prefix: str) -> AsyncIterator[tuple[_Process, _Process]]:
+    """Two scale-out processes under ``prefix``, their hubs started; stopped afterwards."""
+    near, far = _Process(prefix), _Process(prefix)
+    await near.hub.start()
+    await far.hub.start()
+    try:
+        yield near, far
+    finally:
+        await near.stop()
+        await far.stop()
+
+
+async def _kill_pubsub(process: _Process) -> None:
+    """Kill the process's pub/sub connection in Redis (``CLIENT KILL``), and wait until it is
+    connected again."""
+    writer = process.remote._writer
+    assert writer is not None
+    host, port = writer.get_extra_info("sockname")[:2]
+    admin = connect_redis(REDIS_URL)
+    try:
+        assert await admin.client_kill_filter(_type=None, addr=f"{host}:{port}") == 1
+    finally:
+        await admin.aclose()
+    await asyncio.sleep(0.05)
+    await asyncio.wait_for(process.remote.connected.wait(), 5)
+
+
 async def _next_version(events: Any) -> int:
     return int(msgspec.json.decode(await asyncio.wait_for(anext(events), 5))["version"])
 
@@ -293,11 +321,8 @@ async def _next_version(events: Any) -> int:
 async def test_a_sync_on_redis_reads_the_version_the_rooms_sockets_got_without_the_store(
     redis_cleanup: str,
 ) -> None:
-    near, far = _Process(redis_cleanup), _Process(redis_cleanup)
-    here, hub, there = near.service, near.hub, far.service
-    await hub.start()
-    await far.hub.start()
-    try:
+    async with _two_processes(redis_cleanup) as (near, far):
+        here, hub, there = near.service, near.hub, far.service
         code, _ = await there.create("weirsoe_lies", seed=10)
         sub = await hub.subscribe(here.viewer_channels(code, Viewer("audience")))
         events = sub.iter_events()
@@ -326,9 +351,6 @@ async def test_a_sync_on_redis_reads_the_version_the_rooms_sockets_got_without_t
         assert await _next_version(events) == 2
         caught_up = json.loads(await here.snapshot(code, ann_view, seen=True))
         assert (caught_up["version"], here.decoded.seen) == (2, 4)
-    finally:
-        await near.stop()
-        await far.stop()
 
 
 async def test_a_hub_vouches_for_no_copy_older_than_its_subscription_nor_across_a_lost_connection(
@@ -337,12 +359,8 @@ async def test_a_hub_vouches_for_no_copy_older_than_its_subscription_nor_across_
     """A copy stored before the room's subscription began may be of an earlier room under the
     same code; after the pub/sub connection was lost, frames published meanwhile are lost too.
     Either way the hub vouches for nothing until the room's next frame."""
-    near, far = _Process(redis_cleanup), _Process(redis_cleanup)
-    here, hub, there = near.service, near.hub, far.service
-    admin = connect_redis(REDIS_URL)
-    await hub.start()
-    await far.hub.start()
-    try:
+    async with _two_processes(redis_cleanup) as (near, far):
+        here, hub, there = near.service, near.hub, far.service
         code, _ = await there.create("weirsoe_lies", seed=11)
         before = time.monotonic_ns()
         sub = await hub.subscribe(here.viewer_channels(code, Viewer("audience")))
@@ -353,21 +371,12 @@ async def test_a_hub_vouches_for_no_copy_older_than_its_subscription_nor_across_
         assert not hub.holds(code, 1, before)  # stored before the subscription began
         assert not hub.holds(code, 0, time.monotonic_ns())  # not the last version sent
 
-        writer = near.remote._writer
-        assert writer is not None
-        host, port = writer.get_extra_info("sockname")[:2]
-        assert await admin.client_kill_filter(_type=None, addr=f"{host}:{port}") == 1
-        await asyncio.sleep(0.05)
-        await asyncio.wait_for(near.remote.connected.wait(), 5)
+        await _kill_pubsub(near)
         assert not hub.holds(code, 1, time.monotonic_ns())
         await near.remote.settle()
         await there.join(code, "Bob")
         assert await _next_version(events) == 2
         assert hub.holds(code, 2, time.monotonic_ns())
-    finally:
-        await admin.aclose()
-        await near.stop()
-        await far.stop()
 
 
 # -- Redis: the audience's numbers until the room's next audience.tally ----------------------
@@ -396,13 +405,10 @@ async def test_numbers_are_kept_until_the_rooms_next_audience_tally_where_its_fr
     """Every change of the numbers, through any process, is followed by an ``audience.tally``
     frame on the room's wire channel; a process that receives the room's frames keeps its
     numbers past ``NUMBERS_FOR`` until the next such frame arrives, and asks again then."""
-    near, far = _Process(redis_cleanup), _Process(redis_cleanup)
-    here, hub = near.service, near.hub
-    _, counter = _with_desk(near)
-    elsewhere, _ = _with_desk(far)
-    await hub.start()
-    await far.hub.start()
-    try:
+    async with _two_processes(redis_cleanup) as (near, far):
+        here, hub = near.service, near.hub
+        _, counter = _with_desk(near)
+        elsewhere, _ = _with_desk(far)
         code, host, viewer = await _room(here, 12)
         sub = await hub.subscribe(here.viewer_channels(code, viewer))
         events = sub.iter_events()
@@ -435,9 +441,6 @@ async def test_numbers_are_kept_until_the_rooms_next_audience_tally_where_its_fr
         await asyncio.sleep(NUMBERS_FOR + 0.05)
         await _audience(here, code, viewer)
         assert counter.asked == asked + 2
-    finally:
-        await near.stop()
-        await far.stop()
 
 
 async def test_without_the_rooms_frames_numbers_are_kept_only_numbers_for(
@@ -445,14 +448,10 @@ async def test_without_the_rooms_frames_numbers_are_kept_only_numbers_for(
 ) -> None:
     """No mark (no socket of the room here, or the pub/sub connection lost since its last
     frame): numbers are asked again once ``NUMBERS_FOR`` old, as without a hub."""
-    near, far = _Process(redis_cleanup), _Process(redis_cleanup)
-    here, hub = near.service, near.hub
-    _, counter = _with_desk(near)
-    elsewhere, _ = _with_desk(far)
-    admin = connect_redis(REDIS_URL)
-    await hub.start()
-    await far.hub.start()
-    try:
+    async with _two_processes(redis_cleanup) as (near, far):
+        here, hub = near.service, near.hub
+        _, counter = _with_desk(near)
+        elsewhere, _ = _with_desk(far)
         code, _, viewer = await _room(here, 13)
         await _audience(here, code, viewer)
         await asyncio.sleep(NUMBERS_FOR + 0.05)
@@ -471,12 +470,7 @@ async def test_without_the_rooms_frames_numbers_are_kept_only_numbers_for(
         await _audience(here, code, viewer)
         assert counter.asked == 3  # with the room's frames arriving: kept
 
-        writer = near.remote._writer
-        assert writer is not None
-        host, port = writer.get_extra_info("sockname")[:2]
-        assert await admin.client_kill_filter(_type=None, addr=f"{host}:{port}") == 1
-        await asyncio.sleep(0.05)
-        await asyncio.wait_for(near.remote.connected.wait(), 5)
+        await _kill_pubsub(near)
         assert hub.progress_mark(code) is None  # frames may have been lost meanwhile
         await _audience(here, code, viewer)
         await _audience(here, code, viewer)
@@ -484,7 +478,3 @@ async def test_without_the_rooms_frames_numbers_are_kept_only_numbers_for(
         await asyncio.sleep(NUMBERS_FOR + 0.05)
         assert (await _audience(here, code, viewer))["members"] == 1
         assert counter.asked == 5  # no frame since: NUMBERS_FOR again
-    finally:
-        await admin.aclose()
-        await near.stop()
-        await far.stop()

@@ -152,12 +152,7 @@ class AudienceDesk:
         now = time.monotonic()
         numbers = self._numbers.get(code)
         mark = None if self._mark is None else self._mark(code)
-        if numbers is None:
-            stale = True
-        else:  # kept NUMBERS_FOR; while the room's progress mark stays, NUMBERS_KEPT
-            kept = NUMBERS_KEPT if mark is not None and mark == numbers[3] else NUMBERS_FOR
-            stale = now - numbers[0] >= kept
-        if stale:
+        if numbers is None or not self._fresh(numbers, mark, now):
             changes = self._changes
             members, watching, _ = await self.counter.stats(code)
             numbers = (now, members, watching, mark)
@@ -167,6 +162,13 @@ class AudienceDesk:
                 self._prune(now)
         ballots = None if member is None else await self.counter.ballots(code, member)
         return numbers[1], numbers[2], ballots
+
+    @staticmethod
+    def _fresh(numbers: tuple[float, int, int, int | None], mark: int | None, now: float) -> bool:
+        """Numbers asked at ``numbers[0]`` are kept NUMBERS_FOR; while the room's progress mark
+        is still the one read before they were asked for, NUMBERS_KEPT."""
+        kept = NUMBERS_KEPT if mark is not None and mark == numbers[3] else NUMBERS_FOR
+        return now - numbers[0] < kept
 
     def _changed(self, code: str) -> None:
         """This process changed room ``code``'s numbers: its next snapshot asks again."""
