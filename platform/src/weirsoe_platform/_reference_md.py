@@ -372,8 +372,10 @@ def _intro(doc: dict[str, Any], messages: dict[str, Any]) -> list[str]:
         "change sends nothing to the whole room, the room still gets a `session.version`, so "
         "every client sees every version. A client that sees a version more than one above the "
         "last it saw has missed something: it sends `sync` and redraws from the "
-        "`session.snapshot` it gets back. Messages with an older version are stale. "
-        "On reconnect, the first message is again a full snapshot.",
+        "`session.snapshot` it gets back. Messages with an older version are stale. A socket "
+        "gets no event of its first snapshot's version or older after that snapshot (the "
+        "snapshot already shows those changes); a `sync`'s snapshot may be followed by such "
+        "stale ones. On reconnect, the first message is again a full snapshot.",
         "",
         "## Close codes",
         "",

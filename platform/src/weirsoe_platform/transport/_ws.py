@@ -80,6 +80,7 @@ _encoder = msgspec.json.Encoder()
 _KNOWN = {"ping", "sync", "action", "vote"}
 _CLOSED_MARK = b'"type":"session.closed"'
 _KICKED_MARK = b'"type":"session.kicked"'
+_SNAPSHOT_MARK = b'"type":"session.snapshot"'
 # Frames per connection: 20 a second with bursts of 60; a client that keeps going past the
 # limit for 200 frames in a row is closed.
 FRAME_RATE = 20.0
@@ -279,7 +280,7 @@ class _Forwarder:
     has closed the socket. :meth:`write_now` writes a frame synchronously where the server
     offers it (``transport/_direct.py``), else returns ``False`` and :meth:`send` must."""
 
-    __slots__ = ("_send", "_service", "_socket", "direct", "version")
+    __slots__ = ("_send", "_service", "_socket", "direct", "floor", "version")
 
     def __init__(
         self, socket: WebSocket[Any, Any, Any], service: SessionService, version: int
@@ -288,6 +289,10 @@ class _Forwarder:
         self._send = socket.send  # the ASGI event directly: one layer less than send_text
         self._service = service
         self.version = version
+        # The version of the socket's first snapshot, until a newer message passes: a change
+        # committed between the socket's subscription and its snapshot is in the snapshot,
+        # and its messages, still on their way, are not sent after it (:meth:`_stale`).
+        self.floor = version
         extensions: Any = socket.scope.get("extensions") or {}
         offered = extensions.get(EXTENSION)  # the server's direct write, if it offers one
         self.direct: Callable[[bytes], bool] | None = offered["write"] if offered else None
@@ -300,6 +305,8 @@ class _Forwarder:
         if direct is None or data is LOST:
             return False
         _, _, version, close, frame = _scan(data)
+        if self.floor and self._stale(data, version, close):
+            return True
         if close or not direct(frame):
             return False
         if version > self.version:
@@ -310,6 +317,17 @@ class _Forwarder:
             metrics.direct_writes.inc()
         return True
 
+    def _stale(self, data: bytes, version: int, close: int) -> bool:
+        """Whether ``data`` is a room message no newer than the socket's first snapshot, sent
+        before any newer one: its change is in that snapshot, so it is not sent (a client would
+        drop it as stale). Snapshots, closing messages and messages without a version (acks,
+        errors, ``audience.tally``) always go. Once a newer message passes, nothing is stale:
+        the hub delivers a room's messages in version order."""
+        if version > self.floor:
+            self.floor = 0
+            return False
+        return version > 0 and not close and _SNAPSHOT_MARK not in data
+
     async def send(self, data: bytes) -> bool:
         socket = self._socket
         if data is LOST:
@@ -318,6 +336,8 @@ class _Forwarder:
             await socket.close(code=WS_4410_ROOM_CLOSED, reason="the room was lost")
             return True
         _, text, version, close, _ = _scan(data)
+        if self.floor and self._stale(data, version, close):
+            return False
         if version > self.version:
             self.version = version
         await self._send({"type": "websocket.send", "bytes": None, "text": text})
