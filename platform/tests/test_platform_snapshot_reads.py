@@ -15,19 +15,16 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import msgspec
+from _redis_processes import RedisProcess, kill_pubsub, two_processes
 from conftest import REDIS_URL
 
 from weirsoe_platform.audience import AudienceDesk
 from weirsoe_platform.audience._desk import NUMBERS_FOR, PROGRESS_INTERVAL
-from weirsoe_platform.config import PlatformSettings
 from weirsoe_platform.sessions import SessionService
 from weirsoe_platform.sessions._codes import hash_token
 from weirsoe_platform.sessions._records import SessionRecord
 from weirsoe_platform.sessions._redis_counter import RedisAudienceCounter
 from weirsoe_platform.sessions._redis_store import RedisSessionStore, connect_redis
-from weirsoe_platform.timers import RedisDeadlines
-from weirsoe_platform.transport import Hub
-from weirsoe_platform.transport._redis_pubsub import RedisPubSub
 from weirsoe_sdk import Viewer, discover_cartridges
 
 DISCOVERY = discover_cartridges()
@@ -242,78 +239,6 @@ async def test_a_room_under_a_code_that_came_back_is_never_the_one_held(
         await there.store.close()
 
 
-class _Process:
-    """A scale-out process as the app wires one: the hub on its own pub/sub connection is the
-    service's publisher, and the store publishes inside its compare-and-set. ``hold()`` keeps
-    the pub/sub frames that arrive from reaching the hub (pub/sub's own delay, made longer)
-    until ``release()``."""
-
-    def __init__(self, prefix: str) -> None:
-        self.hub = hub = Hub(channel_prefix=f"{prefix}:", wire_prefix=f"{prefix}:")
-        redis = connect_redis(REDIS_URL)
-        store = RedisSessionStore(redis, prefix=prefix)
-        self.held: list[tuple[bytes, bytes]] | None = None
-        hub.remote = self.remote = RedisPubSub(
-            REDIS_URL, self._on_message, publisher=store.fast, on_reset=hub.reset
-        )
-        settings = PlatformSettings(redis_url=REDIS_URL, redis_prefix=prefix)
-        self.service = SessionService(
-            cartridges=DISCOVERY,
-            store=store,
-            publisher=hub,
-            deadlines=RedisDeadlines(redis, prefix=prefix, ttl=settings.game_ttl),
-            settings=settings,
-            channel_prefix=f"{prefix}:",
-        )
-
-    def _on_message(self, channel: bytes, frame: bytes) -> None:
-        if self.held is None:
-            self.hub.on_wire_message(channel, frame)
-        else:
-            self.held.append((channel, frame))
-
-    def hold(self) -> None:
-        self.held = []
-
-    def release(self) -> int:
-        held, self.held = self.held or [], None
-        for channel, frame in held:
-            self.hub.on_wire_message(channel, frame)
-        return len(held)
-
-    async def stop(self) -> None:
-        await self.hub.stop()
-        await self.service.store.close()
-
-
-@contextlib.asynccontextmanager
-async def _two_processes(prefix: str) -> AsyncIterator[tuple[_Process, _Process]]:
-    """Two scale-out processes under ``prefix``, their hubs started; stopped afterwards."""
-    near, far = _Process(prefix), _Process(prefix)
-    await near.hub.start()
-    await far.hub.start()
-    try:
-        yield near, far
-    finally:
-        await near.stop()
-        await far.stop()
-
-
-async def _kill_pubsub(process: _Process) -> None:
-    """Kill the process's pub/sub connection in Redis (``CLIENT KILL``), and wait until it is
-    connected again."""
-    writer = process.remote._writer
-    assert writer is not None
-    host, port = writer.get_extra_info("sockname")[:2]
-    admin = connect_redis(REDIS_URL)
-    try:
-        assert await admin.client_kill_filter(_type=None, addr=f"{host}:{port}") == 1
-    finally:
-        await admin.aclose()
-    await asyncio.sleep(0.05)
-    await asyncio.wait_for(process.remote.connected.wait(), 5)
-
-
 async def _next_version(events: Any) -> int:
     return int(msgspec.json.decode(await asyncio.wait_for(anext(events), 5))["version"])
 
@@ -321,7 +246,7 @@ async def _next_version(events: Any) -> int:
 async def test_a_sync_on_redis_reads_the_version_the_rooms_sockets_got_without_the_store(
     redis_cleanup: str,
 ) -> None:
-    async with _two_processes(redis_cleanup) as (near, far):
+    async with two_processes(redis_cleanup) as (near, far):
         here, hub, there = near.service, near.hub, far.service
         code, _ = await there.create("weirsoe_lies", seed=10)
         sub = await hub.subscribe(here.viewer_channels(code, Viewer("audience")))
@@ -359,7 +284,7 @@ async def test_a_hub_vouches_for_no_copy_older_than_its_subscription_nor_across_
     """A copy stored before the room's subscription began may be of an earlier room under the
     same code; after the pub/sub connection was lost, frames published meanwhile are lost too.
     Either way the hub vouches for nothing until the room's next frame."""
-    async with _two_processes(redis_cleanup) as (near, far):
+    async with two_processes(redis_cleanup) as (near, far):
         here, hub, there = near.service, near.hub, far.service
         code, _ = await there.create("weirsoe_lies", seed=11)
         before = time.monotonic_ns()
@@ -371,7 +296,7 @@ async def test_a_hub_vouches_for_no_copy_older_than_its_subscription_nor_across_
         assert not hub.holds(code, 1, before)  # stored before the subscription began
         assert not hub.holds(code, 0, time.monotonic_ns())  # not the last version sent
 
-        await _kill_pubsub(near)
+        await kill_pubsub(near)
         assert not hub.holds(code, 1, time.monotonic_ns())
         await near.remote.settle()
         await there.join(code, "Bob")
@@ -382,7 +307,7 @@ async def test_a_hub_vouches_for_no_copy_older_than_its_subscription_nor_across_
 # -- Redis: the audience's numbers until the room's next audience.tally ----------------------
 
 
-def _with_desk(process: _Process) -> tuple[AudienceDesk, CountingCounter]:
+def _with_desk(process: RedisProcess) -> tuple[AudienceDesk, CountingCounter]:
     service = process.service
     assert isinstance(service.store, RedisSessionStore)
     counter = CountingCounter(service.store.redis, prefix=service.settings.redis_prefix)
@@ -405,7 +330,7 @@ async def test_numbers_are_kept_until_the_rooms_next_audience_tally_where_its_fr
     """Every change of the numbers, through any process, is followed by an ``audience.tally``
     frame on the room's wire channel; a process that receives the room's frames keeps its
     numbers past ``NUMBERS_FOR`` until the next such frame arrives, and asks again then."""
-    async with _two_processes(redis_cleanup) as (near, far):
+    async with two_processes(redis_cleanup) as (near, far):
         here, hub = near.service, near.hub
         _, counter = _with_desk(near)
         elsewhere, _ = _with_desk(far)
@@ -448,7 +373,7 @@ async def test_without_the_rooms_frames_numbers_are_kept_only_numbers_for(
 ) -> None:
     """No mark (no socket of the room here, or the pub/sub connection lost since its last
     frame): numbers are asked again once ``NUMBERS_FOR`` old, as without a hub."""
-    async with _two_processes(redis_cleanup) as (near, far):
+    async with two_processes(redis_cleanup) as (near, far):
         here, hub = near.service, near.hub
         _, counter = _with_desk(near)
         elsewhere, _ = _with_desk(far)
@@ -470,7 +395,7 @@ async def test_without_the_rooms_frames_numbers_are_kept_only_numbers_for(
         await _audience(here, code, viewer)
         assert counter.asked == 3  # with the room's frames arriving: kept
 
-        await _kill_pubsub(near)
+        await kill_pubsub(near)
         assert hub.progress_mark(code) is None  # frames may have been lost meanwhile
         await _audience(here, code, viewer)
         await _audience(here, code, viewer)

@@ -1,21 +1,26 @@
-"""A socket never gets a room message older than its first snapshot after it
+"""A socket never gets a room event of its first snapshot's version or older after it
 (``transport._ws._Forwarder``): a change committed between the socket's subscription and its
 snapshot is in the snapshot, and its messages, still on their way (on Redis, from another
 process through pub/sub), are not sent after it. Snapshots, closing messages and messages
-without a version always go."""
+without an envelope always go. The ASGI socket is a stand-in that records what was sent;
+Redis is the real one at 127.0.0.1:6379."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 
+import msgspec
 import pytest
+from _redis_processes import two_processes
 from _service_support import memory_service
 
 from weirsoe_platform.sessions._service import SessionKicked, SessionVersion
 from weirsoe_platform.transport import Subscription
 from weirsoe_platform.transport._direct import EXTENSION
+from weirsoe_platform.transport._messages import Ack
 from weirsoe_platform.transport._ws import _forward_events
 from weirsoe_sdk import Viewer, encode_message
 
@@ -44,45 +49,59 @@ class FakeSocket:
         self.closed = code
 
 
+_encoder = msgspec.json.Encoder()
+
+
 def _event(version: int, event: Any = None) -> bytes:
     return encode_message(
         event or SessionVersion(), version=version, server_time=1.0, deadline=None
     )
 
 
-@pytest.mark.parametrize("direct", [True, False], ids=["direct write", "ASGI send"])
-async def test_messages_no_newer_than_the_first_snapshot_are_not_sent_after_it(
-    direct: bool,
-) -> None:
-    service = memory_service()
-    code, _ = await service.create("weirsoe_lies", seed=1)
-    ann, _, _ = await service.join(code, "Ann")
-    await service.join(code, "Bob")
-    snapshot = await service.snapshot(code, Viewer("player", ann))
-    first = json.loads(snapshot)["version"]
-    assert first == 2
+async def _until(check: Callable[[], bool]) -> None:
+    for _ in range(500):
+        if check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("timed out")
 
-    socket = FakeSocket(direct)
-    sub = Subscription()
-    # Bob's join (version 2) and Ann's own (1) were on their way when the snapshot was read.
-    sub.put_nowait(_event(1))
-    sub.put_nowait(_event(2))
-    sub.put_nowait(b'{"type":"ack","id":"a1","version":0,"duplicate":false}')
-    task = asyncio.create_task(_forward_events(socket, sub, service, first))  # type: ignore[arg-type]
-    await asyncio.sleep(0.01)
-    sub.put_nowait(snapshot)  # a sync's snapshot of the same version still goes
-    sub.put_nowait(_event(3))
-    sub.put_nowait(_event(3))  # one change, several messages: all go
-    sub.put_nowait(_event(4))
-    await asyncio.sleep(0.01)
-    assert [(m["type"], m.get("version")) for m in socket.sent] == [
-        ("ack", 0),
-        ("session.snapshot", 2),
-        ("session.version", 3),
-        ("session.version", 3),
-        ("session.version", 4),
-    ]
-    task.cancel()
+
+@pytest.mark.parametrize("direct", [True, False], ids=["direct write", "ASGI send"])
+async def test_events_that_raced_a_sockets_first_snapshot_are_not_sent_after_it(
+    redis_cleanup: str, direct: bool
+) -> None:
+    """Two processes on the real Redis. A socket of ``near`` subscribes, another process
+    commits two joins (their frames held on their way, pub/sub's own delay made longer), and
+    the socket's snapshot, read after them, shows both: their frames are not sent after it."""
+    async with two_processes(redis_cleanup) as (near, far):
+        here, there = near.service, far.service
+        code, _ = await there.create("weirsoe_lies", seed=1)
+        ann, _, _ = await there.join(code, "Ann")
+        viewer = Viewer("player", ann)
+        sub = await near.hub.subscribe(here.viewer_channels(code, viewer))  # as a socket does
+        near.hold()
+        await there.join(code, "Bob")
+        await there.join(code, "Cy")
+        snapshot = await here.snapshot(code, viewer)
+        first = json.loads(snapshot)["version"]
+        assert first == 3
+
+        socket = FakeSocket(direct)
+        task = asyncio.create_task(_forward_events(socket, sub, here, first))  # type: ignore[arg-type]
+        try:
+            await asyncio.sleep(0.01)
+            # The client syncs at once: a snapshot of the same version still goes.
+            await sub.put(await here.snapshot(code, viewer, seen=True))
+            assert near.release() == 2  # Bob's and Cy's joins, versions 2 and 3
+            await sub.put(_encoder.encode(Ack(id="a1", version=first)))  # no envelope: goes
+            await there.join(code, "Dee")  # newer than the snapshot: goes
+            await _until(lambda: any(m.get("version") == 4 for m in socket.sent))
+        finally:
+            task.cancel()
+        kinds = [(m["type"], m["version"]) for m in socket.sent]
+        assert kinds[:2] == [("session.snapshot", 3), ("ack", 3)]
+        assert kinds[2:]
+        assert all(version == 4 for _, version in kinds[2:])
 
 
 async def test_a_closing_message_goes_even_when_it_is_no_newer_than_the_snapshot() -> None:

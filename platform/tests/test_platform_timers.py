@@ -26,7 +26,7 @@ from weirsoe_platform._resp import PipelinedRedis
 from weirsoe_platform.sessions import SessionService
 from weirsoe_platform.sessions._redis_store import connect_redis
 from weirsoe_platform.timers import RedisDeadlines, TimerWorker, make_broker
-from weirsoe_platform.timers._redis import CHUNK, CLAIM, GATHER, LEASE, POLL, TASKS, Due
+from weirsoe_platform.timers._redis import CHUNK, GATHER, LEASE, POLL, TASKS, Due
 from weirsoe_sdk import discover_cartridges
 
 DISCOVERY = discover_cartridges()
@@ -322,7 +322,8 @@ async def test_a_deadline_this_process_sets_wakes_its_sleeping_pump(
 
 async def test_deadlines_due_close_together_share_one_claim(redis_cleanup: str) -> None:
     """The pump wakes ``GATHER`` after the soonest deadline is due: deadlines due within that
-    window are claimed (one Redis round trip) and fired together, none before it is due."""
+    window are claimed (one Redis round trip) and fired together, as one chunk of the pump's
+    own (``fired_here``), none before it is due."""
     redis = connect_redis(REDIS_URL)
     deadlines = RedisDeadlines(redis, prefix=redis_cleanup, ttl=600)
     fired: list[tuple[str, float, float]] = []
@@ -332,25 +333,17 @@ async def test_deadlines_due_close_together_share_one_claim(redis_cleanup: str) 
         await deadlines.complete(code, key, serial, at)
         return True
 
-    claims: list[int] = []
-    claim_due = deadlines.claim_due
-
-    async def counted(now: float, limit: int = CLAIM) -> tuple[list[Due], float | None]:
-        due, soonest = await claim_due(now, limit)
-        if due:
-            claims.append(len(due))
-        return due, soonest
-
-    deadlines.claim_due = counted  # type: ignore[method-assign]
     try:
-        async with timer_worker(redis_cleanup, fire, clock=time.time, deadlines=deadlines):
+        async with timer_worker(
+            redis_cleanup, fire, clock=time.time, deadlines=deadlines
+        ) as worker:
             first = time.time() + 0.3
             spacing = 0.002
             assert 3 * spacing < GATHER
             for i in range(4):  # due within GATHER of the first
                 await deadlines.schedule(f"R{i}", "k", 1, first + i * spacing)
             await until(lambda: len(fired) == 4, timeout=10)
+            assert worker.fired_here == 1  # one claim, one chunk (each claim is a chunk)
     finally:
         await redis.aclose()
-    assert claims == [4]
     assert all(when >= at for _, at, when in fired)  # none fired early

@@ -86,8 +86,9 @@ class AudienceDesk:
         await self.service.authenticate(code, "host", host_token)
         if not await self.counter.kick(code, member):
             raise Refused("no such audience member in this room", code="unknown_member")
+        code = normalize_code(code)
         self._changed(code)
-        self.touch(normalize_code(code))
+        self.touch(code)
 
     async def set_enabled(self, code: str, host_token: str | None, enabled: bool) -> Table[Any]:
         await self.service.authenticate(code, "host", host_token)
