@@ -125,7 +125,10 @@ async def on_redis(rooms: int, url: str, spread: float) -> dict[str, Any]:
     )
     late = Lateness(service)
     worker = TimerWorker(
-        deadlines=deadlines, broker=make_broker(url, prefix=prefix), fire=late.fire
+        deadlines=deadlines,
+        broker=make_broker(url, prefix=prefix),
+        fire=late.fire,
+        wake_url=url,  # as `serve --with-worker` and `weirsoe worker` wire it
     )
     await worker.start()
     try:

@@ -20,7 +20,7 @@ import redis
 from _live import GameClient, Server, Worker
 from _redis_proc import PrivateRedis, redis_server_missing
 
-from weirsoe_platform.transport._redis_pubsub import RedisPubSub
+from weirsoe_platform._redis_pubsub import RedisPubSub
 
 pytestmark = pytest.mark.faults
 FULL = os.environ.get("WEIRSOE_FULL_FAULTS") == "1"

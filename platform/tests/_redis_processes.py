@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 
 from conftest import REDIS_URL
 
+from weirsoe_platform._redis_pubsub import RedisPubSub
 from weirsoe_platform.config import PlatformSettings
 from weirsoe_platform.sessions import SessionService
 from weirsoe_platform.sessions._redis_store import RedisSessionStore, connect_redis
 from weirsoe_platform.timers import RedisDeadlines
 from weirsoe_platform.transport import Hub
-from weirsoe_platform.transport._redis_pubsub import RedisPubSub
 from weirsoe_sdk import discover_cartridges
 
 DISCOVERY = discover_cartridges()
@@ -77,10 +77,11 @@ async def two_processes(prefix: str) -> AsyncIterator[tuple[RedisProcess, RedisP
         await far.stop()
 
 
-async def kill_pubsub(process: RedisProcess) -> None:
-    """Kill the process's pub/sub connection in Redis (``CLIENT KILL``), and wait until it is
-    connected again."""
-    writer = process.remote._writer
+async def kill_pubsub(process: RedisProcess | RedisPubSub) -> None:
+    """Kill the process's pub/sub connection (or that one) in Redis (``CLIENT KILL``), and wait
+    until it is connected again."""
+    remote = process.remote if isinstance(process, RedisProcess) else process
+    writer = remote._writer
     assert writer is not None
     host, port = writer.get_extra_info("sockname")[:2]
     admin = connect_redis(REDIS_URL)
@@ -89,4 +90,4 @@ async def kill_pubsub(process: RedisProcess) -> None:
     finally:
         await admin.aclose()
     await asyncio.sleep(0.05)
-    await asyncio.wait_for(process.remote.connected.wait(), 5)
+    await asyncio.wait_for(remote.connected.wait(), 5)

@@ -8,9 +8,9 @@ import contextlib
 import msgspec
 import pytest
 
+from weirsoe_platform._redis_pubsub import RespParser
 from weirsoe_platform.sessions._frames import decode_frame, encode_frame
 from weirsoe_platform.transport import Hub, Subscription
-from weirsoe_platform.transport._redis_pubsub import RespParser
 
 
 async def _drain(sub: Subscription) -> list[bytes]:

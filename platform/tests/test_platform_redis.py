@@ -11,6 +11,7 @@ import msgspec
 import pytest
 from conftest import REDIS_URL
 
+from weirsoe_platform._redis_pubsub import RedisPubSub
 from weirsoe_platform.config import PlatformSettings
 from weirsoe_platform.sessions import MemorySessionStore, SessionService
 from weirsoe_platform.sessions._frames import encode_frame
@@ -21,7 +22,6 @@ from weirsoe_platform.sessions._redis_store import (
 )
 from weirsoe_platform.timers import LocalDeadlines, RedisDeadlines
 from weirsoe_platform.transport import Hub
-from weirsoe_platform.transport._redis_pubsub import RedisPubSub
 from weirsoe_sdk import discover_cartridges
 
 DISCOVERY = discover_cartridges()

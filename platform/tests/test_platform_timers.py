@@ -20,13 +20,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from _redis_processes import kill_pubsub
 from conftest import REDIS_URL
 
+from weirsoe_platform._redis_pubsub import RedisPubSub
 from weirsoe_platform._resp import PipelinedRedis
 from weirsoe_platform.sessions import SessionService
-from weirsoe_platform.sessions._redis_store import connect_redis
+from weirsoe_platform.sessions._redis_store import connect_redis, wake_channel
 from weirsoe_platform.timers import RedisDeadlines, TimerWorker, make_broker
-from weirsoe_platform.timers._redis import CHUNK, GATHER, LEASE, POLL, TASKS, Due
+from weirsoe_platform.timers._redis import CHUNK, GATHER, LEASE, POLL, RESCAN, TASKS, Due
 from weirsoe_sdk import discover_cartridges
 
 DISCOVERY = discover_cartridges()
@@ -69,6 +71,8 @@ async def timer_worker(
     fire_claims: bool = True,
     deadlines: RedisDeadlines | None = None,
     poll: float = POLL,
+    wakes: bool = False,
+    rescan: float = RESCAN,
 ) -> AsyncIterator[TimerWorker]:
     """A worker on the real Redis; on ``deadlines`` if given (a service's own, as in `serve
     --with-worker`), else on deadlines of its own."""
@@ -80,6 +84,8 @@ async def timer_worker(
         clock=clock,
         fire_claims=fire_claims,
         poll=poll,
+        wake_url=REDIS_URL if wakes else None,
+        rescan=rescan,
     )
     await worker.start()
     try:
@@ -171,7 +177,7 @@ async def test_the_one_deadline_task_of_earlier_versions_still_fires(
 
 _HOLDER = """
 import asyncio, sys, time
-from weirsoe_platform.sessions._redis_store import connect_redis
+from weirsoe_platform.sessions._redis_store import connect_redis, wake_channel
 from weirsoe_platform.timers import RedisDeadlines, TimerWorker, make_broker
 
 URL, PREFIX, COUNT, HERE = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
@@ -347,3 +353,121 @@ async def test_deadlines_due_close_together_share_one_claim(redis_cleanup: str) 
     finally:
         await redis.aclose()
     assert all(when >= at for _, at, when in fired)  # none fired early
+
+
+async def test_a_deadline_another_process_sets_wakes_a_listening_pump(
+    redis_cleanup: str, make_service: Callable[[str], SessionService]
+) -> None:
+    """A worker that hears the wake channel sleeps up to ``rescan`` (an hour here, as ``poll``):
+    a deadline set by another process (a service with deadlines of its own, as a `serve`
+    without `--with-worker` has) wakes it through Redis, since the compare-and-set that made
+    it the soonest published it. Without that publish nothing fires within the test."""
+    service = make_service(redis_cleanup)
+    assert service.deadlines.wake is None  # not the worker's: no wake inside the process
+    fired: list[str] = []
+
+    async def fire(code: str, key: str, serial: int, at: float) -> bool:
+        fired.append(code)
+        return await service.fire(code, key, serial, at)
+
+    async with timer_worker(redis_cleanup, fire, poll=3600.0, wakes=True, rescan=3600.0) as worker:
+        await until(lambda: worker.listening and worker._waiting is not None, timeout=10)
+        claims = worker.claims
+        code, host = await service.create("rps", {"rounds": 1, "throw_seconds": 30})
+        await service.join(code, "A")
+        await service.join(code, "B")
+        await service.control(code, host, "play")  # sets the 30 s throw deadline
+        await until(lambda: fired == [code], timeout=10)
+        await until(lambda: all_over(service, [code]), timeout=10)
+        assert worker.woken >= 1
+        assert worker.claims > claims
+
+
+async def test_only_a_deadline_that_becomes_the_soonest_is_published(
+    redis_cleanup: str, make_service: Callable[[str], SessionService]
+) -> None:
+    """The wake channel carries a deadline's due time only when it is sooner than every
+    deadline already set (a pump sleeps until the soonest it knew of, so a later one needs no
+    wake), through the compare-and-set and through ``RedisDeadlines.schedule`` alike."""
+    service = make_service(redis_cleanup)
+    heard: list[float] = []
+    listener = RedisPubSub(REDIS_URL, lambda _channel, payload: heard.append(float(payload)))
+    listener.subscribe([wake_channel(redis_cleanup)])
+    await listener.start()
+    try:
+        assert await listener.settle()
+
+        async def play(seconds: int) -> float:
+            code, host = await service.create("rps", {"rounds": 1, "throw_seconds": seconds})
+            await service.join(code, "A")
+            await service.join(code, "B")
+            await service.control(code, host, "play")
+            _, table = await service.load(code)
+            assert table.deadline is not None
+            return table.deadline.at
+
+        first = await play(30)  # the only deadline: the soonest
+        await play(60)  # later than the first: not published
+        third = await play(10)  # sooner than both
+        deadlines = service.deadlines
+        assert isinstance(deadlines, RedisDeadlines)
+        await deadlines.schedule("LATER", "k", 1, first + 100)  # not published
+        await deadlines.schedule("SOONER", "k", 1, third - 5)
+        await until(lambda: len(heard) >= 3, timeout=10)
+        assert await listener.settle()  # anything published before this has arrived
+        assert heard == [first, third, third - 5]
+    finally:
+        await listener.stop()
+
+
+async def test_a_pump_that_loses_its_wake_subscription_polls_and_claims_again_when_back(
+    redis_cleanup: str,
+) -> None:
+    """A lost wake subscription may have dropped a wake: until Redis confirms the new one, the
+    pump sleeps at most ``poll`` (wakes unheard), and once it does, the pump claims at once,
+    for any deadline set meanwhile. Here both ``poll`` and ``rescan`` are an hour, so only that
+    claim after the reconnection adds to ``claims``."""
+
+    async def fire(code: str, key: str, serial: int, at: float) -> bool:
+        return True
+
+    async with timer_worker(
+        redis_cleanup, fire, clock=time.time, poll=3600.0, wakes=True, rescan=3600.0
+    ) as worker:
+        await until(lambda: worker.listening and worker._waiting is not None, timeout=10)
+        claims = worker.claims
+        assert worker.wakes is not None
+        lost = asyncio.Event()
+        original = worker.wakes.on_reset
+
+        def on_reset() -> None:
+            lost.set()
+            assert original is not None
+            original()
+
+        worker.wakes.on_reset = on_reset
+        await kill_pubsub(worker.wakes)
+        assert lost.is_set()
+        await until(lambda: worker.listening and worker.claims > claims, timeout=10)
+        assert worker.claims == claims + 1
+
+
+async def test_a_wake_heard_during_a_claim_shortens_the_next_sleep(redis_cleanup: str) -> None:
+    """A deadline announced while the pump is claiming (not asleep) may have missed that
+    claim: the pump then sleeps no longer than until it is due."""
+    redis = connect_redis(REDIS_URL)
+    try:
+        worker = TimerWorker(
+            deadlines=RedisDeadlines(redis, prefix=redis_cleanup, ttl=600),
+            broker=make_broker(REDIS_URL, prefix=redis_cleanup),
+            fire=lambda *_: asyncio.sleep(0, True),
+            clock=lambda: 1000.0,
+            poll=30.0,
+        )
+        assert worker._waiting is None  # not asleep: as during a claim
+        assert worker._pause(None) == 30.0
+        worker.sooner(1002.0)
+        assert worker._pause(None) == pytest.approx(2.0 + GATHER)
+        assert worker._pause(1001.0) == pytest.approx(1.0 + GATHER)
+    finally:
+        await redis.aclose()

@@ -1,7 +1,7 @@
 """The Redis wire protocol (RESP2) for the two hot paths that bypass redis-py.
 
 - :class:`RespParser` and :func:`command`: reading and writing RESP, shared by the pub/sub
-  reader (``transport._redis_pubsub``) and :class:`PipelinedRedis`. ``hiredis`` parses when it
+  reader (``_redis_pubsub``) and :class:`PipelinedRedis`. ``hiredis`` parses when it
   is installed (the ``[redis]`` extra installs it); the small parser here is the fallback.
 - :class:`PipelinedRedis`: one connection per process that **pipelines automatically**. Every
   command issued during one turn of the event loop is written in one ``write`` call, and the

@@ -102,6 +102,7 @@ def build_worker(settings: PlatformSettings) -> tuple[TimerWorker, Any]:
         deadlines=deadlines,
         broker=make_broker(settings.redis_url, prefix=prefix),
         fire=service.fire,
+        wake_url=settings.redis_url,
     )
     if settings.metrics_port is not None:
         _serve_metrics(settings.metrics_port, service, worker)

@@ -5,7 +5,8 @@ Key layout (``P`` is the prefix, ``CODE`` the room code):
 - ``P:session:CODE``   hash ``{v: version, d: record, b: stamp}``, TTL per the lifecycle rules;
   the stamp is set once, when the room is created (see ``SessionStore.load_unless``);
 - ``P:deadline:CODE``  the room's running deadline (see ``timers``), same TTL;
-- ``P:deadlines``      sorted set of rooms by deadline time, for the timer pump.
+- ``P:deadlines``      sorted set of rooms by deadline time, for the timer pump;
+- ``P:TIMERS:WAKE``    pub/sub channel: a deadline that became the soonest (its due time).
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from ._errors import StoreUnavailable
 from ._frames import encode_frame
 from ._store import DeadlineChange, SessionStore
 
-__all__ = ["RedisSessionStore", "connect_redis", "deadline_payload", "wire_channel"]
+__all__ = [
+    "RedisSessionStore",
+    "connect_redis",
+    "deadline_payload",
+    "wake_channel",
+    "wire_channel",
+]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -51,8 +58,13 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 -- The running deadline changes in the same atomic step, so no crash can lose it.
 if ARGV[5] == 'set' then
   redis.call('SET', KEYS[2], ARGV[6], 'PX', ARGV[4])
+  -- A deadline that is now the soonest wakes the timer pumps (see timers._redis, RESCAN).
+  local head = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
   redis.call('ZADD', KEYS[3], ARGV[7], ARGV[8])
   redis.call('PEXPIRE', KEYS[3], ARGV[4])
+  if not head[2] or tonumber(ARGV[7]) < tonumber(head[2]) then
+    redis.call('PUBLISH', ARGV[9], ARGV[7])
+  end
 elseif ARGV[5] == 'clear' then
   redis.call('DEL', KEYS[2])
   redis.call('ZREM', KEYS[3], ARGV[8])
@@ -61,7 +73,7 @@ elseif redis.call('EXISTS', KEYS[2]) == 1 then
 end
 -- Publish in the same atomic step: versions reach every subscriber in commit order. One
 -- wire frame per transition, on the room's wire channel (see transport._hub).
-if ARGV[9] then redis.call('PUBLISH', ARGV[9], ARGV[10]) end
+if ARGV[10] then redis.call('PUBLISH', ARGV[10], ARGV[11]) end
 return 1
 """
 
@@ -69,6 +81,12 @@ return 1
 def wire_channel(prefix: str, code: str) -> str:
     """The pub/sub channel that carries every message of room ``code`` (one frame per commit)."""
     return f"{prefix}:WIRE:{code}".upper()
+
+
+def wake_channel(prefix: str) -> str:
+    """The pub/sub channel on which a compare-and-set that makes its deadline the soonest
+    announces it (payload: the due time), so that timer pumps need not poll (``timers``)."""
+    return f"{prefix}:TIMERS:WAKE".upper()
 
 
 def deadline_payload(key: str, serial: int, at: float) -> str:
@@ -122,6 +140,7 @@ class RedisSessionStore(SessionStore):
         allows it (plain TCP or a Unix socket; TLS stays on redis-py)."""
         self.redis = redis
         self.prefix = prefix
+        self.wake = wake_channel(prefix)
         self.fast = PipelinedRedis.of_client(redis) if pipelined else None
         self._script = LuaScripts(redis, self.fast).run
 
@@ -173,12 +192,12 @@ class RedisSessionStore(SessionStore):
         keys = [self.key(code), self.deadline_key(code), f"{self.prefix}:deadlines"]
         args: list[Any] = [expected, version, data, int(ttl * 1000)]
         if deadline is None:
-            args += ["keep", "", 0, code]
+            args += ["keep", "", 0, code, ""]
         elif deadline == "clear":
-            args += ["clear", "", 0, code]
+            args += ["clear", "", 0, code, ""]
         else:
             key, serial, at = deadline
-            args += ["set", deadline_payload(key, serial, at), at, code]
+            args += ["set", deadline_payload(key, serial, at), at, code, self.wake]
         if messages:
             args += [wire_channel(self.prefix, code), encode_frame(messages)]
         return bool(await self._script(_CAS, keys, args))

@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import socket
 import time
@@ -53,14 +54,17 @@ from taskiq.acks import AckableMessage, AcknowledgeType
 from taskiq.api import run_receiver_task
 from taskiq_redis import RedisStreamBroker
 
+from .._redis_pubsub import RedisPubSub
 from .._resp import LuaScripts, PipelinedRedis
-from ..sessions._redis_store import deadline_payload
+from ..sessions._redis_store import deadline_payload, wake_channel
 from ._supervise import Backoff, supervise
 
 __all__ = [
     "CHUNK",
     "CLAIM",
     "LEASE",
+    "POLL",
+    "RESCAN",
     "Due",
     "RedisDeadlines",
     "TimerWorker",
@@ -70,9 +74,16 @@ __all__ = [
 
 log = logging.getLogger("weirsoe.timers")
 LEASE = 2.0
-# The longest the pump sleeps between claims. A deadline that another process sets less than
-# POLL ahead can be up to POLL late; one this process sets wakes its pump (``sooner``).
+# The longest the pump sleeps between claims while it cannot hear wakes (no wake subscription,
+# or it is lost): a deadline that another process sets less than POLL ahead can be up to POLL
+# late; one this process sets wakes its pump (``sooner``).
 POLL = 0.05
+# The longest it sleeps while its wake subscription is in force. A compare-and-set that makes
+# its deadline the soonest publishes it on the wake channel, which wakes every pump that would
+# sleep past it, so this is only a safety net (a process of an earlier version, which does not
+# publish). Polling at POLL was most of what an idle Redis process cost (about 20 claims a
+# second; docs/performance.md, section 40).
+RESCAN = 1.0
 # The pump wakes this long after the soonest deadline is due, so that deadlines due within it
 # share one claim (a Redis round trip) instead of one each: at 200 a second, a claim per
 # deadline was a fifth of what a phase timer's firing cost the process (docs/performance.md,
@@ -82,7 +93,20 @@ CLAIM = 200  # deadlines claimed at most per script call
 CHUNK = 50  # deadlines per task message at most
 TASKS = 8  # task messages a worker reads and runs at a time (so up to TASKS * CHUNK firings)
 HEARTBEAT_TTL = 5
+_NEVER = math.inf
 STREAM_TTL = 24 * 3600
+
+# KEYS: the sorted set, the deadline's key; ARGV: payload, due time, code, TTL (ms), wake channel.
+_SCHEDULE = """
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[4])
+local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+if not head[2] or tonumber(ARGV[2]) < tonumber(head[2]) then
+  redis.call('PUBLISH', ARGV[5], ARGV[2])
+end
+return 1
+"""
 
 _CLAIM = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
@@ -144,6 +168,7 @@ class RedisDeadlines:
         self.prefix = prefix
         self.ttl_ms = int(ttl * 1000)
         self.zset = f"{prefix}:deadlines"
+        self.wake_channel = wake_channel(prefix)
         # This process's pump, told when this process sets a deadline (see ``sooner``).
         self.wake: Callable[[float], None] | None = None
         self._script = LuaScripts(redis, fast).run
@@ -152,11 +177,11 @@ class RedisDeadlines:
         return f"{self.prefix}:deadline:{code}"
 
     async def schedule(self, code: str, key: str, serial: int, at: float) -> None:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(self.key(code), deadline_payload(key, serial, at), px=self.ttl_ms)
-            pipe.zadd(self.zset, {code: at})
-            pipe.pexpire(self.zset, self.ttl_ms)
-            await pipe.execute()
+        """Set ``code``'s deadline (for stores that do not write it in their compare-and-set);
+        like theirs, a deadline that is now the soonest is published on the wake channel."""
+        keys = [self.zset, self.key(code)]
+        args = [deadline_payload(key, serial, at), at, code, self.ttl_ms, self.wake_channel]
+        await self._script(_SCHEDULE, keys, args)
 
     def sooner(self, at: float) -> None:
         """This process set a deadline due at ``at`` (the session store's compare-and-set
@@ -242,7 +267,10 @@ def make_broker(url: str, *, prefix: str) -> ResilientStreamBroker:
         url,
         queue_name=f"{prefix}:timers",
         consumer_group_name=f"{prefix}:workers",
-        xread_block=200,
+        # How long one XREADGROUP waits for a task message. A message wakes it at once; the
+        # wait only bounds how often an idle worker asks (taskiq reclaims a dead worker's
+        # messages only after a read that found some, whatever this is).
+        xread_block=2000,
         xread_count=TASKS,
         idle_timeout=3000,
         unacknowledged_lock_timeout=2.0,
@@ -267,15 +295,29 @@ class TimerWorker:
         fire_claims: bool = True,
         poll: float = POLL,
         gather: float = GATHER,
+        wake_url: str | None = None,
+        rescan: float = RESCAN,
     ) -> None:
         """``fire_claims``: the pump fires up to ``TASKS`` chunks of its claims itself (see the
         module docstring); ``False`` sends every chunk through the stream, as before. ``poll``:
         the longest the pump sleeps between claims; ``gather``: how long after the soonest
-        deadline is due the pump claims it, with whatever else fell due meanwhile."""
+        deadline is due the pump claims it, with whatever else fell due meanwhile.
+        ``wake_url``: the Redis to hear wakes from (a ``redis://`` or ``rediss://`` URL; none
+        for a Unix socket, which the pub/sub reader does not speak): while that subscription
+        is in force, the pump sleeps up to ``rescan`` instead of ``poll``."""
         self.deadlines = deadlines
         self.fire_claims = fire_claims
         self.poll = poll
         self.gather = gather
+        self.rescan = rescan
+        self.claims = 0  # claim calls the pump made
+        self.listening = False  # the wake subscription is confirmed and in force
+        self._lost = asyncio.Event()  # it was lost since it was last confirmed
+        self._early = _NEVER  # the soonest deadline heard of while the pump was not asleep
+        self.wakes: RedisPubSub | None = None
+        if wake_url is not None and not wake_url.startswith("unix:"):
+            self.wakes = RedisPubSub(wake_url, self._on_wake, on_reset=self._wake_lost)
+            self.wakes.subscribe([deadlines.wake_channel])
         self.fired_here = 0  # chunks the pump fired itself
         self.kicked = 0  # chunks it handed to the stream
         self._firing: set[asyncio.Task[int]] = set()
@@ -334,7 +376,12 @@ class TimerWorker:
 
     async def start(self) -> None:
         await self.broker.startup()
-        self._tasks = [
+        if self.wakes is not None:
+            await self.wakes.start()
+            self._tasks.append(
+                asyncio.create_task(supervise("timer wakes", self._listen), name="weirsoe-wakes")
+            )
+        self._tasks += [
             asyncio.create_task(supervise("timer pump", self._pump), name="weirsoe-timer-pump"),
             asyncio.create_task(
                 supervise("worker heartbeat", self._heartbeat), name="weirsoe-worker-heartbeat"
@@ -352,6 +399,9 @@ class TimerWorker:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
+        if self.wakes is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.wakes.stop(), timeout)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.broker.shutdown(), timeout)
 
@@ -370,6 +420,8 @@ class TimerWorker:
         backoff = Backoff(0.05, 1.0)
         while True:
             try:
+                self._early = _NEVER  # a wake from now on may come after the claim's answer
+                self.claims += 1
                 due, soonest = await self.deadlines.claim_due(self.clock(), CLAIM)
                 if due:
                     kicks = []
@@ -416,12 +468,46 @@ class TimerWorker:
             self._waiting = None
 
     def sooner(self, at: float) -> None:
-        """A deadline due at ``at`` was set in this process: if the pump sleeps past it,
-        wake it to claim again (it then sleeps until the soonest deadline)."""
+        """A deadline due at ``at`` was set (in this process, or announced on the wake
+        channel): if the pump sleeps past it, wake it to claim again (it then sleeps until
+        the soonest deadline). If the pump is claiming, its claim may have missed it: it
+        sleeps no longer than until ``at`` afterwards."""
         waiting = self._waiting
-        if waiting is not None and at < self._wake_at and not waiting.done():
+        if waiting is None:
+            self._early = min(self._early, at)
+        elif at < self._wake_at and not waiting.done():
             self.woken += 1
             waiting.set_result(None)
+
+    def _on_wake(self, channel: bytes, payload: bytes) -> None:
+        try:
+            at = float(payload)
+        except ValueError:
+            log.warning("timer wake: not a time: %r", payload[:40])
+            return
+        self.sooner(at)
+
+    def _wake_lost(self) -> None:
+        """The wake subscription is gone: wakes published until it is back are lost, so the
+        pump sleeps at most ``poll`` again."""
+        self.listening = False
+        self._lost.set()
+
+    async def _listen(self) -> None:
+        """Each time the wake subscription is (re)made: once Redis confirms it, sleep up to
+        ``rescan``, and claim at once (a deadline set while it was not in force was not
+        heard)."""
+        assert self.wakes is not None
+        while True:
+            await self.wakes.connected.wait()
+            self._lost.clear()
+            if await self.wakes.settle() and not self._lost.is_set():
+                self.listening = True
+                self.sooner(-math.inf)
+            else:
+                await asyncio.sleep(0.1)
+                continue
+            await self._lost.wait()
 
     def _fire_here(self, chunk: list[Due]) -> None:
         """Fire a chunk of this pump's claims in this process, without the stream."""
@@ -437,11 +523,14 @@ class TimerWorker:
             log.warning("timer firing: %s", type(task.exception()).__name__)
 
     def _pause(self, soonest: float | None) -> float:
-        """Until :data:`GATHER` after the next deadline falls due, at most ``poll`` (another
-        process may schedule an earlier one at any time)."""
-        if soonest is None:
-            return self.poll
-        return min(self.poll, max(0.001, soonest - self.clock() + self.gather))
+        """Until :data:`GATHER` after the next deadline falls due (or one heard of during the
+        claim), at most ``rescan`` while wakes are heard, else ``poll`` (another process may
+        schedule an earlier one at any time)."""
+        longest = self.rescan if self.listening else self.poll
+        soonest = min(soonest if soonest is not None else _NEVER, self._early)
+        if soonest == _NEVER:
+            return longest
+        return min(longest, max(0.001, soonest - self.clock() + self.gather))
 
     async def _drop_connections(self) -> None:
         """Disconnect every pooled connection (the broker's and the store's), so that the next
@@ -461,10 +550,12 @@ class TimerWorker:
         while True:
             if time.monotonic() - self.last_pump < HEARTBEAT_TTL - 1:
                 try:
-                    await self.deadlines.redis.set(key, str(self.clock()), ex=HEARTBEAT_TTL)
-                    # The task stream is infrastructure, bounded by maxlen; give it a TTL too,
-                    # so it disappears a day after the last worker stopped.
-                    await self.deadlines.redis.expire(f"{prefix}:timers", STREAM_TTL)
+                    async with self.deadlines.redis.pipeline(transaction=False) as pipe:
+                        pipe.set(key, str(self.clock()), ex=HEARTBEAT_TTL)
+                        # The task stream is infrastructure, bounded by maxlen; give it a TTL
+                        # too, so it disappears a day after the last worker stopped.
+                        pipe.expire(f"{prefix}:timers", STREAM_TTL)
+                        await pipe.execute()
                     self.heartbeats += 1
                     if self.metrics is not None:
                         self.metrics.worker_heartbeats.inc()

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from redis.exceptions import RedisError
 
+from .._redis_pubsub import RedisPubSub
 from ..config import PlatformSettings
 from ..security import RedisRateLimiter
 from ..sessions._redis_counter import RedisAudienceCounter
@@ -20,7 +21,6 @@ from ..sessions._redis_store import RedisSessionStore, connect_redis
 from ..timers import RedisDeadlines, TimerWorker, live_workers, make_broker, supervise
 from ..timers._local import FireFn
 from ..transport import Hub
-from ..transport._redis_pubsub import RedisPubSub
 from ._backends import Backends
 
 __all__ = ["RedisBackends"]
@@ -66,6 +66,7 @@ class RedisBackends(Backends):
             broker=make_broker(self.settings.redis_url, prefix=self.settings.redis_prefix),
             fire=fire,
             clock=self.clock,
+            wake_url=self.settings.redis_url,
         )
 
     async def start(self) -> None:

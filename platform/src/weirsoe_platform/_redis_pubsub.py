@@ -29,10 +29,10 @@ from typing import Any
 
 from redis import asyncio as aioredis
 
-from .._resp import PipelinedRedis, RedisAddress, RespParser
-from .._resp import command as _command
-from .._resp import parser as _resp_parser
-from .._tasks import cancel_and_wait
+from ._resp import PipelinedRedis, RedisAddress, RespParser
+from ._resp import command as _command
+from ._resp import parser as _resp_parser
+from ._tasks import cancel_and_wait
 
 __all__ = ["RedisPubSub", "RespParser"]
 
@@ -88,9 +88,9 @@ class RedisPubSub:
         if names:
             self._send(_command("UNSUBSCRIBE", *names))
 
-    async def settle(self, timeout: float = 5.0) -> None:
-        """Return once Redis has confirmed every SUBSCRIBE sent before the call (or log a
-        warning and return, on a lost connection or after ``timeout`` s)."""
+    async def settle(self, timeout: float = 5.0) -> bool:
+        """Return once Redis has confirmed every SUBSCRIBE sent before the call (True), or log
+        a warning and return False, on a lost connection or after ``timeout`` s."""
         token = b"weirsoe-settle-%d" % next(self._tokens)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._settling[token] = future
@@ -100,8 +100,10 @@ class RedisPubSub:
             await asyncio.wait_for(future, timeout)
         except (ConnectionError, OSError, TimeoutError) as exc:
             log.warning("Redis pub/sub did not confirm subscriptions (%s)", type(exc).__name__)
+            return False
         finally:
             self._settling.pop(token, None)
+        return True
 
     def _settled(self, token: bytes) -> None:
         waiter = self._settling.get(token)
