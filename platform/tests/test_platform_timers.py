@@ -383,6 +383,52 @@ async def test_a_deadline_another_process_sets_wakes_a_listening_pump(
         assert worker.claims > claims
 
 
+async def test_a_deadline_heard_twice_wakes_the_pump_once(
+    redis_cleanup: str, make_service: Callable[[str], SessionService]
+) -> None:
+    """A `serve --with-worker` hears of its own deadline twice: from its compare-and-set, and
+    on the wake channel. The first wakes the pump, which then sleeps until ``GATHER`` after
+    that deadline; the second finds it already sleeping no longer than that, and does not wake
+    it again (each wake is a claim, a Redis round trip)."""
+    service = make_service(redis_cleanup)
+    deadlines = service.deadlines
+    assert isinstance(deadlines, RedisDeadlines)
+
+    async def fire(code: str, key: str, serial: int, at: float) -> bool:
+        return await service.fire(code, key, serial, at)
+
+    async with timer_worker(
+        redis_cleanup,
+        fire,
+        clock=time.time,
+        deadlines=deadlines,
+        poll=3600.0,
+        wakes=True,
+        rescan=3600.0,
+    ) as worker:
+        await until(lambda: worker.listening and worker._waiting is not None, timeout=10)
+        # The wake channel's copy is held on its way until the pump sleeps again (else it
+        # may arrive during the pump's claim, a case of its own).
+        assert worker.wakes is not None
+        held: list[tuple[bytes, bytes]] = []
+        worker.wakes.on_message = lambda channel, payload: held.append((channel, payload))
+        code, host = await service.create("rps", {"rounds": 1, "throw_seconds": 30})
+        await service.join(code, "A")
+        await service.join(code, "B")
+        await service.control(code, host, "play")  # sets the 30 s throw deadline
+        assert worker.woken == 1
+        _, table = await service.load(code)
+        assert table.deadline is not None
+        assert await worker.wakes.settle()  # the wake channel's copy has arrived
+        assert len(held) == 1
+        await until(lambda: worker._waiting is not None, timeout=10)
+        assert worker._wake_at == pytest.approx(table.deadline.at + GATHER, abs=0.05)
+        worker._on_wake(*held[0])
+        assert worker.woken == 1
+        assert worker._waiting is not None
+        assert not worker._waiting.done()
+
+
 async def test_only_a_deadline_that_becomes_the_soonest_is_published(
     redis_cleanup: str, make_service: Callable[[str], SessionService]
 ) -> None:

@@ -40,7 +40,8 @@ log = logging.getLogger("weirsoe.channels")
 
 
 class RedisPubSub:
-    """The process's pub/sub connection. ``on_message(channel, payload)`` runs in the reader."""
+    """The process's pub/sub connection. ``on_message(channel, payload)`` runs in the reader
+    (the attribute is read for each message, so it may be replaced at any time)."""
 
     def __init__(
         self,
@@ -181,7 +182,6 @@ class RedisPubSub:
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
         parser = _parser()
-        on_message = self.on_message
         while True:
             data = await reader.read(262144)
             if not data:
@@ -191,7 +191,7 @@ class RedisPubSub:
                 if type(reply) is list and len(reply) == 3 and reply[0] == b"message":
                     self.messages += 1
                     try:
-                        on_message(reply[1], reply[2])
+                        self.on_message(reply[1], reply[2])  # may be swapped meanwhile
                     except Exception:  # one bad frame must not stop every room's delivery
                         log.exception("could not deliver a pub/sub message")
                 elif type(reply) is list and reply and reply[0] == b"pong":

@@ -27,6 +27,7 @@ __all__ = [
     "RedisSessionStore",
     "connect_redis",
     "deadline_payload",
+    "set_deadline_lua",
     "wake_channel",
     "wire_channel",
 ]
@@ -50,21 +51,45 @@ if kept[1] == ARGV[1] and kept[2] == ARGV[2] and ARGV[2] ~= '' then return 1 end
 return redis.call('HMGET', KEYS[1], 'v', 'd')
 """
 
-_CAS = """
+
+def set_deadline_lua(
+    *, zset: str, key: str, payload: str, at: str, code: str, ttl: str, wake: str
+) -> str:
+    """The Lua that sets a room's running deadline (its key and its member of the sorted set),
+    given the script's expressions for each value. A deadline that is now the soonest is
+    published on the wake channel, in the same atomic step, for the timer pumps (see
+    ``timers._redis``, ``RESCAN``): a pump sleeps until the soonest it knew of, so a later
+    deadline needs no wake."""
+    return f"""
+redis.call('SET', {key}, {payload}, 'PX', {ttl})
+local head = redis.call('ZRANGE', {zset}, 0, 0, 'WITHSCORES')
+redis.call('ZADD', {zset}, {at}, {code})
+redis.call('PEXPIRE', {zset}, {ttl})
+if not head[2] or tonumber({at}) < tonumber(head[2]) then
+  redis.call('PUBLISH', {wake}, {at})
+end
+"""
+
+
+_CAS = (
+    """
 local current = redis.call('HGET', KEYS[1], 'v')
 if not current or tonumber(current) ~= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 'd', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 -- The running deadline changes in the same atomic step, so no crash can lose it.
 if ARGV[5] == 'set' then
-  redis.call('SET', KEYS[2], ARGV[6], 'PX', ARGV[4])
-  -- A deadline that is now the soonest wakes the timer pumps (see timers._redis, RESCAN).
-  local head = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
-  redis.call('ZADD', KEYS[3], ARGV[7], ARGV[8])
-  redis.call('PEXPIRE', KEYS[3], ARGV[4])
-  if not head[2] or tonumber(ARGV[7]) < tonumber(head[2]) then
-    redis.call('PUBLISH', ARGV[9], ARGV[7])
-  end
+"""
+    + set_deadline_lua(
+        zset="KEYS[3]",
+        key="KEYS[2]",
+        payload="ARGV[6]",
+        at="ARGV[7]",
+        code="ARGV[8]",
+        ttl="ARGV[4]",
+        wake="ARGV[9]",
+    )
+    + """
 elseif ARGV[5] == 'clear' then
   redis.call('DEL', KEYS[2])
   redis.call('ZREM', KEYS[3], ARGV[8])
@@ -76,6 +101,7 @@ end
 if ARGV[10] then redis.call('PUBLISH', ARGV[10], ARGV[11]) end
 return 1
 """
+)
 
 
 def wire_channel(prefix: str, code: str) -> str:

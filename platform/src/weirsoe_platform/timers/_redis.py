@@ -56,7 +56,7 @@ from taskiq_redis import RedisStreamBroker
 
 from .._redis_pubsub import RedisPubSub
 from .._resp import LuaScripts, PipelinedRedis
-from ..sessions._redis_store import deadline_payload, wake_channel
+from ..sessions._redis_store import deadline_payload, set_deadline_lua, wake_channel
 from ._supervise import Backoff, supervise
 
 __all__ = [
@@ -94,19 +94,22 @@ CHUNK = 50  # deadlines per task message at most
 TASKS = 8  # task messages a worker reads and runs at a time (so up to TASKS * CHUNK firings)
 HEARTBEAT_TTL = 5
 _NEVER = math.inf
+_SAME = 0.001  # wake-up times closer than this are the same (the clock's float arithmetic)
 STREAM_TTL = 24 * 3600
 
 # KEYS: the sorted set, the deadline's key; ARGV: payload, due time, code, TTL (ms), wake channel.
-_SCHEDULE = """
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[4])
-local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-if not head[2] or tonumber(ARGV[2]) < tonumber(head[2]) then
-  redis.call('PUBLISH', ARGV[5], ARGV[2])
-end
-return 1
-"""
+_SCHEDULE = (
+    set_deadline_lua(
+        zset="KEYS[1]",
+        key="KEYS[2]",
+        payload="ARGV[1]",
+        at="ARGV[2]",
+        code="ARGV[3]",
+        ttl="ARGV[4]",
+        wake="ARGV[5]",
+    )
+    + "return 1\n"
+)
 
 _CLAIM = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
@@ -475,7 +478,9 @@ class TimerWorker:
         waiting = self._waiting
         if waiting is None:
             self._early = min(self._early, at)
-        elif at < self._wake_at and not waiting.done():
+        elif at + self.gather < self._wake_at - _SAME and not waiting.done():
+            # (The pump sleeps until ``gather`` after the soonest deadline: a deadline heard
+            # of twice, set here and announced on the wake channel, wakes it once.)
             self.woken += 1
             waiting.set_result(None)
 
