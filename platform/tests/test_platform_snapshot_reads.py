@@ -18,6 +18,7 @@ import msgspec
 from _redis_processes import RedisProcess, kill_pubsub, two_processes
 from conftest import REDIS_URL
 
+from weirsoe_platform._resp import PipelinedRedis
 from weirsoe_platform.audience import AudienceDesk
 from weirsoe_platform.audience._desk import NUMBERS_FOR, PROGRESS_INTERVAL
 from weirsoe_platform.sessions import SessionService
@@ -30,40 +31,32 @@ from weirsoe_sdk import Viewer, discover_cartridges
 DISCOVERY = discover_cartridges()
 
 
-class CountingCounter(RedisAudienceCounter):
-    """The audience counter on the real Redis, counting how often a snapshot asked it for its
-    numbers. With ``gate`` set, the numbers wait for it once Redis has answered."""
-
-    def __init__(self, redis: Any, *, prefix: str) -> None:
-        super().__init__(redis, prefix=prefix)
-        self.asked = 0
-        self.gate: asyncio.Event | None = None
-
-    async def stats(self, code: str) -> tuple[int, int, bool]:
-        self.asked += 1
-        numbers = await super().stats(code)
-        if self.gate is not None:
-            await self.gate.wait()
-        return numbers
+def _desk(service: SessionService, fast: PipelinedRedis | None = None) -> AudienceDesk:
+    """The service's audience desk on the real Redis counter, as the app wires them (the
+    counter on the store's pipelined connection, or on ``fast``). ``desk.asked`` counts how
+    often a snapshot asked it for its numbers."""
+    store = service.store
+    assert isinstance(store, RedisSessionStore)
+    prefix = service.settings.redis_prefix
+    counter = RedisAudienceCounter(store.redis, prefix=prefix, fast=fast or store.fast)
+    service.counter = counter
+    service.audience = desk = AudienceDesk(service, counter)
+    return desk
 
 
 @contextlib.asynccontextmanager
 async def _processes(
     prefix: str, make_service: Callable[[str], SessionService], count: int
-) -> AsyncIterator[list[tuple[SessionService, AudienceDesk, CountingCounter]]]:
-    """``count`` processes on Redis under ``prefix``: ``(service, desk, counter)`` each."""
+) -> AsyncIterator[list[tuple[SessionService, AudienceDesk]]]:
+    """``count`` processes on Redis under ``prefix``: ``(service, desk)`` each."""
     made = []
     for _ in range(count):
         service = make_service(prefix)
-        assert isinstance(service.store, RedisSessionStore)
-        counter = CountingCounter(service.store.redis, prefix=prefix)
-        service.counter = counter
-        service.audience = AudienceDesk(service, counter)
-        made.append((service, service.audience, counter))
+        made.append((service, _desk(service)))
     try:
         yield made
     finally:
-        for service, _, _ in made:
+        for service, _ in made:
             await service.store.close()
 
 
@@ -81,20 +74,20 @@ async def _audience(service: SessionService, code: str, viewer: Viewer) -> dict[
 async def test_snapshots_share_the_audience_numbers_for_a_while(
     redis_cleanup: str, make_service: Callable[[str], SessionService]
 ) -> None:
-    async with _processes(redis_cleanup, make_service, 1) as [(service, _, counter)]:
+    async with _processes(redis_cleanup, make_service, 1) as [(service, desk)]:
         code, _, viewer = await _room(service, 1)
         for _ in range(5):
             await service.snapshot(code, viewer)
-        assert counter.asked == 1
+        assert desk.asked == 1
         await asyncio.sleep(NUMBERS_FOR + 0.05)
         await service.snapshot(code, viewer)
-        assert counter.asked == 2
+        assert desk.asked == 2
 
 
 async def test_a_change_through_this_process_shows_in_the_next_snapshot(
     redis_cleanup: str, make_service: Callable[[str], SessionService]
 ) -> None:
-    async with _processes(redis_cleanup, make_service, 1) as [(service, desk, _)]:
+    async with _processes(redis_cleanup, make_service, 1) as [(service, desk)]:
         code, host, viewer = await _room(service, 2)
         assert (await _audience(service, code, viewer))["members"] == 0
         member, _ = await desk.join(code)
@@ -112,7 +105,7 @@ async def test_a_change_elsewhere_shows_within_numbers_for(
 ) -> None:
     """The other process's join shows in this one's snapshots once the numbers it holds are
     ``NUMBERS_FOR`` old."""
-    async with _processes(redis_cleanup, make_service, 2) as [(here, _, _), (_, elsewhere, _)]:
+    async with _processes(redis_cleanup, make_service, 2) as [(here, _), (_, elsewhere)]:
         code, _, viewer = await _room(here, 3)
         assert (await _audience(here, code, viewer))["members"] == 0
         await elsewhere.join(code)
@@ -124,17 +117,28 @@ async def test_a_change_elsewhere_shows_within_numbers_for(
 async def test_numbers_asked_while_this_process_changed_them_are_not_kept(
     redis_cleanup: str, make_service: Callable[[str], SessionService]
 ) -> None:
-    async with _processes(redis_cleanup, make_service, 1) as [(service, desk, counter)]:
+    """The counter here is on a pipelined connection of its own, whose reading is paused
+    (``pause_reading``) while the snapshot's numbers are on their way: Redis has answered, and
+    the join completes through the store's connections before the answer is read."""
+    async with _processes(redis_cleanup, make_service, 1) as [(service, _)]:
+        store = service.store
+        assert isinstance(store, RedisSessionStore)
+        own = PipelinedRedis.of_client(store.redis)
+        assert own is not None
+        desk = _desk(service, own)
         code, _, viewer = await _room(service, 4)
-        counter.gate = asyncio.Event()
+        await desk.counter.stats(code)  # opens its connection (the desk holds nothing yet)
+        transport = (await own._connection()).transport
+        transport.pause_reading()
         reading = asyncio.create_task(service.snapshot(code, viewer))
-        while counter.asked == 0:  # the join below happens while these numbers are on their way
+        while desk.asked == 0:  # the join below happens while these numbers are on their way
             await asyncio.sleep(0.001)
         await desk.join(code)
-        counter.gate.set()
+        transport.resume_reading()
         assert json.loads(await reading)["audience"]["members"] == 0  # asked before the join
-        counter.gate = None
         assert (await _audience(service, code, viewer))["members"] == 1
+        assert desk.asked == 2
+        await own.aclose()
 
 
 async def test_whether_the_audience_is_on_comes_from_the_snapshots_own_record(
@@ -142,15 +146,12 @@ async def test_whether_the_audience_is_on_comes_from_the_snapshots_own_record(
 ) -> None:
     """Turned off through another process, the audience is off in this process's very next
     snapshot, although its numbers are still the ones it held."""
-    async with _processes(redis_cleanup, make_service, 2) as [
-        (here, _, counter),
-        (_, elsewhere, _),
-    ]:
+    async with _processes(redis_cleanup, make_service, 2) as [(here, desk), (_, elsewhere)]:
         code, host, viewer = await _room(here, 5)
         assert (await _audience(here, code, viewer))["enabled"] is True
         await elsewhere.set_enabled(code, host, False)
         assert (await _audience(here, code, viewer))["enabled"] is False
-        assert counter.asked == 1
+        assert desk.asked == 1
         await elsewhere.set_enabled(code, host, True)
         assert (await _audience(here, code, viewer))["enabled"] is True
 
@@ -307,13 +308,8 @@ async def test_a_hub_vouches_for_no_copy_older_than_its_subscription_nor_across_
 # -- Redis: the audience's numbers until the room's next audience.tally ----------------------
 
 
-def _with_desk(process: RedisProcess) -> tuple[AudienceDesk, CountingCounter]:
-    service = process.service
-    assert isinstance(service.store, RedisSessionStore)
-    counter = CountingCounter(service.store.redis, prefix=service.settings.redis_prefix)
-    service.counter = counter
-    service.audience = desk = AudienceDesk(service, counter)
-    return desk, counter
+def _with_desk(process: RedisProcess) -> AudienceDesk:
+    return _desk(process.service)
 
 
 async def _tally(events: Any) -> dict[str, Any]:
@@ -332,8 +328,8 @@ async def test_numbers_are_kept_until_the_rooms_next_audience_tally_where_its_fr
     numbers past ``NUMBERS_FOR`` until the next such frame arrives, and asks again then."""
     async with two_processes(redis_cleanup) as (near, far):
         here, hub = near.service, near.hub
-        _, counter = _with_desk(near)
-        elsewhere, _ = _with_desk(far)
+        desk = _with_desk(near)
+        elsewhere = _with_desk(far)
         code, host, viewer = await _room(here, 12)
         sub = await hub.subscribe(here.viewer_channels(code, viewer))
         events = sub.iter_events()
@@ -343,11 +339,11 @@ async def test_numbers_are_kept_until_the_rooms_next_audience_tally_where_its_fr
         assert (await _tally(events))["members"] == 1
         assert hub.progress_mark(code) is not None
         assert (await _audience(here, code, viewer))["members"] == 1
-        asked = counter.asked
+        asked = desk.asked
         await asyncio.sleep(NUMBERS_FOR + 0.05)
         for _ in range(3):  # past NUMBERS_FOR, and no tally since: kept
             assert (await _audience(here, code, viewer))["members"] == 1
-        assert counter.asked == asked
+        assert desk.asked == asked
 
         member, _ = await elsewhere.join(code)
         assert (await _audience(here, code, viewer))["members"] == 1  # its tally not yet out
@@ -356,7 +352,7 @@ async def test_numbers_are_kept_until_the_rooms_next_audience_tally_where_its_fr
         # The tally arrived: numbers asked before it are not kept past NUMBERS_FOR.
         await asyncio.sleep(NUMBERS_FOR + 0.05)
         assert (await _audience(here, code, viewer))["members"] == 2
-        assert counter.asked == asked + 1
+        assert desk.asked == asked + 1
 
         # A kick is announced as well (it used to change nothing the others would see).
         await asyncio.sleep(PROGRESS_INTERVAL + 0.05)  # the room's next tally slot
@@ -365,7 +361,7 @@ async def test_numbers_are_kept_until_the_rooms_next_audience_tally_where_its_fr
         await _tally(events)
         await asyncio.sleep(NUMBERS_FOR + 0.05)
         await _audience(here, code, viewer)
-        assert counter.asked == asked + 2
+        assert desk.asked == asked + 2
 
 
 async def test_without_the_rooms_frames_numbers_are_kept_only_numbers_for(
@@ -375,13 +371,13 @@ async def test_without_the_rooms_frames_numbers_are_kept_only_numbers_for(
     frame): numbers are asked again once ``NUMBERS_FOR`` old, as without a hub."""
     async with two_processes(redis_cleanup) as (near, far):
         here, hub = near.service, near.hub
-        _, counter = _with_desk(near)
-        elsewhere, _ = _with_desk(far)
+        desk = _with_desk(near)
+        elsewhere = _with_desk(far)
         code, _, viewer = await _room(here, 13)
         await _audience(here, code, viewer)
         await asyncio.sleep(NUMBERS_FOR + 0.05)
         await _audience(here, code, viewer)
-        assert counter.asked == 2  # no socket here: no frames, no mark
+        assert desk.asked == 2  # no socket here: no frames, no mark
 
         sub = await hub.subscribe(here.viewer_channels(code, viewer))
         events = sub.iter_events()
@@ -393,13 +389,13 @@ async def test_without_the_rooms_frames_numbers_are_kept_only_numbers_for(
         assert (await _audience(here, code, viewer))["members"] == 1
         await asyncio.sleep(NUMBERS_FOR + 0.05)
         await _audience(here, code, viewer)
-        assert counter.asked == 3  # with the room's frames arriving: kept
+        assert desk.asked == 3  # with the room's frames arriving: kept
 
         await kill_pubsub(near)
         assert hub.progress_mark(code) is None  # frames may have been lost meanwhile
         await _audience(here, code, viewer)
         await _audience(here, code, viewer)
-        assert counter.asked == 4
+        assert desk.asked == 4
         await asyncio.sleep(NUMBERS_FOR + 0.05)
         assert (await _audience(here, code, viewer))["members"] == 1
-        assert counter.asked == 5  # no frame since: NUMBERS_FOR again
+        assert desk.asked == 5  # no frame since: NUMBERS_FOR again

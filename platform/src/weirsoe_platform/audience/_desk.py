@@ -58,6 +58,7 @@ class AudienceDesk:
             service.publisher, "progress_mark", None
         )
         self._changes = 0  # this process's changes of any room's numbers, so far
+        self.asked = 0  # how often a snapshot asked the counter for a room's numbers
 
     # -- members ---------------------------------------------------------------------------
     async def join(self, code: str) -> tuple[str, str]:
@@ -155,6 +156,7 @@ class AudienceDesk:
         mark = None if self._mark is None else self._mark(code)
         if numbers is None or not self._fresh(numbers, mark, now):
             changes = self._changes
+            self.asked += 1
             members, watching, _ = await self.counter.stats(code)
             numbers = (now, members, watching, mark)
             if changes == self._changes:  # nothing changed here while it was asked for
