@@ -28,7 +28,16 @@ from weirsoe_platform._resp import PipelinedRedis
 from weirsoe_platform.sessions import SessionService
 from weirsoe_platform.sessions._redis_store import connect_redis, wake_channel
 from weirsoe_platform.timers import RedisDeadlines, TimerWorker, make_broker
-from weirsoe_platform.timers._redis import CHUNK, GATHER, LEASE, POLL, RESCAN, TASKS, Due
+from weirsoe_platform.timers._redis import (
+    AFFINITY,
+    CHUNK,
+    GATHER,
+    LEASE,
+    POLL,
+    RESCAN,
+    TASKS,
+    Due,
+)
 from weirsoe_sdk import discover_cartridges
 
 DISCOVERY = discover_cartridges()
@@ -517,3 +526,115 @@ async def test_a_wake_heard_during_a_claim_shortens_the_next_sleep(redis_cleanup
         assert worker._pause(1001.0) == pytest.approx(1.0 + GATHER)
     finally:
         await redis.aclose()
+
+
+async def test_a_claim_leaves_another_pumps_deadline_to_it_until_affinity(
+    redis_cleanup: str,
+) -> None:
+    """A deadline stored with an owner (the pump of the process that set it) is claimed at
+    once by that pump, and by another only ``grace`` after it is due (its owner died, or is
+    that far behind); one without an owner by any pump at once. The claim also says when this
+    pump may next claim something, so it sleeps neither past that nor needlessly."""
+    redis = connect_redis(REDIS_URL)
+    d = RedisDeadlines(redis, prefix=redis_cleanup, ttl=600)
+    t, grace = 1000.0, 0.25
+    try:
+        d.owner = "A"
+        await d.schedule("RA", "k", 1, t)
+        await d.schedule("RA2", "k", 1, t + 0.6)
+        d.owner = ""
+        await d.schedule("RN", "k", 1, t + 0.5)
+        assert await redis.get(f"{redis_cleanup}:deadline:RA:owner") == b"A"
+        assert await redis.get(f"{redis_cleanup}:deadline:RN:owner") is None
+
+        # Before anything is due, A would claim next at t, B at t + grace (RA is A's).
+        assert await d.claim_due(t - 0.1, me="A", grace=grace) == ([], pytest.approx(t))
+        assert await d.claim_due(t - 0.1, me="B", grace=grace) == ([], pytest.approx(t + grace))
+        # B, just after RA fell due: RA is A's for a while yet; B may claim it at t + grace,
+        # before RN (no owner) falls due.
+        due, soonest = await d.claim_due(t + 0.01, me="B", grace=grace)
+        assert due == []
+        assert soonest == pytest.approx(t + grace)
+        # A claims its own at once.
+        due, _ = await d.claim_due(t + 0.01, me="A", grace=grace)
+        assert [c for c, *_ in due] == ["RA"]
+        # B would have taken it once grace had passed (A did not claim it: it died).
+        d.owner = "A"
+        await d.schedule("RA", "k", 3, t)  # set again by A, and not claimed this time
+        due, soonest = await d.claim_due(t + grace + 0.01, me="B", grace=grace)
+        assert [(c, serial) for c, _, serial, _ in due] == [("RA", 3)]
+        assert soonest == pytest.approx(t + 0.5)  # RN, anyone's
+        # Anyone's deadline goes to whichever pump claims first.
+        due, soonest = await d.claim_due(t + 0.55, me="A", grace=grace)
+        assert [c for c, *_ in due] == ["RN"]
+        assert soonest == pytest.approx(t + 0.6)  # A's own RA2
+        # B skips A's RA2 and sleeps until A's time is up; the leased entries come later.
+        due, soonest = await d.claim_due(t + 0.61, me="B", grace=grace)
+        assert due == []
+        assert soonest == pytest.approx(t + 0.6 + grace)
+        # Without AFFINITY (grace 0, as a pump of an earlier version), any pump takes it.
+        due, _ = await d.claim_due(t + 0.61, me="B", grace=0.0)
+        assert [c for c, *_ in due] == ["RA2"]
+        # Completing or cancelling a deadline drops its owner too.
+        assert await d.complete("RA2", "k", 1, t + 0.6)
+        await d.cancel("RA")
+        await d.cancel("RN")
+        assert [k async for k in redis.scan_iter(f"{redis_cleanup}:deadline:*")] == []
+        assert await redis.zcard(f"{redis_cleanup}:deadlines") == 0
+    finally:
+        await redis.aclose()
+
+
+async def test_a_room_s_deadlines_fire_in_the_process_that_set_them(
+    redis_cleanup: str, make_service: Callable[[str], SessionService]
+) -> None:
+    """Two `serve --with-worker` processes on one Redis. Process B's pump runs 0.1 s ahead of
+    A's clock, so without AFFINITY it would claim every deadline first; the rooms were set
+    up through A, so A fires all of them, and B none. A room set up by a process without a
+    pump has no owner: B takes its deadline first. Once A has stopped, B fires A's rooms'
+    deadlines, AFFINITY after they are due."""
+    a, b, plain = (make_service(redis_cleanup) for _ in range(3))
+    fired: dict[str, list[tuple[str, float, float]]] = {"a": [], "b": []}
+
+    def firing(name: str, service: SessionService, skew: float) -> Any:
+        async def fire(code: str, key: str, serial: int, at: float) -> bool:
+            fired[name].append((code, at, time.time() + skew))
+            return await service.fire(code, key, serial, at)
+
+        return fire
+
+    async def play(service: SessionService, count: int) -> list[str]:
+        codes = []
+        for _ in range(count):
+            code, host = await service.create("rps", {"rounds": 1, "throw_seconds": 0.5})
+            await service.join(code, "A")
+            await service.join(code, "B")
+            await service.control(code, host, "play")
+            codes.append(code)
+        return codes
+
+    def skewed() -> float:
+        return time.time() + 0.1
+
+    assert 0.1 < AFFINITY
+    async with timer_worker(
+        redis_cleanup, firing("b", b, 0.1), clock=skewed, deadlines=b.deadlines  # type: ignore[arg-type]
+    ) as worker_b:
+        b.store.owner = b.deadlines.owner = worker_b.id  # type: ignore[attr-defined]
+        async with timer_worker(
+            redis_cleanup, firing("a", a, 0.0), clock=time.time, deadlines=a.deadlines  # type: ignore[arg-type]
+        ) as worker_a:
+            a.store.owner = a.deadlines.owner = worker_a.id  # type: ignore[attr-defined]
+            owned = await play(a, 6)
+            await until(lambda: all_over(a, owned), timeout=10)
+            assert sorted(c for c, *_ in fired["a"]) == sorted(owned)
+            assert fired["b"] == []
+            anyones = await play(plain, 3)
+            await until(lambda: all_over(plain, anyones), timeout=10)
+            assert sorted(c for c, *_ in fired["b"]) == sorted(anyones)
+            codes = await play(a, 3)
+        # A has stopped: its rooms' deadlines are left to it for AFFINITY, then B fires them.
+        fired["b"].clear()
+        await until(lambda: all_over(b, codes), timeout=10)
+        assert sorted(c for c, *_ in fired["b"]) == sorted(codes)
+        assert all(when >= at + AFFINITY for _, at, when in fired["b"])

@@ -53,15 +53,22 @@ return redis.call('HMGET', KEYS[1], 'v', 'd')
 
 
 def set_deadline_lua(
-    *, zset: str, key: str, payload: str, at: str, code: str, ttl: str, wake: str
+    *, zset: str, key: str, payload: str, at: str, code: str, ttl: str, wake: str, owner: str
 ) -> str:
     """The Lua that sets a room's running deadline (its key and its member of the sorted set),
     given the script's expressions for each value. A deadline that is now the soonest is
     published on the wake channel, in the same atomic step, for the timer pumps (see
     ``timers._redis``, ``RESCAN``): a pump sleeps until the soonest it knew of, so a later
-    deadline needs no wake."""
+    deadline needs no wake. ``owner``: the id of the timer pump of the process that sets it
+    (``''`` for none), kept in ``KEY:owner``; other pumps leave it to that one for
+    ``timers._redis.AFFINITY`` after it is due (see there)."""
     return f"""
 redis.call('SET', {key}, {payload}, 'PX', {ttl})
+if {owner} ~= '' then
+  redis.call('SET', {key} .. ':owner', {owner}, 'PX', {ttl})
+else
+  redis.call('DEL', {key} .. ':owner')
+end
 local head = redis.call('ZRANGE', {zset}, 0, 0, 'WITHSCORES')
 redis.call('ZADD', {zset}, {at}, {code})
 redis.call('PEXPIRE', {zset}, {ttl})
@@ -88,17 +95,19 @@ if ARGV[5] == 'set' then
         code="ARGV[8]",
         ttl="ARGV[4]",
         wake="ARGV[9]",
+        owner="ARGV[10]",
     )
     + """
 elseif ARGV[5] == 'clear' then
-  redis.call('DEL', KEYS[2])
+  redis.call('DEL', KEYS[2], KEYS[2] .. ':owner')
   redis.call('ZREM', KEYS[3], ARGV[8])
 elseif redis.call('EXISTS', KEYS[2]) == 1 then
   redis.call('PEXPIRE', KEYS[2], ARGV[4])
+  redis.call('PEXPIRE', KEYS[2] .. ':owner', ARGV[4])
 end
 -- Publish in the same atomic step: versions reach every subscriber in commit order. One
 -- wire frame per transition, on the room's wire channel (see transport._hub).
-if ARGV[10] then redis.call('PUBLISH', ARGV[10], ARGV[11]) end
+if ARGV[11] then redis.call('PUBLISH', ARGV[11], ARGV[12]) end
 return 1
 """
 )
@@ -169,6 +178,10 @@ class RedisSessionStore(SessionStore):
         self.wake = wake_channel(prefix)
         self.fast = PipelinedRedis.of_client(redis) if pipelined else None
         self._script = LuaScripts(redis, self.fast).run
+        # The id of this process's timer pump (`serve --with-worker`), stored with each
+        # deadline this store sets, so that pump fires it (``timers._redis.AFFINITY``); ''
+        # for a process without one, whose deadlines any pump fires as soon as they are due.
+        self.owner = ""
 
     def key(self, code: str) -> str:
         return f"{self.prefix}:session:{code}"
@@ -218,12 +231,12 @@ class RedisSessionStore(SessionStore):
         keys = [self.key(code), self.deadline_key(code), f"{self.prefix}:deadlines"]
         args: list[Any] = [expected, version, data, int(ttl * 1000)]
         if deadline is None:
-            args += ["keep", "", 0, code, ""]
+            args += ["keep", "", 0, code, "", ""]
         elif deadline == "clear":
-            args += ["clear", "", 0, code, ""]
+            args += ["clear", "", 0, code, "", ""]
         else:
             key, serial, at = deadline
-            args += ["set", deadline_payload(key, serial, at), at, code, self.wake]
+            args += ["set", deadline_payload(key, serial, at), at, code, self.wake, self.owner]
         if messages:
             args += [wire_channel(self.prefix, code), encode_frame(messages)]
         return bool(await self._script(_CAS, keys, args))
@@ -231,7 +244,7 @@ class RedisSessionStore(SessionStore):
     @_unavailable
     async def delete(self, code: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self.key(code), self.deadline_key(code))
+            pipe.delete(self.key(code), self.deadline_key(code), f"{self.deadline_key(code)}:owner")
             pipe.zrem(f"{self.prefix}:deadlines", code)
             await pipe.execute()
 

@@ -61,6 +61,7 @@ from ._supervise import Backoff, supervise
 
 __all__ = [
     "CHUNK",
+    "AFFINITY",
     "CLAIM",
     "LEASE",
     "POLL",
@@ -89,6 +90,13 @@ RESCAN = 1.0
 # deadline was a fifth of what a phase timer's firing cost the process (docs/performance.md,
 # section 38). They fire at most this much later than they would.
 GATHER = 0.01
+# How long after a deadline is due other pumps leave it to the pump of the process that set
+# it (its ``owner``: a `serve --with-worker`, which serves the room's sockets and holds its
+# table). That pump fires it at once; another fires it only if the owner has not claimed it
+# by then (it died, or its loop is that far behind). A deadline without an owner (set by a
+# process without a pump: the usual `serve` plus `weirsoe worker`) is for any pump at once.
+AFFINITY = 0.25
+AHEAD = 16  # deadlines not yet due the claim looks at, for when this pump may claim next
 CLAIM = 200  # deadlines claimed at most per script call
 CHUNK = 50  # deadlines per task message at most
 TASKS = 8  # task messages a worker reads and runs at a time (so up to TASKS * CHUNK firings)
@@ -97,7 +105,8 @@ _NEVER = math.inf
 _SAME = 0.001  # wake-up times closer than this are the same (the clock's float arithmetic)
 STREAM_TTL = 24 * 3600
 
-# KEYS: the sorted set, the deadline's key; ARGV: payload, due time, code, TTL (ms), wake channel.
+# KEYS: the sorted set, the deadline's key; ARGV: payload, due time, code, TTL (ms), wake
+# channel, owner.
 _SCHEDULE = (
     set_deadline_lua(
         zset="KEYS[1]",
@@ -107,26 +116,58 @@ _SCHEDULE = (
         code="ARGV[3]",
         ttl="ARGV[4]",
         wake="ARGV[5]",
+        owner="ARGV[6]",
     )
     + "return 1\n"
 )
 
+# KEYS: the sorted set; ARGV: now, the most to claim, lease (s), the deadline keys' prefix, this
+# pump's id, AFFINITY (s), AHEAD. Returns code, payload, ... and then when this pump may next
+# claim something ('' if nothing is pending).
 _CLAIM = """
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-local out = {}
-for _, code in ipairs(due) do
-  local payload = redis.call('GET', ARGV[4] .. code)
-  if payload then
-    redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[3]), code)
-    table.insert(out, code)
-    table.insert(out, payload)
-  else
-    redis.call('ZREM', KEYS[1], code)
+local now, limit, grace = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[6])
+local function whose(code)
+  if grace <= 0 then return false end
+  local owner = redis.call('GET', ARGV[4] .. code .. ':owner')
+  return owner and owner ~= ARGV[5]
+end
+-- Scan past what this pump leaves to other owners, up to four times what it may claim.
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0,
+  4 * limit)
+local out, taken, next = {}, 0, nil
+for i = 1, #due, 2 do
+  local code, at = due[i], tonumber(due[i + 1])
+  if taken < limit then
+    local payload = redis.call('GET', ARGV[4] .. code)
+    if not payload then
+      redis.call('ZREM', KEYS[1], code)
+    elseif at + grace > now and whose(code) then
+      if not next or at + grace < next then next = at + grace end
+    else
+      redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), code)
+      table.insert(out, code)
+      table.insert(out, payload)
+      taken = taken + 1
+    end
   end
 end
--- When the next deadline falls due, so that the pump sleeps no longer than it must.
-local soonest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-table.insert(out, soonest[2] or '')
+if taken == limit or #due == 8 * limit then next = now end  -- more may be due: claim again
+-- When this pump may next claim something, so that it sleeps no longer than it must: the
+-- deadlines not yet due, each at its time, or AFFINITY later where another pump owns it.
+local ahead = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES',
+  'LIMIT', 0, tonumber(ARGV[7]))
+for i = 1, #ahead, 2 do
+  local at = tonumber(ahead[i + 1])
+  if next and at >= next then break end
+  if i == #ahead - 1 and #ahead == 2 * tonumber(ARGV[7]) then
+    next = at  -- beyond the last one looked at may be this pump's own
+  elseif whose(ahead[i]) then
+    if not next or at + grace < next then next = at + grace end
+  else
+    next = at
+  end
+end
+table.insert(out, next and string.format('%.17g', next) or '')
 return out
 """
 
@@ -135,7 +176,7 @@ _COMPLETE_MANY = """
 local done = 0
 for i = 2, #KEYS do
   if redis.call('GET', KEYS[i]) == ARGV[2 * i - 3] then
-    redis.call('DEL', KEYS[i])
+    redis.call('DEL', KEYS[i], KEYS[i] .. ':owner')
     redis.call('ZREM', KEYS[1], ARGV[2 * i - 2])
     done = done + 1
   end
@@ -174,6 +215,8 @@ class RedisDeadlines:
         self.wake_channel = wake_channel(prefix)
         # This process's pump, told when this process sets a deadline (see ``sooner``).
         self.wake: Callable[[float], None] | None = None
+        # That pump's id, stored with each deadline ``schedule`` sets (see ``AFFINITY``).
+        self.owner = ""
         self._script = LuaScripts(redis, fast).run
 
     def key(self, code: str) -> str:
@@ -183,7 +226,14 @@ class RedisDeadlines:
         """Set ``code``'s deadline (for stores that do not write it in their compare-and-set);
         like theirs, a deadline that is now the soonest is published on the wake channel."""
         keys = [self.zset, self.key(code)]
-        args = [deadline_payload(key, serial, at), at, code, self.ttl_ms, self.wake_channel]
+        args = [
+            deadline_payload(key, serial, at),
+            at,
+            code,
+            self.ttl_ms,
+            self.wake_channel,
+            self.owner,
+        ]
         await self._script(_SCHEDULE, keys, args)
 
     def sooner(self, at: float) -> None:
@@ -194,17 +244,23 @@ class RedisDeadlines:
 
     async def cancel(self, code: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self.key(code))
+            pipe.delete(self.key(code), f"{self.key(code)}:owner")
             pipe.zrem(self.zset, code)
             await pipe.execute()
 
-    async def claim(self, now: float, limit: int = CLAIM) -> list[Due]:
-        return (await self.claim_due(now, limit))[0]
+    async def claim(
+        self, now: float, limit: int = CLAIM, *, me: str = "", grace: float = 0.0
+    ) -> list[Due]:
+        return (await self.claim_due(now, limit, me=me, grace=grace))[0]
 
-    async def claim_due(self, now: float, limit: int = CLAIM) -> tuple[list[Due], float | None]:
-        """Lease up to ``limit`` deadlines due at ``now``; also when the next one falls due
-        (None if there is none), leased ones included."""
-        keys, args = [self.zset], [now, limit, LEASE, f"{self.prefix}:deadline:"]
+    async def claim_due(
+        self, now: float, limit: int = CLAIM, *, me: str = "", grace: float = 0.0
+    ) -> tuple[list[Due], float | None]:
+        """Lease up to ``limit`` deadlines due at ``now`` for the pump ``me``, leaving those
+        that another pump owns to it until ``grace`` after they are due (``AFFINITY``); also
+        when this pump may next claim one (None if none is pending), leased ones included."""
+        keys = [self.zset]
+        args = [now, limit, LEASE, f"{self.prefix}:deadline:", me, grace, AHEAD]
         raw = await self._script(_CLAIM, keys, args)
         out = []
         for i in range(0, len(raw) - 1, 2):
@@ -300,6 +356,7 @@ class TimerWorker:
         gather: float = GATHER,
         wake_url: str | None = None,
         rescan: float = RESCAN,
+        affinity: float = AFFINITY,
     ) -> None:
         """``fire_claims``: the pump fires up to ``TASKS`` chunks of its claims itself (see the
         module docstring); ``False`` sends every chunk through the stream, as before. ``poll``:
@@ -307,12 +364,17 @@ class TimerWorker:
         deadline is due the pump claims it, with whatever else fell due meanwhile.
         ``wake_url``: the Redis to hear wakes from (a ``redis://`` or ``rediss://`` URL; none
         for a Unix socket, which the pub/sub reader does not speak): while that subscription
-        is in force, the pump sleeps up to ``rescan`` instead of ``poll``."""
+        is in force, the pump sleeps up to ``rescan`` instead of ``poll``. ``affinity``: how
+        long after they are due the pump leaves deadlines another pump owns to that pump
+        (``AFFINITY``). A process whose deadlines should be this pump's stores its ``id`` as
+        their owner (``RedisSessionStore.owner``, ``RedisDeadlines.owner``), as `serve
+        --with-worker` does."""
         self.deadlines = deadlines
         self.fire_claims = fire_claims
         self.poll = poll
         self.gather = gather
         self.rescan = rescan
+        self.affinity = affinity
         self.claims = 0  # claim calls the pump made
         self.listening = False  # the wake subscription is confirmed and in force
         self._lost = asyncio.Event()  # it was lost since it was last confirmed
@@ -425,7 +487,9 @@ class TimerWorker:
             try:
                 self._early = _NEVER  # a wake from now on may come after the claim's answer
                 self.claims += 1
-                due, soonest = await self.deadlines.claim_due(self.clock(), CLAIM)
+                due, soonest = await self.deadlines.claim_due(
+                    self.clock(), CLAIM, me=self.id, grace=self.affinity
+                )
                 if due:
                     kicks = []
                     for chunk in _chunks(due):

@@ -68,6 +68,9 @@ class RedisBackends(Backends):
             clock=self.clock,
             wake_url=self.settings.redis_url,
         )
+        # This process serves the sockets of the rooms it sets deadlines for, and holds their
+        # tables: its own pump fires them first (timers._redis.AFFINITY).
+        self.store.owner = self.deadlines.owner = self.worker.id
 
     async def start(self) -> None:
         await self.hub.start()
