@@ -616,13 +616,19 @@ async def test_a_room_s_deadlines_fire_in_the_process_that_set_them(
     def skewed() -> float:
         return time.time() + 0.1
 
-    assert 0.1 < AFFINITY
+    assert AFFINITY > 0.1
     async with timer_worker(
-        redis_cleanup, firing("b", b, 0.1), clock=skewed, deadlines=b.deadlines  # type: ignore[arg-type]
+        redis_cleanup,
+        firing("b", b, 0.1),
+        clock=skewed,
+        deadlines=b.deadlines,  # type: ignore[arg-type]
     ) as worker_b:
         b.store.owner = b.deadlines.owner = worker_b.id  # type: ignore[attr-defined]
         async with timer_worker(
-            redis_cleanup, firing("a", a, 0.0), clock=time.time, deadlines=a.deadlines  # type: ignore[arg-type]
+            redis_cleanup,
+            firing("a", a, 0.0),
+            clock=time.time,
+            deadlines=a.deadlines,  # type: ignore[arg-type]
         ) as worker_a:
             a.store.owner = a.deadlines.owner = worker_a.id  # type: ignore[attr-defined]
             owned = await play(a, 6)

@@ -60,8 +60,8 @@ from ..sessions._redis_store import deadline_payload, set_deadline_lua, wake_cha
 from ._supervise import Backoff, supervise
 
 __all__ = [
-    "CHUNK",
     "AFFINITY",
+    "CHUNK",
     "CLAIM",
     "LEASE",
     "POLL",
