@@ -70,6 +70,7 @@ class RedisBackends(Backends):
         )
         # This process serves the sockets of the rooms it sets deadlines for, and holds their
         # tables: its own pump fires them first (timers._redis.AFFINITY).
+        assert isinstance(self.store, RedisSessionStore)
         self.store.owner = self.deadlines.owner = self.worker.id
 
     async def start(self) -> None:
