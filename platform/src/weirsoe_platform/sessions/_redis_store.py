@@ -27,6 +27,7 @@ __all__ = [
     "RedisSessionStore",
     "connect_redis",
     "deadline_payload",
+    "owner_key",
     "set_deadline_lua",
     "wake_channel",
     "wire_channel",
@@ -122,6 +123,11 @@ def wake_channel(prefix: str) -> str:
     """The pub/sub channel on which a compare-and-set that makes its deadline the soonest
     announces it (payload: the due time), so that timer pumps need not poll (``timers``)."""
     return f"{prefix}:TIMERS:WAKE".upper()
+
+
+def owner_key(deadline_key: str) -> str:
+    """Where the owner of the deadline at ``deadline_key`` is kept (``set_deadline_lua``)."""
+    return f"{deadline_key}:owner"
 
 
 def deadline_payload(key: str, serial: int, at: float) -> str:
@@ -244,7 +250,8 @@ class RedisSessionStore(SessionStore):
     @_unavailable
     async def delete(self, code: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self.key(code), self.deadline_key(code), f"{self.deadline_key(code)}:owner")
+            deadline = self.deadline_key(code)
+            pipe.delete(self.key(code), deadline, owner_key(deadline))
             pipe.zrem(f"{self.prefix}:deadlines", code)
             await pipe.execute()
 

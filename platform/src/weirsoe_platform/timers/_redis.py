@@ -56,7 +56,7 @@ from taskiq_redis import RedisStreamBroker
 
 from .._redis_pubsub import RedisPubSub
 from .._resp import LuaScripts, PipelinedRedis
-from ..sessions._redis_store import deadline_payload, set_deadline_lua, wake_channel
+from ..sessions._redis_store import deadline_payload, owner_key, set_deadline_lua, wake_channel
 from ._supervise import Backoff, supervise
 
 __all__ = [
@@ -132,8 +132,8 @@ local function whose(code)
   return owner and owner ~= ARGV[5]
 end
 -- Scan past what this pump leaves to other owners, up to four times what it may claim.
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0,
-  4 * limit)
+local scan = 4 * limit
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, scan)
 local out, taken, next = {}, 0, nil
 for i = 1, #due, 2 do
   local code, at = due[i], tonumber(due[i + 1])
@@ -151,7 +151,7 @@ for i = 1, #due, 2 do
     end
   end
 end
-if taken == limit or #due == 8 * limit then next = now end  -- more may be due: claim again
+if taken == limit or #due == 2 * scan then next = now end  -- more may be due: claim again
 -- When this pump may next claim something, so that it sleeps no longer than it must: the
 -- deadlines not yet due, each at its time, or AFFINITY later where another pump owns it.
 local ahead = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES',
@@ -244,14 +244,12 @@ class RedisDeadlines:
 
     async def cancel(self, code: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self.key(code), f"{self.key(code)}:owner")
+            pipe.delete(self.key(code), owner_key(self.key(code)))
             pipe.zrem(self.zset, code)
             await pipe.execute()
 
-    async def claim(
-        self, now: float, limit: int = CLAIM, *, me: str = "", grace: float = 0.0
-    ) -> list[Due]:
-        return (await self.claim_due(now, limit, me=me, grace=grace))[0]
+    async def claim(self, now: float, limit: int = CLAIM) -> list[Due]:
+        return (await self.claim_due(now, limit))[0]
 
     async def claim_due(
         self, now: float, limit: int = CLAIM, *, me: str = "", grace: float = 0.0
