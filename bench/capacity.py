@@ -70,9 +70,10 @@ SETTINGS = {
     "scoreboard_seconds": 3.0,
 }
 TRIGGERS = {"phase.lie_started", "phase.guess_started", "reveal.step"}
-# BENCH_LATENCY_OUT=FILE: each delivery of the last window as [server ts, latency ms], to
-# line up stalls with the server's own records (bench/variants/gcwatch.py).
-TRACE: list[tuple[float, float]] | None = [] if os.environ.get("BENCH_LATENCY_OUT") else None
+# BENCH_LATENCY_OUT=FILE: each delivery of the last window as [server ts, latency ms, event
+# type, room code], to line up stalls with the server's own records (bench/variants/gcwatch.py)
+# and see which events they hit.
+TRACE: list[tuple[float, float, str, str]] | None = [] if os.environ.get("BENCH_LATENCY_OUT") else None
 CLIENT_GC = ClientCollector()
 REPLIES = {"session.snapshot", "ack", "error", "pong"}
 ACTIONS_PER_PHASE = 3
@@ -176,7 +177,7 @@ class Probe:
         if self.measuring and m.ts and m.type not in REPLIES:
             self.latency.append(t - m.ts)
             if TRACE is not None:
-                TRACE.append((round(m.ts, 3), round((t - m.ts) * 1000, 2)))
+                TRACE.append((round(m.ts, 3), round((t - m.ts) * 1000, 2), m.type, conn.room.code))
             self.delivered += 1
             self.types[m.type] = self.types.get(m.type, 0) + 1
         seat = self.seats.get(conn)

@@ -19,11 +19,11 @@ class Nowhere:
 
 
 def memory_service(**kwargs: Any) -> SessionService:
-    """The service, with ``kwargs`` (``plugins=``…) passed on."""
+    """The service, with ``kwargs`` (``plugins=``, ``publisher=``…) passed on."""
+    kwargs.setdefault("publisher", Nowhere())
     return SessionService(
         cartridges=DISCOVERY,
         store=MemorySessionStore(),
-        publisher=Nowhere(),
         deadlines=LocalDeadlines(),
         settings=PlatformSettings(),
         **kwargs,

@@ -215,30 +215,51 @@ class AudienceDesk:
 
     async def flush(self) -> int:
         """Publish ``audience.tally`` for rooms that changed, at most once per interval per room
-        (across every process). Returns how many were published."""
-        published = 0
+        (across every process). Returns how many were published.
+
+        Every dirty room's counts are asked for at once and every event is published at once:
+        on Redis two round trips for all the rooms, where one room after another cost two
+        each and held the last rooms' tallies back by seconds at a few hundred rooms
+        (docs/performance.md, section 42). A room is marked clean before its counts are
+        asked for, so a change made meanwhile marks it again and is not lost."""
+        dirty, self._dirty = self._dirty, {}
+        if not dirty:
+            return 0
+        codes = list(dirty)
+        found = await self.counter.progress_many(codes, PROGRESS_INTERVAL)
         now = self.clock()
-        for code, since in list(self._dirty.items()):
-            try:
-                progress = await self.counter.progress(code, PROGRESS_INTERVAL)
-            except Exception:
-                log.warning("room %s: audience progress failed", code, exc_info=True)
+        messages: list[tuple[bytes, list[str]]] = []
+        sent: list[str] = []
+        for code, progress in zip(codes, found, strict=True):
+            if isinstance(progress, Exception):
+                log.warning("room %s: audience progress failed", code, exc_info=progress)
                 progress = None
-            if progress is None:
-                if now - since > _DIRTY_FOR:
-                    self._dirty.pop(code, None)
+            if progress is None:  # another call has this interval's slot: try again later
+                if now - dirty[code] <= _DIRTY_FOR:
+                    self._redirty(code, dirty[code])
                 continue
-            self._dirty.pop(code, None)
             event = AudienceProgress(
                 ts=round(now, 4),
                 members=progress.members,
                 watching=progress.watching,
                 tallies=[TallyState(t.name, t.id, t.votes, t.counts) for t in progress.tallies],
             )
-            channels = self.service.channels(code, "everyone")
-            await self.service.publish_raw([(_encoder.encode(event), channels)])
-            published += 1
-        return published
+            messages.append((_encoder.encode(event), self.service.channels(code, "everyone")))
+            sent.append(code)
+        if not messages:
+            return 0
+        try:
+            await self.service.publish_raw(messages)
+        except Exception:
+            log.warning("audience progress of %d rooms not published", len(sent), exc_info=True)
+            for code in sent:  # their slots are taken: published again once they are free
+                self._redirty(code, dirty[code])
+            return 0
+        return len(messages)
+
+    def _redirty(self, code: str, since: float) -> None:
+        """Mark ``code`` dirty again, as of ``since`` or a touch since then, if earlier."""
+        self._dirty[code] = min(since, self._dirty.get(code, since))
 
     async def run(self) -> None:
         while True:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from weirsoe_sdk import Ballots, InvalidAction, OpenTally, cast_vote, count_ballots
@@ -81,6 +81,20 @@ class AudienceCounter(ABC):
     async def progress(self, code: str, interval: float) -> Progress | None:
         """The room's counts, at most once per ``interval`` seconds across every process:
         None if another call (here or in another process) took this slot."""
+
+    async def progress_many(
+        self, codes: Sequence[str], interval: float
+    ) -> list[Progress | None | Exception]:
+        """:meth:`progress` for several rooms at once, in order; a room whose call failed has
+        its exception in its place. Here one after another (in memory nothing waits);
+        counters behind a network send them together."""
+        found: list[Progress | None | Exception] = []
+        for code in codes:
+            try:
+                found.append(await self.progress(code, interval))
+            except Exception as exc:
+                found.append(exc)
+        return found
 
     @abstractmethod
     async def stats(self, code: str) -> tuple[int, int, bool]:

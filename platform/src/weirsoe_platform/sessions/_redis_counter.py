@@ -14,9 +14,10 @@ given the room's remaining TTL (``PTTL P:session:CODE``) whenever it is written:
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from weirsoe_sdk import InvalidAction, OpenTally
@@ -303,6 +304,22 @@ class RedisAudienceCounter(AudienceCounter):
                 )
             )
         return Progress(members=int(members), watching=_watching(watching), tallies=tallies)
+
+    async def progress_many(
+        self, codes: Sequence[str], interval: float
+    ) -> list[Progress | None | Exception]:
+        """Every room's script at once: on the pipelined connection, one write and one round
+        trip for all of them, where one after another cost a round trip each (seconds, with
+        hundreds of rooms on a busy loop; docs/performance.md, section 42)."""
+        if len(codes) == 1:
+            return await super().progress_many(codes, interval)
+        found = await asyncio.gather(
+            *(self.progress(code, interval) for code in codes), return_exceptions=True
+        )
+        for item in found:  # a cancellation is no failure of one room: it stops the flush
+            if isinstance(item, BaseException) and not isinstance(item, Exception):
+                raise item
+        return found  # type: ignore[return-value]
 
     async def stats(self, code: str) -> tuple[int, int, bool]:
         aud = self._keys(code)[2]

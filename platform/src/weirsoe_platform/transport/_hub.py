@@ -376,8 +376,15 @@ class Hub:
         for data, names in messages:
             for name in names:
                 by_room.setdefault(self.room_of(name), []).append((data, [name]))
-        for code, items in by_room.items():
-            await self.remote.publish(self.wire(code), encode_frame(items))
+        remote = self.remote
+        if len(by_room) == 1:
+            ((code, items),) = by_room.items()
+            await remote.publish(self.wire(code), encode_frame(items))
+            return
+        # Several rooms (a batch of audience progress): every frame at once, one round trip.
+        await asyncio.gather(
+            *(remote.publish(self.wire(code), encode_frame(items)) for code, items in by_room.items())
+        )
 
     # -- life --------------------------------------------------------------------------------
     async def start(self) -> None:

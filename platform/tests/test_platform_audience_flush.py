@@ -1,0 +1,146 @@
+"""The audience desk's ``flush``: every dirty room's counts asked at once and every
+``audience.tally`` published at once (docs/performance.md, section 42), with no change lost
+that is made while a flush is under way. The Redis tests run on the real Redis at
+127.0.0.1:6379, each process with its own connections under one key prefix."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import msgspec
+import pytest
+from _redis_processes import two_processes
+from _service_support import memory_service
+
+from weirsoe_platform.audience import AudienceDesk
+from weirsoe_platform.sessions import SessionService
+from weirsoe_platform.sessions._counter import MemoryAudienceCounter, Progress
+from weirsoe_platform.sessions._redis_counter import RedisAudienceCounter
+from weirsoe_platform.sessions._redis_store import RedisSessionStore
+from weirsoe_platform.transport import Hub
+from weirsoe_sdk import Viewer
+
+ROOMS = 12
+
+
+def _desk(service: SessionService) -> AudienceDesk:
+    store = service.store
+    assert isinstance(store, RedisSessionStore)
+    counter = RedisAudienceCounter(
+        store.redis, prefix=service.settings.redis_prefix, fast=store.fast
+    )
+    service.counter = counter
+    service.audience = desk = AudienceDesk(service, counter)
+    return desk
+
+
+async def _tally(events: Any) -> dict[str, Any]:
+    while True:
+        event = msgspec.json.decode(await asyncio.wait_for(anext(events), 5))
+        if event.get("type") == "audience.tally":
+            return event  # type: ignore[no-any-return]
+
+
+async def test_a_flush_of_many_rooms_costs_two_round_trips_on_redis(redis_cleanup: str) -> None:
+    """Twelve dirty rooms: their progress scripts go out in one write and their twelve frames
+    in one more (one room after another took two writes each), and every room's socket gets
+    its own room's tally."""
+    async with two_processes(redis_cleanup) as (near, _):
+        service, hub = near.service, near.hub
+        desk = _desk(service)
+        rooms = []
+        for seed in range(ROOMS):
+            code, _ = await service.create("weirsoe_lies", seed=seed)
+            ann, _, _ = await service.join(code, "Ann")
+            sub = await hub.subscribe(service.viewer_channels(code, Viewer("player", ann)))
+            rooms.append((code, sub.iter_events()))
+        for i, (code, _) in enumerate(rooms):
+            for _ in range(i % 3 + 1):
+                await desk.join(code)
+        store = service.store
+        assert isinstance(store, RedisSessionStore) and store.fast is not None
+        await store.fast.execute(b"PING")
+        conn = store.fast._conn
+        assert conn is not None
+        before = conn.writes
+        assert await desk.flush() == ROOMS
+        writes = conn.writes - before
+        assert writes <= 2, f"a flush of {ROOMS} rooms took {writes} writes to Redis"
+        for i, (_, events) in enumerate(rooms):
+            assert (await _tally(events))["members"] == i % 3 + 1
+
+
+class _SlowCounter(MemoryAudienceCounter):
+    """Answers ``progress`` only once ``release`` is set, to change a room meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def progress(self, code: str, interval: float) -> Progress | None:
+        self.asked.set()
+        await self.release.wait()
+        return await super().progress(code, interval)
+
+
+async def test_a_change_made_while_a_flush_asks_for_the_counts_is_published_by_the_next(
+    service_factory: Any,
+) -> None:
+    """The room is marked clean before its counts are asked for: a member who joins while they
+    are on their way is in the next flush's tally (the old flush marked the room clean after
+    the answer, and that join's tally never went out)."""
+    hub = Hub()
+    service: SessionService = service_factory(publisher=hub)
+    counter = _SlowCounter()
+    service.counter = counter
+    service.audience = desk = AudienceDesk(service, counter)
+    code, _ = await service.create("weirsoe_lies", seed=1)
+    ann, _, _ = await service.join(code, "Ann")
+    events = (await hub.subscribe(service.viewer_channels(code, Viewer("player", ann)))).iter_events()
+    await desk.join(code)
+    flushing = asyncio.create_task(desk.flush())
+    await asyncio.wait_for(counter.asked.wait(), 5)
+    await desk.join(code)  # while the counts are on their way
+    counter.release.set()
+    assert await flushing == 1
+    assert (await _tally(events))["members"] in (1, 2)
+    await asyncio.sleep(0.55)  # the room's next progress slot
+    assert await desk.flush() == 1
+    assert (await _tally(events))["members"] == 2
+
+
+async def test_rooms_whose_tally_was_not_published_are_flushed_again(service_factory: Any) -> None:
+    """A publish that fails loses no room: each is dirty again, and goes out once its slot is
+    free."""
+
+    class _Down(Hub):
+        fail = False
+
+        async def publish(self, messages: list[tuple[bytes, list[str]]]) -> None:
+            if self.fail:
+                raise ConnectionError("the channel is down")
+            await super().publish(messages)
+
+    hub = _Down()
+    service: SessionService = service_factory(publisher=hub)
+    counter = MemoryAudienceCounter()
+    service.counter = counter
+    service.audience = desk = AudienceDesk(service, counter)
+    code, _ = await service.create("weirsoe_lies", seed=2)
+    ann, _, _ = await service.join(code, "Ann")
+    events = (await hub.subscribe(service.viewer_channels(code, Viewer("player", ann)))).iter_events()
+    await desk.join(code)
+    hub.fail = True
+    assert await desk.flush() == 0
+    hub.fail = False
+    assert await desk.flush() == 0  # its slot is still taken
+    await asyncio.sleep(0.55)
+    assert await desk.flush() == 1
+    assert (await _tally(events))["members"] == 1
+
+
+@pytest.fixture
+def service_factory() -> Any:
+    return memory_service
