@@ -73,7 +73,9 @@ TRIGGERS = {"phase.lie_started", "phase.guess_started", "reveal.step"}
 # BENCH_LATENCY_OUT=FILE: each delivery of the last window as [server ts, latency ms, event
 # type, room code], to line up stalls with the server's own records (bench/variants/gcwatch.py)
 # and see which events they hit.
-TRACE: list[tuple[float, float, str, str]] | None = [] if os.environ.get("BENCH_LATENCY_OUT") else None
+TRACE: list[tuple[float, float, str, str]] | None = (
+    [] if os.environ.get("BENCH_LATENCY_OUT") else None
+)
 CLIENT_GC = ClientCollector()
 REPLIES = {"session.snapshot", "ack", "error", "pong"}
 ACTIONS_PER_PHASE = 3

@@ -6,17 +6,21 @@ that is made while a flush is under way. The Redis tests run on the real Redis a
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import msgspec
 import pytest
 from _redis_processes import two_processes
 from _service_support import memory_service
+from conftest import REDIS_URL
+from redis import asyncio as aioredis
 
+from weirsoe_platform._resp import AT_ONCE
 from weirsoe_platform.audience import AudienceDesk
 from weirsoe_platform.sessions import SessionService
 from weirsoe_platform.sessions._counter import MemoryAudienceCounter, Progress
-from weirsoe_platform.sessions._redis_counter import RedisAudienceCounter
+from weirsoe_platform.sessions._redis_counter import _PROGRESS, RedisAudienceCounter
 from weirsoe_platform.sessions._redis_store import RedisSessionStore
 from weirsoe_platform.transport import Hub
 from weirsoe_sdk import Viewer
@@ -59,8 +63,11 @@ async def test_a_flush_of_many_rooms_costs_two_round_trips_on_redis(redis_cleanu
             for _ in range(i % 3 + 1):
                 await desk.join(code)
         store = service.store
-        assert isinstance(store, RedisSessionStore) and store.fast is not None
-        await store.fast.execute(b"PING")
+        assert isinstance(store, RedisSessionStore)
+        assert store.fast is not None
+        # Loaded already, as on a server past its first flush (a Redis that forgot it costs
+        # one SCRIPT LOAD and the batch again: test_platform_resp.py).
+        await store.fast.execute(b"SCRIPT", b"LOAD", _PROGRESS)
         conn = store.fast._conn
         assert conn is not None
         before = conn.writes
@@ -69,6 +76,40 @@ async def test_a_flush_of_many_rooms_costs_two_round_trips_on_redis(redis_cleanu
         assert writes <= 2, f"a flush of {ROOMS} rooms took {writes} writes to Redis"
         for i, (_, events) in enumerate(rooms):
             assert (await _tally(events))["members"] == i % 3 + 1
+
+
+async def test_without_the_pipelined_connection_a_flush_keeps_a_few_commands_in_flight(
+    redis_cleanup: str,
+) -> None:
+    """On redis-py's client (what a TLS address gets), a flush of 40 rooms asks and publishes
+    ``AT_ONCE`` rooms at a time: every tally arrives, over at most ``AT_ONCE`` pooled
+    connections (asking for all at once would open one per room)."""
+    name = f"flush-{uuid.uuid4().hex[:8]}"
+    client = aioredis.Redis.from_url(REDIS_URL, client_name=name)
+    admin = aioredis.Redis.from_url(REDIS_URL)
+    async with two_processes(redis_cleanup) as (near, _):
+        service, hub = near.service, near.hub
+        counter = RedisAudienceCounter(client, prefix=service.settings.redis_prefix)
+        service.counter = counter
+        service.audience = desk = AudienceDesk(service, counter)
+        near.remote.publisher = client
+        rooms = []
+        for seed in range(40):
+            code, _ = await service.create("weirsoe_lies", seed=seed)
+            ann, _, _ = await service.join(code, "Ann")
+            sub = await hub.subscribe(service.viewer_channels(code, Viewer("player", ann)))
+            rooms.append(sub.iter_events())
+            await desk.join(code)
+        try:
+            assert await desk.flush() == 40
+            for events in rooms:
+                assert (await _tally(events))["members"] == 1
+            listed = await admin.client_list()
+            opened = [c for c in listed if c.get("name") == name]
+            assert 0 < len(opened) <= AT_ONCE
+        finally:
+            await client.aclose()
+            await admin.aclose()
 
 
 class _SlowCounter(MemoryAudienceCounter):
@@ -98,7 +139,9 @@ async def test_a_change_made_while_a_flush_asks_for_the_counts_is_published_by_t
     service.audience = desk = AudienceDesk(service, counter)
     code, _ = await service.create("weirsoe_lies", seed=1)
     ann, _, _ = await service.join(code, "Ann")
-    events = (await hub.subscribe(service.viewer_channels(code, Viewer("player", ann)))).iter_events()
+    events = (
+        await hub.subscribe(service.viewer_channels(code, Viewer("player", ann)))
+    ).iter_events()
     await desk.join(code)
     flushing = asyncio.create_task(desk.flush())
     await asyncio.wait_for(counter.asked.wait(), 5)
@@ -130,7 +173,9 @@ async def test_rooms_whose_tally_was_not_published_are_flushed_again(service_fac
     service.audience = desk = AudienceDesk(service, counter)
     code, _ = await service.create("weirsoe_lies", seed=2)
     ann, _, _ = await service.join(code, "Ann")
-    events = (await hub.subscribe(service.viewer_channels(code, Viewer("player", ann)))).iter_events()
+    events = (
+        await hub.subscribe(service.viewer_channels(code, Viewer("player", ann)))
+    ).iter_events()
     await desk.join(code)
     hub.fail = True
     assert await desk.flush() == 0

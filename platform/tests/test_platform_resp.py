@@ -99,6 +99,42 @@ async def test_scripts_are_loaded_again_after_redis_forgets_them(redis_cleanup: 
         await admin.aclose()
 
 
+async def test_a_script_run_for_many_calls_goes_in_one_write_and_runs_each_once(
+    redis_cleanup: str,
+) -> None:
+    """``evalsha_many``: one write for every call, each reply in its place, an error reply
+    left in its place; after Redis forgot the script (a restart), it is loaded once and every
+    call runs exactly once (INCRBY shows a call run twice)."""
+    client = _client()
+    admin = aioredis.Redis.from_url(REDIS_URL)
+    script = (
+        "if ARGV[1] == 'bad' then return redis.error_reply('ERR refused') end "
+        "return redis.call('INCRBY', KEYS[1], ARGV[1])"
+    )
+    keys = [f"{redis_cleanup}:many{i}" for i in range(20)]
+    try:
+        await client.execute(b"PING")
+        conn = client._conn
+        assert conn is not None
+        await admin.script_flush()  # what a restarted Redis looks like to a script
+        calls = [([key], [i + 1]) for i, key in enumerate(keys)]
+        calls[7] = ([keys[7]], ["bad"])
+        before = conn.writes
+        replies = await client.evalsha_many(script, calls)
+        # NOSCRIPT for all: the batch, SCRIPT LOAD, the batch again: three writes, not 40.
+        assert conn.writes - before == 3
+        assert isinstance(replies[7], ResponseError)
+        assert "refused" in str(replies[7])
+        assert [r for i, r in enumerate(replies) if i != 7] == [i + 1 for i in range(20) if i != 7]
+        before = conn.writes
+        again = await client.evalsha_many(script, calls[:3])
+        assert again == [2, 4, 6]  # each ran once more, not twice
+        assert conn.writes - before == 1
+    finally:
+        await client.aclose()
+        await admin.aclose()
+
+
 async def test_a_killed_connection_is_replaced_and_the_command_retried(redis_cleanup: str) -> None:
     client = _client()
     admin = aioredis.Redis.from_url(REDIS_URL)

@@ -107,6 +107,11 @@ def parser(error: type[Exception] = ResponseError) -> Any:
     return RespParser(error)
 
 
+# Commands a caller keeps in flight at once on a client without auto-pipelining (redis-py's, on
+# a TLS address): each takes a connection from its pool.
+AT_ONCE = 16
+
+
 def _part(value: Any) -> bytes:
     if isinstance(value, bytes):
         return value
@@ -359,9 +364,10 @@ class PipelinedRedis:
         first error reply is raised. Not a transaction: like ``pipeline(transaction=False)``."""
         return await self._send([command(*parts) for parts in commands])
 
-    async def _send(self, data: list[bytes]) -> list[Any]:
+    async def _send(self, data: list[bytes], *, raise_errors: bool = True) -> list[Any]:
         """Encoded commands out, replies back; once more on a fresh connection if the first
-        one was lost or timed out (as redis-py's default retry)."""
+        one was lost or timed out (as redis-py's default retry). An error reply is raised,
+        or with ``raise_errors=False`` left in its place."""
         for attempt in (0, 1):
             try:
                 conn = await self._connection()
@@ -371,17 +377,22 @@ class PipelinedRedis:
                 if attempt:
                     raise
                 continue
-            for reply in replies:
-                if isinstance(reply, ResponseError):
-                    raise reply
+            if raise_errors:
+                for reply in replies:
+                    if isinstance(reply, ResponseError):
+                        raise reply
             return replies
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def evalsha(self, script: str, keys: Sequence[Any], args: Sequence[Any]) -> Any:
-        """Run a Lua script by its SHA1, loading it first if Redis does not know it."""
+    def _sha(self, script: str) -> bytes:
         sha = self._shas.get(script)
         if sha is None:
             sha = self._shas[script] = hashlib.sha1(script.encode()).hexdigest().encode()
+        return sha
+
+    async def evalsha(self, script: str, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        """Run a Lua script by its SHA1, loading it first if Redis does not know it."""
+        sha = self._sha(script)
         try:
             return await self.execute(b"EVALSHA", sha, len(keys), *keys, *args)
         except ResponseError as exc:
@@ -389,6 +400,33 @@ class PipelinedRedis:
                 raise
         await self.execute(b"SCRIPT", b"LOAD", script)
         return await self.execute(b"EVALSHA", sha, len(keys), *keys, *args)
+
+    async def evalsha_many(
+        self, script: str, calls: Sequence[tuple[Sequence[Any], Sequence[Any]]]
+    ) -> list[Any]:
+        """Run a Lua script once per ``(keys, args)``, all in one write, with no task per call:
+        the replies in order, an error reply as its :class:`ResponseError` in its place (not
+        raised). Calls Redis answered ``NOSCRIPT`` run again once the script is loaded."""
+        sha = self._sha(script)
+
+        def encoded(indexes: Sequence[int]) -> list[bytes]:
+            return [
+                command(b"EVALSHA", sha, len(calls[i][0]), *calls[i][0], *calls[i][1])
+                for i in indexes
+            ]
+
+        replies = await self._send(encoded(range(len(calls))), raise_errors=False)
+        missing = [
+            i
+            for i, reply in enumerate(replies)
+            if isinstance(reply, ResponseError) and str(reply).startswith("NOSCRIPT")
+        ]
+        if missing:
+            await self.execute(b"SCRIPT", b"LOAD", script)
+            again = await self._send(encoded(missing), raise_errors=False)
+            for i, reply in zip(missing, again, strict=True):
+                replies[i] = reply
+        return replies
 
     async def publish(self, channel: str, message: bytes) -> int:
         """``PUBLISH``, as redis-py's ``publish``: how many subscribers received it."""

@@ -84,11 +84,11 @@ class AudienceCounter(ABC):
 
     async def progress_many(
         self, codes: Sequence[str], interval: float
-    ) -> list[Progress | None | Exception]:
+    ) -> list[Progress | Exception | None]:
         """:meth:`progress` for several rooms at once, in order; a room whose call failed has
         its exception in its place. Here one after another (in memory nothing waits);
         counters behind a network send them together."""
-        found: list[Progress | None | Exception] = []
+        found: list[Progress | Exception | None] = []
         for code in codes:
             try:
                 found.append(await self.progress(code, interval))

@@ -187,6 +187,7 @@ class Remote(Protocol):
     def unsubscribe(self, channels: Iterable[str]) -> None: ...
     async def settle(self, timeout: float = 5.0) -> bool: ...
     async def publish(self, channel: str, frame: bytes) -> None: ...
+    async def publish_many(self, frames: list[tuple[str, bytes]]) -> None: ...
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
 
@@ -381,9 +382,9 @@ class Hub:
             ((code, items),) = by_room.items()
             await remote.publish(self.wire(code), encode_frame(items))
             return
-        # Several rooms (a batch of audience progress): every frame at once, one round trip.
-        await asyncio.gather(
-            *(remote.publish(self.wire(code), encode_frame(items)) for code, items in by_room.items())
+        # Several rooms (a batch of audience progress): every frame at once.
+        await remote.publish_many(
+            [(self.wire(code), encode_frame(items)) for code, items in by_room.items()]
         )
 
     # -- life --------------------------------------------------------------------------------
