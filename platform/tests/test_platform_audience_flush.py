@@ -10,7 +10,6 @@ import uuid
 from typing import Any
 
 import msgspec
-import pytest
 from _redis_processes import two_processes
 from _service_support import memory_service
 from conftest import REDIS_URL
@@ -112,6 +111,22 @@ async def test_without_the_pipelined_connection_a_flush_keeps_a_few_commands_in_
             await admin.aclose()
 
 
+async def _memory_room(
+    hub: Hub, counter: MemoryAudienceCounter, seed: int
+) -> tuple[AudienceDesk, str, Any]:
+    """A room on the memory store with Ann in it, its desk on ``counter``, publishing into
+    ``hub``: ``(desk, code, Ann's socket's events)``."""
+    service = memory_service(publisher=hub)
+    service.counter = counter
+    service.audience = desk = AudienceDesk(service, counter)
+    code, _ = await service.create("weirsoe_lies", seed=seed)
+    ann, _, _ = await service.join(code, "Ann")
+    events = (
+        await hub.subscribe(service.viewer_channels(code, Viewer("player", ann)))
+    ).iter_events()
+    return desk, code, events
+
+
 class _SlowCounter(MemoryAudienceCounter):
     """Answers ``progress`` only once ``release`` is set, to change a room meanwhile."""
 
@@ -126,22 +141,12 @@ class _SlowCounter(MemoryAudienceCounter):
         return await super().progress(code, interval)
 
 
-async def test_a_change_made_while_a_flush_asks_for_the_counts_is_published_by_the_next(
-    service_factory: Any,
-) -> None:
+async def test_a_change_made_while_a_flush_asks_for_the_counts_is_published_by_the_next() -> None:
     """The room is marked clean before its counts are asked for: a member who joins while they
     are on their way is in the next flush's tally (the old flush marked the room clean after
     the answer, and that join's tally never went out)."""
-    hub = Hub()
-    service: SessionService = service_factory(publisher=hub)
     counter = _SlowCounter()
-    service.counter = counter
-    service.audience = desk = AudienceDesk(service, counter)
-    code, _ = await service.create("weirsoe_lies", seed=1)
-    ann, _, _ = await service.join(code, "Ann")
-    events = (
-        await hub.subscribe(service.viewer_channels(code, Viewer("player", ann)))
-    ).iter_events()
+    desk, code, events = await _memory_room(Hub(), counter, 1)
     await desk.join(code)
     flushing = asyncio.create_task(desk.flush())
     await asyncio.wait_for(counter.asked.wait(), 5)
@@ -154,7 +159,7 @@ async def test_a_change_made_while_a_flush_asks_for_the_counts_is_published_by_t
     assert (await _tally(events))["members"] == 2
 
 
-async def test_rooms_whose_tally_was_not_published_are_flushed_again(service_factory: Any) -> None:
+async def test_rooms_whose_tally_was_not_published_are_flushed_again() -> None:
     """A publish that fails loses no room: each is dirty again, and goes out once its slot is
     free."""
 
@@ -167,15 +172,7 @@ async def test_rooms_whose_tally_was_not_published_are_flushed_again(service_fac
             await super().publish(messages)
 
     hub = _Down()
-    service: SessionService = service_factory(publisher=hub)
-    counter = MemoryAudienceCounter()
-    service.counter = counter
-    service.audience = desk = AudienceDesk(service, counter)
-    code, _ = await service.create("weirsoe_lies", seed=2)
-    ann, _, _ = await service.join(code, "Ann")
-    events = (
-        await hub.subscribe(service.viewer_channels(code, Viewer("player", ann)))
-    ).iter_events()
+    desk, code, events = await _memory_room(hub, MemoryAudienceCounter(), 2)
     await desk.join(code)
     hub.fail = True
     assert await desk.flush() == 0
@@ -184,8 +181,3 @@ async def test_rooms_whose_tally_was_not_published_are_flushed_again(service_fac
     await asyncio.sleep(0.55)
     assert await desk.flush() == 1
     assert (await _tally(events))["members"] == 1
-
-
-@pytest.fixture
-def service_factory() -> Any:
-    return memory_service
