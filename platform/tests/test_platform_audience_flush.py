@@ -111,24 +111,9 @@ async def test_without_the_pipelined_connection_a_flush_keeps_a_few_commands_in_
             await admin.aclose()
 
 
-async def _memory_room(
-    hub: Hub, counter: MemoryAudienceCounter, seed: int
-) -> tuple[AudienceDesk, str, Any]:
-    """A room on the memory store with Ann in it, its desk on ``counter``, publishing into
-    ``hub``: ``(desk, code, Ann's socket's events)``."""
-    service = memory_service(publisher=hub)
-    service.counter = counter
-    service.audience = desk = AudienceDesk(service, counter)
-    code, _ = await service.create("weirsoe_lies", seed=seed)
-    ann, _, _ = await service.join(code, "Ann")
-    events = (
-        await hub.subscribe(service.viewer_channels(code, Viewer("player", ann)))
-    ).iter_events()
-    return desk, code, events
-
-
 class _SlowCounter(MemoryAudienceCounter):
-    """Answers ``progress`` only once ``release`` is set, to change a room meanwhile."""
+    """The embedded (memory) counter, answering ``progress`` only once ``release`` is set, so
+    that a room can change while its counts are on their way."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -145,8 +130,14 @@ async def test_a_change_made_while_a_flush_asks_for_the_counts_is_published_by_t
     """The room is marked clean before its counts are asked for: a member who joins while they
     are on their way is in the next flush's tally (the old flush marked the room clean after
     the answer, and that join's tally never went out)."""
-    counter = _SlowCounter()
-    desk, code, events = await _memory_room(Hub(), counter, 1)
+    hub, counter = Hub(), _SlowCounter()
+    service = memory_service(publisher=hub)
+    service.counter = counter
+    service.audience = desk = AudienceDesk(service, counter)
+    code, _ = await service.create("weirsoe_lies", seed=1)
+    ann, _, _ = await service.join(code, "Ann")
+    sub = await hub.subscribe(service.viewer_channels(code, Viewer("player", ann)))
+    events = sub.iter_events()
     await desk.join(code)
     flushing = asyncio.create_task(desk.flush())
     await asyncio.wait_for(counter.asked.wait(), 5)
@@ -159,25 +150,26 @@ async def test_a_change_made_while_a_flush_asks_for_the_counts_is_published_by_t
     assert (await _tally(events))["members"] == 2
 
 
-async def test_rooms_whose_tally_was_not_published_are_flushed_again() -> None:
+async def test_rooms_whose_tally_was_not_published_are_flushed_again(redis_cleanup: str) -> None:
     """A publish that fails loses no room: each is dirty again, and goes out once its slot is
-    free."""
-
-    class _Down(Hub):
-        fail = False
-
-        async def publish(self, messages: list[tuple[bytes, list[str]]]) -> None:
-            if self.fail:
-                raise ConnectionError("the channel is down")
-            await super().publish(messages)
-
-    hub = _Down()
-    desk, code, events = await _memory_room(hub, MemoryAudienceCounter(), 2)
-    await desk.join(code)
-    hub.fail = True
-    assert await desk.flush() == 0
-    hub.fail = False
-    assert await desk.flush() == 0  # its slot is still taken
-    await asyncio.sleep(0.55)
-    assert await desk.flush() == 1
-    assert (await _tally(events))["members"] == 1
+    free. The failure is real: the process's publishing client points at a loopback port
+    where no Redis listens, then back at the real one."""
+    nowhere = aioredis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+    async with two_processes(redis_cleanup) as (near, _):
+        service, hub = near.service, near.hub
+        desk = _desk(service)
+        code, _ = await service.create("weirsoe_lies", seed=2)
+        ann, _, _ = await service.join(code, "Ann")
+        sub = await hub.subscribe(service.viewer_channels(code, Viewer("player", ann)))
+        events = sub.iter_events()
+        await desk.join(code)
+        working, near.remote.publisher = near.remote.publisher, nowhere
+        try:
+            assert await desk.flush() == 0
+        finally:
+            near.remote.publisher = working
+            await nowhere.aclose()
+        assert await desk.flush() == 0  # its slot is still taken
+        await asyncio.sleep(0.55)
+        assert await desk.flush() == 1
+        assert (await _tally(events))["members"] == 1

@@ -29,7 +29,7 @@ from typing import Any
 
 from redis import asyncio as aioredis
 
-from ._resp import AT_ONCE, PipelinedRedis, RedisAddress, RespParser
+from ._resp import PipelinedRedis, RedisAddress, RespParser, at_once
 from ._resp import command as _command
 from ._resp import parser as _resp_parser
 from ._tasks import cancel_and_wait
@@ -111,13 +111,8 @@ class RedisPubSub:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def publish(self, channel: str, frame: bytes) -> None:
-        if self.publisher is None:
-            raise RuntimeError("this RedisPubSub was made without a publishing client")
-        await self.publisher.publish(channel, frame)  # redis-py's or PipelinedRedis's
-
     async def publish_many(self, frames: list[tuple[str, bytes]]) -> None:
-        """Several ``(channel, frame)`` at once: one write on a :class:`PipelinedRedis`
+        """``(channel, frame)`` pairs, all at once: one write on a :class:`PipelinedRedis`
         publisher; on redis-py's, :data:`AT_ONCE` at a time (each takes a pooled connection)."""
         publisher = self.publisher
         if publisher is None:
@@ -125,9 +120,9 @@ class RedisPubSub:
         if isinstance(publisher, PipelinedRedis):
             await publisher.execute_many(*((b"PUBLISH", ch, frame) for ch, frame in frames))
             return
-        for i in range(0, len(frames), AT_ONCE):
-            chunk = frames[i : i + AT_ONCE]
-            await asyncio.gather(*(publisher.publish(ch, frame) for ch, frame in chunk))
+        for outcome in await at_once(lambda item: publisher.publish(*item), frames):
+            if isinstance(outcome, Exception):
+                raise outcome
 
     # -- the reader --------------------------------------------------------------------------
     async def start(self) -> None:

@@ -27,9 +27,9 @@ import hashlib
 import ssl
 import time
 from collections import deque
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from urllib.parse import unquote, urlparse
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -107,9 +107,25 @@ def parser(error: type[Exception] = ResponseError) -> Any:
     return RespParser(error)
 
 
+T = TypeVar("T")
+
 # Commands a caller keeps in flight at once on a client without auto-pipelining (redis-py's, on
 # a TLS address): each takes a connection from its pool.
 AT_ONCE = 16
+
+
+async def at_once(call: Callable[[T], Awaitable[Any]], items: Sequence[T]) -> list[Any]:
+    """``call(item)`` for every item, :data:`AT_ONCE` at a time, for a client without
+    auto-pipelining: each result in its item's place, or the exception it raised (a
+    cancellation is raised)."""
+    found: list[Any] = []
+    for i in range(0, len(items), AT_ONCE):
+        chunk = items[i : i + AT_ONCE]
+        for item in await asyncio.gather(*map(call, chunk), return_exceptions=True):
+            if isinstance(item, BaseException) and not isinstance(item, Exception):
+                raise item
+            found.append(item)
+    return found
 
 
 def _part(value: Any) -> bytes:

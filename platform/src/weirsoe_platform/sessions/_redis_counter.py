@@ -14,7 +14,6 @@ given the room's remaining TTL (``PTTL P:session:CODE``) whenever it is written:
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import Iterable, Sequence
@@ -22,7 +21,7 @@ from typing import Any
 
 from weirsoe_sdk import InvalidAction, OpenTally
 
-from .._resp import AT_ONCE, LuaScripts, PipelinedRedis
+from .._resp import LuaScripts, PipelinedRedis, at_once
 from ._counter import AudienceCounter, Progress, TallyProgress
 
 __all__ = ["RedisAudienceCounter"]
@@ -317,19 +316,9 @@ class RedisAudienceCounter(AudienceCounter):
         """Every room's script at once: on the pipelined connection one write and one round
         trip for all of them, where one after another cost a round trip each (seconds, with
         hundreds of rooms on a busy loop; docs/performance.md, section 42). On redis-py's
-        client (a TLS address), ``AT_ONCE`` at a time."""
+        client (a TLS address), ``AT_ONCE`` at a time (:func:`at_once`)."""
         if self.fast is None:
-            found: list[Progress | Exception | None] = []
-            for i in range(0, len(codes), AT_ONCE):
-                chunk = codes[i : i + AT_ONCE]
-                replies = await asyncio.gather(
-                    *(self.progress(code, interval) for code in chunk), return_exceptions=True
-                )
-                for item in replies:
-                    if isinstance(item, BaseException) and not isinstance(item, Exception):
-                        raise item  # a cancellation stops the flush
-                    found.append(item)
-            return found
+            return await at_once(lambda code: self.progress(code, interval), codes)
         try:
             replies = await self.fast.evalsha_many(
                 _PROGRESS, [self._progress_call(code, interval) for code in codes]

@@ -186,7 +186,6 @@ class Remote(Protocol):
     def subscribe(self, channels: Iterable[str]) -> None: ...
     def unsubscribe(self, channels: Iterable[str]) -> None: ...
     async def settle(self, timeout: float = 5.0) -> bool: ...
-    async def publish(self, channel: str, frame: bytes) -> None: ...
     async def publish_many(self, frames: list[tuple[str, bytes]]) -> None: ...
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
@@ -377,13 +376,8 @@ class Hub:
         for data, names in messages:
             for name in names:
                 by_room.setdefault(self.room_of(name), []).append((data, [name]))
-        remote = self.remote
-        if len(by_room) == 1:
-            ((code, items),) = by_room.items()
-            await remote.publish(self.wire(code), encode_frame(items))
-            return
-        # Several rooms (a batch of audience progress): every frame at once.
-        await remote.publish_many(
+        # One frame per room, all at once (a batch of audience progress is many rooms).
+        await self.remote.publish_many(
             [(self.wire(code), encode_frame(items)) for code, items in by_room.items()]
         )
 
