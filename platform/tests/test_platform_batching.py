@@ -70,12 +70,14 @@ class _Gated:
 
     gate: CasGate
 
-    async def compare_and_set(self, code: str, expected: int, version: int, *args: Any) -> bool:
+    async def compare_and_set(
+        self, code: str, expected: int, version: int, *args: Any, **kwargs: Any
+    ) -> bool:
         store = super()
         return await self.gate.around(
             expected,
             version,
-            lambda: store.compare_and_set(code, expected, version, *args),  # type: ignore[attr-defined]
+            lambda: store.compare_and_set(code, expected, version, *args, **kwargs),  # type: ignore[attr-defined]
         )
 
 

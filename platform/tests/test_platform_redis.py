@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import msgspec
 import pytest
+from _redis_processes import two_processes
 from conftest import REDIS_URL
 
 from weirsoe_platform._redis_pubsub import RedisPubSub
@@ -398,3 +399,54 @@ async def test_a_process_delivers_its_own_commits_at_once_and_every_socket_sees_
             await hub.stop()
         for svc in services:
             await svc.store.close()
+
+
+@pytest.mark.parametrize("pipelined", [True, False])
+async def test_a_commit_reaches_this_process_sockets_as_its_reply_is_read(
+    redis_cleanup: str, pipelined: bool
+) -> None:
+    """On the pipelined connection, a won compare-and-set is delivered to this process's
+    sockets from the callback that reads its reply (no task runs there), while the committing
+    call still waits to resume, and the record is already remembered for the room's next
+    transition and for snapshots. On redis-py's client (a TLS address) the committing task
+    delivers it after its await, as before. Either way the socket gets the version once."""
+    async with two_processes(redis_cleanup) as (near, _):
+        service, hub = near.service, near.hub
+        if not pipelined:
+            store = service.store
+            assert isinstance(store, RedisSessionStore)
+            service.store = RedisSessionStore(store.redis, prefix=redis_cleanup, pipelined=False)
+        code, _ = await service.create("weirsoe_lies")
+        sub = await hub.subscribe(service.channels(code, "everyone"))
+        events = sub.iter_events()
+        await service.join(code, "Ann")  # version 1 reaches the hub: it knows what comes next
+        assert msgspec.json.decode(await asyncio.wait_for(anext(events), 5))["version"] == 1
+        own = hub.own
+        deliver = hub.deliver_committed
+        seen: list[tuple[bool, bool, int | None, bool]] = []
+        joining: asyncio.Future[object] | None = None
+
+        def spy(room: str, expected: int, messages: list[tuple[bytes, list[str]]]) -> None:
+            known = service.decoded.known(room)
+            assert joining is not None
+            seen.append(
+                (
+                    asyncio.current_task() is None,
+                    joining.done(),
+                    None if known is None else known[0],
+                    service.cache.get(room) is not None,
+                )
+            )
+            deliver(room, expected, messages)
+
+        service._deliver_committed = spy
+        near.hold()  # Redis's echo waits: only the commit itself can deliver version 2
+        joining = asyncio.ensure_future(service.join(code, "Bob"))
+        await joining
+        assert seen == [(pipelined, False, 2, True)]
+        event = msgspec.json.decode(await asyncio.wait_for(anext(events), 5))
+        assert event["version"] == 2
+        assert hub.own == own + 1
+        await asyncio.sleep(0.2)
+        assert near.release() >= 1  # the echo, now skipped
+        assert sub.qsize == 0

@@ -99,6 +99,76 @@ async def test_scripts_are_loaded_again_after_redis_forgets_them(redis_cleanup: 
         await admin.aclose()
 
 
+async def test_a_reply_callback_runs_as_the_reply_is_read_before_the_caller_resumes(
+    redis_cleanup: str,
+) -> None:
+    """``evalsha(..., then)``: ``then`` gets the reply in the connection's read callback (no
+    task is running there), before the awaiting caller resumes; once per successful reply,
+    never for an error reply (nor for the ``NOSCRIPT`` that precedes a reload), and also
+    when the caller was cancelled while the command was on its way."""
+    client = _client()
+    admin = aioredis.Redis.from_url(REDIS_URL)
+    script = (
+        "if ARGV[1] == 'bad' then return redis.error_reply('ERR refused') end "
+        "return redis.call('INCRBY', KEYS[1], ARGV[1])"
+    )
+    key = f"{redis_cleanup}:then"
+    seen: list[tuple[str, object, bool]] = []
+
+    def then(reply: object) -> None:
+        seen.append(("then", reply, asyncio.current_task() is None))
+
+    try:
+        await client.execute(b"PING")
+        await admin.script_flush()  # the first run is answered NOSCRIPT, then loads it
+        reply = await client.evalsha(script, [key], [2], then)
+        seen.append(("resumed", reply, asyncio.current_task() is None))
+        assert seen == [("then", 2, True), ("resumed", 2, False)]
+
+        seen.clear()
+        with pytest.raises(ResponseError, match="refused"):
+            await client.evalsha(script, [key], ["bad"], then)
+        assert seen == []
+
+        doomed = asyncio.ensure_future(client.evalsha(script, [key], [3], then))
+        await asyncio.sleep(0)  # written; the reply is on its way
+        doomed.cancel()
+        assert await client.execute(b"GET", key) == b"5"
+        assert seen == [("then", 5, True)]
+    finally:
+        await client.aclose()
+        await admin.aclose()
+
+
+async def test_a_command_with_a_reply_callback_is_written_at_once_with_what_was_queued(
+    redis_cleanup: str,
+) -> None:
+    """A command with ``then`` does not wait for the turn's write: it goes out in the call,
+    together with the commands queued before it in the same turn (replies stay in order),
+    and the turn's own write then has nothing left to send."""
+    client = _client()
+    try:
+        await client.execute(b"PING")
+        conn = client._conn
+        assert conn is not None
+        before = conn.writes
+        first = asyncio.ensure_future(client.execute(b"ECHO", b"queued"))
+        await asyncio.sleep(0)  # its turn ran: queued for the turn's write, not yet sent
+        assert conn.pending
+        assert conn.writes == before
+        got: list[object] = []
+        now = conn.send(command(b"ECHO", b"now"), 5.0, got.append)
+        assert conn.writes == before + 1  # written in the call, with the queued one
+        assert not conn.pending
+        assert await first == b"queued"
+        assert await now == b"now"
+        assert got == [b"now"]
+        await asyncio.sleep(0.05)
+        assert conn.writes == before + 1  # the turn's write found nothing to send
+    finally:
+        await client.aclose()
+
+
 async def test_a_script_run_for_many_calls_goes_in_one_write_and_runs_each_once(
     redis_cleanup: str,
 ) -> None:

@@ -5,7 +5,10 @@
   is installed (the ``[redis]`` extra installs it); the small parser here is the fallback.
 - :class:`PipelinedRedis`: one connection per process that **pipelines automatically**. Every
   command issued during one turn of the event loop is written in one ``write`` call, and the
-  replies, which Redis sends in order, resolve the callers' futures in order. The session
+  replies, which Redis sends in order, resolve the callers' futures in order. A command whose
+  caller acts on its reply at once (the session store's compare-and-set, with ``then``) is
+  written in the call, with whatever was queued before it, and ``then`` runs as its reply is
+  read: each saves a turn of a busy event loop (docs/performance.md, section 43). The session
   store sends its loads and compare-and-sets through it: measured on 2 cores, redis-py spent
   about 106 µs of CPU per command with 100 in flight, this client about 6 µs (the figures and
   the profile are in docs/performance.md, "Issue 14").
@@ -24,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import ssl
 import time
 from collections import deque
@@ -108,6 +112,10 @@ def parser(error: type[Exception] = ResponseError) -> Any:
 
 
 T = TypeVar("T")
+
+# Called with a command's reply as soon as it is read (see ``_Connection.send``).
+Then = Callable[[Any], None]
+_log = logging.getLogger(__name__)
 
 # Commands a caller keeps in flight at once on a client without auto-pipelining (redis-py's, on
 # a TLS address): each takes a connection from its pool.
@@ -232,7 +240,8 @@ class _Connection(asyncio.Protocol):
     def __init__(self) -> None:
         self.loop = asyncio.get_running_loop()
         self.reader = parser()
-        self.waiters: deque[tuple[asyncio.Future[Any], float]] = deque()
+        # Each command's future, deadline, and what to call with a reply as it is read.
+        self.waiters: deque[tuple[asyncio.Future[Any], float, Then | None]] = deque()
         self.pending: list[bytes] = []
         self.transport: Any = None  # an asyncio.Transport (uvloop's is not a subclass)
         self.lost: BaseException | None = None
@@ -251,7 +260,12 @@ class _Connection(asyncio.Protocol):
             if not waiters:  # a reply nobody asked for: the stream is out of step
                 self.close(RedisConnectionError("unexpected reply from Redis"))
                 return
-            future, _ = waiters.popleft()
+            future, _, then = waiters.popleft()
+            if then is not None and not isinstance(reply, Exception):
+                try:
+                    then(reply)
+                except Exception:  # the caller's bug: never the connection's
+                    _log.exception("a Redis reply's callback failed")
             if not future.done():  # a caller that gave up (cancelled) is skipped
                 future.set_result(reply)
 
@@ -259,24 +273,35 @@ class _Connection(asyncio.Protocol):
         self._fail(RedisConnectionError(f"Redis connection lost: {exc or 'closed by server'}"))
 
     # -- use ---------------------------------------------------------------------------------
-    def send(self, data: bytes, timeout: float) -> asyncio.Future[Any]:
+    def send(self, data: bytes, timeout: float, then: Then | None = None) -> asyncio.Future[Any]:
+        """Queue one encoded command; its future gets the reply.
+
+        A command with ``then`` is written at once, with whatever was queued before it, and
+        ``then`` is called with its reply (unless that is an error) as soon as it is read, in
+        the same turn of the event loop: the caller's waiter only resumes a turn later, behind
+        every callback that turn queued (:meth:`PipelinedRedis.evalsha`). Every other command
+        waits for the turn's one write (:meth:`_flush`)."""
         if self.lost is not None:
             raise RedisConnectionError("Redis connection lost")
         future = self.loop.create_future()
-        if not self.pending:
+        if not self.pending and then is None:
             self.loop.call_soon(self._flush)
         self.pending.append(data)
-        self.waiters.append((future, time.monotonic() + timeout))
+        self.waiters.append((future, time.monotonic() + timeout, then))
         if self._watch is None:
             self._watch = self.loop.call_later(min(timeout, 1.0), self._check, timeout)
+        if then is not None:
+            self._flush()
         return future
 
     def _flush(self) -> None:
         pending, self.pending = self.pending, []
+        if not pending:  # written already, with a command that went at once
+            return
         transport = self.transport
         if transport is None or transport.is_closing():
             self.close(RedisConnectionError("Redis connection closed"))
-        elif pending:
+        else:
             transport.write(b"".join(pending))
             self.writes += 1
 
@@ -303,7 +328,7 @@ class _Connection(asyncio.Protocol):
             self._watch.cancel()
             self._watch = None
         while self.waiters:
-            future, _ = self.waiters.popleft()
+            future = self.waiters.popleft()[0]
             if not future.done():
                 future.set_exception(exc)
 
@@ -380,14 +405,17 @@ class PipelinedRedis:
         first error reply is raised. Not a transaction: like ``pipeline(transaction=False)``."""
         return await self._send([command(*parts) for parts in commands])
 
-    async def _send(self, data: list[bytes], *, raise_errors: bool = True) -> list[Any]:
+    async def _send(
+        self, data: list[bytes], *, raise_errors: bool = True, then: Then | None = None
+    ) -> list[Any]:
         """Encoded commands out, replies back; once more on a fresh connection if the first
         one was lost or timed out (as redis-py's default retry). An error reply is raised,
-        or with ``raise_errors=False`` left in its place."""
+        or with ``raise_errors=False`` left in its place. ``then``: called with each reply
+        that is not an error, as it is read (:meth:`_Connection.send`)."""
         for attempt in (0, 1):
             try:
                 conn = await self._connection()
-                futures = [conn.send(item, self.timeout) for item in data]
+                futures = [conn.send(item, self.timeout, then) for item in data]
                 replies = [await future for future in futures]
             except (RedisConnectionError, RedisTimeoutError):
                 if attempt:
@@ -406,16 +434,24 @@ class PipelinedRedis:
             sha = self._shas[script] = hashlib.sha1(script.encode()).hexdigest().encode()
         return sha
 
-    async def evalsha(self, script: str, keys: Sequence[Any], args: Sequence[Any]) -> Any:
-        """Run a Lua script by its SHA1, loading it first if Redis does not know it."""
-        sha = self._sha(script)
+    async def evalsha(
+        self, script: str, keys: Sequence[Any], args: Sequence[Any], then: Then | None = None
+    ) -> Any:
+        """Run a Lua script by its SHA1, loading it first if Redis does not know it.
+
+        ``then``: called with the script's reply the moment it is read off the connection
+        (unless it is an error), before this coroutine's caller resumes, which is one more
+        turn of the event loop behind every callback that turn queued. A caller that acts
+        on the reply at once (the session service delivering a commit to its sockets) acts
+        there; it is called at most once, and also if the caller was cancelled meanwhile."""
+        run = [command(b"EVALSHA", self._sha(script), len(keys), *keys, *args)]
         try:
-            return await self.execute(b"EVALSHA", sha, len(keys), *keys, *args)
+            return (await self._send(run, then=then))[0]
         except ResponseError as exc:
             if not str(exc).startswith("NOSCRIPT"):
                 raise
         await self.execute(b"SCRIPT", b"LOAD", script)
-        return await self.execute(b"EVALSHA", sha, len(keys), *keys, *args)
+        return (await self._send(run, then=then))[0]
 
     async def evalsha_many(
         self, script: str, calls: Sequence[tuple[Sequence[Any], Sequence[Any]]]
@@ -466,11 +502,15 @@ class LuaScripts:
         self.fast = fast
         self._registered: dict[str, Any] = {}
 
-    def run(self, source: str, keys: Sequence[Any], args: Sequence[Any]) -> Awaitable[Any]:
+    def run(
+        self, source: str, keys: Sequence[Any], args: Sequence[Any], then: Then | None = None
+    ) -> Awaitable[Any]:
         """The script's reply, to await (the client's own coroutine: no extra frame on the
-        compare-and-set path)."""
+        compare-and-set path). ``then`` is called with a reply that is not an error as it is
+        read on ``fast`` (see :meth:`PipelinedRedis.evalsha`); redis-py's path leaves it to
+        the caller."""
         if self.fast is not None:
-            return self.fast.evalsha(source, keys, args)
+            return self.fast.evalsha(source, keys, args, then)
         script = self._registered.get(source)
         if script is None:
             script = self._registered[source] = self.redis.register_script(source)

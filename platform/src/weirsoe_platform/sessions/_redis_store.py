@@ -233,6 +233,8 @@ class RedisSessionStore(SessionStore):
         ttl: float,
         messages: list[tuple[bytes, list[str]]] | None = None,
         deadline: DeadlineChange = None,
+        *,
+        committed: Callable[[], None] | None = None,
     ) -> bool:
         keys = [self.key(code), self.deadline_key(code), f"{self.prefix}:deadlines"]
         args: list[Any] = [expected, version, data, int(ttl * 1000)]
@@ -245,7 +247,20 @@ class RedisSessionStore(SessionStore):
             args += ["set", deadline_payload(key, serial, at), at, code, self.wake, self.owner]
         if messages:
             args += [wire_channel(self.prefix, code), encode_frame(messages)]
-        return bool(await self._script(_CAS, keys, args))
+        if committed is None:
+            return bool(await self._script(_CAS, keys, args))
+        called = False
+
+        def won(reply: Any) -> None:  # on the pipelined connection: as the reply is read
+            nonlocal called
+            if reply and not called:
+                called = True
+                committed()
+
+        if await self._script(_CAS, keys, args, won):
+            won(1)  # redis-py's path calls nothing itself
+            return True
+        return False
 
     @_unavailable
     async def delete(self, code: str) -> None:

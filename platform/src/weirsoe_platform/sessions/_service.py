@@ -7,6 +7,7 @@ Player actions, deadlines, joins, presence and host controls all go through ``_t
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import logging
 import secrets
@@ -595,6 +596,11 @@ class SessionService:
             data = self._encoder.encode(record)
             atomic = self.store.publishes
             change = self._deadline_change(steps[-1].table, old_deadline)
+            # What a won compare-and-set makes known here, done by the store the moment it
+            # knows (on Redis, as the reply is read: a loop turn before this task resumes).
+            committed = functools.partial(
+                self._committed, record, data, steps[-1].table, expected, messages, atomic
+            )
             try:
                 won = await self.store.compare_and_set(
                     record.code,
@@ -604,6 +610,7 @@ class SessionService:
                     self._ttl(record.status),
                     messages if atomic else None,
                     change if self.store.schedules else None,
+                    committed=committed,
                 )
             except ConnectionError as exc:
                 self._store_error()
@@ -618,19 +625,31 @@ class SessionService:
                 self.cache.forget(record.code)
                 continue
             self.cache.hits += guess
-            self.cache.remember(record.code, data, record.status)
-            # The committed table is final (each input ran on its own copy), so snapshots of
-            # this version read it instead of decoding the stored bytes again.
-            self.decoded.put(record.code, data, record, steps[-1].table)
             if self.publisher is not None and not atomic:
                 await self.publisher.publish(messages)
-            elif self._deliver_committed is not None:  # the store published them as well
-                self._deliver_committed(record.code, expected, messages)
             await self._after_commit(record, steps, change)
             return outcomes
         if self.metrics is not None:
             self.metrics.cas_exhausted.inc()
         raise Conflict("the room is busy, please retry")
+
+    def _committed(
+        self,
+        record: SessionRecord,
+        data: bytes,
+        table: Table[Any],
+        expected: int,
+        messages: list[tuple[bytes, list[str]]],
+        atomic: bool,
+    ) -> None:
+        """Room ``record.code`` is now at ``record.version``, stored as ``data``: remember it
+        for the room's next transition, share its final table (each input ran on its own
+        copy) with snapshots of this version, and where the store published ``messages``
+        itself, deliver them to this process's sockets without waiting for Redis's echo."""
+        self.cache.remember(record.code, data, record.status)
+        self.decoded.put(record.code, data, record, table)
+        if atomic and self._deliver_committed is not None:
+            self._deliver_committed(record.code, expected, messages)
 
     def _store_error(self) -> None:
         if self.metrics is not None:

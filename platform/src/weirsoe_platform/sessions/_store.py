@@ -57,9 +57,15 @@ class SessionStore(ABC):
         ttl: float,
         messages: list[tuple[bytes, list[str]]] | None = None,
         deadline: DeadlineChange = None,
+        *,
+        committed: Callable[[], None] | None = None,
     ) -> bool:
         """Replace the record if its version is still ``expected`` (and, if this store
-        ``publishes``, publish ``messages`` with it)."""
+        ``publishes``, publish ``messages`` with it).
+
+        ``committed``: called once if the write won, before this returns. A store that reads
+        its answer off the network calls it as the answer is read, ahead of the loop turn in
+        which the awaiting task resumes (what it does is then not delayed by a busy loop)."""
 
     @abstractmethod
     async def delete(self, code: str) -> None:
@@ -119,11 +125,15 @@ class MemorySessionStore(SessionStore):
         ttl: float,
         messages: list[tuple[bytes, list[str]]] | None = None,
         deadline: DeadlineChange = None,
+        *,
+        committed: Callable[[], None] | None = None,
     ) -> bool:
         item = self._live(code)
         if item is None or item[0] != expected:
             return False
         self._items[code] = (version, data, self._clock() + ttl)
+        if committed is not None:
+            committed()
         return True
 
     async def delete(self, code: str) -> None:
