@@ -480,10 +480,6 @@ class PipelinedRedis:
                 replies[i] = reply
         return replies
 
-    async def publish(self, channel: str, message: bytes) -> int:
-        """``PUBLISH``, as redis-py's ``publish``: how many subscribers received it."""
-        return int(await self.execute(b"PUBLISH", channel, message))
-
     async def aclose(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:

@@ -249,18 +249,15 @@ class RedisSessionStore(SessionStore):
             args += [wire_channel(self.prefix, code), encode_frame(messages)]
         if committed is None:
             return bool(await self._script(_CAS, keys, args))
-        called = False
 
-        def won(reply: Any) -> None:  # on the pipelined connection: as the reply is read
-            nonlocal called
-            if reply and not called:
-                called = True
+        def then(reply: Any) -> None:  # on the pipelined connection, as the reply is read
+            if reply:
                 committed()
 
-        if await self._script(_CAS, keys, args, won):
-            won(1)  # redis-py's path calls nothing itself
-            return True
-        return False
+        won = bool(await self._script(_CAS, keys, args, then))
+        if won and self.fast is None:  # redis-py's path reads its reply in this task
+            committed()
+        return won
 
     @_unavailable
     async def delete(self, code: str) -> None:
