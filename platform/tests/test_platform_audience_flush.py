@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 import msgspec
+import pytest
 from _redis_processes import two_processes
 from _service_support import memory_service
 from conftest import REDIS_URL
@@ -17,6 +18,7 @@ from redis import asyncio as aioredis
 
 from weirsoe_platform._resp import AT_ONCE
 from weirsoe_platform.audience import AudienceDesk
+from weirsoe_platform.audience import _desk as desk_module
 from weirsoe_platform.sessions import SessionService
 from weirsoe_platform.sessions._counter import MemoryAudienceCounter, Progress
 from weirsoe_platform.sessions._redis_counter import _PROGRESS, RedisAudienceCounter
@@ -25,6 +27,7 @@ from weirsoe_platform.transport import Hub
 from weirsoe_sdk import Viewer
 
 ROOMS = 12
+_SLOT = 2.0  # seconds a room's progress slot lasts in the failed-publish test
 
 
 def _desk(service: SessionService) -> AudienceDesk:
@@ -150,10 +153,15 @@ async def test_a_change_made_while_a_flush_asks_for_the_counts_is_published_by_t
     assert (await _tally(events))["members"] == 2
 
 
-async def test_rooms_whose_tally_was_not_published_are_flushed_again(redis_cleanup: str) -> None:
+async def test_rooms_whose_tally_was_not_published_are_flushed_again(
+    redis_cleanup: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A publish that fails loses no room: each is dirty again, and goes out once its slot is
     free. The failure is real: the process's publishing client points at a loopback port
-    where no Redis listens, then back at the real one."""
+    where no Redis listens, then back at the real one. The slot lasts 2 s here instead of
+    0.5 s, so that a stall of the test's loop between the first two flushes (a busy CI
+    machine) cannot free it before the second."""
+    monkeypatch.setattr(desk_module, "PROGRESS_INTERVAL", _SLOT)
     nowhere = aioredis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
     async with two_processes(redis_cleanup) as (near, _):
         service, hub = near.service, near.hub
@@ -170,6 +178,6 @@ async def test_rooms_whose_tally_was_not_published_are_flushed_again(redis_clean
             near.remote.publisher = working
             await nowhere.aclose()
         assert await desk.flush() == 0  # its slot is still taken
-        await asyncio.sleep(0.55)
+        await asyncio.sleep(_SLOT + 0.05)
         assert await desk.flush() == 1
         assert (await _tally(events))["members"] == 1
