@@ -327,6 +327,7 @@ async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
                 "transitions_per_s": round(counted.get("weirsoe_transitions_total", 0) / wall),
                 "cas_lost_per_s": round(counted.get("weirsoe_cas_conflicts_total", 0) / wall),
                 "events": dict(sorted(p.types.items(), key=lambda kv: -kv[1])[:8]),
+                "counters": {k: round(v) for k, v in sorted(counted.items()) if v},
             }
         )
         ok = (

@@ -12,6 +12,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from weirsoe_platform import _resp
 from weirsoe_platform._resp import PipelinedRedis, RedisAddress, RespParser, command
 from weirsoe_platform.sessions._redis_store import RedisSessionStore, connect_redis
 
@@ -286,6 +287,27 @@ def test_commands_and_error_replies_in_resp() -> None:
     address = RedisAddress.from_url("redis://user:p%40ss@example.test:6380/2")
     assert (address.host, address.port, address.db) == ("example.test", 6380, 2)
     assert address.hello() == [command("AUTH", "user", "p@ss"), command("SELECT", 2)]
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        (b"EVALSHA", b"0" * 40, 3, "p:session:ABCD", "p:deadline:ABCD", "p:deadlines", 7, 8),
+        (b"SET", "clé", b"\x00\r\n" * 1000, -1, 0, 10**20),
+        (b"ZADD", "z", 1796194854.2308443, 0.1, 2.5e-07, 1e20, float("inf")),
+        (b"SET", "flag", True, False),  # hiredis refuses bools: the Python encoder takes them
+    ],
+)
+def test_hiredis_and_the_python_encoder_write_the_same_bytes(parts: tuple[object, ...]) -> None:
+    """``command`` writes with hiredis's C encoder where it is installed; what it writes must
+    be what the Python encoder writes (floats by their ``repr``, as redis-py does)."""
+    python = _resp._encode(parts)
+    assert command(*parts) == python
+    assert python.startswith(b"*%d\r\n" % len(parts))
+    if _resp._hiredis_pack is not None and not any(isinstance(p, bool) for p in parts):
+        assert _resp._hiredis_pack(parts) == python
+    with pytest.raises(TypeError, match="cannot send NoneType to Redis"):
+        command(b"SET", "k", None)
 
 
 def test_it_runs_on_uvloop_as_the_server_does(redis_cleanup: str) -> None:
