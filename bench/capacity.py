@@ -19,12 +19,12 @@ conservative one.
 
 A probe passes when the broadcast p99 and the p99 of the bots' action round trips (from
 sending an action to its ``ack``, for the acks that arrive in the window, as the broadcasts
-are counted) are both within their limits (``--p99-ms``,
-``--rtt-p99-ms``, 50 ms each by default), with no timeout and no socket closed. The round
-trip is there because the broadcast latency starts at the transition's ``ts``: a saturated
-server keeps it low while the actions that lead to transitions queue in front of it. Judged
-on the broadcasts alone, memory "passed" 2,000 rooms at 99 % of a core with the action round
-trip p99 at 2.5 s and half the events per room (docs/performance.md, seventeenth pass).
+are counted) are both within their limits (``--p99-ms``, ``--rtt-p99-ms``, 50 ms each by
+default), with no timeout and no socket closed. The round trip is there because the
+broadcast latency starts at the transition's ``ts``: a saturated server keeps it low while
+the actions that lead to transitions queue in front of it. Judged on the broadcasts alone,
+memory "passed" 2,000 rooms at 99 % of a core with the action round trip p99 at 2.5 s and
+half the events per room (docs/performance.md, seventeenth pass).
 
 The search doubles R from ``--start`` while probes pass, then bisects between the last pass
 and the first failure; it stops at ``--max-rooms`` (and the open-file limit) and when the
