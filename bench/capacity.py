@@ -127,15 +127,9 @@ class Seat:
             sent, fut, kind = self.pending.pop(m.id)
             if self.probe.measuring:  # the window's, like the broadcasts' latencies
                 self.probe.rtt.append(t - sent)
-            if TRACE is not None and self.probe.measuring:
-                TRACE.append(
-                    (
-                        round(sent, 3),
-                        round((t - sent) * 1000, 2),
-                        f"rtt:{kind}",
-                        self.conn.room.code,
-                    )
-                )
+                if TRACE is not None:
+                    rtt_ms = round((t - sent) * 1000, 2)
+                    TRACE.append((round(sent, 3), rtt_ms, f"rtt:{kind}", self.conn.room.code))
             if not fut.done():
                 fut.set_result(m.type)
         elif m.type in TRIGGERS and (self.actor is None or self.actor.done()):

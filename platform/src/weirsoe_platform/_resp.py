@@ -447,13 +447,7 @@ class PipelinedRedis:
         and compare-and-sets come this way, a thousand or more a second."""
         for attempt in (0, 1):
             try:
-                conn = self._conn
-                if (
-                    conn is None
-                    or conn.lost is not None
-                    or self._loop is not asyncio.get_running_loop()
-                ):
-                    conn = await self._connection()
+                conn = await self._connection()
                 reply = await conn.send(data, self.timeout, then)
             except (RedisConnectionError, RedisTimeoutError):
                 if attempt:
