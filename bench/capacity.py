@@ -296,7 +296,9 @@ async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.sleep(args.warmup)
         cpu0, wall0, client0 = server.cpu(), time.monotonic(), time.process_time()
         sched0, throttled0 = server.sched(), server.throttled()
+        scrape0 = time.monotonic()
         counters0 = await asyncio.to_thread(server.counters)
+        scrape0 = time.monotonic() - scrape0
         p.measuring = True
         CLIENT_GC.record()
         await asyncio.sleep(args.window)
@@ -309,7 +311,9 @@ async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
         client = time.process_time() - client0
         waited = server.sched()[1] - sched0[1]
         throttled = server.throttled() - throttled0
+        scrape1 = time.monotonic()
         counters = await asyncio.to_thread(server.counters)
+        scrape1 = time.monotonic() - scrape1
         counted = {k: v - counters0.get(k, 0.0) for k, v in counters.items()}
         closed = sum(c.closed for r in made for c in [r.host, *r.seats] if c is not None)
         row.update(
@@ -343,6 +347,8 @@ async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
                 "cas_lost_per_s": round(counted.get("weirsoe_cas_conflicts_total", 0) / wall),
                 "events": dict(sorted(p.types.items(), key=lambda kv: -kv[1])[:8]),
                 "counters": {k: round(v) for k, v in sorted(counted.items()) if v},
+                # seconds /metrics took to answer before and after the window (5 s at most)
+                "metrics_read_s": [round(scrape0, 3), round(scrape1, 3)],
             }
         )
         ok = (

@@ -17,6 +17,7 @@ from weirsoe_platform.config import PlatformSettings
 from weirsoe_platform.sessions import MemorySessionStore, SessionService
 from weirsoe_platform.sessions._frames import encode_frame
 from weirsoe_platform.sessions._redis_store import (
+    EXISTING_CHUNK,
     RedisSessionStore,
     connect_redis,
     wire_channel,
@@ -162,6 +163,26 @@ async def test_compare_and_set_loads_its_script_again_after_redis_lost_it(
     assert await store.compare_and_set("AAAA", 1, 2, b"a2", 60)
     assert await store.load("AAAA") == (2, b"a2")
     assert await store.load("BBBB") == (1, b"b1")
+    await store.close()
+
+
+@pytest.mark.parametrize("pipelined", [True, False], ids=["pipelined", "redis-py"])
+async def test_existing_names_exactly_the_live_rooms_past_a_chunk(
+    redis_cleanup: str, pipelined: bool
+) -> None:
+    # The room watch's question, over more codes than one script takes (EXISTING_CHUNK):
+    # every third room is missing, including the chunk's first and last positions.
+    store = RedisSessionStore(connect_redis(REDIS_URL), prefix=redis_cleanup, pipelined=pipelined)
+    assert (store.fast is not None) is pipelined
+    codes = [f"E{i:04d}" for i in range(EXISTING_CHUNK + 5)]
+    live = {code for i, code in enumerate(codes) if i % 3 != 0 and i != EXISTING_CHUNK - 1}
+    for code in sorted(live):
+        assert await store.create(code, b"v0", 0, 60)
+    assert await store.existing(codes) == live
+    assert await store.existing(codes[:1]) == set()
+    assert await store.existing([]) == set()
+    await store.delete(codes[1])
+    assert await store.existing(codes[:3]) == {codes[2]}
     await store.close()
 
 
