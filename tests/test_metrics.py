@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import httpx
+import pytest
 from _live import GameClient, Server
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -31,8 +33,19 @@ def test_metrics_are_off_by_default() -> None:
         srv.stop()
 
 
-def test_metrics_need_the_token_and_follow_a_game() -> None:
-    srv = Server(env={"WEIRSOE_METRICS_TOKEN": TOKEN, "WEIRSOE_UNKNOWN_CODE_RATE": "2"})
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+def test_metrics_need_the_token_and_follow_a_game(backend: str) -> None:
+    env = {"WEIRSOE_METRICS_TOKEN": TOKEN, "WEIRSOE_UNKNOWN_CODE_RATE": "2"}
+    args: list[str] = []
+    if backend == "redis":  # the rooms gauge reads statuses through the Redis store's path
+        from conftest import REDIS_URL, redis_unreachable
+
+        reason = redis_unreachable()
+        if reason:
+            pytest.skip(reason)
+        env["WEIRSOE_REDIS_PREFIX"] = f"wtest-{uuid.uuid4().hex[:10]}"
+        args = ["--redis", REDIS_URL, "--with-worker"]
+    srv = Server(*args, env=env)
     try:
 
         async def main() -> dict:
