@@ -644,3 +644,29 @@ async def test_a_room_s_deadlines_fire_in_the_process_that_set_them(
         await until(lambda: all_over(b, codes), timeout=10)
         assert sorted(c for c, *_ in fired["b"]) == sorted(codes)
         assert all(when >= at + AFFINITY for _, at, when in fired["b"])
+
+
+async def test_live_workers_counts_beats_by_redis_clock_and_lapses(redis_cleanup: str) -> None:
+    # Each beat is in the live set until HEARTBEAT_TTL after it by Redis's own clock; a worker
+    # that stops beating drops out, and the set itself lapses with its last worker. The
+    # count is one command, whatever else the database holds.
+    from weirsoe_platform.timers import live_workers
+    from weirsoe_platform.timers._redis import _BEAT, live_key
+
+    redis = connect_redis(REDIS_URL)
+    beat = redis.register_script(_BEAT)
+    key = live_key(redis_cleanup)
+    assert await live_workers(redis, redis_cleanup) == 0
+    await beat(keys=[key], args=["w1", 1])
+    await beat(keys=[key], args=["w2", 30])
+    assert await live_workers(redis, redis_cleanup) == 2
+    assert 0 < await redis.ttl(key) <= 30  # the set lapses with its last beat
+    await asyncio.sleep(1.2)
+    assert await live_workers(redis, redis_cleanup) == 1
+    await beat(keys=[key], args=["w2", 1])  # w2's next beat: w1 is gone from the set
+    assert await redis.zrange(key, 0, -1) == [b"w2"]
+    assert 0 < await redis.pttl(key) <= 1000
+    await asyncio.sleep(1.2)
+    assert await live_workers(redis, redis_cleanup) == 0
+    assert not await redis.exists(key)
+    await redis.aclose()
