@@ -671,6 +671,6 @@ def live_key(prefix: str) -> str:
 async def live_workers(redis: aioredis.Redis, prefix: str) -> int:
     """How many workers beat within the last ``HEARTBEAT_TTL`` seconds: one command, where a
     ``SCAN`` of every key for ``P:workers:*`` cost a round trip per 100 keys of the whole
-    database (about 100 at 1,000 rooms), every 10 s in each server and on each metrics scrape
+    database (about 65 at 1,000 rooms), every 10 s in each server and on each metrics scrape
     (docs/performance.md, section 47)."""
     return int(await redis.register_script(_LIVE)(keys=[live_key(prefix)]))
