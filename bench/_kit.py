@@ -673,7 +673,10 @@ class ClientCollector:
     client's automatic full collections off; young collections still run. :meth:`loud` undoes
     it. Between :meth:`record` and :meth:`stop`, every client collection over 10 ms is kept,
     so each report shows what the client's collector still cost (:meth:`fields`, :meth:`cell`).
-    ``bench/capacity.py`` quiets and records; ``bench/loadgen.py`` only records.
+    ``record(hold=True)`` also keeps the young collections out until :meth:`stop`: with 4,500
+    bot sockets they took 18-90 ms each, several a second, and the bots' action round trips
+    sent just after one waited out the client's own backlog (docs/performance.md, eighteenth
+    pass). ``bench/capacity.py`` quiets and records holding; ``bench/loadgen.py`` only records.
     """
 
     SLOW = 0.01
@@ -682,6 +685,7 @@ class ClientCollector:
         self._pauses: list[float] | None = None  # ms of each slow collection, while recording
         self._started = 0.0
         self._thresholds: tuple[int, int, int] | None = None
+        self._held = False  # automatic collections off for the window (record(hold=True))
         gc.callbacks.append(self._watch)
 
     def _watch(self, phase: str, info: dict[str, int]) -> None:
@@ -698,17 +702,26 @@ class ClientCollector:
             gc.set_threshold(young, middle, 2**30)
 
     def loud(self) -> None:
+        if self._held:  # a probe that failed inside its window
+            self._held = False
+            gc.enable()
         if self._thresholds is not None:
             gc.set_threshold(*self._thresholds)
             self._thresholds = None
         gc.unfreeze()
 
-    def record(self) -> None:
+    def record(self, *, hold: bool = False) -> None:
         self._pauses = []
+        self._held = hold and gc.isenabled()
+        if self._held:
+            gc.disable()  # for a bounded window: what it leaves is collected at stop()
 
     def stop(self) -> list[float]:
         """The milliseconds of each client collection over 10 ms since :meth:`record`."""
         pauses, self._pauses = self._pauses or [], None
+        if self._held:
+            self._held = False
+            gc.enable()
         return pauses
 
     @staticmethod

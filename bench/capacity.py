@@ -303,7 +303,7 @@ async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
         cpu0, wall0, client0 = server.cpu(), time.monotonic(), time.process_time()
         sched0, throttled0 = server.sched(), server.throttled()
         p.measuring = True
-        CLIENT_GC.record()
+        CLIENT_GC.record(hold=True)  # and its young ones, for the window's 12 s
         await asyncio.sleep(args.window)
         p.measuring = False
         client_gc = ClientCollector.fields(CLIENT_GC.stop())
