@@ -702,9 +702,7 @@ class ClientCollector:
             gc.set_threshold(young, middle, 2**30)
 
     def loud(self) -> None:
-        if self._held:  # a probe that failed inside its window
-            self._held = False
-            gc.enable()
+        self._release()  # a probe that failed inside its window
         if self._thresholds is not None:
             gc.set_threshold(*self._thresholds)
             self._thresholds = None
@@ -719,10 +717,14 @@ class ClientCollector:
     def stop(self) -> list[float]:
         """The milliseconds of each client collection over 10 ms since :meth:`record`."""
         pauses, self._pauses = self._pauses or [], None
+        self._release()
+        return pauses
+
+    def _release(self) -> None:
+        """Automatic collections back on, if :meth:`record` held them."""
         if self._held:
             self._held = False
             gc.enable()
-        return pauses
 
     @staticmethod
     def fields(pauses: list[float]) -> dict[str, Any]:

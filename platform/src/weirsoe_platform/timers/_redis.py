@@ -101,22 +101,23 @@ CLAIM = 200  # deadlines claimed at most per script call
 CHUNK = 50  # deadlines per task message at most
 TASKS = 8  # task messages a worker reads and runs at a time (so up to TASKS * CHUNK firings)
 HEARTBEAT_TTL = 5
-# A heartbeat in the live set, timed by Redis's clock (the processes' clocks may differ): KEYS
-# the set; ARGV the worker's id, the TTL in seconds. Lapsed members go, and the set itself
-# lapses with its last worker.
-_BEAT = """
+# Redis's clock in seconds, as ``now``: the live set is timed by it (the processes' clocks may
+# differ). A heartbeat in the live set: KEYS the set; ARGV the worker's id, the TTL in
+# seconds. Lapsed members go, and the set itself lapses with its last worker.
+_REDIS_NOW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+"""
+_BEAT = (
+    _REDIS_NOW
+    + """
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return 1
 """
-_LIVE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-return redis.call('ZCOUNT', KEYS[1], string.format('(%.6f', now), '+inf')
-"""
+)
+_LIVE = _REDIS_NOW + "return redis.call('ZCOUNT', KEYS[1], string.format('(%.6f', now), '+inf')"
 _NEVER = math.inf
 _SAME = 0.001  # wake-up times closer than this are the same (the clock's float arithmetic)
 STREAM_TTL = 24 * 3600

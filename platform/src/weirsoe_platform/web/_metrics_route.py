@@ -41,7 +41,7 @@ async def _read_gauges(state: Any, metrics: Metrics) -> None:
     sockets here were sent last, so most rooms need neither the store nor a decode
     (``SessionService.read``), and the rest are asked together, a chunk at a time (their
     round trips share the pipelined connection's writes). Loading and decoding every room
-    one after another instead, a scrape at 750 rooms took 0.5-0.6 s on Redis, and 3-5 s on a
+    one after another instead, a scrape at 750 rooms took 0.5-0.6 s on Redis, and 4-5 s on a
     saturated server (docs/performance.md, section 47)."""
     service = state.service
     metrics.rooms.clear()
