@@ -1,5 +1,6 @@
-"""The garbage-collector steward of ``weirsoe serve`` (weirsoe_platform._gc): cheap steps that
-free new cycles and freeze survivors, and full collections only when the heap grows."""
+"""The garbage-collector steward of ``weirsoe serve`` (weirsoe_platform._gc): steps that freeze
+what is new without walking it, CPython's own collections off, and full collections only when
+the heap grows."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from weirsoe_platform._gc import MAX_GROWTH, NO_AUTOMATIC_FULL, CollectorSteward
+from weirsoe_platform._gc import MAX_GROWTH, NO_AUTOMATIC, CollectorSteward
 from weirsoe_platform.cli._serve import freeze_startup_heap, steward_hooks
 from weirsoe_platform.config import settings_from_env
 from weirsoe_sdk import InvalidSettings
@@ -47,17 +48,24 @@ class Heap:
         return self.blocks
 
 
-def test_a_step_frees_new_cycles_and_freezes_what_is_alive() -> None:
-    steward = CollectorSteward(interval=1, blocks=Heap(1000))
+def test_a_step_freezes_what_is_new_and_walks_nothing() -> None:
+    heap = Heap(1000)
+    steward = CollectorSteward(interval=1, blocks=heap)
     steward.collect_all()
     alive = Node()
     dead = weakref.ref(Node())  # a cycle that is garbage already
     assert dead() is not None  # not freed by reference counting
     assert not _frozen(alive)
+    collections = gc.get_stats()
     assert steward.step() is False
-    assert dead() is None, "the step's collection frees cycles made since the last step"
-    assert _frozen(alive), "survivors are frozen: later collections skip them"
-    assert steward.full_collections == 1  # only collect_all's
+    assert gc.get_stats() == collections, "a step runs no collection of any generation"
+    assert _frozen(alive), "what is new is frozen: later collections skip it"
+    assert dead() is not None, "a new cycle waits, frozen, for the next full collection"
+    heap.blocks = 1251
+    assert steward.step() is True
+    assert dead() is None, "the full collection frees it"
+    assert _frozen(alive), "and freezes the survivors again"
+    assert steward.full_collections == 2
 
 
 def test_cycles_frozen_alive_are_freed_once_the_heap_grew_by_a_quarter() -> None:
@@ -159,13 +167,13 @@ def test_serve_runs_the_steward_until_shutdown() -> None:
     assert isinstance(steward, CollectorSteward)
 
     before = gc.get_threshold()
-    assert before[2] != NO_AUTOMATIC_FULL
+    assert before[0] != NO_AUTOMATIC
 
     async def serve_briefly() -> None:
         started()
         assert steward.full_collections == 1  # start-up: collect everything, then freeze
         assert gc.get_freeze_count() > 0
-        assert gc.get_threshold() == (*before[:2], NO_AUTOMATIC_FULL), "CPython's full ones off"
+        assert gc.get_threshold() == (NO_AUTOMATIC, *before[1:]), "CPython's collections off"
         for _ in range(500):
             if steward.steps >= 2:
                 break

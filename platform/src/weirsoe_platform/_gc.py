@@ -8,34 +8,38 @@ to its oldest generation since the last one reach a quarter of that generation, 
 they are still alive*: the churn of medium-lived objects (a decoded record evicted from a cache,
 a message a slow socket held) sets it off on a server whose heap is not growing at all.
 
-:class:`CollectorSteward` changes only that trigger:
+:class:`CollectorSteward` replaces CPython's automatic collections while ``serve`` runs:
 
-- every ``interval`` seconds it collects the two young generations, where most new cyclic
-  garbage still is, and then calls :func:`gc.freeze`, so what is left, in any generation, joins
-  the frozen heap that later collections skip. A step usually costs a few milliseconds;
-  collecting everything not frozen yet instead cost 50-200 ms at 1,000 rooms, because every
-  room's current state is younger than a few seconds;
+- every ``interval`` seconds it calls :func:`gc.freeze`, which moves everything new into the
+  frozen heap that collections skip. It walks nothing and costs microseconds. It used to
+  collect the two young generations first (:func:`gc.collect` of generation 1), which found
+  almost nothing to free: in a 52-second probe of 562 rooms on Redis, CPython's young
+  collections and the steps ran 2,788 times for 1.9 s of the event loop's time, freed 4,065
+  objects in all, and late in the probe each took up to 64 ms, because what they walked was alive:
+  every socket's pending receive (coroutines, frames, futures) and every room's current
+  state, all younger than a few seconds (docs/performance.md, section 49);
+- CPython's own collections, young and full, are off while the steward runs (the youngest
+  generation's threshold set to 0, restored at :meth:`stop`). In CPython 3.11 their trigger
+  counts allocations minus deallocations of *any* tracked object, so the young generations of
+  a busy server hold tens of thousands of live objects by the time one runs;
 - a full collection of everything (:func:`gc.unfreeze`, :func:`gc.collect`, freeze again) runs
   only when the heap has grown by a quarter (``growth``) since its smallest size after the last
   one, as :func:`sys.getallocatedblocks` counts it: the same bound on uncollected garbage as
-  CPython's own rule, measured on what is alive instead of on what was promoted;
+  CPython's own rule for its oldest generation, measured on what is alive instead of on what
+  was promoted;
 - a full collection that freed less than half of the growth that set it off found a heap that
   grew with live data (rooms starting, sockets connecting), and the next one waits for twice
   that growth, up to ``MAX_GROWTH``; one that freed at least half goes back to ``growth``. At
   700 rooms starting their games, three full collections in 6 s freed 51, 71 and 37 blocks of
   1-2.4 million and stalled every socket for 240, 440 and 650 ms (docs/performance.md,
-  section 24);
-- while the steward runs, CPython's own full collections are off (their threshold raised,
-  restored at :meth:`stop`): with everything old frozen they still ran about every half
-  second at 700 rooms. One 50-second probe had 15 collections of the oldest generation (2.0 s
-  of CPU, the longest 450 ms); with CPython's own off, 3 (1.0 s, start-up's included).
+  section 24).
 
-Frozen objects are still freed by reference counting the moment they are unreferenced. What a
-freeze delays is only a *cycle* that was frozen: among objects frozen while alive (a closed
-socket whose task and frame refer to each other, say), or already garbage in the old generation
-when the step froze it. It is freed by the next full collection, at the latest once it and its
-like make the heap a quarter larger. Young objects keep CPython's generational
-collections, untouched.
+Frozen objects are still freed by reference counting the moment they are unreferenced, which
+is how nearly everything a server makes dies. What a freeze delays is only a *reference cycle*:
+it is freed by the next full collection, at the latest once it and its like make the heap a
+quarter larger (up to ``MAX_GROWTH`` after collections that found the growth alive). Memory
+stays bounded by the heap's live size; a process that makes cycles fast pays for them in full
+collections instead of young ones.
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ __all__ = ["CollectorSteward"]
 
 log = logging.getLogger("weirsoe.gc")
 MAX_GROWTH = 2.0  # the most the heap may grow before a full collection: to three times its size
-NO_AUTOMATIC_FULL = 2**30  # a threshold for the oldest generation that is never reached
+NO_AUTOMATIC = 0  # the youngest generation's threshold that turns CPython's collections off
 
 
 class CollectorSteward:
@@ -92,11 +96,10 @@ class CollectorSteward:
         return time.perf_counter() - started
 
     def step(self) -> bool:
-        """Collect and freeze what is new; a full collection if the heap grew by ``growth``.
-        Returns whether it ran a full collection."""
+        """Freeze what is new; a full collection if the heap grew by ``growth``. Returns
+        whether it ran a full collection."""
         self.steps += 1
-        gc.collect(1)  # the young generations; survivors are frozen next
-        gc.freeze()
+        gc.freeze()  # walks nothing: new cycles wait for the next full collection
         blocks = self._blocks()
         if blocks <= self._low * (1 + self.bound):
             self._low = min(self._low, blocks)
@@ -123,11 +126,11 @@ class CollectorSteward:
     # -- life ---------------------------------------------------------------------------------
     def start(self) -> None:
         """Freeze what start-up left (after one full collection), then step every interval;
-        CPython's own full collections are off until :meth:`stop`."""
+        CPython's own collections are off until :meth:`stop`."""
         self.collect_all()
         if self._thresholds is None:
-            self._thresholds = young, middle, _ = gc.get_threshold()
-            gc.set_threshold(young, middle, NO_AUTOMATIC_FULL)
+            self._thresholds = _, middle, oldest = gc.get_threshold()
+            gc.set_threshold(NO_AUTOMATIC, middle, oldest)
         self._task = asyncio.get_running_loop().create_task(self._run(), name="gc-steward")
 
     async def stop(self) -> None:
