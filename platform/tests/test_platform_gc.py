@@ -1,6 +1,6 @@
-"""The garbage-collector steward of ``weirsoe serve`` (weirsoe_platform._gc): steps that freeze
-what is new without walking it, CPython's own collections off, and full collections only when
-the heap grows."""
+"""The garbage-collector steward of ``weirsoe serve`` (weirsoe_platform._gc): young collections
+only while they free something (sampled when off), a freeze at every step, and full collections
+only when the heap grows."""
 
 from __future__ import annotations
 
@@ -11,7 +11,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from weirsoe_platform._gc import MAX_GROWTH, NO_AUTOMATIC, CollectorSteward
+from weirsoe_platform._gc import (
+    MAX_GROWTH,
+    MAX_SAMPLE_EVERY,
+    NO_AUTOMATIC,
+    NO_AUTOMATIC_FULL,
+    YOUNG_WORTH,
+    CollectorSteward,
+)
 from weirsoe_platform.cli._serve import freeze_startup_heap, steward_hooks
 from weirsoe_platform.config import settings_from_env
 from weirsoe_sdk import InvalidSettings
@@ -48,24 +55,59 @@ class Heap:
         return self.blocks
 
 
-def test_a_step_freezes_what_is_new_and_walks_nothing() -> None:
-    heap = Heap(1000)
-    steward = CollectorSteward(interval=1, blocks=heap)
+def test_a_step_frees_new_cycles_and_freezes_what_is_alive() -> None:
+    steward = CollectorSteward(interval=1, blocks=Heap(1000))
     steward.collect_all()
+    assert steward.young_on, "young collections start on"
     alive = Node()
     dead = weakref.ref(Node())  # a cycle that is garbage already
     assert dead() is not None  # not freed by reference counting
     assert not _frozen(alive)
-    collections = gc.get_stats()
     assert steward.step() is False
-    assert gc.get_stats() == collections, "a step runs no collection of any generation"
-    assert _frozen(alive), "what is new is frozen: later collections skip it"
-    assert dead() is not None, "a new cycle waits, frozen, for the next full collection"
-    heap.blocks = 1251
-    assert steward.step() is True
-    assert dead() is None, "the full collection frees it"
-    assert _frozen(alive), "and freezes the survivors again"
-    assert steward.full_collections == 2
+    assert dead() is None, "the step's young collection frees cycles made since the last step"
+    assert _frozen(alive), "survivors are frozen: later collections skip them"
+    assert steward.full_collections == 1  # only collect_all's
+
+
+def _collections() -> list[int]:
+    return [generation["collections"] for generation in gc.get_stats()]
+
+
+def test_young_collections_that_find_little_go_off_and_are_sampled_ever_less_often() -> None:
+    steward = CollectorSteward(interval=1, blocks=Heap(1000))
+    steward.collect_all()
+    steward.step()  # found a handful: fewer than YOUNG_WORTH
+    assert not steward.young_on
+    sampled = []
+    for _ in range(2 * MAX_SAMPLE_EVERY + 10):
+        before = _collections()
+        steward.step()
+        sampled.append(_collections() != before)
+    steps = [i + 1 for i, s in enumerate(sampled) if s]
+    assert steps[:5] == [1, 3, 7, 15, 31], "samples at doubling intervals"
+    assert steps[5] == 31 + MAX_SAMPLE_EVERY, "up to MAX_SAMPLE_EVERY steps apart"
+    assert steward.sample_every == MAX_SAMPLE_EVERY
+
+    dead = weakref.ref(Node())
+    before = _collections()
+    steward.step()  # not a sampling step
+    assert _collections() == before, "a step between samples runs no collection"
+    assert dead() is not None, "a cycle it froze waits for a full collection"
+
+
+def test_a_sample_that_finds_cycles_turns_young_collections_back_on() -> None:
+    steward = CollectorSteward(interval=1, blocks=Heap(1000))
+    steward.collect_all()
+    steward.step()
+    assert not steward.young_on
+    assert steward.sample_every == 1
+    garbage = [weakref.ref(Node()) for _ in range(YOUNG_WORTH)]  # sockets closing, say
+    steward.step()  # the sample is due
+    assert steward.young_on, "young collections that find cycles are worth their walk"
+    assert all(ref() is None for ref in garbage)
+    steward.step()  # an interval that found nothing: off again, sampled from every step
+    assert not steward.young_on
+    assert steward.sample_every == 1
 
 
 def test_cycles_frozen_alive_are_freed_once_the_heap_grew_by_a_quarter() -> None:
@@ -168,16 +210,21 @@ def test_serve_runs_the_steward_until_shutdown() -> None:
 
     before = gc.get_threshold()
     assert before[0] != NO_AUTOMATIC
+    assert before[2] != NO_AUTOMATIC_FULL
 
     async def serve_briefly() -> None:
         started()
         assert steward.full_collections == 1  # start-up: collect everything, then freeze
         assert gc.get_freeze_count() > 0
-        assert gc.get_threshold() == (NO_AUTOMATIC, *before[1:]), "CPython's collections off"
+        # CPython's full collections off, its young ones on until an interval finds little
+        assert gc.get_threshold() == (*before[:2], NO_AUTOMATIC_FULL)
+        assert steward._count in gc.callbacks
         for _ in range(500):
             if steward.steps >= 2:
                 break
             await asyncio.sleep(0.01)
+        assert not steward.young_on
+        assert gc.get_threshold() == (NO_AUTOMATIC, before[1], NO_AUTOMATIC_FULL), "all off"
         await stopped()
         steps = steward.steps
         await asyncio.sleep(0.05)
@@ -186,3 +233,4 @@ def test_serve_runs_the_steward_until_shutdown() -> None:
     asyncio.run(serve_briefly())
     assert steward.steps >= 2
     assert gc.get_threshold() == before, "restored at shutdown"
+    assert steward._count not in gc.callbacks

@@ -8,20 +8,24 @@ to its oldest generation since the last one reach a quarter of that generation, 
 they are still alive*: the churn of medium-lived objects (a decoded record evicted from a cache,
 a message a slow socket held) sets it off on a server whose heap is not growing at all.
 
-:class:`CollectorSteward` replaces CPython's automatic collections while ``serve`` runs:
+:class:`CollectorSteward` takes over CPython's collections while ``serve`` runs:
 
 - every ``interval`` seconds it calls :func:`gc.freeze`, which moves everything new into the
-  frozen heap that collections skip. It walks nothing and costs microseconds. It used to
-  collect the two young generations first (:func:`gc.collect` of generation 1), which found
-  almost nothing to free: in a 52-second probe of 562 rooms on Redis, CPython's young
-  collections and the steps ran 2,788 times for 1.9 s of the event loop's time, freed 4,065
-  objects in all, and late in the probe each took up to 64 ms, because what they walked was alive:
-  every socket's pending receive (coroutines, frames, futures) and every room's current
-  state, all younger than a few seconds (docs/performance.md, section 49);
-- CPython's own collections, young and full, are off while the steward runs (the youngest
-  generation's threshold set to 0, restored at :meth:`stop`). In CPython 3.11 their trigger
-  counts allocations minus deallocations of *any* tracked object, so the young generations of
-  a busy server hold tens of thousands of live objects by the time one runs;
+  frozen heap that collections skip, after a collection of the two young generations *while
+  those find something*. On a server at steady load they find almost nothing: in a 52-second
+  probe of 562 rooms on Redis, CPython's young collections and the steps ran 2,788 times for
+  1.9 s of the event loop's time, freed 4,065 objects in all, and late in the probe each took
+  up to 64 ms, because what they walked was alive: every socket's pending receive
+  (coroutines, frames, futures) and every room's current state (docs/performance.md, section
+  49). On a server whose sockets come and go in numbers, they free the closed sockets' cycles
+  (1.5 million objects a minute at 460 sockets a second), and without them those would wait,
+  frozen, for full collections of about half a second each;
+- so young collections (CPython's own, and one at each step) stay on while an interval's
+  found at least ``YOUNG_WORTH`` unreachable objects, and go off (the youngest generation's
+  threshold set to 0) after one that found fewer. While off, a step samples with one young
+  collection every 1, 2, 4 … ``MAX_SAMPLE_EVERY`` steps; a sample that finds that many turns
+  them back on. CPython's own full collections are always off while the steward runs; all
+  thresholds are restored at :meth:`stop`;
 - a full collection of everything (:func:`gc.unfreeze`, :func:`gc.collect`, freeze again) runs
   only when the heap has grown by a quarter (``growth``) since its smallest size after the last
   one, as :func:`sys.getallocatedblocks` counts it: the same bound on uncollected garbage as
@@ -35,11 +39,10 @@ a message a slow socket held) sets it off on a server whose heap is not growing 
   section 24).
 
 Frozen objects are still freed by reference counting the moment they are unreferenced, which
-is how nearly everything a server makes dies. What a freeze delays is only a *reference cycle*:
-it is freed by the next full collection, at the latest once it and its like make the heap a
-quarter larger (up to ``MAX_GROWTH`` after collections that found the growth alive). Memory
-stays bounded by the heap's live size; a process that makes cycles fast pays for them in full
-collections instead of young ones.
+is how nearly everything a server makes dies. What a freeze delays is only a *reference cycle*
+that no young collection caught: it is freed by the next full collection, at the latest once
+it and its like make the heap a quarter larger (up to ``MAX_GROWTH`` after collections that
+found the growth alive). Memory stays bounded by the heap's live size.
 """
 
 from __future__ import annotations
@@ -57,7 +60,10 @@ __all__ = ["CollectorSteward"]
 
 log = logging.getLogger("weirsoe.gc")
 MAX_GROWTH = 2.0  # the most the heap may grow before a full collection: to three times its size
+NO_AUTOMATIC_FULL = 2**30  # a threshold for the oldest generation that is never reached
 NO_AUTOMATIC = 0  # the youngest generation's threshold that turns CPython's collections off
+YOUNG_WORTH = 1000  # young collections of one interval that free fewer found little
+MAX_SAMPLE_EVERY = 32  # the most steps between two samples while young collections are off
 
 
 class CollectorSteward:
@@ -82,6 +88,10 @@ class CollectorSteward:
         self._thresholds: tuple[int, int, int] | None = None  # CPython's, while we run
         self.steps = 0
         self.full_collections = 0
+        self.young_on = True  # CPython's young collections run (and each step collects young)
+        self.sample_every = 1  # while off: steps between two sampling young collections
+        self._since_sample = 0
+        self._freed_young = 0  # unreachable objects young collections found this interval
         self._task: asyncio.Task[None] | None = None
 
     # -- the policy (synchronous: it runs on the event loop between callbacks) ----------------
@@ -95,11 +105,47 @@ class CollectorSteward:
         self.full_collections += 1
         return time.perf_counter() - started
 
+    def _count(self, phase: str, info: dict[str, int]) -> None:
+        """A :data:`gc.callbacks` hook: what the young collections found unreachable."""
+        if phase == "stop" and info["generation"] < 2:
+            self._freed_young += info["collected"]
+
+    def _young(self, on: bool) -> None:
+        self.young_on = on
+        self._since_sample = 0
+        if self._thresholds is not None:  # while running: CPython's young collections too
+            young, middle, _ = self._thresholds
+            gc.set_threshold(young if on else NO_AUTOMATIC, middle, NO_AUTOMATIC_FULL)
+
+    def young(self) -> None:
+        """Young collections where they free something, none where they only walk the live.
+
+        While they are on (CPython's, and one at each step) and an interval's found fewer
+        than ``YOUNG_WORTH`` unreachable objects, they go off. While off, a step samples with
+        one young collection every ``sample_every`` steps, doubling up to
+        ``MAX_SAMPLE_EVERY`` while the samples find little; one that finds more turns them
+        back on (sockets closing in numbers leave cycles that die young)."""
+        automatic, self._freed_young = self._freed_young, 0  # CPython's, since the last step
+        if self.young_on:
+            if automatic + gc.collect(1) < YOUNG_WORTH:
+                self.sample_every = 1
+                self._young(False)
+        else:
+            self._since_sample += 1
+            if self._since_sample >= self.sample_every:
+                self._since_sample = 0
+                if gc.collect(1) >= YOUNG_WORTH:
+                    self._young(True)
+                else:
+                    self.sample_every = min(2 * self.sample_every, MAX_SAMPLE_EVERY)
+        self._freed_young = 0  # the collections above reported themselves to _count too
+
     def step(self) -> bool:
-        """Freeze what is new; a full collection if the heap grew by ``growth``. Returns
-        whether it ran a full collection."""
+        """Young collections where they pay (:meth:`young`), then freeze what is left; a full
+        collection if the heap grew by ``growth``. Returns whether it ran a full collection."""
         self.steps += 1
-        gc.freeze()  # walks nothing: new cycles wait for the next full collection
+        self.young()
+        gc.freeze()  # what is left in the young generations joins the frozen heap
         blocks = self._blocks()
         if blocks <= self._low * (1 + self.bound):
             self._low = min(self._low, blocks)
@@ -126,11 +172,13 @@ class CollectorSteward:
     # -- life ---------------------------------------------------------------------------------
     def start(self) -> None:
         """Freeze what start-up left (after one full collection), then step every interval;
-        CPython's own collections are off until :meth:`stop`."""
+        CPython's own full collections are off until :meth:`stop`, its young ones while
+        they find little (:meth:`young`)."""
         self.collect_all()
         if self._thresholds is None:
-            self._thresholds = _, middle, oldest = gc.get_threshold()
-            gc.set_threshold(NO_AUTOMATIC, middle, oldest)
+            self._thresholds = gc.get_threshold()
+            self._young(self.young_on)
+            gc.callbacks.append(self._count)
         self._task = asyncio.get_running_loop().create_task(self._run(), name="gc-steward")
 
     async def stop(self) -> None:
@@ -139,6 +187,7 @@ class CollectorSteward:
         if self._thresholds is not None:
             gc.set_threshold(*self._thresholds)
             self._thresholds = None
+            gc.callbacks.remove(self._count)
 
     async def _run(self) -> None:
         while True:
