@@ -125,7 +125,7 @@ class CollectorSteward:
         one young collection every ``sample_every`` steps, doubling up to
         ``MAX_SAMPLE_EVERY`` while the samples find little; one that finds more turns them
         back on (sockets closing in numbers leave cycles that die young)."""
-        automatic, self._freed_young = self._freed_young, 0  # CPython's, since the last step
+        automatic = self._freed_young  # CPython's, since the last step
         if self.young_on:
             if automatic + gc.collect(1) < YOUNG_WORTH:
                 self.sample_every = 1
