@@ -335,10 +335,17 @@ async def test_a_deadline_this_process_sets_wakes_its_sleeping_pump(
         await until(lambda: all_over(service, [code]), timeout=10)
 
 
-async def test_deadlines_due_close_together_share_one_claim(redis_cleanup: str) -> None:
+# Leads 5 ms apart over one poll (POLL, 50 ms, plus the claim): whatever the phase of the
+# pump's polls, one of them would end 0-6 ms after the first deadline is due.
+@pytest.mark.parametrize("lead_ms", range(300, 356, 5))
+async def test_deadlines_due_close_together_share_one_claim(
+    redis_cleanup: str, lead_ms: int
+) -> None:
     """The pump wakes ``GATHER`` after the soonest deadline is due: deadlines due within that
     window are claimed (one Redis round trip) and fired together, as one chunk of the pump's
-    own (``fired_here``), none before it is due."""
+    own (``fired_here``), none before it is due. The pump hears of them only by polling here
+    (no wakes): before it slept to the end of a gather window its poll would end in, the leads
+    that put a poll's end inside the window split the claim in two."""
     redis = connect_redis(REDIS_URL)
     deadlines = RedisDeadlines(redis, prefix=redis_cleanup, ttl=600)
     fired: list[tuple[str, float, float]] = []
@@ -352,9 +359,8 @@ async def test_deadlines_due_close_together_share_one_claim(redis_cleanup: str) 
         async with timer_worker(
             redis_cleanup, fire, clock=time.time, deadlines=deadlines
         ) as worker:
-            # All four must be stored before the first is due (asserted below). A lead of 1 s
-            # instead split them over two claims in two suite runs in a row; not traced
-            first = time.time() + 0.3
+            # All four must be stored before the first is due (asserted below)
+            first = time.time() + lead_ms / 1000
             spacing = 0.002
             assert 3 * spacing < GATHER
             for i in range(4):  # due within GATHER of the first
@@ -527,6 +533,35 @@ async def test_a_wake_heard_during_a_claim_shortens_the_next_sleep(redis_cleanup
         worker.sooner(1002.0)
         assert worker._pause(None) == pytest.approx(2.0 + GATHER)
         assert worker._pause(1001.0) == pytest.approx(1.0 + GATHER)
+    finally:
+        await redis.aclose()
+
+
+async def test_the_pump_never_wakes_inside_a_gather_window(redis_cleanup: str) -> None:
+    """Deadlines due within ``GATHER`` of the soonest share its claim only if the pump does not
+    wake between the soonest and the window's end. When ``poll`` would end the sleep there, the
+    pump sleeps to the window's end instead (at most ``GATHER`` past ``poll``); when ``poll``
+    ends it before the soonest is due (that claim finds nothing), or the window ends first, the
+    sleep is as before. Before, the test below split its claim at 2 of 16 leads 4 ms apart."""
+    redis = connect_redis(REDIS_URL)
+    try:
+        worker = TimerWorker(
+            deadlines=RedisDeadlines(redis, prefix=redis_cleanup, ttl=600),
+            broker=make_broker(REDIS_URL, prefix=redis_cleanup),
+            fire=lambda *_: asyncio.sleep(0, True),
+            clock=lambda: 1000.0,
+            poll=0.05,
+        )
+        # Due 48 ms from now: a 50 ms sleep would wake 2 ms into its 10 ms window.
+        assert worker._pause(1000.048) == pytest.approx(0.048 + GATHER)
+        # Due exactly at the poll's end, and up to GATHER before it: to the window's end.
+        assert worker._pause(1000.05) == pytest.approx(0.05 + GATHER)
+        assert worker._pause(1000.05 - GATHER) == pytest.approx(0.05)
+        # Due after the poll's end: that wake comes before it is due.
+        assert worker._pause(1000.0 + 0.05 + 1e-6) == pytest.approx(0.05)
+        assert worker._pause(1000.3) == pytest.approx(0.05)
+        # Due already (a claim found it leased): at most GATHER, never below 1 ms.
+        assert worker._pause(999.0) == pytest.approx(0.001)
     finally:
         await redis.aclose()
 

@@ -609,12 +609,19 @@ class TimerWorker:
     def _pause(self, soonest: float | None) -> float:
         """Until :data:`GATHER` after the next deadline falls due (or one heard of during the
         claim), at most ``rescan`` while wakes are heard, else ``poll`` (another process may
-        schedule an earlier one at any time)."""
+        schedule an earlier one at any time); but never to a moment inside that gather window,
+        where it would claim only part of what falls due together: then to the window's end."""
         longest = self.rescan if self.listening else self.poll
         soonest = min(soonest if soonest is not None else _NEVER, self._early)
         if soonest == _NEVER:
             return longest
-        return min(longest, max(0.001, soonest - self.clock() + self.gather))
+        gathered = soonest - self.clock() + self.gather
+        # A wake after the soonest is due but before its gather window ends would claim only
+        # part of what falls due together: sleep to the window's end instead, at most
+        # ``gather`` longer than ``longest``. (A wake before it is due claims nothing.)
+        if gathered <= longest + self.gather:
+            return max(0.001, gathered)
+        return longest
 
     async def _drop_connections(self) -> None:
         """Disconnect every pooled connection (the broker's and the store's), so that the next
