@@ -102,6 +102,29 @@ def _two_process_start(one_process_json: str, since: float) -> list[str]:
     return ["--start", str(max(10, round(1.8 * rooms)))] if rooms > 0 else []
 
 
+# Fan-out rooms of the raw run at the capacity goal's deliveries (bench/loadgen.py's default).
+RAW_ROOMS, RAW_SOCKETS = 200, 8
+
+
+def _raw_at_goal(capacity_json: str, since: float) -> list[str]:
+    """``--rates`` for the raw server alone at the deliveries 1,000 rooms of the capacity
+    probe would get: the largest passing probe's deliveries per room per second × 1,000, over
+    ``RAW_ROOMS`` rooms of ``RAW_SOCKETS`` sockets. What that costs the raw server (no game,
+    no inbound frames, no snapshots) bounds what any server on this stack can carry here
+    (docs/performance.md, twentieth pass). Without a figure from this session: 17.9 per room,
+    the memory probes' rate in the passes before."""
+    per_room = 17.9
+    try:
+        found = json.loads(pathlib.Path(capacity_json).read_text())
+        if float(found["when"]) >= since:
+            passed = [p for p in found["probes"] if p.get("pass") and p.get("per_room_per_s")]
+            if passed:
+                per_room = float(max(passed, key=lambda p: p["rooms"])["per_room_per_s"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return ["--rates", f"{per_room * 1000 / (RAW_ROOMS * RAW_SOCKETS):.2f}"]
+
+
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks: print figures, never assert timings (docs/performance.md).
@@ -118,6 +141,8 @@ def bench(session: nox.Session) -> None:
     out_redis_ship = out("capacity-redis-shipped")
     one_limited = out("capacity-redis-limited")
     limited = ["bench/capacity.py", "--uvloop", "--redis", "--cpu-limit", "0.35", "--floor", "10"]
+    raw_at_goal = ["bench/loadgen.py", "--uvloop", "--servers", "raw", "--slices", "2"]
+    raw_at_goal += ["--rooms", str(RAW_ROOMS), "--players", str(RAW_SOCKETS - 1)]
     limited += q or ["--start", "50", "--budget", "300"]
     shipped = ["--timers", "default", "--start", "100" if quick else "1000", "--max-probes", "1"]
     pathlib.Path("bench/results").mkdir(exist_ok=True)
@@ -133,6 +158,8 @@ def bench(session: nox.Session) -> None:
         # 280 s the search stopped at 750 and reported memory and Redis a whole step apart
         # (docs/performance.md, seventeenth pass)
         (440, ["bench/capacity.py", "--uvloop", *(q or ["--start", "250", "--budget", "360"])]),
+        # the raw server alone at the deliveries 1,000 of those rooms get (--rates: _raw_at_goal)
+        (150, [*raw_at_goal, "--slice-seconds", "2" if quick else "3", *out("raw-at-goal")]),
         # the same, Redis: from 125 (the default) its budget ran out at 500 once Redis passed it
         (
             480,
@@ -161,6 +188,8 @@ def bench(session: nox.Session) -> None:
         ok = [0, 124] if script[0] == "bench/timers.py" else [0]
         if script[-1] == two_out[-1]:
             script = [*script, *_two_process_start(one_limited[-1], started)]
+        if script[0] == raw_at_goal[0] and script[-1].endswith("raw-at-goal.json"):
+            script = [*script, *_raw_at_goal("bench/results/capacity.json", started)]
         session.run(
             "timeout",
             str(seconds),

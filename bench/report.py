@@ -29,7 +29,13 @@ BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
 COLOURS = {"raw": "#777777", "memory": "#1f77b4", "redis": "#d62728"}
 
 
-EXTRA = ("capacity-redis-2", "capacity-redis-limited", "capacity-shipped", "capacity-redis-shipped")
+EXTRA = (
+    "capacity-redis-2",
+    "capacity-redis-limited",
+    "capacity-shipped",
+    "capacity-redis-shipped",
+    "raw-at-goal",
+)
 
 
 def _load(name: str) -> dict[str, Any] | None:
@@ -195,6 +201,19 @@ def _shipped(c: dict[str, Any] | None) -> tuple[str, bool] | None:
     )
 
 
+def _raw_at_goal(raw: dict[str, Any] | None) -> str | None:
+    """The raw server alone at the deliveries 1,000 rooms of the capacity probe get (nox's
+    ``_raw_at_goal``): its share of a core, a floor under any server's on this machine."""
+    row = next((r for r in (raw or {}).get("rows", []) if r.get("kind") == "tick"), None)
+    if not row or row.get("server_cpu_pct") is None:
+        return None
+    return (
+        f"the raw server alone, at the deliveries of 1,000 rooms "
+        f"({row['delivered_per_s']}/s, no game, no frames in, no snapshots): "
+        f"{row['server_cpu_pct']}% of a core ({row['cpu_us_per_msg']} µs per message)"
+    )
+
+
 def goals(
     fanout: dict[str, Any] | None,
     memory: dict[str, Any] | None,
@@ -234,6 +253,9 @@ def goals(
         text = f"timers x3: {text}; {shipped[0]}"
         if shipped[1] and verdict != "**met**":
             verdict = "**met with the shipped timers**, not with timers x3"
+    raw_floor = _raw_at_goal(extra.get("raw-at-goal"))
+    if raw_floor:
+        text += f"; {raw_floor}"
     rows.append(
         [
             "rooms x 8 per process, memory, p99 <= 50 ms (broadcasts and action round trips)",
