@@ -109,9 +109,9 @@ RAW_ROOMS, RAW_SOCKETS = 200, 8
 def _raw_at_goal(capacity_json: str, since: float) -> list[str]:
     """``--rates`` for the raw server alone at the deliveries 1,000 rooms of the capacity
     probe would get: the largest passing probe's deliveries per room per second × 1,000, over
-    ``RAW_ROOMS`` rooms of ``RAW_SOCKETS`` sockets. What that costs the raw server (no game,
-    no inbound frames, no snapshots) bounds what any server on this stack can carry here
-    (docs/performance.md, twentieth pass). Without a figure from this session: 17.9 per room,
+    ``RAW_ROOMS`` rooms of ``RAW_SOCKETS`` sockets. What that costs the raw server (its ticks
+    only: no game, no syncs, no snapshots) bounds what any server on this stack can carry
+    here (docs/performance.md, section 51). Without a figure from this session: 17.9 per room,
     the memory probes' rate in the passes before."""
     per_room = 17.9
     try:

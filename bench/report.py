@@ -209,7 +209,7 @@ def _raw_at_goal(raw: dict[str, Any] | None) -> str | None:
         return None
     return (
         f"the raw server alone, at the deliveries of 1,000 rooms "
-        f"({row['delivered_per_s']}/s, no game, no frames in, no snapshots): "
+        f"({row['delivered_per_s']}/s; its ticks only: no game, no syncs, no snapshots): "
         f"{row['server_cpu_pct']}% of a core ({row['cpu_us_per_msg']} µs per message)"
     )
 
