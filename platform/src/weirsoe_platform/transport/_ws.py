@@ -157,6 +157,40 @@ async def game_socket(
     guard: NamedDependency[Guard],
     watch: NamedDependency[RoomWatch],
 ) -> None:
+    try:
+        await _game_socket(socket, code, service, channels, presence, guard, watch)
+    finally:
+        _release(socket)
+
+
+async def _gone_receive() -> Any:
+    return {"type": "websocket.disconnect", "code": 1006}
+
+
+async def _gone_send(message: Any) -> None:
+    raise WebSocketDisconnect(detail="the socket is closed")
+
+
+def _release(socket: WebSocket[Any, Any, Any]) -> None:
+    """Break the reference cycle a Litestar ``WebSocket`` makes with itself: its ``receive``
+    and ``send`` wrappers are closures over the socket. Through them, everything the socket
+    reaches (the scope, the ASGI server's protocol, its parser and buffers) would wait for a
+    full collection after the socket closed; once they are gone, it goes when the socket's
+    handler returns (docs/performance.md, section 52). Nothing uses the socket after its
+    handler; were something to, it would see the socket closed."""
+    socket.receive = _gone_receive
+    socket.send = _gone_send
+
+
+async def _game_socket(
+    socket: WebSocket[Any, Any, Any],
+    code: str,
+    service: SessionService,
+    channels: Hub,
+    presence: Presence,
+    guard: Guard,
+    watch: RoomWatch,
+) -> None:
     await socket.accept()
     code = normalize_code(code)
     found = await _authenticate(socket, service, guard, code)

@@ -44,6 +44,15 @@ class _HeaderDeadline:
         self._disarm_head_timer()
         super().connection_lost(exc)  # type: ignore[misc]
 
+    def handle_websocket_upgrade(self, *args: Any) -> None:
+        super().handle_websocket_upgrade(*args)  # type: ignore[misc]
+        # The connection is the WebSocket protocol's now, and this one never hears of it
+        # again (its connection_lost goes there). Drop httptools' parser as uvicorn's own
+        # connection_lost does: it holds this protocol's methods, a cycle that would wait
+        # for a full collection (docs/performance.md, section 52).
+        if getattr(self, "parser", None) is not None:
+            self.parser = None
+
     def _arm_head_timer(self) -> None:
         self._disarm_head_timer()
         loop = asyncio.get_running_loop()

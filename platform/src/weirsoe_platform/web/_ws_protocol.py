@@ -56,6 +56,20 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
             # Set before the application's task first runs: handle_connect only created it.
             scope["extensions"][EXTENSION] = {"write": self.write_frame}
 
+        def connection_lost(self, exc: Exception | None) -> None:
+            super().connection_lost(exc)
+            # Two reference cycles per socket that only a full collection would free: the
+            # scope's extension holds this protocol's bound method, and ``websockets``' parser
+            # is a generator whose frame holds the connection it parses for. Broken here, the
+            # socket's objects go when their last reference does (docs/performance.md,
+            # section 52).
+            scope = getattr(self, "scope", None)
+            if scope is not None:
+                scope.get("extensions", {}).pop(EXTENSION, None)
+            parser = getattr(self.conn, "parser", None)
+            if parser is not None and hasattr(parser, "close"):
+                parser.close()
+
         def write_frame(self, frame: bytes) -> bool:
             transport = self.transport
             if (

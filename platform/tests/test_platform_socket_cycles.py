@@ -1,0 +1,137 @@
+"""A closed game socket leaves no reference cycle behind (docs/performance.md, section 52).
+
+``weirsoe serve`` freezes what survives its collector's steps, so a socket's objects that only
+the cyclic collector could free waited for a full collection: under socket churn (phones
+reconnecting) those came every few seconds and took half a second each. Three cycles were
+broken: Litestar's ``WebSocket`` with its own ``receive``/``send`` wrappers, the scope's
+direct-write extension with the protocol's bound method (and ``websockets``' parser
+generator), and httptools' parser with the HTTP protocol that a WebSocket upgraded. This runs
+the real app under uvicorn with the protocols ``serve`` passes, plays sockets that close in
+each way a client closes, and looks at what only the collector would free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from websockets.asyncio.client import connect
+
+from weirsoe_platform.config import PlatformSettings
+from weirsoe_platform.web import create_app
+from weirsoe_platform.web._http import header_timeout_protocol
+from weirsoe_platform.web._ws_protocol import direct_websocket_protocol
+
+# What a game socket is made of, on the server's side.
+SOCKET_TYPES = {
+    "WebSocket",  # Litestar's
+    "DirectWebSocketProtocol",
+    "ServerProtocol",  # websockets'
+    "HeaderTimeoutHTTPProtocol",
+    "HttpRequestParser",
+    "TCPTransport",
+}
+
+
+@pytest.fixture(autouse=True)
+def _collector() -> Iterator[None]:
+    """No automatic collection while a test runs: it could free a cycle before the test
+    looks. The test process's collector is left as it was."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+
+
+@contextlib.asynccontextmanager
+async def _serve(tmp_path: Path) -> AsyncIterator[tuple[str, uvicorn.Server]]:
+    """The app on uvicorn at 127.0.0.1, with the HTTP and WebSocket protocols of `serve`."""
+    settings = PlatformSettings(database_url=f"sqlite:///{tmp_path / 'w.db'}")
+    config = uvicorn.Config(
+        create_app(settings),
+        host="127.0.0.1",
+        port=0,
+        http=header_timeout_protocol(10.0),
+        ws=direct_websocket_protocol(),
+        ws_max_size=64 * 1024,
+        ws_per_message_deflate=False,
+        lifespan="on",
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(1000):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.01)
+    assert server.started, "uvicorn did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"127.0.0.1:{port}", server
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+def _cyclic_garbage() -> dict[str, int]:
+    """Objects of a socket's kinds that only the cyclic collector would free."""
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    gc.collect()
+    found: dict[str, int] = {}
+    for obj in gc.garbage:
+        name = type(obj).__qualname__.rpartition(".")[2]
+        if name in SOCKET_TYPES:
+            found[name] = found.get(name, 0) + 1
+    gc.set_debug(0)
+    gc.garbage.clear()
+    return found
+
+
+async def _settle(server: uvicorn.Server) -> None:
+    """Until the server has no connection and no handler left (each socket's task done)."""
+    for _ in range(500):
+        if not server.server_state.connections and not server.server_state.tasks:
+            break
+        await asyncio.sleep(0.01)
+    assert not server.server_state.connections, "a connection stayed open"
+    await asyncio.sleep(0.05)  # the handlers' last steps after the connection went
+
+
+@pytest.mark.parametrize("how", ["close", "abort"])
+async def test_a_closed_game_socket_leaves_no_cycle(tmp_path: Path, how: str) -> None:
+    async with _serve(tmp_path) as (host, server):
+        async with httpx.AsyncClient(base_url=f"http://{host}") as http:
+            created = (await http.post("/api/sessions", json={"cartridge": "rps"})).json()
+            code = created["code"]
+            joined = (await http.post(f"/api/sessions/{code}/players", json={"name": "Ada"})).json()
+        urls = [
+            f"ws://{host}/ws/game/{code}?token={joined['token']}",
+            f"ws://{host}/ws/game/{code}?role=host&token={created['host_token']}",
+        ]
+        await _settle(server)
+        assert _cyclic_garbage() == {}, "the test's premise: nothing of a socket's kind yet"
+        for _ in range(3):
+            for url in urls:
+                client = await connect(url, compression=None)
+                snapshot: Any = await asyncio.wait_for(client.recv(), 10)
+                assert '"type":"session.snapshot"' in snapshot
+                await client.send('{"type":"sync"}')
+                await asyncio.wait_for(client.recv(), 10)
+                if how == "close":
+                    await client.close()
+                else:  # the network went: no closing handshake
+                    assert client.transport is not None
+                    client.transport.abort()
+        await _settle(server)
+        assert _cyclic_garbage() == {}
