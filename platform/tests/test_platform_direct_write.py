@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from _uvicorn import running
 from websockets.asyncio.client import connect
 from websockets.frames import Frame, Opcode
 
@@ -52,24 +53,8 @@ async def _serve(
         lifespan="off",
         log_level="warning",
     )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "uvicorn did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-
-    async def stop() -> None:
-        if not task.done():
-            server.should_exit = True
-            await asyncio.wait_for(task, 10)
-
-    try:
+    async with running(config) as (_, port, stop):
         yield f"ws://127.0.0.1:{port}", stop
-    finally:
-        await stop()
 
 
 def test_weirsoe_serve_passes_the_protocol_that_offers_the_write() -> None:

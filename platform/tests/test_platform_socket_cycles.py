@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from _uvicorn import running
 from websockets.asyncio.client import connect
 
 from weirsoe_platform.config import PlatformSettings
@@ -69,19 +70,8 @@ async def _serve(tmp_path: Path) -> AsyncIterator[tuple[str, uvicorn.Server]]:
         lifespan="on",
         log_level="warning",
     )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(1000):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "uvicorn did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
+    async with running(config) as (server, port, _):
         yield f"127.0.0.1:{port}", server
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
 
 
 def _cyclic_garbage() -> dict[str, int]:

@@ -516,18 +516,23 @@ async def test_a_pump_that_loses_its_wake_subscription_polls_and_claims_again_wh
         assert worker.claims == claims + 1
 
 
+def _worker_at_1000(redis: Any, prefix: str, *, poll: float) -> TimerWorker:
+    """A worker that is not started, whose clock reads 1000.0: for its sleep's arithmetic."""
+    return TimerWorker(
+        deadlines=RedisDeadlines(redis, prefix=prefix, ttl=600),
+        broker=make_broker(REDIS_URL, prefix=prefix),
+        fire=lambda *_: asyncio.sleep(0, True),
+        clock=lambda: 1000.0,
+        poll=poll,
+    )
+
+
 async def test_a_wake_heard_during_a_claim_shortens_the_next_sleep(redis_cleanup: str) -> None:
     """A deadline announced while the pump is claiming (not asleep) may have missed that
     claim: the pump then sleeps no longer than until it is due."""
     redis = connect_redis(REDIS_URL)
     try:
-        worker = TimerWorker(
-            deadlines=RedisDeadlines(redis, prefix=redis_cleanup, ttl=600),
-            broker=make_broker(REDIS_URL, prefix=redis_cleanup),
-            fire=lambda *_: asyncio.sleep(0, True),
-            clock=lambda: 1000.0,
-            poll=30.0,
-        )
+        worker = _worker_at_1000(redis, redis_cleanup, poll=30.0)
         assert worker._waiting is None  # not asleep: as during a claim
         assert worker._pause(None) == 30.0
         worker.sooner(1002.0)
@@ -545,13 +550,7 @@ async def test_the_pump_never_wakes_inside_a_gather_window(redis_cleanup: str) -
     sleep is as before. Before, the test below split its claim at 2 of 16 leads 4 ms apart."""
     redis = connect_redis(REDIS_URL)
     try:
-        worker = TimerWorker(
-            deadlines=RedisDeadlines(redis, prefix=redis_cleanup, ttl=600),
-            broker=make_broker(REDIS_URL, prefix=redis_cleanup),
-            fire=lambda *_: asyncio.sleep(0, True),
-            clock=lambda: 1000.0,
-            poll=0.05,
-        )
+        worker = _worker_at_1000(redis, redis_cleanup, poll=0.05)
         # Due 48 ms from now: a 50 ms sleep would wake 2 ms into its 10 ms window.
         assert worker._pause(1000.048) == pytest.approx(0.048 + GATHER)
         # Due exactly at the poll's end, and up to GATHER before it: to the window's end.

@@ -1,0 +1,36 @@
+"""uvicorn on 127.0.0.1 for tests that need the real ASGI server and its protocols."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import uvicorn
+
+
+@contextlib.asynccontextmanager
+async def running(
+    config: uvicorn.Config,
+) -> AsyncIterator[tuple[uvicorn.Server, int, Callable[[], Awaitable[None]]]]:
+    """``(server, port, stop)`` once ``config`` (port 0) serves; ``await stop()`` shuts it
+    down as uvicorn does on a signal, and so does leaving the context."""
+    server = uvicorn.Server(config)
+    task: asyncio.Task[Any] = asyncio.create_task(server.serve())
+    for _ in range(1000):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.01)
+    assert server.started, "uvicorn did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+
+    async def stop() -> None:
+        if not task.done():
+            server.should_exit = True
+            await asyncio.wait_for(task, 10)
+
+    try:
+        yield server, port, stop
+    finally:
+        await stop()
