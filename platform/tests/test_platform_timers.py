@@ -547,7 +547,8 @@ async def test_the_pump_never_wakes_inside_a_gather_window(redis_cleanup: str) -
     wake between the soonest and the window's end. When ``poll`` would end the sleep there, the
     pump sleeps to the window's end instead (at most ``GATHER`` past ``poll``); when ``poll``
     ends it before the soonest is due (that claim finds nothing), or the window ends first, the
-    sleep is as before. Before, the test below split its claim at 2 of 16 leads 4 ms apart."""
+    sleep is as before. Before, the test below split its claim at 2 of 16 leads 4 ms apart.
+    A sleep that ends late, inside the window, is followed by a wait for the window's end."""
     redis = connect_redis(REDIS_URL)
     try:
         worker = _worker_at_1000(redis, redis_cleanup, poll=0.05)
@@ -561,6 +562,15 @@ async def test_the_pump_never_wakes_inside_a_gather_window(redis_cleanup: str) -
         assert worker._pause(1000.3) == pytest.approx(0.05)
         # Due already (a claim found it leased): at most GATHER, never below 1 ms.
         assert worker._pause(999.0) == pytest.approx(0.001)
+        # A sleep planned to end before the soonest is due can end late, on a busy loop: woken
+        # inside the window, the pump waits for its end before it claims; once.
+        worker._pause(1000.0 - 0.002)  # the clock: 2 ms into that deadline's window
+        assert worker._gather_rest() == pytest.approx(GATHER - 0.002)
+        assert worker._gather_rest() == 0.0
+        worker._pause(1000.0 - GATHER)  # the window ends now: claim
+        assert worker._gather_rest() == 0.0
+        worker._pause(1000.5)  # not due yet: a claim finds nothing, and costs nothing
+        assert worker._gather_rest() == 0.0
     finally:
         await redis.aclose()
 

@@ -394,6 +394,7 @@ class TimerWorker:
         self.listening = False  # the wake subscription is confirmed and in force
         self._lost = asyncio.Event()  # it was lost since it was last confirmed
         self._early = _NEVER  # the soonest deadline heard of while the pump was not asleep
+        self._known = _NEVER  # the soonest deadline the last sleep was planned around
         self.wakes: RedisPubSub | None = None
         if wake_url is not None and not wake_url.startswith("unix:"):
             self.wakes = RedisPubSub(wake_url, self._on_wake, on_reset=self._wake_lost)
@@ -499,6 +500,9 @@ class TimerWorker:
         which once killed this loop for good while the heartbeat went on."""
         backoff = Backoff(0.05, 1.0)
         while True:
+            rest = self._gather_rest()
+            if rest > 0:  # woke late, inside the soonest deadline's window: let it fill
+                await self._sleep(rest)
             try:
                 self._early = _NEVER  # a wake from now on may come after the claim's answer
                 self.claims += 1
@@ -613,6 +617,7 @@ class TimerWorker:
         where it would claim only part of what falls due together: then to the window's end."""
         longest = self.rescan if self.listening else self.poll
         soonest = min(soonest if soonest is not None else _NEVER, self._early)
+        self._known = soonest
         if soonest == _NEVER:
             return longest
         gathered = soonest - self.clock() + self.gather
@@ -622,6 +627,14 @@ class TimerWorker:
         if gathered <= longest + self.gather:
             return max(0.001, gathered)
         return longest
+
+    def _gather_rest(self) -> float:
+        """How long to wait before claiming, once: a sleep planned to end before the soonest
+        deadline fell due (``poll``) may end late, inside its gather window, on a busy loop;
+        claiming then would leave the rest of the window's deadlines to another claim."""
+        soonest, self._known = self._known, _NEVER
+        now = self.clock()
+        return soonest + self.gather - now if soonest <= now < soonest + self.gather else 0.0
 
     async def _drop_connections(self) -> None:
         """Disconnect every pooled connection (the broker's and the store's), so that the next
