@@ -17,9 +17,10 @@ a message a slow socket held) sets it off on a server whose heap is not growing 
   1.9 s of the event loop's time, freed 4,065 objects in all, and late in the probe each took
   up to 64 ms, because what they walked was alive: every socket's pending receive
   (coroutines, frames, futures) and every room's current state (docs/performance.md, section
-  49). On a server whose sockets come and go in numbers, they free the closed sockets' cycles
-  (1.5 million objects a minute at 460 sockets a second), and without them those would wait,
-  frozen, for full collections of about half a second each;
+  49). Where a server makes cycles that die young, they free them; without them those would
+  wait, frozen, for full collections of about half a second each. Closed sockets made such
+  cycles (1.5 million objects a minute at 460 sockets a second) until they were broken at
+  the connection's end (section 52);
 - so young collections (CPython's own, and one at each step) stay on while an interval's
   found at least ``YOUNG_WORTH`` unreachable objects, and go off (the youngest generation's
   threshold set to 0) after one that found fewer. While off, a step samples with one young
@@ -124,7 +125,7 @@ class CollectorSteward:
         than ``YOUNG_WORTH`` unreachable objects, they go off. While off, a step samples with
         one young collection every ``sample_every`` steps, doubling up to
         ``MAX_SAMPLE_EVERY`` while the samples find little; one that finds more turns them
-        back on (sockets closing in numbers leave cycles that die young)."""
+        back on (something makes cycles that die young)."""
         automatic = self._freed_young  # CPython's, since the last step
         if self.young_on:
             if automatic + gc.collect(1) < YOUNG_WORTH:
