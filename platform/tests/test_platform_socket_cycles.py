@@ -125,3 +125,46 @@ async def test_a_closed_game_socket_leaves_no_cycle(tmp_path: Path, how: str) ->
                     client.transport.abort()
         await _settle(server)
         assert _cyclic_garbage() == {}
+
+
+def _alive(name: str) -> list[Any]:
+    gc.collect()
+    return [obj for obj in gc.get_objects() if type(obj).__qualname__.rpartition(".")[2] == name]
+
+
+async def test_an_open_game_socket_keeps_nothing_of_its_handshake(tmp_path: Path) -> None:
+    """Once a socket is open, the HTTP protocol it was upgraded from and the handshake's
+    request and response are gone (docs/performance.md, section 54: about 8 KiB a socket)."""
+    async with _serve(tmp_path) as (host, server):
+        async with httpx.AsyncClient(base_url=f"http://{host}") as http:
+            created = (await http.post("/api/sessions", json={"cartridge": "rps"})).json()
+            code = created["code"]
+            joined = (await http.post(f"/api/sessions/{code}/players", json={"name": "Ada"})).json()
+        await _settle(server)
+        assert _alive("HeaderTimeoutHTTPProtocol") == []
+        urls = [
+            f"ws://{host}/ws/game/{code}?token={joined['token']}",
+            f"ws://{host}/ws/game/{code}?role=host&token={created['host_token']}",
+        ]
+        clients = [await connect(url, compression=None) for url in urls]
+        try:
+            for client in clients:
+                snapshot: Any = await asyncio.wait_for(client.recv(), 10)
+                assert '"type":"session.snapshot"' in snapshot
+            protocols = _alive("DirectWebSocketProtocol")
+            assert len(protocols) == 2
+            assert all(p.handshake_complete and p.response is None for p in protocols)
+            assert all(p.request is None for p in protocols)
+            # Not held for the header timeout (10 s here) by a timer of its own either.
+            assert _alive("HeaderTimeoutHTTPProtocol") == []
+            # And the sockets still work.
+            for client in clients:
+                await client.send('{"type":"sync"}')
+                received = [await asyncio.wait_for(client.recv(), 10)]
+                while '"type":"session.snapshot"' not in received[-1] and len(received) < 10:
+                    received.append(await asyncio.wait_for(client.recv(), 10))
+                assert '"type":"session.snapshot"' in received[-1], received
+        finally:
+            for client in clients:
+                await client.close()
+        await _settle(server)

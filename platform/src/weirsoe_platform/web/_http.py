@@ -47,9 +47,13 @@ class _HeaderDeadline:
     def handle_websocket_upgrade(self, *args: Any) -> None:
         super().handle_websocket_upgrade(*args)  # type: ignore[misc]
         # The connection is the WebSocket protocol's now, and this one never hears of it
-        # again (its connection_lost goes there). Drop httptools' parser as uvicorn's own
+        # again (its connection_lost goes there). The head timer armed for the upgrade's
+        # request (which makes no cycle) would keep this protocol, its scope and its flow
+        # control alive for ``header_timeout`` seconds: about 5 KiB per new socket
+        # (docs/performance.md, section 54). Drop httptools' parser as uvicorn's own
         # connection_lost does: it holds this protocol's methods, a cycle that would wait
-        # for a full collection (docs/performance.md, section 52).
+        # for a full collection (section 52).
+        self._disarm_head_timer()
         if getattr(self, "parser", None) is not None:
             self.parser = None
 

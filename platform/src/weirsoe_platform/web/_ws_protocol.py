@@ -22,6 +22,92 @@ from ..transport._direct import EXTENSION
 
 __all__ = ["direct_websocket_protocol"]
 
+
+class _Inbox:
+    """What uvicorn's protocol uses of its ``asyncio.Queue`` of received messages
+    (``put_nowait``, ``get``, ``empty``), without the four deques that an ``asyncio.Queue``
+    allocates up front: about 3 KiB per open socket (docs/performance.md, section 54). It
+    holds one or two messages at a time, since uvicorn stops reading a socket while a
+    message waits. Messages come out in the order they went in; a ``get`` waits while there
+    is none, and a cancelled ``get`` takes nothing."""
+
+    __slots__ = ("_items", "_waiters")
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    def put_nowait(self, item: Any) -> None:
+        self._items.append(item)
+        waiters = self._waiters
+        if waiters:
+            self._waiters = None
+            for waiter in waiters:  # each looks again; one takes the message
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    async def get(self) -> Any:
+        while not self._items:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            if self._waiters is None:
+                self._waiters = []
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                waiter.cancel()
+                if self._waiters is not None and waiter in self._waiters:
+                    self._waiters.remove(waiter)
+                raise
+        return self._items.pop(0)
+
+
+class _Flag:
+    """What uvicorn's protocol uses of its ``writable`` ``asyncio.Event`` (``set``, ``clear``,
+    ``is_set``, ``wait``), without the deque an ``asyncio.Event`` allocates up front (about
+    0.7 KiB per open socket): waiters are kept only while the transport's buffer is full."""
+
+    __slots__ = ("_value", "_waiters")
+
+    def __init__(self, value: bool) -> None:
+        self._value = value
+        self._waiters: list[asyncio.Future[bool]] | None = None
+
+    def is_set(self) -> bool:
+        return self._value
+
+    def set(self) -> None:
+        if self._value:
+            return
+        self._value = True
+        waiters, self._waiters = self._waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(True)
+
+    def clear(self) -> None:
+        self._value = False
+
+    async def wait(self) -> bool:
+        if self._value:
+            return True
+        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        if self._waiters is None:
+            self._waiters = []
+        self._waiters.append(waiter)
+        try:
+            return await waiter
+        finally:
+            if self._waiters is not None and waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+
 # What the subclass reads of uvicorn's protocol, checked on an instance before it is used.
 _ATTRIBUTES = (
     "conn",
@@ -46,6 +132,17 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
     open_state = State.OPEN
 
     class DirectWebSocketProtocol(WebSocketsSansIOProtocol):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            # Leaner stand-ins for the two asyncio primitives every socket holds, each only
+            # where uvicorn made the one it replaces and it is still untouched.
+            queue = getattr(self, "queue", None)
+            if isinstance(queue, asyncio.Queue) and queue.empty():
+                self.queue = _Inbox()  # type: ignore[assignment]
+            writable = getattr(self, "writable", None)
+            if isinstance(writable, asyncio.Event):
+                self.writable = _Flag(writable.is_set())  # type: ignore[assignment]
+
         def handle_connect(self, event: Any) -> None:
             super().handle_connect(event)
             scope = getattr(self, "scope", None)
@@ -55,6 +152,16 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
                 return
             # Set before the application's task first runs: handle_connect only created it.
             scope["extensions"][EXTENSION] = {"write": self.write_frame}
+
+        def start_keepalive(self) -> None:
+            super().start_keepalive()
+            # uvicorn calls this once, right after it wrote the handshake's response, and
+            # never reads the handshake's request and response again: about 3.5 KiB per
+            # socket (their headers) for as long as it stays open (docs/performance.md,
+            # section 54).
+            if self.handshake_complete:
+                self.request = None  # type: ignore[assignment]
+                self.response = None  # type: ignore[assignment]
 
         def connection_lost(self, exc: Exception | None) -> None:
             super().connection_lost(exc)
