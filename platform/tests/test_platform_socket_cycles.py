@@ -132,9 +132,9 @@ def _alive(name: str) -> list[Any]:
     return [obj for obj in gc.get_objects() if type(obj).__qualname__.rpartition(".")[2] == name]
 
 
-async def test_an_open_game_socket_keeps_nothing_of_its_handshake(tmp_path: Path) -> None:
-    """Once a socket is open, the HTTP protocol it was upgraded from and the handshake's
-    request and response are gone (docs/performance.md, section 54: about 8 KiB a socket)."""
+async def test_an_open_game_socket_keeps_nothing_of_its_start(tmp_path: Path) -> None:
+    """Once a socket is open, the HTTP protocol it was upgraded from, the handshake's request
+    and response, and the first snapshot are gone (docs/performance.md, section 54)."""
     async with _serve(tmp_path) as (host, server):
         async with httpx.AsyncClient(base_url=f"http://{host}") as http:
             created = (await http.post("/api/sessions", json={"cartridge": "rps"})).json()
@@ -157,6 +157,10 @@ async def test_an_open_game_socket_keeps_nothing_of_its_handshake(tmp_path: Path
             assert all(p.request is None for p in protocols)
             # Not held for the header timeout (10 s here) by a timer of its own either.
             assert _alive("HeaderTimeoutHTTPProtocol") == []
+            # Nor does the socket's handler keep its first snapshot.
+            handlers = [c for c in _alive("coroutine") if c.cr_code.co_name == "_game_socket"]
+            assert len(handlers) == 2
+            assert all("snapshot" not in c.cr_frame.f_locals for c in handlers)
             # And the sockets still work.
             for client in clients:
                 await client.send('{"type":"sync"}')

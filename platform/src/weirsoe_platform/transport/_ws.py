@@ -213,10 +213,12 @@ async def _game_socket(
             await socket.close(code=WS_4404_ROOM_NOT_FOUND, reason="room not found")
             return
         await socket.send_text(snapshot.decode())
+        first_version = envelope_version(snapshot)
+        # This frame lives as long as the socket: it keeps no copy of the first snapshot, a
+        # few KiB in a game (docs/performance.md, section 54).
+        del snapshot
         watch.add(code, subscriber)
-        sender = asyncio.create_task(
-            _forward_events(socket, subscriber, service, envelope_version(snapshot))
-        )
+        sender = asyncio.create_task(_forward_events(socket, subscriber, service, first_version))
         if player is not None:
             counted = True
             if presence.up(code, player):
