@@ -88,12 +88,15 @@ async def _run(args: argparse.Namespace, out: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="40 rooms")
     parser.add_argument("--rooms", type=int, default=200, help="rooms (default 200)")
     parser.add_argument("--players", type=int, default=8, help="players per room (default 8)")
     parser.add_argument("--redis", help="a Redis URL: the Redis backend instead of memory")
     parser.add_argument("--trace", action="store_true", help="tracemalloc, bytes per line")
     parser.add_argument("--top", type=int, default=25, help="rows per table (default 25)")
     args = parser.parse_args()
+    if args.quick:
+        args.rooms = 40
     if args.rooms < 2 or args.players < 1:
         parser.error("--rooms must be at least 2 and --players at least 1")
     with tempfile.TemporaryDirectory(prefix="weirsoe-sockets-") as out:
