@@ -23,13 +23,15 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _kit import WeirsoeServer, connect_rooms, make_rooms
 
 
-def _probe(server: WeirsoeServer, out: Path, n: int) -> dict[str, object]:
+def _probe(server: WeirsoeServer, out: Path, n: int) -> dict[str, Any]:
+    rss = server.rss()  # before the probe, whose own counting allocates
     os.kill(server.pid, signal.SIGUSR1)
     path = out / f"probe{n}.json"
     end = time.monotonic() + 120
@@ -38,8 +40,8 @@ def _probe(server: WeirsoeServer, out: Path, n: int) -> dict[str, object]:
             raise SystemExit((out / "error.txt").read_text())
         if path.exists():
             time.sleep(0.5)  # written in one go, but let a snapshot's dump finish too
-            result: dict[str, object] = json.loads(path.read_text())
-            return result
+            result: dict[str, Any] = json.loads(path.read_text())
+            return {**result, "rss": rss}
         time.sleep(0.1)
     raise SystemExit(f"the server wrote no {path.name} in 120 s")
 
@@ -51,7 +53,7 @@ async def _run(args: argparse.Namespace, out: Path) -> None:
     try:
         rooms = await make_rooms(server.url, "bench", {"pad": 0}, args.rooms, args.players)
         half = len(rooms) // 2
-        probes = []
+        probes: list[dict[str, Any]] = []
         for part in (rooms[:half], rooms[half:]):
             await connect_rooms(server.ws_url, part, lambda conn, data, t: None)
             await asyncio.sleep(1.5)  # as bench/loadgen.py: presence and snapshots settle
@@ -61,12 +63,12 @@ async def _run(args: argparse.Namespace, out: Path) -> None:
         backend = "redis" if args.redis else "memory"
         print(f"{backend}: {sockets} sockets in the second half of {len(rooms)} rooms")
         if not args.trace:
-            rss = (int(after["rss"]) - int(before["rss"])) / sockets / 1024  # type: ignore[call-overload]
+            rss = (after["rss"] - before["rss"]) / sockets / 1024
             print(f"RSS per socket: {rss:.1f} KiB")
-        blocks = (int(after["blocks"]) - int(before["blocks"])) / sockets  # type: ignore[call-overload]
+        blocks = (after["blocks"] - before["blocks"]) / sockets
         print(f"allocator blocks per socket: {blocks:.1f}")
-        t0: dict[str, int] = before["types"]  # type: ignore[assignment]
-        t1: dict[str, int] = after["types"]  # type: ignore[assignment]
+        t0: dict[str, int] = before["types"]
+        t1: dict[str, int] = after["types"]
         diff = sorted(((t1.get(k, 0) - t0.get(k, 0)) / sockets, k) for k in set(t0) | set(t1))[::-1]
         print(f"tracked objects per socket: {sum(d for d, _ in diff):.1f}; the most:")
         for d, k in diff[: args.top]:

@@ -3,8 +3,8 @@
 
     uv run python bench/sockets.py            # drives it; prints what a socket costs
 
-On each signal it writes ``probe<N>.json`` to ``BENCH_MEMPROBE_DIR``: its RSS, the blocks
-the allocator holds, and how many objects of each type the cyclic collector tracks (frozen
+On each signal it writes ``probe<N>.json`` to ``BENCH_MEMPROBE_DIR``: the blocks the
+allocator holds and how many objects of each type the cyclic collector tracks (frozen
 ones included). With ``BENCH_MEMPROBE_TRACE=1`` it runs under ``tracemalloc`` and also
 dumps a snapshot there (``snap<N>.bin``), which makes the server itself two to three times
 larger: compare snapshots with each other, not the RSS.
@@ -31,18 +31,10 @@ if TRACE:
 _probes = [0]
 
 
-def _rss() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
 def _probe() -> None:
     _probes[0] += 1
     n = _probes[0]
-    out: dict[str, object] = {"rss": _rss(), "blocks": sys.getallocatedblocks()}
+    out: dict[str, object] = {"blocks": sys.getallocatedblocks()}
     frozen = gc.get_freeze_count()
     gc.unfreeze()  # the server's collector freezes what survives; count those too
     try:

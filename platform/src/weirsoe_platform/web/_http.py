@@ -70,8 +70,7 @@ class _HeaderDeadline:
     def _head_too_slow(self) -> None:
         self._head_timer = None
         transport = self.transport
-        # An upgraded connection (WebSocket) belongs to another protocol now: leave it.
-        if transport.is_closing() or transport.get_protocol() is not self:  # type: ignore[comparison-overlap]
+        if transport.is_closing():  # an upgrade disarms the timer: the connection is ours
             return
         if self.cycle is not None and self.cycle is not self._head_cycle:
             return
