@@ -38,7 +38,7 @@ async def test_a_cancelled_get_takes_nothing_and_leaves_no_waiter() -> None:
     getter.cancel()
     with pytest.raises(asyncio.CancelledError):
         await getter
-    assert inbox._waiters == []
+    assert inbox._ready._waiters == []
     inbox.put_nowait("kept")
     assert await asyncio.wait_for(inbox.get(), 1) == "kept"
 

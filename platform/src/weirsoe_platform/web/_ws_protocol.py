@@ -23,51 +23,6 @@ from ..transport._direct import EXTENSION
 __all__ = ["direct_websocket_protocol"]
 
 
-class _Inbox:
-    """What uvicorn's protocol uses of its ``asyncio.Queue`` of received messages
-    (``put_nowait``, ``get``, ``empty``), without the four deques that an ``asyncio.Queue``
-    allocates up front: about 3 KiB per open socket (docs/performance.md, section 54). It
-    holds one or two messages at a time, since uvicorn stops reading a socket while a
-    message waits. Messages come out in the order they went in; a ``get`` waits while there
-    is none, and a cancelled ``get`` takes nothing."""
-
-    __slots__ = ("_items", "_waiters")
-
-    def __init__(self) -> None:
-        self._items: list[Any] = []
-        self._waiters: list[asyncio.Future[None]] | None = None
-
-    def empty(self) -> bool:
-        return not self._items
-
-    def qsize(self) -> int:
-        return len(self._items)
-
-    def put_nowait(self, item: Any) -> None:
-        self._items.append(item)
-        waiters = self._waiters
-        if waiters:
-            self._waiters = None
-            for waiter in waiters:  # each looks again; one takes the message
-                if not waiter.done():
-                    waiter.set_result(None)
-
-    async def get(self) -> Any:
-        while not self._items:
-            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            if self._waiters is None:
-                self._waiters = []
-            self._waiters.append(waiter)
-            try:
-                await waiter
-            except BaseException:
-                waiter.cancel()
-                if self._waiters is not None and waiter in self._waiters:
-                    self._waiters.remove(waiter)
-                raise
-        return self._items.pop(0)
-
-
 class _Flag:
     """What uvicorn's protocol uses of its ``writable`` ``asyncio.Event`` (``set``, ``clear``,
     ``is_set``, ``wait``), without the deque an ``asyncio.Event`` allocates up front (about
@@ -118,6 +73,37 @@ _ATTRIBUTES = (
     "handshake_complete",
     "initial_response",
 )
+
+
+class _Inbox:
+    """What uvicorn's protocol uses of its ``asyncio.Queue`` of received messages
+    (``put_nowait``, ``get``, ``empty``), without the four deques that an ``asyncio.Queue``
+    allocates up front: about 3 KiB per open socket (docs/performance.md, section 54). It
+    holds one or two messages at a time, since uvicorn stops reading a socket while a
+    message waits. Messages come out in the order they went in; a ``get`` waits while there
+    is none, and a cancelled ``get`` takes nothing."""
+
+    __slots__ = ("_items", "_ready")
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []
+        self._ready = _Flag(False)  # set when a message arrives; each waiting get looks again
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    def put_nowait(self, item: Any) -> None:
+        self._items.append(item)
+        self._ready.set()
+
+    async def get(self) -> Any:
+        while not self._items:
+            self._ready.clear()
+            await self._ready.wait()
+        return self._items.pop(0)
 
 
 def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
