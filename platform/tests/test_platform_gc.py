@@ -151,26 +151,44 @@ class Readings:
         return self.blocks.pop(0)
 
 
-def test_full_collections_that_free_little_wait_for_more_growth_up_to_a_bound() -> None:
+def test_a_full_collection_that_finds_live_growth_waits_for_the_most_growth() -> None:
     heap = Heap(1000)
     steward = CollectorSteward(interval=1, blocks=heap)
     steward.collect_all()
     assert steward.bound == 0.25
     heap.blocks = 1251  # live data: the full collection frees nothing
     assert steward.step() is True
-    assert steward.bound == 0.5
-    heap.blocks = 1876  # 1251 * 1.5
+    assert steward.bound == MAX_GROWTH, "no garbage in the growth: wait for the most growth"
+    heap.blocks = 1251 * 3  # not more than MAX_GROWTH above the heap after it
     assert steward.step() is False
-    heap.blocks = 1877
-    assert steward.step() is True
-    assert steward.bound == 1.0
-    heap.blocks = 3755
-    assert steward.step() is True
-    assert steward.bound == MAX_GROWTH
-    heap.blocks = 3755 * 3 + 1
+    heap.blocks = 1251 * 3 + 1
     assert steward.step() is True
     assert steward.bound == MAX_GROWTH, "never more than MAX_GROWTH"
-    assert steward.full_collections == 5
+    assert steward.full_collections == 3
+
+
+def test_the_next_full_collection_waits_for_the_growth_that_makes_a_quarter_of_garbage() -> None:
+    heap = Heap(1000)
+    steward = CollectorSteward(interval=1, blocks=heap)
+    steward.collect_all()
+    # Read before the full collection (1300), then after it (1150): 150 of 300 grown was garbage.
+    steward._blocks = Readings(1300, 1150)
+    assert steward.step() is True
+    assert steward.bound == 0.5, "half of the growth was garbage: a quarter after growing by half"
+    steward._blocks = Readings(1725, 1725)  # 1150 * 1.5
+    assert steward.step() is False
+    # 1726 read twice: before and after the full collection, which frees nothing this time.
+    steward._blocks = Readings(1726, 1726)
+    assert steward.step() is True
+    assert steward.bound == MAX_GROWTH
+    assert [steward.next_bound(freed, 1000) for freed in (1000, 400, 125, 0, -5)] == [
+        0.25,
+        0.625,
+        MAX_GROWTH,
+        MAX_GROWTH,
+        MAX_GROWTH,
+    ]
+    assert steward.next_bound(0, 0) == 0.25, "a heap that did not grow: back to the quarter"
 
 
 def test_a_full_collection_that_frees_most_of_the_growth_goes_back_to_the_quarter() -> None:
@@ -179,9 +197,9 @@ def test_a_full_collection_that_frees_most_of_the_growth_goes_back_to_the_quarte
     steward.collect_all()
     heap.blocks = 1251
     assert steward.step() is True
-    assert steward.bound == 0.5  # freed nothing
-    # Read before the full collection (1877), then after it (1130): 747 blocks freed of 626 grown.
-    steward._blocks = Readings(1877, 1130)
+    assert steward.bound == MAX_GROWTH  # freed nothing
+    # Read before the full collection (3754), then after it (1130): all of the growth was freed.
+    steward._blocks = Readings(3754, 1130)
     assert steward.step() is True
     assert steward.bound == 0.25
     steward._blocks = Readings(1413, 1413)  # 1130 * 1.25 = 1412.5
