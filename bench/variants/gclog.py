@@ -12,15 +12,14 @@ _collect_all = _gc.CollectorSteward.collect_all
 
 
 def collect_all(self: _gc.CollectorSteward) -> float:
-    before = self._blocks()
+    before, low = self._blocks(), self._low
     seconds = _collect_all(self)
     print(
         f"gclog {time.time():.2f} full {seconds * 1000:.0f} ms, blocks {before} -> {self._low},"
-        f" low before {getattr(self, '_gclog_low', 0)}, bound {self.bound}",
+        f" low before {low}, bound {self.bound}",
         file=sys.stderr,
         flush=True,
     )
-    self._gclog_low = self._low
     return seconds
 
 

@@ -176,9 +176,9 @@ class CollectorSteward:
         garbage made at the share of growth this one found would reach ``growth`` of the
         heap, between ``growth`` (all of it was garbage) and ``MAX_GROWTH``."""
         share = freed / grown if grown > 0 else 1.0
-        if share * MAX_GROWTH <= self.growth:
+        if share * MAX_GROWTH <= self.growth:  # none, or too little to matter before it
             return MAX_GROWTH
-        return max(self.growth, min(self.growth / share, MAX_GROWTH))
+        return max(self.growth, self.growth / share)
 
     # -- life ---------------------------------------------------------------------------------
     def start(self) -> None:
