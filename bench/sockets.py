@@ -1,6 +1,6 @@
 """What an idle game socket costs ``weirsoe serve`` in memory, and in what.
 
-    uv run python bench/sockets.py [--rooms 200] [--redis redis://127.0.0.1:6379/0] [--trace]
+    uv run python bench/sockets.py [--rooms 200] [--redis URL] [--trace] [--owners]
 
 Starts ``weirsoe serve`` through ``bench/variants/memprobe.py``, opens the sockets of half the
 rooms (host and players, as ``bench/loadgen.py`` does), then of the other half, and has the
@@ -49,6 +49,7 @@ def _probe(server: WeirsoeServer, out: Path, n: int) -> dict[str, Any]:
 async def _run(args: argparse.Namespace, out: Path) -> None:
     os.environ["BENCH_MEMPROBE_DIR"] = str(out)
     os.environ["BENCH_MEMPROBE_TRACE"] = "1" if args.trace else "0"
+    os.environ["BENCH_MEMPROBE_DETAIL"] = "1" if args.owners else "0"
     server = await asyncio.to_thread(WeirsoeServer, redis=args.redis, variant="memprobe")
     try:
         rooms = await make_rooms(server.url, "bench", {"pad": 0}, args.rooms, args.players)
@@ -73,6 +74,13 @@ async def _run(args: argparse.Namespace, out: Path) -> None:
         print(f"tracked objects per socket: {sum(d for d, _ in diff):.1f}; the most:")
         for d, k in diff[: args.top]:
             print(f"  {d:7.2f}  {k}")
+        if args.owners:
+            d0: dict[str, int] = before["detail"]
+            d1: dict[str, int] = after["detail"]
+            owned = sorted(((d1.get(k, 0) - d0.get(k, 0)) / sockets, k) for k in set(d0) | set(d1))
+            print("per socket, by what made each object and what holds it:")
+            for d, k in owned[::-1][: args.top]:
+                print(f"  {d:7.2f}  {k}")
         if args.trace:
             s0 = tracemalloc.Snapshot.load(str(out / "snap1.bin"))
             s1 = tracemalloc.Snapshot.load(str(out / "snap2.bin"))
@@ -95,6 +103,7 @@ def main() -> None:
     parser.add_argument("--players", type=int, default=8, help="players per room (default 8)")
     parser.add_argument("--redis", help="a Redis URL: the Redis backend instead of memory")
     parser.add_argument("--trace", action="store_true", help="tracemalloc, bytes per line")
+    parser.add_argument("--owners", action="store_true", help="objects by what holds them")
     parser.add_argument("--top", type=int, default=25, help="rows per table (default 25)")
     args = parser.parse_args()
     if args.quick:

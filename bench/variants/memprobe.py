@@ -19,6 +19,7 @@ import signal
 import sys
 import traceback
 import tracemalloc
+import types
 from collections import Counter
 from pathlib import Path
 
@@ -28,7 +29,48 @@ OUT = Path(os.environ.get("BENCH_MEMPROBE_DIR", "."))
 TRACE = os.environ.get("BENCH_MEMPROBE_TRACE") == "1"
 if TRACE:
     tracemalloc.start(int(os.environ.get("BENCH_MEMPROBE_FRAMES", "1")))
+DETAIL = os.environ.get("BENCH_MEMPROBE_DETAIL") == "1"
 _probes = [0]
+
+
+def _name(o: object) -> str:
+    return f"{type(o).__module__}.{type(o).__qualname__}"
+
+
+def _what(o: object) -> str:
+    """A tracked object by what made it: a coroutine's or function's code, a method's."""
+    if isinstance(o, types.CoroutineType):
+        return f"coroutine {o.cr_code.co_qualname}"
+    if isinstance(o, types.GeneratorType):
+        return f"generator {o.gi_code.co_qualname}"
+    if isinstance(o, types.FunctionType):
+        return f"function {o.__qualname__}"
+    if isinstance(o, types.MethodType):
+        return f"method {getattr(o.__func__, '__qualname__', '?')}"
+    return _name(o)
+
+
+def _detail(objects: list[object]) -> dict[str, int]:
+    """Each tracked object named by itself and by what holds it (one owner, a dict's by the
+    dict's own owner): where a socket's 124 objects come from (docs/performance.md, 56)."""
+    owner: dict[int, object] = {}
+    for o in objects:
+        for r in gc.get_referents(o):
+            owner.setdefault(id(r), o)
+
+    try:
+        return dict(Counter(f"{_what(o)}  <  {_holder(owner, o)}" for o in objects))
+    finally:
+        owner.clear()  # it holds everything: never let it outlive the probe
+
+
+def _holder(owner: dict[int, object], o: object, depth: int = 0) -> str:
+    h = owner.get(id(o))
+    if h is None:
+        return "-"
+    if isinstance(h, (dict, list, tuple)) and depth < 2:
+        return f"{_name(h)}<{_holder(owner, h, depth + 1)}"
+    return _what(h)
 
 
 def _probe() -> None:
@@ -38,9 +80,10 @@ def _probe() -> None:
     frozen = gc.get_freeze_count()
     gc.unfreeze()  # the server's collector freezes what survives; count those too
     try:
-        out["types"] = dict(
-            Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects())
-        )
+        objects = gc.get_objects()
+        out["types"] = dict(Counter(_name(o) for o in objects))
+        if DETAIL:
+            out["detail"] = _detail(objects)
     finally:
         if frozen:
             gc.freeze()

@@ -134,7 +134,7 @@ def _alive(name: str) -> list[Any]:
 
 async def test_an_open_game_socket_keeps_nothing_of_its_start(tmp_path: Path) -> None:
     """Once a socket is open, the HTTP protocol it was upgraded from, the handshake's request
-    and response, and the first snapshot are gone (docs/performance.md, section 54)."""
+    and response, and the first snapshot are gone (docs/performance.md, sections 54 and 56)."""
     async with _serve(tmp_path) as (host, server):
         async with httpx.AsyncClient(base_url=f"http://{host}") as http:
             created = (await http.post("/api/sessions", json={"cartridge": "rps"})).json()
@@ -155,6 +155,17 @@ async def test_an_open_game_socket_keeps_nothing_of_its_start(tmp_path: Path) ->
             assert len(protocols) == 2
             assert all(p.handshake_complete and p.response is None for p in protocols)
             assert all(p.request is None for p in protocols)
+            # Nor does websockets' frame parser, nor a multidict of its headers (section 56).
+            requests = [r for r in _alive("Request") if type(r).__module__ == "websockets.http11"]
+            assert {id(r) for r in requests} == {id(c.request) for c in clients}  # the clients'
+            assert _alive("CIMultiDict") == []
+            # Nor do the app's own middlewares stay suspended under it (section 56).
+            ours = [
+                c.cr_code.co_qualname
+                for c in _alive("coroutine")
+                if "weirsoe_platform" in c.cr_code.co_filename and "middleware" in c.cr_code.co_name
+            ]
+            assert ours == []
             # Not held for the header timeout (10 s here) by a timer of its own either.
             assert _alive("HeaderTimeoutHTTPProtocol") == []
             # Nor does the socket's handler keep its first snapshot.

@@ -5,6 +5,7 @@ uses of them."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -100,3 +101,91 @@ def test_the_protocol_holds_the_lean_primitives() -> None:
     assert isinstance(protocol.queue, _Inbox)  # type: ignore[attr-defined]
     assert isinstance(protocol.writable, _Flag)
     assert protocol.writable.is_set()
+
+
+# -- the frame parser that forgets the handshake's request (_forget_request; section 56) -----
+
+HANDSHAKE = (
+    b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+
+
+def _masked_text(payload: bytes) -> bytes:
+    """A client's text frame (clients mask theirs)."""
+    from websockets.frames import Frame, Opcode
+
+    return Frame(Opcode.TEXT, payload).serialize(mask=True)
+
+
+def _accepted() -> Any:
+    """A server connection that has read a handshake and accepted it."""
+    from websockets.http11 import Request
+    from websockets.server import ServerProtocol
+
+    conn = ServerProtocol()
+    conn.receive_data(HANDSHAKE)
+    (request,) = conn.events_received()
+    assert isinstance(request, Request)
+    conn.send_response(conn.accept(request))
+    return conn
+
+
+def _texts(conn: Any) -> list[str]:
+    return [bytes(e.data).decode() for e in conn.events_received()]
+
+
+def test_the_request_is_forgotten_and_frames_still_parse() -> None:
+    import weakref
+
+    from websockets.protocol import Protocol
+
+    from weirsoe_platform.web._ws_protocol import _forget_request
+
+    conn = _accepted()
+    old = conn.parser
+    request = weakref.ref(old.gi_frame.f_locals["request"])  # what the old parser keeps
+    assert _forget_request(conn, Protocol.parse)
+    assert conn.parser is not old
+    assert conn.parser.gi_code is Protocol.parse.__code__
+    del old
+    assert request() is None, "nothing holds the handshake's request any more"
+    frame = _masked_text(b"hello")
+    conn.receive_data(frame[:3])  # a frame split over two reads
+    conn.receive_data(frame[3:] + _masked_text(b"again"))
+    assert _texts(conn) == ["hello", "again"]
+
+
+def test_a_parser_inside_a_frame_is_left_alone() -> None:
+    from websockets.protocol import Protocol
+
+    from weirsoe_platform.web._ws_protocol import _forget_request
+
+    conn = _accepted()
+    frame = _masked_text(b"hello")
+    conn.receive_data(frame[:2])  # the header read: the parser waits for the rest
+    old = conn.parser
+    assert not _forget_request(conn, Protocol.parse)
+    assert conn.parser is old
+    conn.receive_data(frame[2:])
+    assert _texts(conn) == ["hello"]
+    # At the next boundary it can go.
+    assert _forget_request(conn, Protocol.parse)
+    conn.receive_data(_masked_text(b"next"))
+    assert _texts(conn) == ["next"]
+
+
+def test_a_parser_of_another_shape_is_left_alone() -> None:
+    from websockets.protocol import Protocol
+
+    from weirsoe_platform.web._ws_protocol import _forget_request
+
+    conn = _accepted()
+    conn.receive_data(_masked_text(b"x")[:1])  # one byte waiting: not at a boundary
+    assert not _forget_request(conn, Protocol.parse)
+
+    class Other:
+        parser = iter(())
+
+    assert not _forget_request(Other(), Protocol.parse)
+    assert not _forget_request(object(), Protocol.parse)

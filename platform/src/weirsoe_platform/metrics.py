@@ -148,21 +148,22 @@ def http_metrics_middleware(metrics: Metrics) -> Callable[[Any], Any]:
     """An ASGI middleware factory that counts HTTP responses by status class."""
 
     def wrap(app: ASGIApp) -> ASGIApp:
-        async def middleware(
+        def middleware(
             scope: Scope,
             receive: Callable[[], Awaitable[Any]],
             send: Callable[[Any], Awaitable[None]],
-        ) -> None:
+        ) -> Awaitable[None]:
+            # No coroutine of its own: a WebSocket would keep one suspended here for as long
+            # as it is open (docs/performance.md, section 56).
             if scope["type"] != "http":
-                await app(scope, receive, send)
-                return
+                return app(scope, receive, send)
 
             async def counted(message: Any) -> None:
                 if message["type"] == "http.response.start":
                     metrics.http_responses.labels(f"{int(message['status']) // 100}xx").inc()
                 await send(message)
 
-            await app(scope, receive, counted)
+            return app(scope, receive, counted)
 
         return middleware
 

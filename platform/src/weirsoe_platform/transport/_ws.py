@@ -107,14 +107,24 @@ class Presence:
         return False
 
 
+def _header(socket: WebSocket[Any, Any, Any], name: bytes) -> str | None:
+    """The first ``name`` header of the handshake, read off the ASGI scope: ``socket.headers``
+    would parse them all into a multidict that the scope keeps for as long as the socket is
+    open (docs/performance.md, section 56)."""
+    for key, value in socket.scope.get("headers", ()):
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
 async def _authenticate(
     socket: WebSocket[Any, Any, Any], service: SessionService, guard: Guard, code: str
 ) -> tuple[Viewer, str | None] | None:
     """The viewer, and for an audience socket with a token its member id."""
     settings = service.settings
     if not origin_allowed(
-        socket.headers.get("origin"),
-        socket.headers.get("host"),
+        _header(socket, b"origin"),
+        _header(socket, b"host"),
         public_url=settings.public_url,
         allowed=settings.allowed_origins,
     ):

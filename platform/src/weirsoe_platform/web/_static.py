@@ -5,6 +5,7 @@ content types, containment), plus what it leaves out: ``304 Not Modified`` for a
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,14 @@ def conditional_get(app: ASGIApp) -> ASGIApp:
     """ASGI middleware: a GET or HEAD whose ``If-None-Match`` names the response's ETag gets
     ``304`` and no body. Responses without an ETag pass untouched."""
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+    def middleware(scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine of its own where it only passes through: a WebSocket would keep
+        # one suspended here (and its three cells) for as long as it is open (section 56).
         if scope["type"] != ScopeType.HTTP or scope.get("method") not in ("GET", "HEAD"):
-            await app(scope, receive, send)
-            return
+            return app(scope, receive, send)
+        return conditional(scope, receive, send)
+
+    async def conditional(scope: Scope, receive: Receive, send: Send) -> None:
         wanted = b""
         for name, value in scope.get("headers", []):
             if name == b"if-none-match":

@@ -16,6 +16,7 @@ uvicorn chooses as it always does: every frame then goes through ASGI.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Generator
 from typing import Any
 
 from ..transport._direct import EXTENSION
@@ -106,13 +107,40 @@ class _Inbox:
         return self._items.pop(0)
 
 
+def _forget_request(conn: Any, frames: Callable[[Any], Generator[None]]) -> bool:
+    """Give ``websockets``' server connection ``conn`` a frame parser that does not hold the
+    handshake's request, where that is safe; whether it did.
+
+    Its parser is one generator for the whole connection: it reads the request, then goes on
+    to read frames (``frames``, ``websockets.protocol.Protocol.parse``) with the request
+    still a local of its frame, about 15 tracked objects and 1.5 KiB per open socket that
+    every full collection walks (docs/performance.md, section 56). The parser is replaced
+    only while it waits at a frame boundary for data (``StreamReader.at_eof``), having read
+    nothing of the next frame: a new frame parser started there reads exactly what the old
+    one would have."""
+    parser = getattr(conn, "parser", None)
+    reading = getattr(parser, "gi_yieldfrom", None)  # the frame parser it delegates to
+    waiting = getattr(reading, "gi_yieldfrom", None)
+    if (
+        getattr(reading, "gi_code", None) is not frames.__code__
+        or getattr(getattr(waiting, "gi_code", None), "co_name", None) != "at_eof"
+        or getattr(getattr(conn, "reader", None), "buffer", True)
+    ):
+        return False
+    fresh = frames(conn)
+    next(fresh)  # up to its first wait for data, as websockets starts its parsers
+    conn.parser = fresh
+    parser.close()  # type: ignore[union-attr]
+    return True
+
+
 def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
     """uvicorn's ``ws=``: the protocol class offering the extension, or ``"auto"``."""
     try:
         from uvicorn.protocols.websockets.websockets_sansio_impl import (
             WebSocketsSansIOProtocol,
         )
-        from websockets.protocol import State
+        from websockets.protocol import Protocol, State
     except ImportError:
         return "auto"
     open_state = State.OPEN
@@ -148,6 +176,7 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
             if self.handshake_complete:
                 self.request = None  # type: ignore[assignment]
                 self.response = None  # type: ignore[assignment]
+                _forget_request(self.conn, Protocol.parse)
 
         def connection_lost(self, exc: Exception | None) -> None:
             super().connection_lost(exc)
