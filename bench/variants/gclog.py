@@ -16,7 +16,8 @@ def collect_all(self: _gc.CollectorSteward) -> float:
     seconds = _collect_all(self)
     print(
         f"gclog {time.time():.2f} full {seconds * 1000:.0f} ms, blocks {before} -> {self._low},"
-        f" low before {low}, bound {self.bound}",
+        f" low before {low}, bound {self.bound}, members {self._low_members},"
+        f" per member {self.per_member:.1f}",
         file=sys.stderr,
         flush=True,
     )

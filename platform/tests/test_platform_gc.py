@@ -18,6 +18,7 @@ from weirsoe_platform._gc import (
     NO_AUTOMATIC_FULL,
     YOUNG_WORTH,
     CollectorSteward,
+    running_tasks,
 )
 from weirsoe_platform.cli._serve import freeze_startup_heap, steward_hooks
 from weirsoe_platform.config import settings_from_env
@@ -206,6 +207,76 @@ def test_a_full_collection_that_frees_most_of_the_growth_goes_back_to_the_quarte
     assert steward.step() is True
 
 
+class Population:
+    """A stand-in for the population (``running_tasks``) that the test sets."""
+
+    def __init__(self, members: int = 0) -> None:
+        self.members = members
+
+    def __call__(self) -> int:
+        return self.members
+
+
+def test_growth_that_comes_with_the_population_is_taken_as_alive() -> None:
+    heap, people = Heap(1000), Population(0)
+    steward = CollectorSteward(interval=1, blocks=heap, population=people)
+    steward.collect_all()
+    assert not steward.measured
+    people.members, heap.blocks = 100, 1251  # sockets connecting: 2.51 blocks each
+    assert steward.step() is True, "no heap per member measured yet: a full collection"
+    assert steward.measured
+    assert steward.per_member == pytest.approx(2.51)
+    assert steward.bound == MAX_GROWTH  # it freed nothing
+    # A thousand more members and their 2,510 blocks: past MAX_GROWTH of the heap, but what
+    # the population is expected to keep alive. A steward without one would collect here.
+    people.members, heap.blocks = 1100, 3761
+    assert steward.step() is False
+    blind = CollectorSteward(interval=1, blocks=Heap(1251))
+    blind.collect_all()
+    blind.bound, blind._blocks = MAX_GROWTH, Heap(3761)
+    assert blind.step() is True, "the same heap without a population"
+    # Growth without more members is measured from the heap expected alive (3761).
+    heap.blocks = 3761 * 3
+    assert steward.step() is False
+    heap.blocks = 3761 * 3 + 1
+    assert steward.step() is True
+    assert steward.full_collections == 3
+
+
+def test_a_growing_population_is_measured_early_while_the_heap_is_small() -> None:
+    heap, people = Heap(1000), Population(5)
+    steward = CollectorSteward(interval=1, blocks=heap, population=people)
+    steward.collect_all()
+    heap.blocks = 1251  # rooms made, no more members: alive, but nothing to measure
+    assert steward.step() is True
+    assert steward.bound == MAX_GROWTH
+    assert not steward.measured
+    people.members = 5 + 63
+    heap.blocks = 1600
+    assert steward.step() is False, "too few new members to measure: MAX_GROWTH holds"
+    people.members = 5 + 64
+    assert steward.step() is True, "enough to measure: at a quarter, not at MAX_GROWTH"
+    assert steward.measured
+    assert steward.per_member == pytest.approx((1600 - 1251) / 64)
+
+
+def test_a_shrinking_population_takes_its_low_along() -> None:
+    heap, people = Heap(1000), Population(0)
+    steward = CollectorSteward(interval=1, blocks=heap, population=people)
+    steward.collect_all()
+    people.members, heap.blocks = 1000, 1251
+    assert steward.step() is True  # measured: 0.251 blocks per member
+    people.members, heap.blocks = 200, 1050  # most sockets closed
+    assert steward.step() is False
+    assert (steward._low, steward._low_members) == (1050, 200)
+    # Members coming back bring their blocks back, without a full collection.
+    people.members, heap.blocks = 1000, 3752  # (1050 + 800 * 0.251) * (1 + MAX_GROWTH)
+    assert steward.step() is False
+    assert steward._low == 1251, "the low is now what those members are expected to keep"
+    heap.blocks = 1251 * 3 + 1
+    assert steward.step() is True
+
+
 def test_bad_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="interval"):
         CollectorSteward(interval=0)
@@ -225,6 +296,7 @@ def test_serve_runs_the_steward_until_shutdown() -> None:
     started, stopped = steward_hooks(0.01)
     steward = started.__self__
     assert isinstance(steward, CollectorSteward)
+    assert steward._population is running_tasks, "serve counts the loop's tasks"
 
     before = gc.get_threshold()
     assert before[0] != NO_AUTOMATIC

@@ -31,9 +31,9 @@ def steward_hooks(interval: float) -> tuple[Any, Any]:
     every ``interval`` seconds (0: only :func:`freeze_startup_heap`)."""
     if interval <= 0:
         return freeze_startup_heap, None
-    from .._gc import CollectorSteward
+    from .._gc import CollectorSteward, running_tasks
 
-    steward = CollectorSteward(interval=interval)
+    steward = CollectorSteward(interval=interval, population=running_tasks)
     return steward.start, steward.stop
 
 
