@@ -277,6 +277,24 @@ def test_a_shrinking_population_takes_its_low_along() -> None:
     assert steward.step() is True
 
 
+def test_members_leaving_and_coming_back_do_not_raise_what_is_taken_as_alive() -> None:
+    """Sockets closing free little of the heap at once (their cycles wait, frozen, for a full
+    collection); the same number coming back must not be credited a second time, or a
+    server whose sockets churn would let its garbage grow without a bound."""
+    heap, people = Heap(1000), Population(0)
+    steward = CollectorSteward(interval=1, blocks=heap, population=people)
+    steward.collect_all()
+    people.members, heap.blocks = 1000, 1251
+    assert steward.step() is True  # measured: 0.251 blocks per member, alive 1251 at 1000
+    for _ in range(3):
+        people.members, heap.blocks = 200, 1240  # 800 leave, leaving their cycles behind
+        assert steward.step() is False
+        people.members, heap.blocks = 1000, 1251 * 3  # they come back: no more alive than
+        assert steward.step() is False, "with the same members, within the bound"
+    heap.blocks = 1251 * 3 + 1
+    assert steward.step() is True, "what 1,000 members keep was measured at 1,251 blocks"
+
+
 def test_bad_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="interval"):
         CollectorSteward(interval=0)

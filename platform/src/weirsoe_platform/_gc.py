@@ -1,7 +1,7 @@
 """Keeping CPython's full garbage collections off a busy server's event loop.
 
 A full collection walks every tracked object. With 1,000 rooms × 9 sockets a ``serve`` process
-holds about 1.2 million of them (131 per socket: the suspended ASGI stack and its buffers), and
+holds about 1.1 million of them (107 per socket: the suspended ASGI stack and its buffers), and
 one full collection stalls every socket of the process for about a second on a 2-core machine
 (docs/performance.md, "Issue 14, third pass"). CPython starts one whenever the objects promoted
 to its oldest generation since the last one reach a quarter of that generation, *whether or not
@@ -40,13 +40,27 @@ a message a slow socket held) sets it off on a server whose heap is not growing 
   collections in 6 s freed 51, 71 and 37 blocks of 1-2.4 million and stalled every socket for
   240, 440 and 650 ms (docs/performance.md, section 24); while the bound doubled after each
   (as it did until section 55), a server filling up to 1,000 rooms stalled four times, the
-  last for about 800 ms.
+  last for about 800 ms;
+- growth that comes with the *population* is taken as alive. ``serve`` gives the steward one:
+  the event loop's tasks (:func:`running_tasks`), two per open game socket. A full
+  collection after the population grew by ``LEARN_MEMBERS`` or more measures the heap alive
+  per member it gained (``per_member``); until one has, such growth sets one off at
+  ``growth`` rather than at the bound, so that this first one runs early, while the heap is
+  small. From then on the heap expected alive is the low plus ``per_member`` for each member
+  more than at the low, and a full collection waits for growth of the bound beyond that. So
+  a server filling up to 1,000 rooms collects about twice, the second time at a third of the
+  heap of steady play, instead of a last collection of about a second at that heap's full
+  size (docs/performance.md, section 57). What is taken as alive never exceeds what the
+  last full collection found alive plus ``per_member`` for each member more than it counted:
+  members leaving and coming back are not credited twice, so garbage stays bounded by the
+  population alive.
 
 Frozen objects are still freed by reference counting the moment they are unreferenced, which
 is how nearly everything a server makes dies. What a freeze delays is only a *reference cycle*
 that no young collection caught: it is freed by the next full collection, at the latest once
 it and its like make the heap a quarter larger (up to ``MAX_GROWTH`` after collections that
-found the growth alive). Memory stays bounded by the heap's live size.
+found the growth alive) than the heap its population is expected to keep alive. Memory stays
+bounded by the heap's live size.
 """
 
 from __future__ import annotations
@@ -181,7 +195,10 @@ class CollectorSteward:
                 self._low, self._low_members = blocks, self._population()
             return False
         members = self._population()
-        alive = self._low + max(0, members - self._low_members) * self.per_member
+        alive = min(
+            self._expected(self._low, self._low_members, members),
+            self._expected(*self._anchor, members),
+        )
         if blocks <= alive * (1 + bound):
             # Grown with the population: the heap it is expected to need alive is the low now.
             self._low, self._low_members = min(blocks, round(alive)), members
@@ -193,16 +210,21 @@ class CollectorSteward:
         self.bound = self.next_bound(freed, blocks - low)
         log.info(
             "full garbage collection: %d objects, %.0f ms; the heap grew to %d blocks, %d "
-            "freed; the next at %.0f %% more than %.0f blocks per member of %d more",
+            "freed; the next when it grows %.0f %% beyond what %d members keep alive, at "
+            "%.0f blocks per member more",
             frozen,
             seconds * 1000,
             blocks,
             freed,
             100 * self.bound,
-            self.per_member,
             self._low_members,
+            self.per_member,
         )
         return True
+
+    def _expected(self, live: int, then: int, members: int) -> float:
+        """The heap expected alive with ``members``, from ``live`` blocks at ``then``."""
+        return live + max(0, members - then) * self.per_member
 
     def next_bound(self, freed: int, grown: int) -> float:
         """The growth that sets off the next full collection, after one that freed ``freed``
