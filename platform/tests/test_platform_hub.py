@@ -1,9 +1,14 @@
-"""The process's fan-out (transport._hub) and the pure-Python RESP parser, without Redis."""
+"""The process's fan-out (transport._hub), and the pure-Python RESP parser on replies the real
+Redis wrote."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
+from collections.abc import Callable
+from urllib.parse import urlparse
 
 import msgspec
 import pytest
@@ -259,13 +264,57 @@ def test_wire_frames_round_trip() -> None:
     assert decode_frame(encode_frame(messages)) == messages
 
 
-def test_the_resp_parser_reads_replies_split_anywhere() -> None:
-    stream = (
-        b"*3\r\n$9\r\nsubscribe\r\n$4\r\nROOM\r\n:1\r\n"
-        b"*3\r\n$7\r\nmessage\r\n$4\r\nROOM\r\n$5\r\nhe\r\no\r\n"
-        b"*2\r\n$4\r\npong\r\n$3\r\ntok\r\n"
-        b"$-1\r\n+OK\r\n-ERR bad\r\n"
-    )
+REDIS_URL = os.environ.get("WEIRSOE_TEST_REDIS", "redis://127.0.0.1:6379/0")  # as conftest.py
+
+
+def _redis_socket() -> socket.socket:
+    url = urlparse(REDIS_URL)
+    conn = socket.create_connection((url.hostname or "127.0.0.1", url.port or 6379), timeout=5)
+    db = (url.path or "/0").lstrip("/") or "0"
+    conn.sendall(b"*2\r\n$6\r\nSELECT\r\n$%d\r\n%s\r\n" % (len(db), db.encode()))
+    assert _read_until(conn, lambda got: got.endswith(b"\r\n")) == b"+OK\r\n"
+    return conn
+
+
+def _read_until(conn: socket.socket, done: Callable[[bytes], bool]) -> bytes:
+    got = b""
+    while not done(got):
+        chunk = conn.recv(65536)
+        assert chunk, f"Redis closed the connection after {got!r}"
+        got += chunk
+    return got
+
+
+def _wire(*parts: bytes) -> bytes:
+    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
+
+
+def _replies_from_redis(channel: bytes) -> bytes:
+    """What the real Redis writes to a subscriber (the subscription, a message with CR LF in
+    it, a ping's answer) and then to a plain connection (a nil, a status, an error)."""
+    sub, other = _redis_socket(), _redis_socket()
+    try:
+        sub.sendall(_wire(b"SUBSCRIBE", channel))
+        stream = _read_until(sub, lambda got: got.endswith(b":1\r\n"))
+        other.sendall(_wire(b"PUBLISH", channel, b"he\r\no"))
+        _read_until(other, lambda got: got.endswith(b"\r\n"))
+        sub.sendall(_wire(b"PING", b"tok"))
+        stream += _read_until(sub, lambda got: got.endswith(b"$3\r\ntok\r\n"))
+        other.sendall(
+            _wire(b"GET", channel + b":none")
+            + _wire(b"SET", channel + b":k", b"v", b"EX", b"5")
+            + _wire(b"BAD")
+        )
+        return stream + _read_until(other, lambda got: got.count(b"\r\n") == 3)
+    finally:
+        sub.close()
+        other.close()
+
+
+@pytest.mark.redis
+def test_the_resp_parser_reads_replies_split_anywhere(redis_prefix: str) -> None:
+    channel = f"{redis_prefix}:ROOM".encode()
+    stream = _replies_from_redis(channel)
     for cut in range(len(stream)):
         parser = RespParser(ConnectionError)  # as the pub/sub reader makes it
         got = []
@@ -274,13 +323,14 @@ def test_the_resp_parser_reads_replies_split_anywhere() -> None:
             while (reply := parser.gets()) is not False:
                 got.append(reply)
         assert got[:5] == [
-            [b"subscribe", b"ROOM", 1],
-            [b"message", b"ROOM", b"he\r\no"],
+            [b"subscribe", channel, 1],
+            [b"message", channel, b"he\r\no"],
             [b"pong", b"tok"],
             None,
             b"OK",
         ], cut
         assert isinstance(got[5], ConnectionError)
+        assert str(got[5]).startswith("ERR unknown command")
         assert len(got) == 6
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 from urllib.parse import urlparse
 
 import pytest
@@ -280,7 +281,10 @@ def test_commands_and_error_replies_in_resp() -> None:
     with pytest.raises(TypeError, match="cannot send NoneType to Redis"):
         command(b"SET", "k", None)  # neither encoder takes it: the Python one's error
     parser = RespParser()
-    parser.feed(b"-NOSCRIPT No matching script\r\n")
+    address = RedisAddress.from_url(REDIS_URL)
+    with socket.create_connection((address.host, address.port), timeout=5) as conn:
+        conn.sendall(command(b"EVALSHA", b"0" * 40, 0))  # the reply the real Redis writes
+        parser.feed(conn.recv(65536))
     reply = parser.gets()
     assert isinstance(reply, ResponseError)
     assert str(reply).startswith("NOSCRIPT")
