@@ -187,14 +187,16 @@ class CollectorSteward:
         self.young()
         gc.freeze()  # what is left in the young generations joins the frozen heap
         blocks = self._blocks()
-        bound = self.bound
-        if not self.measured and self._population() - self._anchor[1] >= LEARN_MEMBERS:
-            bound = min(bound, self.growth)  # measure it early, while the heap is small
-        if blocks <= self._low * (1 + bound):
+        if blocks <= self._low * (1 + min(self.bound, self.growth)):
             if blocks < self._low:
                 self._low, self._low_members = blocks, self._population()
             return False
-        members = self._population()
+        members = self._population()  # once per step, and only past the lower bound
+        bound = self.bound
+        if not self.measured and members - self._anchor[1] >= LEARN_MEMBERS:
+            bound = min(bound, self.growth)  # measure it early, while the heap is small
+        if blocks <= self._low * (1 + bound):
+            return False
         alive = min(
             self._expected(self._low, self._low_members, members),
             self._expected(*self._anchor, members),
