@@ -1,8 +1,10 @@
 """``weirsoe serve`` that writes each of the collector steward's full collections to its log
 file (stderr): when, how long, and the heap's blocks before and after (docs/performance.md,
-section 55); and each young collection of 20 ms or more (section 57)."""
+section 55); and each young collection of 20 ms or more (section 57), or of
+``GCLOG_YOUNG_MS`` or more where that is set (section 58)."""
 
 import gc
+import os
 import sys
 import time
 
@@ -26,6 +28,7 @@ def collect_all(self: _gc.CollectorSteward) -> float:
 
 
 _young_started = 0.0
+_YOUNG_MS = float(os.environ.get("GCLOG_YOUNG_MS", "20"))
 
 
 def young(phase: str, info: dict[str, int]) -> None:
@@ -36,7 +39,7 @@ def young(phase: str, info: dict[str, int]) -> None:
         _young_started = time.perf_counter()
         return
     ms = (time.perf_counter() - _young_started) * 1000
-    if ms >= 20:
+    if ms >= _YOUNG_MS:
         print(
             f"gclog {time.time():.2f} young {info['generation']} {ms:.0f} ms,"
             f" {info['collected']} freed",

@@ -23,10 +23,15 @@ a message a slow socket held) sets it off on a server whose heap is not growing 
   the connection's end (section 52);
 - so young collections (CPython's own, and one at each step) stay on while an interval's
   found at least ``YOUNG_WORTH`` unreachable objects, and go off (the youngest generation's
-  threshold set to 0) after one that found fewer. While off, a step samples with one young
-  collection every 1, 2, 4 … ``MAX_SAMPLE_EVERY`` steps; a sample that finds that many turns
-  them back on. CPython's own full collections are always off while the steward runs; all
-  thresholds are restored at :meth:`stop`;
+  threshold set to 0) after one that found fewer. While off, every 1, 2, 4 …
+  ``MAX_SAMPLE_EVERY`` steps a young collection samples what dies young: ``SAMPLE_SHARE`` of
+  an interval after the step's freeze (:meth:`sample`), so it walks only what that short
+  window made and kept, not an interval's worth. One that finds unreachable objects at the
+  rate of ``YOUNG_WORTH`` an interval turns them back on. (A sample of a whole interval
+  walked everything a 1,000-room server made and kept in 2 s: 40-70 ms in one piece, and
+  190-315 ms while sockets connected; docs/performance.md, section 58.) CPython's own full
+  collections are always off while the steward runs; all thresholds are restored at
+  :meth:`stop`;
 - a full collection of everything (:func:`gc.unfreeze`, :func:`gc.collect`, freeze again) runs
   only when the heap has grown by a quarter (``growth``) since its smallest size after the last
   one, as :func:`sys.getallocatedblocks` counts it: the same bound on uncollected garbage as
@@ -82,6 +87,7 @@ NO_AUTOMATIC_FULL = 2**30  # a threshold for the oldest generation that is never
 NO_AUTOMATIC = 0  # the youngest generation's threshold that turns CPython's collections off
 YOUNG_WORTH = 1000  # young collections of one interval that free fewer found little
 MAX_SAMPLE_EVERY = 32  # the most steps between two samples while young collections are off
+SAMPLE_SHARE = 0.05  # of an interval: how long after a step's freeze a sample collects
 LEARN_MEMBERS = 64  # the population growth over which a full collection measures per_member
 
 
@@ -125,6 +131,8 @@ class CollectorSteward:
         self.young_on = True  # CPython's young collections run (and each step collects young)
         self.sample_every = 1  # while off: steps between two sampling young collections
         self._since_sample = 0
+        self.sample_due = False  # a step asked for a sample (:meth:`sample`), not taken yet
+        self.samples = 0
         self._freed_young = 0  # unreachable objects young collections found this interval
         self._task: asyncio.Task[None] | None = None
 
@@ -158,13 +166,14 @@ class CollectorSteward:
             gc.set_threshold(young if on else NO_AUTOMATIC, middle, NO_AUTOMATIC_FULL)
 
     def young(self) -> None:
-        """Young collections where they free something, none where they only walk the live.
+        """Young collections where they pay, none where they only walk the live.
 
         While they are on (CPython's, and one at each step) and an interval's found fewer
-        than ``YOUNG_WORTH`` unreachable objects, they go off. While off, a step samples with
-        one young collection every ``sample_every`` steps, doubling up to
-        ``MAX_SAMPLE_EVERY`` while the samples find little; one that finds more turns them
-        back on (something makes cycles that die young)."""
+        than ``YOUNG_WORTH`` unreachable objects, they go off. While off, every
+        ``sample_every`` steps one asks for a sample (``sample_due``: :meth:`sample`, a
+        short while after the step), doubling up to ``MAX_SAMPLE_EVERY`` while the samples
+        find little; one that finds more turns them back on (something makes cycles that
+        die young)."""
         automatic = self._freed_young  # CPython's, since the last step
         if self.young_on:
             if automatic + gc.collect(1) < YOUNG_WORTH:
@@ -174,11 +183,28 @@ class CollectorSteward:
             self._since_sample += 1
             if self._since_sample >= self.sample_every:
                 self._since_sample = 0
-                if gc.collect(1) >= YOUNG_WORTH:
-                    self._young(True)
-                else:
-                    self.sample_every = min(2 * self.sample_every, MAX_SAMPLE_EVERY)
+                self.sample_due = True
         self._freed_young = 0  # the collections above reported themselves to _count too
+
+    def sample(self) -> bool:
+        """The young collection a step asked for (``sample_due``), run ``SAMPLE_SHARE`` of
+        an interval after that step froze everything: it walks only what was made and kept
+        since, and the cycles that died meanwhile are what it finds. Found at the rate of
+        ``YOUNG_WORTH`` an interval, young collections go back on; else the next sample
+        waits twice as many steps (up to ``MAX_SAMPLE_EVERY``). Returns whether it ran."""
+        if not self.sample_due:
+            return False
+        self.sample_due = False
+        if self.young_on:  # turned on meanwhile: nothing to sample
+            return False
+        self.samples += 1
+        found = gc.collect(1)
+        self._freed_young = 0  # counted here, not again at the next step
+        if found >= YOUNG_WORTH * SAMPLE_SHARE:
+            self._young(True)
+        else:
+            self.sample_every = min(2 * self.sample_every, MAX_SAMPLE_EVERY)
+        return True
 
     def step(self) -> bool:
         """Young collections where they pay (:meth:`young`), then freeze what is left; a full
@@ -259,9 +285,19 @@ class CollectorSteward:
             gc.callbacks.remove(self._count)
 
     async def _run(self) -> None:
+        window = self.interval * SAMPLE_SHARE
+        wait = self.interval
         while True:
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(wait)
             try:
                 self.step()
             except Exception:  # never let bookkeeping take the server down
                 log.exception("garbage collection step failed")
+            wait = self.interval
+            if self.sample_due:  # a short while after the step's freeze
+                await asyncio.sleep(window)
+                wait -= window  # the steps keep their pace
+                try:
+                    self.sample()
+                except Exception:
+                    log.exception("garbage collection sample failed")
