@@ -24,7 +24,7 @@ from weirsoe_platform.sessions._redis_store import (
 )
 from weirsoe_platform.timers import LocalDeadlines, RedisDeadlines
 from weirsoe_platform.transport import Hub
-from weirsoe_sdk import discover_cartridges
+from weirsoe_sdk import InvalidAction, discover_cartridges
 
 DISCOVERY = discover_cartridges()
 
@@ -471,3 +471,66 @@ async def test_a_commit_reaches_this_process_sockets_as_its_reply_is_read(
         await asyncio.sleep(0.2)
         assert near.release() >= 1  # the echo, now skipped
         assert sub.qsize == 0
+
+
+async def test_an_action_is_acknowledged_as_its_commit_is_read(redis_cleanup: str) -> None:
+    """On Redis, an action that changed the room is acknowledged (``act(acked=...)``) from
+    the callback that reads its compare-and-set's reply, right after the commit's messages
+    went to this process's sockets and before the acting call resumes. Where they did not go
+    out at once (the hub still waits for an earlier version from another process), and for
+    an action that was refused, the callback is not called: the caller answers on return."""
+    async with two_processes(redis_cleanup) as (near, far):
+        service, hub = near.service, near.hub
+        code, host = await service.create("rps", {"rounds": 3, "throw_seconds": 60})
+        p0, p1, p2 = [(await service.join(code, f"P{i}"))[0] for i in range(3)]
+        sub = await hub.subscribe(service.channels(code, "everyone"))
+        events = sub.iter_events()
+        await service.control(code, host, "play")
+        started, _ = await service.load(code)
+        while True:  # the start reaches the hub through Redis: it knows what comes next
+            event = msgspec.json.decode(await asyncio.wait_for(anext(events), 5))
+            if event["version"] == started.version:
+                break
+        for _ in range(sub.qsize):  # the start's other events
+            await anext(events)
+        told: list[tuple[bool, bool, int, int]] = []
+        acting: asyncio.Future[object] | None = None
+
+        def acked(step: object) -> None:
+            assert acting is not None
+            version = step.table.version  # type: ignore[attr-defined]
+            told.append((asyncio.current_task() is None, acting.done(), version, sub.qsize))
+
+        near.hold()  # Redis's echo waits: only the commit itself can deliver it
+        acting = asyncio.ensure_future(
+            service.act(code, p0, {"type": "throw", "move": "rock"}, "m0", acked=acked)
+        )
+        step = await acting
+        assert [entry[:3] for entry in told] == [(True, False, started.version + 1)], (
+            "acknowledged from the reply's callback, before the acting call resumed"
+        )
+        queued = told[0][3]
+        assert queued >= 1, "the commit's events were queued before the acknowledgement"
+        for _ in range(queued):
+            event = msgspec.json.decode(await asyncio.wait_for(anext(events), 5))
+            assert event["version"] == step.table.version  # type: ignore[attr-defined]
+
+        with pytest.raises(InvalidAction):  # refused: nothing to acknowledge early
+            await service.act(code, p0, {"type": "throw", "move": "paper"}, "m1", acked=acked)
+        assert len(told) == 1
+
+        # Another process commits while this one's pub/sub is held: this hub's last version
+        # is behind, so the next commit here waits for that frame, and so does its answer.
+        await far.service.act(code, p1, {"type": "throw", "move": "paper"})
+        acting = asyncio.ensure_future(
+            service.act(code, p2, {"type": "throw", "move": "scissors"}, "m2", acked=acked)
+        )
+        late = await acting
+        assert len(told) == 1, "not acknowledged ahead of the version before it"
+        assert late.table.version == started.version + 3  # type: ignore[attr-defined]
+        near.release()
+        versions = [
+            msgspec.json.decode(await asyncio.wait_for(anext(events), 5))["version"]
+            for _ in range(2)
+        ]
+        assert versions == [started.version + 2, started.version + 3]

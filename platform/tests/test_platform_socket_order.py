@@ -17,12 +17,13 @@ import pytest
 from _redis_processes import two_processes
 from _service_support import memory_service
 
+from weirsoe_platform.sessions import StoreUnavailable
 from weirsoe_platform.sessions._service import SessionKicked, SessionVersion
 from weirsoe_platform.transport import Subscription
 from weirsoe_platform.transport._direct import EXTENSION
 from weirsoe_platform.transport._messages import Ack
-from weirsoe_platform.transport._ws import _forward_events
-from weirsoe_sdk import Viewer, encode_message
+from weirsoe_platform.transport._ws import _forward_events, _handle
+from weirsoe_sdk import Step, Table, Viewer, encode_message
 
 
 class FakeSocket:
@@ -112,3 +113,30 @@ async def test_a_closing_message_goes_even_when_it_is_no_newer_than_the_snapshot
     await asyncio.wait_for(_forward_events(socket, sub, service, 5), 1)  # type: ignore[arg-type]
     assert [m["type"] for m in socket.sent] == ["session.kicked"]
     assert socket.closed is not None
+
+
+@pytest.mark.parametrize("after", ["returns", "fails"])
+async def test_an_action_acknowledged_at_its_commit_is_answered_once(after: str) -> None:
+    """An action the service acknowledged at its commit (``act(acked=...)``: on Redis, as the
+    compare-and-set's reply is read) is answered there, once: not again when the call
+    returns, nor with an error when what ran after the commit failed (the action stands)."""
+    table = Table(cartridge="rps", seed=0, settings={}, created_at=0.0, updated_at=0.0)
+    table.version = 7
+    step: Step[Any] = Step(table=table, changed=True)
+    sub = Subscription()
+
+    class Service:
+        async def act(self, *args: Any, acked: Callable[[Step[Any]], None] | None = None) -> Any:
+            assert acked is not None
+            acked(step)
+            assert sub.qsize == 1, "answered at the commit"
+            if after == "fails":
+                raise StoreUnavailable("Redis unavailable: ConnectionError")
+            return step
+
+    frame = b'{"type":"action","id":"a1","action":{"type":"throw","move":"rock"}}'
+    who = (Viewer(role="player", player_id="p1"), None)
+    assert await _handle(frame, Service(), "ABCD", who, sub) is None  # type: ignore[arg-type]
+    assert sub.qsize == 1, "and only there"
+    ack = msgspec.json.decode(await anext(sub.iter_events()))
+    assert ack == {"type": "ack", "id": "a1", "version": 7, "duplicate": False}

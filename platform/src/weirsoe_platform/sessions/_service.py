@@ -66,6 +66,24 @@ _BATCH_LIMIT = 64  # inputs of one room in one compare-and-set, at most
 Apply = Callable[[SessionRecord, Table[Any], Runtime[Any], float, Any], Step[Any]]
 _Outcome = tuple[SessionRecord, Step[Any]] | Exception
 _Waiter = tuple[Apply, "asyncio.Future[tuple[SessionRecord, Step[Any]]]"]
+Acked = Callable[[Step[Any]], None]
+
+
+class _Told:
+    """An input whose caller is told of its commit (``acked(step)``) where the store delivers
+    the commit's messages the moment it knows it won (Redis: as the reply is read), instead
+    of a turn of the event loop later, when the committing task resumes (:meth:`act`)."""
+
+    __slots__ = ("acked", "apply")
+
+    def __init__(self, apply: Apply, acked: Acked) -> None:
+        self.apply = apply
+        self.acked = acked
+
+    def __call__(
+        self, record: SessionRecord, table: Table[Any], runtime: Runtime[Any], now: float, c: Any
+    ) -> Step[Any]:
+        return self.apply(record, table, runtime, now, c)
 
 
 class SessionVersion(Event, tag="session.version", frozen=True):
@@ -94,7 +112,7 @@ class Publisher(Protocol):
 
 # A publisher may also take a commit's messages that the store published itself (Redis), to
 # deliver them to this process's sockets at once (``Hub.deliver_committed``).
-DeliverCommitted = Callable[[str, int, list[tuple[bytes, list[str]]]], None]
+DeliverCommitted = Callable[[str, int, list[tuple[bytes, list[str]]]], bool]
 # ``holds(code, version, since)``: True if the last version this process's sockets of room
 # ``code`` were sent is ``version``, of a subscription that began before ``since``
 # (``time.monotonic_ns``) and lost nothing since (``Hub.holds``).
@@ -432,10 +450,22 @@ class SessionService:
         return step.table
 
     async def act(
-        self, code: str, player_id: str, action: Any, msg_id: str | None = None
+        self,
+        code: str,
+        player_id: str,
+        action: Any,
+        msg_id: str | None = None,
+        *,
+        acked: Acked | None = None,
     ) -> Step[Any]:
+        """Apply a player's action; returns its step. ``acked(step)``: called once the action
+        is committed, if it changed the room and the store delivered the commit's messages
+        to this process's sockets at once (Redis, where the reply is read: the caller can
+        answer its client there, a turn of the event loop before this call returns, and
+        after the commit's own events). Not called otherwise: the caller answers on return."""
         inp = PlayerAction(player_id=player_id, action=action, id=msg_id)
-        _, step = await self._transition(code, self._input(inp))
+        apply = self._input(inp)
+        _, step = await self._transition(code, apply if acked is None else _Told(apply, acked))
         return step
 
     async def fire(self, code: str, key: str, serial: int, at: float | None = None) -> bool:
@@ -599,7 +629,15 @@ class SessionService:
             # What a won compare-and-set makes known here, done by the store the moment it
             # knows (on Redis, as the reply is read: a loop turn before this task resumes).
             committed = functools.partial(
-                self._committed, record, data, steps[-1].table, expected, messages, atomic
+                self._committed,
+                record,
+                data,
+                steps[-1].table,
+                expected,
+                messages,
+                atomic,
+                applies,
+                outcomes,
             )
             try:
                 won = await self.store.compare_and_set(
@@ -641,15 +679,28 @@ class SessionService:
         expected: int,
         messages: list[tuple[bytes, list[str]]],
         atomic: bool,
+        applies: list[Apply],
+        outcomes: list[_Outcome],
     ) -> None:
         """Room ``record.code`` is now at ``record.version``, stored as ``data``: remember it
         for the room's next transition, share its final table (each input ran on its own
         copy) with snapshots of this version, and where the store published ``messages``
-        itself, deliver them to this process's sockets without waiting for Redis's echo."""
+        itself, deliver them to this process's sockets without waiting for Redis's echo;
+        if they went out, tell the callers that asked (:meth:`act`) of their changes."""
         self.cache.remember(record.code, data, record.status)
         self.decoded.put(record.code, data, record, table)
-        if atomic and self._deliver_committed is not None:
-            self._deliver_committed(record.code, expected, messages)
+        if not atomic or self._deliver_committed is None:
+            return
+        if not self._deliver_committed(record.code, expected, messages):
+            return
+        for apply, outcome in zip(applies, outcomes, strict=True):
+            if isinstance(apply, _Told) and not isinstance(outcome, Exception):
+                step = outcome[1]
+                if step.changed:
+                    try:
+                        apply.acked(step)
+                    except Exception:  # the caller's bug: never the commit's
+                        log.exception("room %s: an acknowledgement failed", record.code)
 
     def _store_error(self) -> None:
         if self.metrics is not None:

@@ -347,23 +347,24 @@ class Hub:
 
     def deliver_committed(
         self, code: str, expected: int, messages: list[tuple[bytes, list[str]]]
-    ) -> None:
+    ) -> bool:
         """Redis: this process has just committed ``messages`` (the versions after
         ``expected``) on room ``code``, and Redis publishes them in the same step. If the last
         version delivered here is ``expected``, nothing can come between: they go out now,
         without waiting a round trip for Redis to send them back, and that echo is skipped.
         Otherwise a frame before them is still on its way, and the echo delivers them after
-        it, in order."""
+        it, in order. Returns whether they went out now."""
         wire = self.wire(code)
         if not messages or self._delivered.get(wire) != expected or wire not in self._rooms:
-            return
+            return False
         last = envelope_version(messages[-1][0])
         if last <= expected:
-            return
+            return False
         for data, names in messages:
             self.deliver(data, names)
         self._delivered[wire] = last
         self.own += 1
+        return True
 
     async def publish(self, messages: list[tuple[bytes, list[str]]]) -> None:
         """Publish one transition's messages (the service's ``Publisher``): locally when

@@ -21,7 +21,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath
 
-from weirsoe_sdk import Event, Viewer, WeirsoeError
+from weirsoe_sdk import Event, Step, Viewer, WeirsoeError
 
 from ..security import Guard, TokenBucket, client_address, origin_allowed
 from ..sessions import (
@@ -468,14 +468,30 @@ async def _handle(
     assert isinstance(request, ActionRequest)
     if viewer.player_id is None:
         return ErrorReply(id=request.id, code="read_only", message=f"the {viewer.role} cannot act")
+    acked = False
+
+    def ack(step: Step[Any]) -> None:  # as the commit is known (Redis: its reply is read)
+        nonlocal acked
+        acked = True
+        subscriber.put_nowait(_encoder.encode(_ack(request.id, step)))
+
     try:
-        step = await service.act(code, viewer.player_id, request.action, request.id)
+        step = await service.act(code, viewer.player_id, request.action, request.id, acked=ack)
     except WeirsoeError as exc:
+        if acked:  # committed and answered: what failed after it is the server's to log
+            log.warning("room %s: after an acknowledged action: %s", code, exc.message)
+            return None
         return ErrorReply(id=request.id, code=exc.code, message=exc.message, field=exc.field)
     except Exception:  # a driver bug must never take the socket or the server down
         log.exception("action failed in room %s", code)
+        if acked:
+            return None
         return ErrorReply(id=request.id, code="internal_error", message="the action failed")
-    return Ack(id=request.id, version=step.table.version, duplicate=step.duplicate)
+    return None if acked else _ack(request.id, step)
+
+
+def _ack(msg_id: str, step: Step[Any]) -> Ack:
+    return Ack(id=msg_id, version=step.table.version, duplicate=step.duplicate)
 
 
 async def _vote(
