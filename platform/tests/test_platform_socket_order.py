@@ -17,13 +17,13 @@ import pytest
 from _redis_processes import two_processes
 from _service_support import memory_service
 
-from weirsoe_platform.sessions import StoreUnavailable
+from weirsoe_platform.sessions import Conflict
 from weirsoe_platform.sessions._service import SessionKicked, SessionVersion
 from weirsoe_platform.transport import Subscription
 from weirsoe_platform.transport._direct import EXTENSION
 from weirsoe_platform.transport._messages import Ack
 from weirsoe_platform.transport._ws import _forward_events, _handle
-from weirsoe_sdk import Step, Table, Viewer, encode_message
+from weirsoe_sdk import Viewer, encode_message
 
 
 class FakeSocket:
@@ -115,28 +115,47 @@ async def test_a_closing_message_goes_even_when_it_is_no_newer_than_the_snapshot
     assert socket.closed is not None
 
 
-@pytest.mark.parametrize("after", ["returns", "fails"])
-async def test_an_action_acknowledged_at_its_commit_is_answered_once(after: str) -> None:
+@pytest.mark.parametrize("after", ["returns", "fails", "errs"])
+async def test_an_action_acknowledged_at_its_commit_is_answered_once(
+    redis_cleanup: str, after: str
+) -> None:
     """An action the service acknowledged at its commit (``act(acked=...)``: on Redis, as the
-    compare-and-set's reply is read) is answered there, once: not again when the call
-    returns, nor with an error when what ran after the commit failed (the action stands)."""
-    table = Table(cartridge="rps", seed=0, settings={}, created_at=0.0, updated_at=0.0)
-    table.version = 7
-    step: Step[Any] = Step(table=table, changed=True)
-    sub = Subscription()
+    compare-and-set's reply is read) is answered there, once, after the commit's events: not
+    again when the call returns, nor with an error when what ran after the commit failed (a
+    bug, or a refusal from the service: the action stands). The real Redis at
+    127.0.0.1:6379, two processes."""
+    async with two_processes(redis_cleanup) as (near, _):
+        service, hub = near.service, near.hub
+        code, host = await service.create("rps", {"rounds": 3, "throw_seconds": 60})
+        p0, _p1 = [(await service.join(code, f"P{i}"))[0] for i in range(2)]
+        who = (Viewer(role="player", player_id=p0), None)
+        sub = await hub.subscribe(service.viewer_channels(code, who[0]))
+        events = sub.iter_events()
+        await service.control(code, host, "play")
+        started, _ = await service.load(code)
+        while json.loads(await asyncio.wait_for(anext(events), 5))["version"] < started.version:
+            pass  # the start reaches the hub through Redis: it knows what comes next
+        for _ in range(sub.qsize):  # the start's other events
+            await anext(events)
+        if after != "returns":
+            committed = service._after_commit
 
-    class Service:
-        async def act(self, *args: Any, acked: Callable[[Step[Any]], None] | None = None) -> Any:
-            assert acked is not None
-            acked(step)
-            assert sub.qsize == 1, "answered at the commit"
-            if after == "fails":
-                raise StoreUnavailable("Redis unavailable: ConnectionError")
-            return step
+            async def then_fail(*args: Any) -> None:  # what runs after the commit fails
+                await committed(*args)
+                if after == "fails":
+                    raise RuntimeError("a bug after the commit")
+                raise Conflict("the room is busy, please retry")
 
-    frame = b'{"type":"action","id":"a1","action":{"type":"throw","move":"rock"}}'
-    who = (Viewer(role="player", player_id="p1"), None)
-    assert await _handle(frame, Service(), "ABCD", who, sub) is None  # type: ignore[arg-type]
-    assert sub.qsize == 1, "and only there"
-    ack = msgspec.json.decode(await anext(sub.iter_events()))
-    assert ack == {"type": "ack", "id": "a1", "version": 7, "duplicate": False}
+            service._after_commit = then_fail  # type: ignore[method-assign]
+
+        frame = b'{"type":"action","id":"a1","action":{"type":"throw","move":"rock"}}'
+        assert await _handle(frame, service, code, who, sub) is None
+        got = [json.loads(await anext(events)) for _ in range(sub.qsize)]
+        assert got[-1] == {
+            "type": "ack",
+            "id": "a1",
+            "version": started.version + 1,
+            "duplicate": False,
+        }, "answered at the commit, after its events"
+        assert [m["type"] for m in got].count("ack") == 1, "and only there"
+        assert all(m["version"] == started.version + 1 for m in got[:-1])
