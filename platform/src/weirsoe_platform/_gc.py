@@ -195,8 +195,6 @@ class CollectorSteward:
         if not self.sample_due:
             return False
         self.sample_due = False
-        if self.young_on:  # turned on meanwhile: nothing to sample
-            return False
         self.samples += 1
         found = gc.collect(1)
         self._freed_young = 0  # counted here, not again at the next step

@@ -465,7 +465,9 @@ class SessionService:
         after the commit's own events). Not called otherwise: the caller answers on return."""
         inp = PlayerAction(player_id=player_id, action=action, id=msg_id)
         apply = self._input(inp)
-        _, step = await self._transition(code, apply if acked is None else _Told(apply, acked))
+        if acked is not None and self.store.publishes and self._deliver_committed is not None:
+            apply = _Told(apply, acked)  # only a store that publishes delivers at commit
+        _, step = await self._transition(code, apply)
         return step
 
     async def fire(self, code: str, key: str, serial: int, at: float | None = None) -> bool:
