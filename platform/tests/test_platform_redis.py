@@ -534,3 +534,58 @@ async def test_an_action_is_acknowledged_as_its_commit_is_read(redis_cleanup: st
             for _ in range(2)
         ]
         assert versions == [started.version + 2, started.version + 3]
+
+
+async def test_an_action_whose_echo_is_read_first_is_acknowledged_as_its_reply_is_read(
+    redis_cleanup: str,
+) -> None:
+    """Redis sends a commit's echo on the pub/sub connection and the script's reply on another,
+    and a busy process often reads both in one turn, the echo first. The echo delivers the
+    commit's messages; the reply's callback then still acknowledges the action (they have
+    reached the sockets) instead of leaving it to the acting call's return."""
+    async with two_processes(redis_cleanup) as (near, _):
+        service, hub = near.service, near.hub
+        code, host = await service.create("rps", {"rounds": 3, "throw_seconds": 60})
+        p0 = (await service.join(code, "P0"))[0]
+        for i in (1, 2):
+            await service.join(code, f"P{i}")
+        sub = await hub.subscribe(service.channels(code, "everyone"))
+        events = sub.iter_events()
+        await service.control(code, host, "play")
+        started, _ = await service.load(code)
+        while True:  # the start reaches the hub through Redis: it knows what comes next
+            event = msgspec.json.decode(await asyncio.wait_for(anext(events), 5))
+            if event["version"] == started.version:
+                break
+        for _ in range(sub.qsize):
+            await anext(events)
+        store = service.store
+        assert isinstance(store, RedisSessionStore) and store.fast is not None
+        conn = await store.fast._connection()
+        told: list[tuple[bool, bool, int, int]] = []
+        acting: asyncio.Future[object] | None = None
+
+        def acked(step: object) -> None:
+            assert acting is not None
+            version = step.table.version  # type: ignore[attr-defined]
+            told.append((asyncio.current_task() is None, acting.done(), version, sub.qsize))
+
+        conn.transport.pause_reading()  # the reply waits in the socket; the echo does not
+        acting = asyncio.ensure_future(
+            service.act(code, p0, {"type": "throw", "move": "rock"}, "m0", acked=acked)
+        )
+        for _ in range(500):
+            if sub.qsize:
+                break
+            await asyncio.sleep(0.01)
+        assert sub.qsize >= 1, "the echo delivered the commit's events"
+        assert not told and not acting.done()
+        conn.transport.resume_reading()
+        step = await acting
+        assert told == [(True, False, started.version + 1, told[0][3])], (
+            "acknowledged from the reply's callback, before the acting call resumed"
+        )
+        assert told[0][3] >= 1, "after the commit's events"
+        assert hub.read_first == 1
+        event = msgspec.json.decode(await asyncio.wait_for(anext(events), 5))
+        assert event["version"] == step.table.version  # type: ignore[attr-defined]
