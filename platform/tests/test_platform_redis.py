@@ -560,7 +560,8 @@ async def test_an_action_whose_echo_is_read_first_is_acknowledged_as_its_reply_i
         for _ in range(sub.qsize):
             await anext(events)
         store = service.store
-        assert isinstance(store, RedisSessionStore) and store.fast is not None
+        assert isinstance(store, RedisSessionStore)
+        assert store.fast is not None
         conn = await store.fast._connection()
         told: list[tuple[bool, bool, int, int]] = []
         acting: asyncio.Future[object] | None = None
@@ -579,7 +580,8 @@ async def test_an_action_whose_echo_is_read_first_is_acknowledged_as_its_reply_i
                 break
             await asyncio.sleep(0.01)
         assert sub.qsize >= 1, "the echo delivered the commit's events"
-        assert not told and not acting.done()
+        assert not told
+        assert not acting.done()
         conn.transport.resume_reading()
         step = await acting
         assert told == [(True, False, started.version + 1, told[0][3])], (

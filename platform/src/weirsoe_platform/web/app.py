@@ -102,7 +102,13 @@ def create_app(
     if redis is not None:
         from ..transport._heartbeat import PresenceBeat
 
-        beat = PresenceBeat(redis, prefix=settings.redis_prefix, presence=presence, service=service)
+        beat = PresenceBeat(
+            redis,
+            prefix=settings.redis_prefix,
+            presence=presence,
+            service=service,
+            fast=getattr(backends.store, "fast", None),
+        )
 
     async def on_startup() -> None:
         if reach.note:

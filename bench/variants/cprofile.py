@@ -1,0 +1,33 @@
+"""``weirsoe serve`` whose event loop thread can be profiled by cProfile for a window:
+the first SIGUSR1 starts it, the next writes ``cprofile-PID.out`` to ``$CPROFILE_DIR``
+(default: the system's temporary directory) and stops it. cProfile counts every call
+exactly, which a sampling profiler cannot on a noisy machine; its times are wall-clock
+(docs/performance.md, section 62). Read the file with ``pstats``."""
+
+import cProfile
+import os
+import signal
+import sys
+import tempfile
+from types import FrameType
+
+from weirsoe_platform.cli import main
+
+_profile = cProfile.Profile()
+_running = False
+
+
+def _toggle(signum: int, frame: FrameType | None) -> None:
+    global _running
+    if not _running:
+        _running = True
+        _profile.enable()
+        return
+    _profile.disable()
+    _running = False
+    folder = os.environ.get("CPROFILE_DIR", tempfile.gettempdir())
+    _profile.dump_stats(os.path.join(folder, f"cprofile-{os.getpid()}.out"))
+
+
+signal.signal(signal.SIGUSR1, _toggle)
+sys.exit(main())
