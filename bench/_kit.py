@@ -3,6 +3,7 @@ over REST, client sockets and percentiles. Loopback only; every wait is bounded 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import contextlib
@@ -752,6 +753,16 @@ def run(main: Awaitable[Any], use_uvloop: bool) -> Any:
 
         return uvloop.run(main)  # type: ignore[arg-type]
     return asyncio.run(main)  # type: ignore[arg-type]
+
+
+def redis_script_parser(doc: str, quick: str) -> argparse.ArgumentParser:
+    """The options every Redis micro-benchmark takes (``bench/cas.py``, ``bench/beat.py``):
+    ``--redis``, ``--quick`` (what it cuts: ``quick``) and ``--no-uvloop``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--redis", default=REDIS_URL, help=f"Redis URL (default {REDIS_URL})")
+    parser.add_argument("--quick", action="store_true", help=quick)
+    parser.add_argument("--no-uvloop", action="store_true", help="run on asyncio's own loop")
+    return parser
 
 
 def md_table(headers: list[str], rows: Iterable[Iterable[Any]]) -> list[str]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _kit import REDIS_URL, run
+from _kit import redis_script_parser, run
 
 from weirsoe_platform._resp import PipelinedRedis
 from weirsoe_platform.sessions._redis_store import connect_redis
@@ -60,12 +60,9 @@ async def main(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--redis", default=REDIS_URL, help=f"Redis URL (default {REDIS_URL})")
+    parser = redis_script_parser(__doc__, "5 beats")
     parser.add_argument("--players", type=int, default=9000, help="players held (default 9000)")
     parser.add_argument("--beats", type=int, default=40, help="beats timed (default 40)")
-    parser.add_argument("--quick", action="store_true", help="5 beats")
-    parser.add_argument("--no-uvloop", action="store_true", help="run on asyncio's own loop")
     arguments = parser.parse_args()
     if arguments.quick:
         arguments.beats = min(arguments.beats, 5)

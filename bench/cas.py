@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _kit import REDIS_URL, run
+from _kit import redis_script_parser, run
 
 from weirsoe_platform.sessions._redis_store import RedisSessionStore, connect_redis
 from weirsoe_platform.sessions._store import MemorySessionStore, SessionStore
@@ -88,13 +88,10 @@ async def main(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--redis", default=REDIS_URL, help=f"Redis URL (default {REDIS_URL})")
+    parser = redis_script_parser(__doc__, "2,000 calls")
     parser.add_argument("--count", type=int, default=20_000, help="calls in all (default 20000)")
     parser.add_argument("--in-flight", type=int, default=8, help="rooms at once (default 8)")
     parser.add_argument("--record", type=int, default=5000, help="record bytes (default 5000)")
-    parser.add_argument("--quick", action="store_true", help="2,000 calls")
-    parser.add_argument("--no-uvloop", action="store_true", help="run on asyncio's own loop")
     arguments = parser.parse_args()
     if arguments.quick:
         arguments.count = min(arguments.count, 2000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 
 import msgspec
 import pytest
@@ -24,6 +24,7 @@ from weirsoe_platform.sessions._redis_store import (
 )
 from weirsoe_platform.timers import LocalDeadlines, RedisDeadlines
 from weirsoe_platform.transport import Hub
+from weirsoe_platform.transport._hub import Subscription
 from weirsoe_sdk import InvalidAction, discover_cartridges
 
 DISCOVERY = discover_cartridges()
@@ -473,6 +474,43 @@ async def test_a_commit_reaches_this_process_sockets_as_its_reply_is_read(
         assert sub.qsize == 0
 
 
+async def _playing_rps(
+    service: SessionService, hub: Hub
+) -> tuple[str, list[str], Subscription, AsyncGenerator[bytes, None], int]:
+    """A room of rock-paper-scissors with three players, started, and a socket's subscription
+    on this process whose hub has seen the start through Redis (so it knows what comes next)
+    and whose backlog is empty: the code, the players, the subscription, its events and the
+    started version."""
+    code, host = await service.create("rps", {"rounds": 3, "throw_seconds": 60})
+    players = [(await service.join(code, f"P{i}"))[0] for i in range(3)]
+    sub = await hub.subscribe(service.channels(code, "everyone"))
+    events = sub.iter_events()
+    await service.control(code, host, "play")
+    started, _ = await service.load(code)
+    while True:
+        event = msgspec.json.decode(await asyncio.wait_for(anext(events), 5))
+        if event["version"] == started.version:
+            break
+    for _ in range(sub.qsize):  # the start's other events
+        await anext(events)
+    return code, players, sub, events, started.version
+
+
+class _Acks:
+    """``act(acked=...)``: each call's (no task running, the acting call done, the version,
+    events queued on ``sub`` by then)."""
+
+    def __init__(self, sub: Subscription) -> None:
+        self.sub = sub
+        self.acting: asyncio.Future[object] | None = None
+        self.told: list[tuple[bool, bool, int, int]] = []
+
+    def __call__(self, step: object) -> None:
+        assert self.acting is not None
+        now = step.table.version  # type: ignore[attr-defined]
+        self.told.append((asyncio.current_task() is None, self.acting.done(), now, self.sub.qsize))
+
+
 async def test_an_action_is_acknowledged_as_its_commit_is_read(redis_cleanup: str) -> None:
     """On Redis, an action that changed the room is acknowledged (``act(acked=...)``) from
     the callback that reads its compare-and-set's reply, right after the commit's messages
@@ -481,32 +519,16 @@ async def test_an_action_is_acknowledged_as_its_commit_is_read(redis_cleanup: st
     an action that was refused, the callback is not called: the caller answers on return."""
     async with two_processes(redis_cleanup) as (near, far):
         service, hub = near.service, near.hub
-        code, host = await service.create("rps", {"rounds": 3, "throw_seconds": 60})
-        p0, p1, p2 = [(await service.join(code, f"P{i}"))[0] for i in range(3)]
-        sub = await hub.subscribe(service.channels(code, "everyone"))
-        events = sub.iter_events()
-        await service.control(code, host, "play")
-        started, _ = await service.load(code)
-        while True:  # the start reaches the hub through Redis: it knows what comes next
-            event = msgspec.json.decode(await asyncio.wait_for(anext(events), 5))
-            if event["version"] == started.version:
-                break
-        for _ in range(sub.qsize):  # the start's other events
-            await anext(events)
-        told: list[tuple[bool, bool, int, int]] = []
-        acting: asyncio.Future[object] | None = None
-
-        def acked(step: object) -> None:
-            assert acting is not None
-            version = step.table.version  # type: ignore[attr-defined]
-            told.append((asyncio.current_task() is None, acting.done(), version, sub.qsize))
+        code, (p0, p1, p2), sub, events, version = await _playing_rps(service, hub)
+        acked = _Acks(sub)
+        told = acked.told
 
         near.hold()  # Redis's echo waits: only the commit itself can deliver it
-        acting = asyncio.ensure_future(
+        acting = acked.acting = asyncio.ensure_future(
             service.act(code, p0, {"type": "throw", "move": "rock"}, "m0", acked=acked)
         )
         step = await acting
-        assert [entry[:3] for entry in told] == [(True, False, started.version + 1)], (
+        assert [entry[:3] for entry in told] == [(True, False, version + 1)], (
             "acknowledged from the reply's callback, before the acting call resumed"
         )
         queued = told[0][3]
@@ -522,18 +544,18 @@ async def test_an_action_is_acknowledged_as_its_commit_is_read(redis_cleanup: st
         # Another process commits while this one's pub/sub is held: this hub's last version
         # is behind, so the next commit here waits for that frame, and so does its answer.
         await far.service.act(code, p1, {"type": "throw", "move": "paper"})
-        acting = asyncio.ensure_future(
+        acting = acked.acting = asyncio.ensure_future(
             service.act(code, p2, {"type": "throw", "move": "scissors"}, "m2", acked=acked)
         )
         late = await acting
         assert len(told) == 1, "not acknowledged ahead of the version before it"
-        assert late.table.version == started.version + 3  # type: ignore[attr-defined]
+        assert late.table.version == version + 3  # type: ignore[attr-defined]
         near.release()
         versions = [
             msgspec.json.decode(await asyncio.wait_for(anext(events), 5))["version"]
             for _ in range(2)
         ]
-        assert versions == [started.version + 2, started.version + 3]
+        assert versions == [version + 2, version + 3]
 
 
 async def test_an_action_whose_echo_is_read_first_is_acknowledged_as_its_reply_is_read(
@@ -545,34 +567,16 @@ async def test_an_action_whose_echo_is_read_first_is_acknowledged_as_its_reply_i
     reached the sockets) instead of leaving it to the acting call's return."""
     async with two_processes(redis_cleanup) as (near, _):
         service, hub = near.service, near.hub
-        code, host = await service.create("rps", {"rounds": 3, "throw_seconds": 60})
-        p0 = (await service.join(code, "P0"))[0]
-        for i in (1, 2):
-            await service.join(code, f"P{i}")
-        sub = await hub.subscribe(service.channels(code, "everyone"))
-        events = sub.iter_events()
-        await service.control(code, host, "play")
-        started, _ = await service.load(code)
-        while True:  # the start reaches the hub through Redis: it knows what comes next
-            event = msgspec.json.decode(await asyncio.wait_for(anext(events), 5))
-            if event["version"] == started.version:
-                break
-        for _ in range(sub.qsize):
-            await anext(events)
+        code, (p0, _, _), sub, events, version = await _playing_rps(service, hub)
         store = service.store
         assert isinstance(store, RedisSessionStore)
         assert store.fast is not None
         conn = await store.fast._connection()
-        told: list[tuple[bool, bool, int, int]] = []
-        acting: asyncio.Future[object] | None = None
-
-        def acked(step: object) -> None:
-            assert acting is not None
-            version = step.table.version  # type: ignore[attr-defined]
-            told.append((asyncio.current_task() is None, acting.done(), version, sub.qsize))
+        acked = _Acks(sub)
+        told = acked.told
 
         conn.transport.pause_reading()  # the reply waits in the socket; the echo does not
-        acting = asyncio.ensure_future(
+        acting = acked.acting = asyncio.ensure_future(
             service.act(code, p0, {"type": "throw", "move": "rock"}, "m0", acked=acked)
         )
         for _ in range(500):
@@ -584,7 +588,7 @@ async def test_an_action_whose_echo_is_read_first_is_acknowledged_as_its_reply_i
         assert not acting.done()
         conn.transport.resume_reading()
         step = await acting
-        assert told == [(True, False, started.version + 1, told[0][3])], (
+        assert told == [(True, False, version + 1, told[0][3])], (
             "acknowledged from the reply's callback, before the acting call resumed"
         )
         assert told[0][3] >= 1, "after the commit's events"
