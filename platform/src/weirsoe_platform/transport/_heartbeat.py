@@ -73,27 +73,19 @@ class PresenceBeat:
     async def beat(self) -> None:
         members = [f"{code}|{player}" for code, player in self.presence.counts]
         mine = self.key(self.id)
-        if self.fast is not None:  # the same transaction, in one write (module docstring)
-            commands: list[tuple[Any, ...]] = [(b"MULTI",), (b"DEL", mine)]
-            if members:
-                commands += [(b"SADD", mine, *members), (b"EXPIRE", mine, KEEP)]
-            commands += [
-                (b"ZADD", self.procs, repr(self.clock()), self.id),
-                (b"EXPIRE", self.procs, KEEP),
-                (b"EXEC",),
-            ]
-            done = (await self.fast.execute_many(*commands))[-1]
+        body: list[tuple[Any, ...]] = [("DEL", mine)]
+        if members:
+            body += [("SADD", mine, *members), ("EXPIRE", mine, KEEP)]
+        body += [("ZADD", self.procs, repr(self.clock()), self.id), ("EXPIRE", self.procs, KEEP)]
+        if self.fast is not None:  # one transaction in one write (module docstring)
+            done = (await self.fast.execute_many(("MULTI",), *body, ("EXEC",)))[-1]
             for reply in done if isinstance(done, list) else ():
                 if isinstance(reply, Exception):  # as redis-py's pipeline raises it
                     raise reply
             return
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(mine)
-            if members:
-                pipe.sadd(mine, *members)
-                pipe.expire(mine, KEEP)
-            pipe.zadd(self.procs, {self.id: self.clock()})
-            pipe.expire(self.procs, KEEP)
+            for command in body:
+                pipe.execute_command(*command)
             await pipe.execute()
 
     async def reap(self) -> int:
