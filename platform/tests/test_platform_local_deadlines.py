@@ -1,12 +1,14 @@
 """Embedded-mode deadlines (``timers/_local.py``): every deadline fires once, at its time, in
-this process; a burst beyond ``TASKS`` running batches goes through taskiq's in-memory broker;
-``fire_direct=False`` sends every batch through it; a firing that raises stops no other."""
+this process, in its timer's own callback up to its first wait; a burst beyond ``TASKS``
+waiting firings goes through taskiq's in-memory broker; ``fire_direct=False`` sends every
+batch through it; a firing that raises stops no other."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -74,7 +76,8 @@ async def test_batches_beyond_tasks_go_through_the_broker_and_all_fire() -> None
     deadlines = await _started(LocalDeadlines(), fire)
     try:
         now = time.time()
-        # One deadline per turn of the loop: each is a batch of its own, held while firing.
+        # One deadline per turn of the loop, each held while firing: the first TASKS wait as
+        # tasks of their own, and each after them goes to the broker as a batch of one.
         for i in range(TASKS + 4):
             await deadlines.schedule(f"R{i:03d}", "end", i, now + 0.02 * (i + 1))
         await _until(lambda: deadlines.fired_here + deadlines.kicked == TASKS + 4)
@@ -101,7 +104,8 @@ async def test_a_firing_that_raises_stops_no_other_in_its_batch(
         await _until(lambda: len(fire.fired) == 2)
         await asyncio.sleep(0.05)
         assert sorted(code for code, *_ in fire.fired) == ["OK01", "OK02"]
-        assert deadlines.fired_here + deadlines.kicked == 1
+        # Directly, each deadline fires on its own; through the broker, one batch.
+        assert (deadlines.fired_here, deadlines.kicked) == ((3, 0) if fire_direct else (0, 1))
         assert "BAD1/end failed to fire" in caplog.text
     finally:
         await deadlines.stop()
@@ -116,3 +120,38 @@ async def test_stop_cancels_what_is_pending() -> None:
     await asyncio.sleep(0.3)
     assert fire.fired == []
     assert deadlines.pending() == 0
+
+
+async def test_a_firing_runs_in_its_timers_callback_and_only_one_that_waits_gets_a_task() -> None:
+    """No task per firing (docs/performance.md, section 64): a firing that never waits runs
+    and finishes inside the timer's callback, outside any task; one that waits goes on as a
+    task from where it stopped, and finishes when what it waits for is done."""
+    hold = asyncio.Event()
+    tasks: dict[str, asyncio.Task[Any] | None] = {}
+
+    async def fire(code: str, key: str, serial: int, at: float) -> bool:
+        tasks[code + ":start"] = asyncio.current_task()
+        if code == "WAIT":
+            await hold.wait()
+        tasks[code + ":end"] = asyncio.current_task()
+        return True
+
+    deadlines = LocalDeadlines()
+    deadlines.bind(fire)
+    await deadlines.start()
+    try:
+        at = time.time() + 0.02
+        await deadlines.schedule("FAST", "end", 1, at)
+        await deadlines.schedule("WAIT", "end", 1, at)
+        await _until(lambda: "WAIT:start" in tasks and "FAST:end" in tasks)
+        assert (tasks["FAST:start"], tasks["FAST:end"], tasks["WAIT:start"]) == (None, None, None)
+        assert "WAIT:end" not in tasks
+        assert len(deadlines._tasks) == 1
+        hold.set()
+        await _until(lambda: "WAIT:end" in tasks)
+        assert tasks["WAIT:end"] is not None  # finished by the task that took it over
+        await asyncio.sleep(0)
+        assert (deadlines.fired_here, deadlines.kicked, len(deadlines._tasks)) == (2, 0, 0)
+    finally:
+        hold.set()
+        await deadlines.stop()

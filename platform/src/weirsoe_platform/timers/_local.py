@@ -1,16 +1,19 @@
 """In-process deadlines for the embedded mode.
 
-An asyncio timer per room. The deadlines that come due in one turn of the event loop are
-fired together, concurrently, each through ``SessionService.fire``, which applies it through
-compare-and-set: the path a Redis worker's pump takes with its own claims (``_redis.py``). A
-late or duplicate firing is harmless: ``fire`` checks the deadline's key and serial.
+An asyncio timer per room. A deadline that comes due is fired in its timer's own callback,
+through ``SessionService.fire``, which applies it through compare-and-set: the path a Redis
+worker's pump takes with its own claims (``_redis.py``). It runs at once up to its first wait,
+and only a firing that has to wait goes on as a task (``_eager.start_eagerly``): in embedded
+mode most never wait, so a deadline costs one turn of the event loop and no task, where a
+task per firing cost two more turns and a ``Task`` (docs/performance.md, section 64). A late
+or duplicate firing is harmless: ``fire`` checks the deadline's key and serial.
 
-While ``TASKS`` such batches are still firing, the next batch is handed to the
-``weirsoe.fire_deadlines`` task on taskiq's in-memory broker instead, as a worker's pump hands
-its chunks beyond ``TASKS`` to the stream. ``LocalDeadlines(fire_direct=False)`` sends every
-batch through the broker, which is how every deadline fired before: that hop (a taskiq
-message built, serialized, parsed and its result stored) cost about as much CPU as the firing
-it carried (docs/performance.md, section 23).
+While ``TASKS`` firings are still waiting, the deadlines that come due in one turn of the loop
+are handed, as one batch, to the ``weirsoe.fire_deadlines`` task on taskiq's in-memory broker
+instead, as a worker's pump hands its chunks beyond ``TASKS`` to the stream.
+``LocalDeadlines(fire_direct=False)`` sends every batch through the broker, which is how every
+deadline fired before: that hop (a taskiq message built, serialized, parsed and its result
+stored) cost about as much CPU as the firing it carried (docs/performance.md, section 23).
 """
 
 from __future__ import annotations
@@ -23,12 +26,14 @@ from typing import Any
 
 from taskiq import InMemoryBroker
 
+from .._eager import start_eagerly
+
 __all__ = ["FireFn", "LocalDeadlines"]
 
 log = logging.getLogger("weirsoe.timers")
 FireFn = Callable[[str, str, int, float], Awaitable[bool]]
 Due = tuple[str, str, int, float]
-TASKS = 8  # batches fired at once in this process before the next one goes through the broker
+TASKS = 8  # firings waiting at once in this process before the next ones go through the broker
 
 
 class LocalDeadlines:
@@ -37,11 +42,11 @@ class LocalDeadlines:
         self.fire_direct = fire_direct
         # In place: the batch's own task awaits the broker; no second task per message.
         self.broker = InMemoryBroker(await_inplace=True, cast_types=False)
-        self.fired_here = 0  # batches fired without the broker
+        self.fired_here = 0  # deadlines fired without the broker
         self.kicked = 0  # batches sent through the broker
         self._handles: dict[str, asyncio.TimerHandle] = {}
         self._due: list[Due] = []
-        self._tasks: set[asyncio.Future[Any]] = set()  # batches whose firing has not finished
+        self._tasks: set[asyncio.Future[Any]] = set()  # firings (and batches) still waiting
         self._task: Any = None
         self._fire: FireFn | None = None
 
@@ -88,22 +93,31 @@ class LocalDeadlines:
 
     def _kick(self, code: str, key: str, serial: int, at: float) -> None:
         self._handles.pop(code, None)
+        if self.fire_direct and len(self._tasks) < TASKS:
+            self.fired_here += 1
+            try:
+                task = start_eagerly(self._fire_many([(code, key, serial, at)]))
+            except Exception:  # _fire_many logs a firing's own error; this would be its bug
+                log.exception("deadline %s/%s failed to fire", code, key)
+                return
+            if task is not None:
+                self._track(task)
+            return
         if not self._due:  # the first deadline due in this turn of the loop: flush after it
             asyncio.get_running_loop().call_soon(self._flush)
         self._due.append((code, key, serial, at))
 
     def _flush(self) -> None:
+        """The deadlines due in this turn that found ``TASKS`` firings waiting: one batch,
+        through the broker."""
         due, self._due = self._due, []
         if not due:
             return
         assert self._task is not None, "bind() was not called"
-        future: asyncio.Future[Any]
-        if self.fire_direct and len(self._tasks) < TASKS:
-            self.fired_here += 1
-            future = asyncio.ensure_future(self._fire_many(due))
-        else:
-            self.kicked += 1
-            future = asyncio.ensure_future(self._run(due))
+        self.kicked += 1
+        self._track(asyncio.ensure_future(self._run(due)))
+
+    def _track(self, future: asyncio.Future[Any]) -> None:
         self._tasks.add(future)
         future.add_done_callback(self._tasks.discard)
 

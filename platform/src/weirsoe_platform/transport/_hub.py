@@ -34,6 +34,7 @@ from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Generator, Iterable
 from typing import Any, Protocol
 
+from .._eager import Resume
 from ..sessions._frames import decode_frame, encode_frame, envelope_version, frame_version
 
 __all__ = ["MAX_BACKLOG", "Hub", "Remote", "Subscription"]
@@ -100,7 +101,7 @@ class Subscription:
         except Exception as exc:  # the sending task raises it, not the publisher
             self._inflight = _Raise(exc)
         else:
-            self._inflight = _Resume(coro, waiting_on)
+            self._inflight = Resume(coro, waiting_on)
         self._finish(done=False)
 
     def _finish(self, done: bool = True) -> None:
@@ -135,36 +136,6 @@ class Subscription:
                 await waiter
             finally:
                 self._waiter = None
-
-
-class _Resume:
-    """Awaiting it finishes a coroutine that already ran up to ``waiting_on`` (what it yielded
-    to the event loop): the task that awaits this waits on that in its place."""
-
-    __slots__ = ("_coro", "_waiting_on")
-
-    def __init__(self, coro: Coroutine[Any, Any, bool], waiting_on: Any) -> None:
-        self._coro = coro
-        self._waiting_on = waiting_on
-
-    def __await__(self) -> Generator[Any, Any, bool]:
-        coro, value = self._coro, self._waiting_on
-        while True:
-            try:
-                sent = yield value
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as exc:  # cancellation: into the coroutine
-                try:
-                    value = coro.throw(exc)
-                except StopIteration as stop:
-                    return bool(stop.value)
-                continue
-            try:
-                value = coro.send(sent)
-            except StopIteration as stop:
-                return bool(stop.value)
 
 
 class _Raise:
