@@ -29,10 +29,9 @@ STALL = float(os.environ.get("BENCH_STALL_MS", "20")) / 1000
 _main = threading.get_ident()
 # (started, by time.time(); seconds; samples; each function's samples, inclusive)
 _stretches: list[tuple[float, float, int, dict[str, int]]] = []
-_in_stalls: Counter[str] = Counter()
 _in_stalls_self: Counter[str] = Counter()
 _busy: Counter[str] = Counter()
-_totals = {"samples": 0, "busy": 0, "stall_samples": 0}
+_totals = {"samples": 0, "busy": 0}
 _lock = threading.Lock()
 
 
@@ -71,11 +70,9 @@ def _watch() -> None:
                 seconds = now - started
                 if seconds >= STALL:
                     mine: Counter[str] = Counter()
-                    _totals["stall_samples"] += len(run)
                     for names in run:
                         _in_stalls_self[names[0]] += 1
                         mine.update(set(names))
-                    _in_stalls.update(mine)
                     _stretches.append((started, seconds, len(run), dict(mine)))
                 run = []
         last = now
@@ -84,8 +81,12 @@ def _watch() -> None:
 def _write() -> None:
     with _lock:
         lengths = sorted(s for _, s, _, _ in _stretches)
+        in_stalls: Counter[str] = Counter()
+        for *_, functions in _stretches:
+            in_stalls.update(functions)
         out = {
             **_totals,
+            "stall_samples": sum(n for _, _, n, _ in _stretches),
             "stretches": len(lengths),
             "stretch_ms": {
                 "p50": round(lengths[len(lengths) // 2] * 1000, 1) if lengths else 0,
@@ -94,7 +95,7 @@ def _write() -> None:
                 "sum": round(sum(lengths) * 1000, 1),
             },
             "each": [(round(t, 3), round(s * 1000, 1), n, c) for t, s, n, c in _stretches],
-            "in_stalls": _in_stalls.most_common(80),
+            "in_stalls": in_stalls.most_common(80),
             "in_stalls_self": _in_stalls_self.most_common(40),
             "busy": _busy.most_common(80),
         }

@@ -131,7 +131,7 @@ class LocalDeadlines:
         """Fire ``due`` concurrently; one that raises is logged and stops none of the others.
         How many changed state."""
         assert self._fire is not None, "bind() was not called"
-        if len(due) == 1:  # most turns of the loop: no gather
+        if len(due) == 1:  # every direct firing (``_kick``): no gather
             results: list[Any] = []
             try:
                 results.append(await self._fire(*due[0]))
