@@ -31,7 +31,7 @@ _main = threading.get_ident()
 _stretches: list[tuple[float, float, int, dict[str, int]]] = []
 _in_stalls_self: Counter[str] = Counter()
 _busy: Counter[str] = Counter()
-_totals = {"samples": 0, "busy": 0}
+_totals = {"samples": 0, "busy_samples": 0}
 _lock = threading.Lock()
 
 
@@ -59,7 +59,7 @@ def _watch() -> None:
         with _lock:
             _totals["samples"] += 1
             if not idle:
-                _totals["busy"] += 1
+                _totals["busy_samples"] += 1
                 names = _names(frame)
                 for name in set(names):
                     _busy[name] += 1
