@@ -29,6 +29,26 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
 REDIS_URL = os.environ.get("WEIRSOE_BENCH_REDIS", "redis://127.0.0.1:6379/0")
+# The interpreter the servers (ours and the raw baseline) run on; the load generator stays
+# on this one. For comparing Python versions: a venv of the workspace built with another
+# Python (docs/performance.md, section 66).
+SERVER_PYTHON = os.environ.get("WEIRSOE_BENCH_SERVER_PYTHON") or sys.executable
+
+
+def server_python() -> dict[str, str]:
+    """The servers' interpreter, for the results: its version and the binary it resolves to
+    (a distribution's build and a default pyenv build of the same version differ by 10-20 %
+    of CPU here: docs/performance.md, section 66)."""
+    code = "import platform, sys; print(platform.python_version(), sys.executable)"
+    try:
+        cmd = [SERVER_PYTHON, "-c", code]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        version, _, executable = out.stdout.strip().partition(" ")
+    except (OSError, subprocess.SubprocessError):
+        version, executable = "unknown", SERVER_PYTHON
+    return {"version": version, "binary": os.path.realpath(executable or SERVER_PYTHON)}
+
+
 NAMES = [
     "Alice",
     "Bruno",
@@ -317,7 +337,7 @@ class WeirsoeServer(ServerProcess):
         # A variant (bench/variants/NAME.py) wraps the CLI with a change to try, for A/B runs.
         launcher = [str(BENCH / "variants" / f"{variant}.py")] if variant else []
         cmd = [
-            sys.executable,
+            SERVER_PYTHON,
             *(launcher or ["-m", "weirsoe_platform.cli"]),
             "serve",
             "--host",
@@ -388,7 +408,7 @@ class RawServer(ServerProcess):
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         cmd = [
-            sys.executable,
+            SERVER_PYTHON,
             str(BENCH / "raw_server.py"),
             "--port",
             str(self.port),

@@ -64,6 +64,7 @@ from _kit import (
     raise_fd_limit,
     report_and_save,
     run,
+    server_python,
     summary_ms,
 )
 
@@ -433,6 +434,7 @@ async def search(args: argparse.Namespace) -> dict[str, Any]:
         "processes": args.processes,
         "cpu_limit": args.cpu_limit,
         "client_loop": "uvloop" if args.uvloop else "asyncio",
+        "server_python": server_python(),
         "threshold_p99_ms": args.p99_ms,
         "threshold_rtt_p99_ms": args.rtt_p99_ms,
         "timers": args.timers,

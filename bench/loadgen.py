@@ -56,6 +56,7 @@ from _kit import (
     raise_fd_limit,
     report_and_save,
     run,
+    server_python,
     summary_ms,
 )
 
@@ -441,6 +442,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
+            "server_python": server_python(),
             "loadavg_before": [round(x, 2) for x in load_before],
             "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         },

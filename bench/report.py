@@ -484,6 +484,9 @@ def section(res: dict[str, dict[str, Any] | None]) -> str:
             f", {m['cpus']} CPUs, Python {m['python']}, load average {m['loadavg_before'][0]} "
             f"before and {m['loadavg_after'][0]} after the fan-out run"
         )
+        server = m.get("server_python")
+        if server:
+            out[0] += f"; the servers on Python {server['version']} ({server['binary']})"
     out += ["", "### Goals (issue 14)", ""]
     out += md_table(
         ["figure", "goal", "measured", "verdict"],
