@@ -8,14 +8,16 @@ actions answered within the same p99.
 
 Each probe starts a fresh server, opens R rooms over REST, joins 8 players and connects the
 host and every player over WebSockets, starts the games spread over a few seconds, lets them
-warm up, and then measures for a fixed window. Bot clients play from their own view like a
-browser would: on each phase they wait a human-like think time (a random share of the time
-left in the phase), ask for a snapshot (``sync``), let the cartridge's ``LiesBot`` choose
-(lies, "lie for me", guesses, reactions) and send the action. Latency is from the envelope's
-server ``ts`` to client receipt, over every broadcast event that arrives in the window (not
-snapshots or acks). The timers are about a third of the defaults (12 s to lie, 8 s to guess),
-so a room sends more events per second than at the default settings: the figure is a
-conservative one.
+warm up, and then measures for a fixed window. Bot clients play from their own view: on each
+phase they wait a human-like think time (a random share of the time left in the phase), ask
+for a snapshot (``sync``), let the cartridge's ``LiesBot`` choose (lies, "lie for me",
+guesses, reactions) and send the action. A browser keeps its view from the events and syncs
+only on start, after a gap and on reconnect, so the bots' snapshots (about two per action)
+are more work than real players make (docs/performance.md, section 67). Latency is from the
+envelope's server ``ts`` to client receipt, over every broadcast event that arrives in the
+window (not snapshots or acks). The timers are about a third of the defaults (12 s to lie,
+8 s to guess), so a room sends more events per second than at the default settings: the
+figure is a conservative one.
 
 A probe passes when the broadcast p99 and the p99 of the bots' action round trips (from
 sending an action to its ``ack``, for the acks that arrive in the window, as the broadcasts
