@@ -13,7 +13,12 @@ phase they wait a human-like think time (a random share of the time left in the 
 for a snapshot (``sync``), let the cartridge's ``LiesBot`` choose (lies, "lie for me",
 guesses, reactions) and send the action. A browser keeps its view from the events and syncs
 only on start, after a gap and on reconnect, so the bots' snapshots (about two per action)
-are more work than real players make (docs/performance.md, section 67). Latency is from the
+are more work than real players make (docs/performance.md, section 67). ``--clients browser``
+makes the bots play as the phones' client does instead: each keeps the model that Weirsøe
+Lies' controller keeps (``bench/_lies_model.py``, a port of its ``model.js``), asks for a
+snapshot when the game starts and on a gap in the versions, as ``web/static/client.js`` and
+``room.js`` do, and pings every 20 s; the default (``sync``) stays comparable with every
+earlier run. Latency is from the
 envelope's server ``ts`` to client receipt, over every broadcast event that arrives in the
 window (not snapshots or acks). The timers are about a third of the defaults (12 s to lie,
 8 s to guess), so a room sends more events per second than at the default settings: the
@@ -69,6 +74,7 @@ from _kit import (
     server_python,
     summary_ms,
 )
+from _lies_model import REDUCED, acknowledged, reduce
 
 from weirsoe_lies.bot import LiesBot
 
@@ -93,6 +99,9 @@ TRACE: list[tuple[float, float, str, str]] | None = (
 CLIENT_GC = ClientCollector()
 REPLIES = {"session.snapshot", "ack", "error", "pong"}
 ACTIONS_PER_PHASE = 3
+# --clients browser: what the platform's client (web/static/client.js) does besides the game
+PING_EVERY_S = 20.0  # its application ping, on every socket
+UNVERSIONED = {"ack", "error", "pong", "audience.tally"}  # never a gap in the versions
 
 
 class Msg(msgspec.Struct):
@@ -100,6 +109,7 @@ class Msg(msgspec.Struct):
     ts: float = 0.0
     deadline: float | None = None
     id: str | None = None
+    version: int = -1
 
 
 _decode = msgspec.json.Decoder(Msg).decode
@@ -117,17 +127,32 @@ class Seat:
         self.snapshot: asyncio.Future[Any] | None = None
         self.pending: dict[str, tuple[float, asyncio.Future[str], str]] = {}
         self.seq = 0
+        # --clients browser: the phone's model, kept from the events as client.js keeps it
+        self.model: dict[str, Any] = {}
+        self.version = 0
+        self.fresh = True  # no snapshot yet on this socket
+        self.syncing = False
+        self.from_snapshot = False
+        self.buffer: list[tuple[Msg, bytes]] = []
 
     def canary(self) -> str:
         self.seq += 1
         return f"bench lie {self.seq}"
 
     def on_message(self, m: Msg, raw: bytes, t: float) -> None:
+        if self.probe.browser and m.type not in UNVERSIONED:
+            if m.type == "session.snapshot":
+                self._snapshot(m, raw)
+            else:
+                self._event(m, raw)
         if m.type == "session.snapshot":
             if self.snapshot is not None and not self.snapshot.done():
                 self.snapshot.set_result(_decode_any(raw))
         elif m.type in ("ack", "error") and m.id in self.pending:
             sent, fut, kind = self.pending.pop(m.id)
+            if m.type == "error":
+                code = f"{kind}: {_decode_any(raw).get('code')}"
+                self.probe.refusals[code] = self.probe.refusals.get(code, 0) + 1
             if self.probe.measuring:  # the window's, like the broadcasts' latencies
                 self.probe.rtt.append(t - sent)
                 if TRACE is not None:
@@ -141,23 +166,73 @@ class Seat:
             self.probe.tasks.add(self.actor)
             self.actor.add_done_callback(self.probe.tasks.discard)
 
+    # -- --clients browser: the version rules of web/static/client.js ------------------------
+    def _sync(self) -> None:
+        self.probe.syncs += self.probe.measuring
+        self.conn.send('{"type":"sync"}')
+
+    def _event(self, m: Msg, raw: bytes) -> None:
+        if self.syncing:
+            self.buffer.append((m, raw))
+            return
+        # Several events may share one version; a version already covered by a snapshot is old.
+        if m.version < self.version or (m.version == self.version and self.from_snapshot):
+            return
+        if m.version > self.version + 1:  # a gap: ask for a snapshot, keep what follows
+            self.buffer = [(m, raw)]
+            self.syncing = True
+            self.probe.gap_syncs += self.probe.measuring
+            self._sync()
+            return
+        self._accept(m, raw, False)
+
+    def _snapshot(self, m: Msg, raw: bytes) -> None:
+        if not self.fresh and not self.syncing and m.version < self.version:
+            return
+        buffered, self.buffer = self.buffer, []
+        self.fresh = self.syncing = False
+        self._accept(m, raw, True)
+        for later, later_raw in buffered:
+            if later.version > m.version:
+                self._event(later, later_raw)
+
+    def _accept(self, m: Msg, raw: bytes, from_snapshot: bool) -> None:
+        self.version = m.version
+        self.from_snapshot = from_snapshot
+        if m.type in REDUCED:
+            reduce(self.model, _decode_any(raw))
+        elif m.type == "session.started":  # room.js: the stage starts from a full snapshot
+            self.syncing = True
+            self.buffer = []
+            self._sync()
+
+    async def _look(self) -> dict[str, Any] | None:
+        """The view to decide from: a fresh snapshot (``--clients sync``), or the model kept
+        from the events (``--clients browser``); None if there is nothing to play."""
+        if self.probe.browser:
+            return self.model if self.model.get("phase") else None
+        self.snapshot = asyncio.get_running_loop().create_future()
+        self._sync()
+        try:
+            snap = await asyncio.wait_for(self.snapshot, 10)
+        except TimeoutError:
+            self.probe.timeouts += 1
+            return None
+        view = snap.get("view")
+        if snap.get("status") != "running" or view is None:
+            return None
+        return view  # type: ignore[no-any-return]
+
     async def act(self, left: float) -> None:
-        """Think, look (sync), decide, act: at most ACTIONS_PER_PHASE times, within the phase."""
+        """Think, look, decide, act: at most ACTIONS_PER_PHASE times, within the phase."""
         loop = asyncio.get_running_loop()
         end = time.monotonic() + left
         for _ in range(ACTIONS_PER_PHASE):
             await asyncio.sleep(self.rng.uniform(0.15, 0.75) * max(0.0, end - time.monotonic()))
             if self.probe.stopping:
                 return
-            self.snapshot = loop.create_future()
-            self.conn.send('{"type":"sync"}')
-            try:
-                snap = await asyncio.wait_for(self.snapshot, 10)
-            except TimeoutError:
-                self.probe.timeouts += 1
-                return
-            view = snap.get("view")
-            if snap.get("status") != "running" or view is None:
+            view = await self._look()
+            if view is None:
                 return
             action = self.probe.bot.act(view, self.conn.player_id or "", self.rng, self.canary)
             if action is None:
@@ -171,6 +246,8 @@ class Seat:
             try:
                 if await asyncio.wait_for(fut, 10) == "error":
                     self.probe.refused += 1
+                elif self.probe.browser:
+                    acknowledged(self.model, action)
             except TimeoutError:
                 self.probe.timeouts += 1
                 return
@@ -179,10 +256,15 @@ class Seat:
 class Probe:
     """One measurement at R rooms on a fresh server."""
 
-    def __init__(self, rooms: int) -> None:
+    def __init__(self, rooms: int, browser: bool = False) -> None:
         self.rooms = rooms
+        self.browser = browser
         self.bot = LiesBot()
         self.seats: dict[Conn, Seat] = {}
+        # --clients browser: a player's messages until its Seat exists (its first snapshot)
+        self.early: dict[Conn, list[tuple[bytes, float]]] = {}
+        self.syncs = self.gap_syncs = 0  # sent in the window
+        self.refusals: dict[str, int] = {}  # "action: error code" -> count, setup included
         self.tasks: set[asyncio.Task[None]] = set()
         self.measuring = False
         self.stopping = False
@@ -204,6 +286,30 @@ class Probe:
         seat = self.seats.get(conn)
         if seat is not None:
             seat.on_message(m, raw, t)
+        elif self.browser and conn.player_id is not None:
+            self.early.setdefault(conn, []).append((raw, t))
+
+    def seat_all(self, rooms: list[Room]) -> None:
+        """A Seat for every player, given what its socket received so far."""
+        for room in rooms:
+            for i, conn in enumerate(room.seats):
+                seat = self.seats[conn] = Seat(self, conn, i)
+                for raw, t in self.early.pop(conn, []):
+                    seat.on_message(_decode(raw), raw, t)
+
+    async def ping(self, conns: list[Conn]) -> None:
+        """``--clients browser``: every socket's application ping, each every PING_EVERY_S,
+        spread evenly (0.5 s at a time)."""
+        if not conns:
+            return
+        share = max(1, round(len(conns) * 0.5 / PING_EVERY_S))
+        turn = 0
+        while not self.stopping:
+            for conn in conns[turn : turn + share]:
+                if not conn.closed:
+                    conn.send('{"type":"ping"}')
+            turn = turn + share if turn + share < len(conns) else 0
+            await asyncio.sleep(0.5)
 
 
 class Cluster:
@@ -268,7 +374,7 @@ def _delta(before: dict[str, float], after: dict[str, float], counter: str) -> i
 async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
     started = time.monotonic()
     server = await asyncio.to_thread(Cluster, args)
-    p = Probe(rooms)
+    p = Probe(rooms, browser=args.clients == "browser")
     made: list[Room] = []
     row: dict[str, Any] = {"rooms": rooms, "players": rooms * PLAYERS}
     try:
@@ -285,9 +391,13 @@ async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
             await connect_rooms(srv.ws_url, share, p.on_message, timeout=300)
         t2 = time.monotonic()
         after_connect = await asyncio.to_thread(server.counters)
-        for room in made:
-            for i, conn in enumerate(room.seats):
-                p.seats[conn] = Seat(p, conn, i)
+        p.seat_all(made)
+        if p.browser:
+            conns = [c for r in made for c in [r.host, *r.seats] if c is not None]
+            random.Random(rooms).shuffle(conns)
+            pinger = asyncio.create_task(p.ping(conns))
+            p.tasks.add(pinger)
+            pinger.add_done_callback(p.tasks.discard)
         CLIENT_GC.quiet()  # the client's own full collections stay out of the latencies
         if args.verbose:
             print(f"    connected; starting games (pid {server.pid})", file=sys.stderr, flush=True)
@@ -339,7 +449,12 @@ async def probe(rooms: int, args: argparse.Namespace) -> dict[str, Any]:
                 **summary_ms(p.latency),
                 "action_rtt_p99_ms": summary_ms(p.rtt)["p99_ms"],
                 "actions_per_s": round(p.actions / wall, 1),
+                # snapshots asked for in the window: before every action (sync), or on a
+                # gap in the versions (browser)
+                "syncs_per_s": round(p.syncs / wall, 1),
+                "gap_syncs": p.gap_syncs,
                 "refused": p.refused,
+                "refusals": dict(sorted(p.refusals.items(), key=lambda kv: -kv[1])[:6]),
                 "timeouts": p.timeouts,
                 "sockets_closed": closed,
                 "server_cpu_pct": round(100 * cpu / wall, 1),
@@ -440,6 +555,7 @@ async def search(args: argparse.Namespace) -> dict[str, Any]:
         "threshold_p99_ms": args.p99_ms,
         "threshold_rtt_p99_ms": args.rtt_p99_ms,
         "timers": args.timers,
+        "clients": args.clients,
         "settings": DEFAULT_TIMERS if args.timers == "default" else SETTINGS,
         "params": {
             k: getattr(args, k)
@@ -460,6 +576,7 @@ def render(result: dict[str, Any]) -> str:
         f"Capacity ({result['backend']}"
         + (f", {result['processes']} processes" if result.get("processes", 1) > 1 else "")
         + (f", {result['cpu_limit']:g} CPU each" if result.get("cpu_limit") else "")
+        + (", browser-like clients" if result.get("clients") == "browser" else "")
         + f", p99 <= {result['threshold_p99_ms']:g} ms"
         + (
             f", action round trip p99 <= {result['threshold_rtt_p99_ms']:g} ms"
@@ -546,6 +663,14 @@ def main(argv: list[str] | None = None) -> int:
         choices=["fast", "default"],
         default="fast",
         help="fast: about a third of the default phase timers (default); default: as shipped",
+    )
+    parser.add_argument(
+        "--clients",
+        choices=["sync", "browser"],
+        default="sync",
+        help="sync: the bots ask for a snapshot before every action (default, as in every "
+        "earlier run); browser: they keep their view from the events and sync only on a gap, "
+        "and ping every 20 s, as the phones' client does",
     )
     parser.add_argument("--redis-url", dest="redis_url", default=REDIS_URL)
     parser.add_argument(
