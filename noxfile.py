@@ -146,6 +146,9 @@ def bench(session: nox.Session) -> None:
     raw_at_goal += ["--rooms", str(RAW_ROOMS), "--players", str(RAW_SOCKETS - 1)]
     limited += q or ["--start", "50", "--budget", "300"]
     shipped = ["--timers", "default", "--start", "100" if quick else "1000", "--max-probes", "1"]
+    # the bots playing as the phones' client does (no snapshot before every action), from
+    # 1,000 rooms down: 1,000, 500, 750, 875 in the budget (docs/performance.md, section 68)
+    browser = ["--clients", "browser", *(q or ["--start", "1000", "--max-rooms", "1000", "--budget", "330"])]
     pathlib.Path("bench/results").mkdir(exist_ok=True)
     # Each script is also cut off by `timeout` (exit 124): a stuck run must not eat the budget.
     for seconds, script in (
@@ -181,6 +184,11 @@ def bench(session: nox.Session) -> None:
         # One probe each at 1,000 rooms (--quick: 100) with the phase timers as shipped.
         (150, ["bench/capacity.py", "--uvloop", *shipped, *out("capacity-shipped")]),
         (240, ["bench/capacity.py", "--uvloop", "--redis", *shipped, *out_redis_ship]),
+        (400, ["bench/capacity.py", "--uvloop", *browser, *out("capacity-browser")]),
+        (
+            400,
+            ["bench/capacity.py", "--uvloop", "--redis", *browser, *out("capacity-redis-browser")],
+        ),
         (150, ["bench/stalled.py", *q]),  # RSS with 100 clients that stop reading
         (60, ["bench/report.py"]),  # goals, docs/performance.md, docs/performance.png
     ):

@@ -34,6 +34,8 @@ EXTRA = (
     "capacity-redis-limited",
     "capacity-shipped",
     "capacity-redis-shipped",
+    "capacity-browser",
+    "capacity-redis-browser",
     "raw-at-goal",
 )
 
@@ -201,6 +203,25 @@ def _shipped(c: dict[str, Any] | None) -> tuple[str, bool] | None:
     )
 
 
+def _browser(c: dict[str, Any] | None) -> tuple[str, int] | None:
+    """The search with the bots playing as the phones' client does (``--clients browser``:
+    no snapshot before every action), timers x3, if run: its text and rooms passed."""
+    if not c or not c.get("probes"):
+        return None
+    rooms = c.get("capacity_rooms") or 0
+    worst = c.get("first_failure_rooms")
+    best = _best_passing(c)
+    text = f"browser-like clients, timers x3: {rooms} passed" + (
+        f", {worst} failed" if worst else " (no failure within the time budget)"
+    )
+    if best:
+        text += (
+            f" (server CPU {best.get('server_cpu_pct')}%, action round trip p99 "
+            f"{best.get('action_rtt_p99_ms', '-')} ms, {best.get('syncs_per_s', '-')} syncs/s)"
+        )
+    return text, rooms
+
+
 def _raw_at_goal(raw: dict[str, Any] | None) -> str | None:
     """The raw server alone at the deliveries 1,000 rooms of the capacity probe get (nox's
     ``_raw_at_goal``): its share of a core, a floor under any server's on this machine."""
@@ -253,6 +274,14 @@ def goals(
         text = f"timers x3: {text}; {shipped[0]}"
         if shipped[1] and verdict != "**met**":
             verdict = "**met with the shipped timers**, not with timers x3"
+    browser = _browser(extra.get("capacity-browser"))
+    if browser:
+        text += f"; {browser[0]}"
+        if browser[1] >= 1000 and mem_rooms is not None and mem_rooms < 1000:
+            verdict = (
+                "**met with browser-like clients** at timers x3, and with the shipped timers; "
+                "not with bots that sync before every action"
+            )
     raw_floor = _raw_at_goal(extra.get("raw-at-goal"))
     if raw_floor:
         text += f"; {raw_floor}"
@@ -266,6 +295,7 @@ def goals(
     )
     text, redis_rooms = cap_text(redis)
     verdict = "not measured"
+    cpu_ok = False
     if redis and memory:
         share = (redis_rooms or 0) / mem_rooms if mem_rooms else 0.0
         start = _common_rooms(memory, redis) or 0
@@ -279,6 +309,14 @@ def goals(
     shipped = _shipped(extra.get("capacity-redis-shipped"))
     if shipped:
         text = f"timers x3: {text}; {shipped[0]}"
+    browser_redis = _browser(extra.get("capacity-redis-browser"))
+    if browser_redis:
+        text += f"; {browser_redis[0]}"
+        if browser and browser[1]:
+            share = browser_redis[1] / browser[1]
+            text += f" ({100 * share:.0f}% of memory's)"
+            if browser_redis[1] >= 1000 and share >= 0.8 and cpu_ok and verdict != "**met**":
+                verdict = "**met with browser-like clients**, not with bots that sync every action"
     rows.append(
         [
             "rooms x 8 per serve process, Redis, p99 <= 50 ms (broadcasts and action round trips)",
@@ -511,6 +549,8 @@ def section(res: dict[str, dict[str, Any] | None]) -> str:
         ("capacity-redis-2", "redis, 2 serve processes, each capped at the same budget"),
         ("capacity-shipped", "memory, phase timers as shipped"),
         ("capacity-redis-shipped", "redis, phase timers as shipped"),
+        ("capacity-browser", "memory, browser-like clients"),
+        ("capacity-redis-browser", "redis, browser-like clients"),
     ):
         found = res.get(name)
         if found and found.get("skipped"):
