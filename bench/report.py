@@ -278,8 +278,9 @@ def goals(
     if browser:
         text += f"; {browser[0]}"
         if browser[1] >= 1000 and mem_rooms is not None and mem_rooms < 1000:
+            also = ", and with the shipped timers" if shipped and shipped[1] else ""
             verdict = (
-                "**met with browser-like clients** at timers x3, and with the shipped timers; "
+                f"**met with browser-like clients** at timers x3{also}; "
                 "not with bots that sync before every action"
             )
     raw_floor = _raw_at_goal(extra.get("raw-at-goal"))
