@@ -218,10 +218,8 @@ class Seat:
         except TimeoutError:
             self.probe.timeouts += 1
             return None
-        view = snap.get("view")
-        if snap.get("status") != "running" or view is None:
-            return None
-        return view  # type: ignore[no-any-return]
+        view: dict[str, Any] | None = snap.get("view")
+        return view if snap.get("status") == "running" else None
 
     async def act(self, left: float) -> None:
         """Think, look, decide, act: at most ACTIONS_PER_PHASE times, within the phase."""
