@@ -203,25 +203,6 @@ def _shipped(c: dict[str, Any] | None) -> tuple[str, bool] | None:
     )
 
 
-def _browser(c: dict[str, Any] | None) -> tuple[str, int] | None:
-    """The search with the bots playing as the phones' client does (``--clients browser``:
-    no snapshot before every action), timers x3, if run: its text and rooms passed."""
-    if not c or not c.get("probes"):
-        return None
-    rooms = c.get("capacity_rooms") or 0
-    worst = c.get("first_failure_rooms")
-    best = _best_passing(c)
-    text = f"browser-like clients, timers x3: {rooms} passed" + (
-        f", {worst} failed" if worst else " (no failure within the time budget)"
-    )
-    if best:
-        text += (
-            f" (server CPU {best.get('server_cpu_pct')}%, action round trip p99 "
-            f"{best.get('action_rtt_p99_ms', '-')} ms, {best.get('syncs_per_s', '-')} syncs/s)"
-        )
-    return text, rooms
-
-
 def _raw_at_goal(raw: dict[str, Any] | None) -> str | None:
     """The raw server alone at the deliveries 1,000 rooms of the capacity probe get (nox's
     ``_raw_at_goal``): its share of a core, a floor under any server's on this machine."""
@@ -274,10 +255,11 @@ def goals(
         text = f"timers x3: {text}; {shipped[0]}"
         if shipped[1] and verdict != "**met**":
             verdict = "**met with the shipped timers**, not with timers x3"
-    browser = _browser(extra.get("capacity-browser"))
+    # the searches with the bots playing as the phones' client does (``--clients browser``)
+    browser = cap_text(extra["capacity-browser"]) if extra.get("capacity-browser") else None
     if browser:
-        text += f"; {browser[0]}"
-        if browser[1] >= 1000 and mem_rooms is not None and mem_rooms < 1000:
+        text += f"; browser-like clients, timers x3: {browser[0]}"
+        if (browser[1] or 0) >= 1000 and mem_rooms is not None and mem_rooms < 1000:
             also = ", and with the shipped timers" if shipped and shipped[1] else ""
             verdict = (
                 f"**met with browser-like clients** at timers x3{also}; "
@@ -310,13 +292,14 @@ def goals(
     shipped = _shipped(extra.get("capacity-redis-shipped"))
     if shipped:
         text = f"timers x3: {text}; {shipped[0]}"
-    browser_redis = _browser(extra.get("capacity-redis-browser"))
+    redis_browser = extra.get("capacity-redis-browser")
+    browser_redis = cap_text(redis_browser) if redis_browser else None
     if browser_redis:
-        text += f"; {browser_redis[0]}"
+        text += f"; browser-like clients, timers x3: {browser_redis[0]}"
         if browser and browser[1]:
-            share = browser_redis[1] / browser[1]
+            share = (browser_redis[1] or 0) / browser[1]
             text += f" ({100 * share:.0f}% of memory's)"
-            if browser_redis[1] >= 1000 and share >= 0.8 and cpu_ok and verdict != "**met**":
+            if (browser_redis[1] or 0) >= 1000 and share >= 0.8 and cpu_ok and verdict != "**met**":
                 verdict = "**met with browser-like clients**, not with bots that sync every action"
     rows.append(
         [
