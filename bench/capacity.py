@@ -179,10 +179,8 @@ class Seat:
         if m.version < self.version or (m.version == self.version and self.from_snapshot):
             return
         if m.version > self.version + 1:  # a gap: ask for a snapshot, keep what follows
-            self.buffer = [(m, raw)]
-            self.syncing = True
             self.probe.gap_syncs += self.probe.measuring
-            self._sync()
+            self._resync([(m, raw)])
             return
         self._accept(m, raw, False)
 
@@ -202,9 +200,14 @@ class Seat:
         if m.type in REDUCED:
             reduce(self.model, _decode_any(raw))
         elif m.type == "session.started":  # room.js: the stage starts from a full snapshot
-            self.syncing = True
-            self.buffer = []
-            self._sync()
+            self._resync([])
+
+    def _resync(self, keep: list[tuple[Msg, bytes]]) -> None:
+        """client.js's ``sync()``: ask for a snapshot and hold the events until it comes,
+        starting with ``keep``."""
+        self.buffer = keep
+        self.syncing = True
+        self._sync()
 
     async def _look(self) -> dict[str, Any] | None:
         """The view to decide from: a fresh snapshot (``--clients sync``), or the model kept
