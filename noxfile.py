@@ -190,6 +190,16 @@ def bench(session: nox.Session) -> None:
             400,
             ["bench/capacity.py", "--uvloop", "--redis", *browser, *out("capacity-redis-browser")],
         ),
+        # memory and Redis alternated, one probe each per pair, at 1,000 rooms (--quick: 100):
+        # the pass count where a search probes once, and the CPU per transition pair by pair
+        (
+            900,
+            [
+                "bench/pairs.py",
+                *(["--rooms", "100", "--pairs", "1"] if quick else ["--pairs", "3"]),
+                *out("capacity-pairs"),
+            ],
+        ),
         (150, ["bench/stalled.py", *q]),  # RSS with 100 clients that stop reading
         (60, ["bench/report.py"]),  # goals, docs/performance.md, docs/performance.png
     ):

@@ -6,7 +6,9 @@ against load.
 Reads bench/results/{fanout,capacity,capacity-redis,timers,simulate,stalled}.json (from
 bench/loadgen.py, bench/capacity.py [--redis], bench/timers.py, bench/simulate.py and
 bench/stalled.py), and where present capacity-redis-2.json (``--processes 2``) and
-capacity-shipped.json / capacity-redis-shipped.json (``--timers default``, one probe), prints
+capacity-shipped.json / capacity-redis-shipped.json (``--timers default``, one probe),
+capacity-browser.json / capacity-redis-browser.json (``--clients browser``) and
+capacity-pairs.json (bench/pairs.py: memory and Redis alternated at 1,000 rooms), prints
 the goals of issue 14 with a verdict per row and the tables,
 draws docs/performance.png, and rewrites the results section of docs/performance.md between
 its ``<!-- bench:results -->`` markers. The goals are reported, never asserted.
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from _kit import RESULTS, ROOT, md_table
+from pairs import render as render_pairs
 
 DOC = ROOT / "docs" / "performance.md"
 CHART = ROOT / "docs" / "performance.png"
@@ -36,6 +39,7 @@ EXTRA = (
     "capacity-redis-shipped",
     "capacity-browser",
     "capacity-redis-browser",
+    "capacity-pairs",
     "raw-at-goal",
 )
 
@@ -75,6 +79,19 @@ def _two_vs_one(one: dict[str, Any] | None, two: dict[str, Any] | None) -> list[
         + f"; load {two.get('loadavg', ['?'])[0]}"
     )
     return [*head, text, _verdict(ratio, 1.8, at_least=True)]
+
+
+def _pairs_verdict(pairs: tuple[str, int, int], clients: str, shipped: bool) -> str:
+    """The verdict of a capacity goal from alternated probes at 1,000 rooms: met when every
+    probe passed, at the edge when some did."""
+    _, passed, probes = pairs
+    who = "browser-like clients" if clients == "browser" else "bots that sync every action"
+    also = ", and with the shipped timers" if shipped else ""
+    if passed == probes:
+        return f"**met with {who}** at timers x3 ({passed} of {probes} probes){also}"
+    if passed:
+        return f"**at the edge with {who}**: {passed} of {probes} probes passed at timers x3{also}"
+    return f"**not met** with {who}: none of {probes} probes passed at timers x3{also}"
 
 
 def _verdict(value: float | None, limit: float, *, at_least: bool = False) -> str:
@@ -189,6 +206,24 @@ def _common_rooms(a: dict[str, Any], b: dict[str, Any]) -> int | None:
     return max(passed or both, default=None)
 
 
+def _pairs(c: dict[str, Any] | None, backend: str) -> tuple[str, int, int] | None:
+    """The alternated single probes at one room count (``bench/pairs.py``) of ``backend``:
+    ``(text, passed, probes)``, or None where they did not run or reached fewer than 1,000
+    rooms (``--quick``)."""
+    if not c or c.get("rooms", 0) < 1000 or not c.get("summary"):
+        return None
+    s = c["summary"][backend]
+    if not s["probes"]:
+        return None
+    text = (
+        f"alternated single probes at {c['rooms']} rooms ({c['clients']} clients): "
+        f"{s['passed']} of {s['probes']} passed"
+        + (f", {s['not_measured']} not measured" if s["not_measured"] else "")
+        + f", CPU per transition median {s['cpu_us_per_transition_median']} µs"
+    )
+    return text, s["passed"], s["probes"]
+
+
 def _shipped(c: dict[str, Any] | None) -> tuple[str, bool] | None:
     """The one probe with the phase timers as shipped (``--timers default``), if run."""
     probe = (c or {}).get("probes", [None])[0] if c else None
@@ -265,6 +300,16 @@ def goals(
                 f"**met with browser-like clients** at timers x3{also}; "
                 "not with bots that sync before every action"
             )
+    # the alternated probes at 1,000 rooms decide the browser-like verdict where they ran: a
+    # search probes 1,000 rooms once, and passes or fails there by the spread between runs
+    pairs = extra.get("capacity-pairs")
+    mem_pairs = _pairs(pairs, "memory")
+    if mem_pairs and pairs:
+        text += f"; {mem_pairs[0]}"
+        if mem_rooms is None or mem_rooms < 1000:
+            verdict = _pairs_verdict(
+                mem_pairs, pairs["clients"], shipped is not None and shipped[1]
+            )
     raw_floor = _raw_at_goal(extra.get("raw-at-goal"))
     if raw_floor:
         text += f"; {raw_floor}"
@@ -301,6 +346,28 @@ def goals(
             text += f" ({100 * share:.0f}% of memory's)"
             if (browser_redis[1] or 0) >= 1000 and share >= 0.8 and cpu_ok and verdict != "**met**":
                 verdict = "**met with browser-like clients**, not with bots that sync every action"
+    redis_pairs = _pairs(pairs, "redis")
+    if redis_pairs and pairs:
+        ratio = pairs["summary"]["redis_cpu_x_memory_median"]
+        ratios = pairs["summary"]["redis_cpu_x_memory"]
+        text += f"; {redis_pairs[0]}"
+        if ratio is not None:
+            text += f"; CPU per transition x memory, pair by pair: {', '.join(map(str, ratios))}"
+        # >= 80 % of memory: the browser-like searches, where both ran (capped at 1,000)
+        share_ok = True
+        if browser and browser_redis and browser[1]:
+            share_ok = (browser_redis[1] or 0) >= 0.8 * browser[1]
+        if verdict == "**met**":
+            pass  # met with the bots that sync every action: the pairs only add figures
+        elif ratio is None or ratio > 1.25 or not share_ok:
+            why = (
+                "CPU per transition over memory + 25 %"
+                if ratio is None or ratio > 1.25
+                else "under 80 % of memory in the browser-like searches"
+            )
+            verdict = f"**not met** ({why})"
+        else:
+            verdict = _pairs_verdict(redis_pairs, pairs["clients"], False)
     rows.append(
         [
             "rooms x 8 per serve process, Redis, p99 <= 50 ms (broadcasts and action round trips)",
@@ -541,6 +608,10 @@ def section(res: dict[str, dict[str, Any] | None]) -> str:
             out += ["", f"### Capacity ({title})", "", f"Not measured: {found['skipped']}."]
         elif found:
             out += ["", f"### Capacity ({title})", "", render_capacity(found)]
+    pairs = res.get("capacity-pairs")
+    if pairs and pairs.get("pairs"):
+        title = f"memory and Redis alternated at {pairs['rooms']} rooms, {pairs['clients']} clients"
+        out += ["", f"### Capacity ({title}; bench/pairs.py)", "", render_pairs(pairs)]
     if res["stalled"]:
         out += ["", "### Stalled clients (bench/stalled.py)", "", render_stalled(res["stalled"])]
     if timers:
