@@ -155,9 +155,10 @@ def bench(session: nox.Session) -> None:
     for seconds, script in (
         (180, ["bench/simulate.py", "--games", "100" if quick else "1000", *sim_out]),
         (240, ["bench/timers.py", *(["--rooms", "200", "--spread", "3"] if quick else [])]),
-        # fan-out, memory, timers at load; four slices per tick rate, since single slices of
-        # a few seconds moved the CPU ratios by up to 0.6 between runs (docs/performance.md)
-        (420, ["bench/loadgen.py", "--uvloop", *(q or ["--slices", "4"])]),
+        # fan-out, memory, timers at load; four slices per tick rate and of beats, since single
+        # slices of a few seconds moved the CPU ratios by up to 0.6 between runs
+        # (docs/performance.md, sections 26 and 69)
+        (540, ["bench/loadgen.py", "--uvloop", *(q or ["--slices", "4"])]),
         # rooms of 8 playing Weirsøe Lies; from 250 the doubling reaches 1,000, and the
         # budget leaves room to bisect down to a step of 15 % (250, 500, 1,000, 750, 875): with
         # 280 s the search stopped at 750 and reported memory and Redis a whole step apart

@@ -84,7 +84,8 @@ class Acc:
     latency: list[float] = field(default_factory=list)
     e2e: list[float] = field(default_factory=list)
     late: list[float] = field(default_factory=list)
-    beats: set[tuple[str, int]] = field(default_factory=set)  # (room, n) of every beat seen
+    # (slice, room, n) of every beat seen: the raw server counts each slice's chain from 0
+    beats: set[tuple[int, str, int]] = field(default_factory=set)
     delivered: int = 0
     metered: int = 0  # beat frames received while the beat slice's CPU meter ran
     expected: int = 0
@@ -135,7 +136,7 @@ class Recorder:
                 acc.metered += 1
             if not self.window[0] <= m.due <= self.window[1]:
                 return
-            acc.beats.add((conn.room.code, m.n))
+            acc.beats.add((self.phase, conn.room.code, m.n))
             if conn.player_id is None:  # one socket per room (the host's) records the firing
                 acc.late.append(m.ts - m.due)
         else:
@@ -293,6 +294,7 @@ async def beat_slice(
         )
 
     rooms = target.rooms
+    before = len(acc.beats)
     gc.collect()  # here: not in the meter, which starts while the beats already run
     start = time.time()
     # Beats due in [start + every, start + every + seconds] count; the chains start spread
@@ -313,8 +315,9 @@ async def beat_slice(
     await asyncio.sleep(max(0.0, start + every + seconds + 0.5 - time.time()))
     for room in rooms:
         beat(room, 0)
-    await _drain(rec, len(acc.beats) * target.per_room, 3.0)
-    acc.expected += len(acc.beats) * target.per_room
+    fired = len(acc.beats) - before  # this slice's; acc.beats holds every slice's
+    await _drain(rec, fired * target.per_room, 3.0)
+    acc.expected += fired * target.per_room
     rec.end()
 
 
@@ -399,7 +402,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         for kind, rate in plan:
             active = [t for t in targets if t.name not in saturated]
             accs = {t.name: Acc() for t in active}
-            slices = args.slices if kind == "tick" else 1
+            # Beats in as many interleaved slices as ticks: one 6 s slice per server moved
+            # memory's CPU per beat by a quarter between runs (docs/performance.md, section 69).
+            slices = args.slices
             for s in range(slices):
                 for target in active[s % len(active) :] + active[: s % len(active)]:
                     await _quiesce(target)
@@ -456,7 +461,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             k: getattr(args, k)
             for k in ("rooms", "players", "rates", "slices", "slice_seconds", "beat_seconds")
         }
-        | {"pad": args.pad, "quick": args.quick},
+        | {"pad": args.pad, "quick": args.quick, "beat_slices": args.slices},
         "memory": {t.name: t.memory for t in targets},
         "rows": rows,
     }
@@ -466,8 +471,13 @@ def render(result: dict[str, Any]) -> str:
     p = result["params"]
     out = [
         f"Fan-out: {p['rooms']} rooms x {1 + p['players']} sockets; ticks in {p['slices']} "
-        f"interleaved slices of {p['slice_seconds']:g} s, beats for {p['beat_seconds']:g} s "
-        f"(load generator on {result['client_loop']}; uvicorn ws {result['ws']}"
+        f"interleaved slices of {p['slice_seconds']:g} s, beats "
+        + (
+            f"in {p['beat_slices']} interleaved slices of {p['beat_seconds']:g} s "
+            if p.get("beat_slices")
+            else f"for {p['beat_seconds']:g} s "
+        )
+        + f"(load generator on {result['client_loop']}; uvicorn ws {result['ws']}"
         + (f"; variant {result['variant']})" if result.get("variant") else ")"),
         "",
     ]
@@ -549,9 +559,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rooms", type=int, help="rooms per server (default 200)")
     parser.add_argument("--players", type=int, default=7, help="player sockets per room + host")
     parser.add_argument("--rates", help="ticks per room per second, comma-separated; first=target")
-    parser.add_argument("--slices", type=int, help="interleaved slices per tick load")
+    parser.add_argument(
+        "--slices", type=int, help="interleaved slices per load (each tick rate, and the beats)"
+    )
     parser.add_argument("--slice-seconds", dest="slice_seconds", type=float)
-    parser.add_argument("--beat-seconds", dest="beat_seconds", type=float)
+    parser.add_argument(
+        "--beat-seconds", dest="beat_seconds", type=float, help="seconds per beat slice"
+    )
     parser.add_argument("--pad", type=int, default=0, help="padding bytes per event")
     parser.add_argument("--redis", default=REDIS_URL)
     parser.add_argument("--no-redis", dest="no_redis", action="store_true")
