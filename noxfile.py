@@ -201,6 +201,16 @@ def bench(session: nox.Session) -> None:
                 *out("capacity-pairs"),
             ],
         ),
+        (  # the same with the bots that sync before every action (the searches' default)
+            900,
+            [
+                "bench/pairs.py",
+                "--clients",
+                "sync",
+                *(["--rooms", "100", "--pairs", "1"] if quick else ["--pairs", "3"]),
+                *out("capacity-pairs-sync"),
+            ],
+        ),
         (150, ["bench/stalled.py", *q]),  # RSS with 100 clients that stop reading
         (60, ["bench/report.py"]),  # goals, docs/performance.md, docs/performance.png
     ):
