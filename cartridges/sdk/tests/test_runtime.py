@@ -378,3 +378,29 @@ def test_a_timer_set_while_paused_stays_frozen_until_resume(rps: Cartridge) -> N
     deadline = harness.control("resume").table.deadline
     assert deadline is not None
     assert (deadline.key, deadline.at) == ("round2", harness.clock.now + 10.0)
+
+
+def test_interleaved_tables_each_get_their_own_settings(rps: Cartridge) -> None:
+    """The decoded settings are found by the identity of each table's settings dict: tables
+    used in turn, a dict that a new game replaced, and a cache that filled up all read the
+    settings the table holds."""
+    runtime: Runtime[Any] = Runtime(rps)
+    tables = [runtime.new_table(seed=n, now=1.0, settings={"rounds": n}) for n in range(1, 10)]
+    for _ in range(3):
+        assert [runtime.settings(t).rounds for t in tables] == list(range(1, 10))
+    same = runtime.new_table(seed=1, now=1.0, settings={"rounds": 4})
+    assert runtime.settings(same) is runtime.settings(tables[3])  # one Struct per value
+    tables[0].settings = {**tables[0].settings, "rounds": 7}  # as a new game replaces it
+    assert runtime.settings(tables[0]).rounds == 7
+    runtime._settings_by_id.clear()
+    for n in range(_settings_held() + 5):  # past the bound: the cache starts again
+        table = runtime.new_table(seed=n, now=1.0, settings={"rounds": 1 + n % 9})
+        assert runtime.settings(table).rounds == 1 + n % 9
+    assert 0 < len(runtime._settings_by_id) <= _settings_held()
+    assert [runtime.settings(t).rounds for t in tables[1:]] == list(range(2, 10))
+
+
+def _settings_held() -> int:
+    from weirsoe_sdk import _runtime
+
+    return _runtime._SETTINGS_HELD
