@@ -68,16 +68,16 @@ def _pairs(
     return {"rooms": 1000, "clients": "browser", "pairs": made, "summary": pairs.summary(made)}
 
 
-def _verdicts(report: ModuleType, pairs_result: dict[str, Any] | None) -> tuple[str, str]:
-    """The memory and Redis capacity rows' verdicts, with both searches failing 1,000 rooms."""
+def _verdicts(
+    report: ModuleType, pairs_result: dict[str, Any] | None, sync: dict[str, Any] | None = None
+) -> tuple[str, str]:
+    """The memory and Redis capacity rows' verdicts, with both searches failing 1,000 rooms;
+    ``sync``: the alternated probes of the bots that sync every action, if any."""
+    extra = {"capacity-pairs": pairs_result}
+    if sync is not None:
+        extra["capacity-pairs-sync"] = sync | {"clients": "sync"}
     rows = report.goals(
-        None,
-        _search(875, 1000),
-        _search(750, 875, cpu=85.0),
-        None,
-        None,
-        None,
-        {"capacity-pairs": pairs_result},
+        None, _search(875, 1000), _search(750, 875, cpu=85.0), None, None, None, extra
     )
     return rows[0][3], rows[1][3]
 
@@ -129,27 +129,10 @@ def test_without_pairs_or_below_1000_rooms_the_searches_decide(bench: Any) -> No
     assert _verdicts(report, small) == ("**not met**", "**not met**")
 
 
-def _sync_verdicts(
-    report: ModuleType, browser: dict[str, Any] | None, sync: dict[str, Any]
-) -> tuple[str, str]:
-    """The capacity rows' verdicts with the alternated probes of the bots that sync every
-    action beside the browser-like ones, both searches failing 1,000 rooms."""
-    rows = report.goals(
-        None,
-        _search(875, 1000),
-        _search(750, 875, cpu=85.0),
-        None,
-        None,
-        None,
-        {"capacity-pairs": browser, "capacity-pairs-sync": sync | {"clients": "sync"}},
-    )
-    return rows[0][3], rows[1][3]
-
-
 def test_syncing_bots_passing_every_probe_meet_the_goal_outright(bench: Any) -> None:
     report, pairs = bench
     sync = _pairs(pairs, [(True, 80.0)] * 3, [(True, 90.0)] * 3)
-    memory, redis = _sync_verdicts(report, None, sync)
+    memory, redis = _verdicts(report, None, sync)
     assert memory == "**met** with bots that sync every action (3 of 3 probes at timers x3)"
     assert redis == memory
 
@@ -158,7 +141,7 @@ def test_syncing_bots_at_the_edge_follow_the_browser_like_verdict(bench: Any) ->
     report, pairs = bench
     browser = _pairs(pairs, [(True, 60.0)] * 3, [(True, 70.0)] * 3)
     sync = _pairs(pairs, [(True, 80.0), (False, 84.0), (True, 81.0)], [(False, 90.0)] * 3)
-    memory, redis = _sync_verdicts(report, browser, sync)
+    memory, redis = _verdicts(report, browser, sync)
     assert memory.startswith("**met with browser-like clients**")
     assert memory.endswith(
         "; **at the edge with bots that sync every action**: 2 of 3 probes passed at timers x3"
@@ -172,7 +155,7 @@ def test_syncing_bots_at_the_edge_follow_the_browser_like_verdict(bench: Any) ->
 def test_syncing_redis_over_memory_plus_a_quarter_does_not_meet_it(bench: Any) -> None:
     report, pairs = bench
     sync = _pairs(pairs, [(True, 80.0)] * 3, [(True, 104.0)] * 3)  # 1.3x memory's CPU
-    memory, redis = _sync_verdicts(report, None, sync)
+    memory, redis = _verdicts(report, None, sync)
     assert memory.startswith("**met**")
     assert redis == (
         "**not met** with bots that sync every action (CPU per transition over memory + 25 %)"

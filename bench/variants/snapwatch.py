@@ -22,21 +22,18 @@ waits. Each wrapper costs about two clock reads a call.
 
 from __future__ import annotations
 
-import atexit
 import functools
-import json
-import os
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+from _timing import start, stats  # bench/variants/_timing.py, beside this script
 
 from weirsoe_platform.audience import _desk
 from weirsoe_platform.cli import main
 from weirsoe_platform.sessions import _service
 from weirsoe_sdk import _runtime
 
-stats: dict[str, dict[str, float]] = {}
 _cpu, _wall = time.thread_time, time.perf_counter
 
 
@@ -106,18 +103,6 @@ def _install() -> None:
     _service.encode_message = _encode(_service.encode_message)  # the name _service calls
 
 
-def _dump() -> None:
-    with open(os.environ.get("BENCH_TIME_OUT", "/tmp/times.jsonl"), "a") as f:
-        f.write(json.dumps({"t": time.monotonic(), **stats}) + "\n")
-
-
-def _dump_every(seconds: float) -> None:
-    while True:
-        time.sleep(seconds)
-        _dump()
-
-
 _install()
-threading.Thread(target=_dump_every, args=(2.0,), daemon=True).start()
-atexit.register(_dump)
+start()
 main()

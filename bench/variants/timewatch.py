@@ -20,21 +20,19 @@ prints the calls a second and the CPU and wall µs per call over the last SECOND
 10) before the second-to-last line: the end of a capacity probe's window, before teardown.
 """
 
-import atexit
 import functools
 import importlib
 import inspect
 import json
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from weirsoe_platform.cli import main
+from _timing import start, stats  # bench/variants/_timing.py, beside this script
 
-stats: dict[str, dict[str, float]] = {}
+from weirsoe_platform.cli import main
 
 
 def _timed(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -67,17 +65,6 @@ def _install(spec: str) -> None:
     setattr(owner, attr, _timed(spec, func))
 
 
-def _dump() -> None:
-    with open(os.environ.get("BENCH_TIME_OUT", "/tmp/times.jsonl"), "a") as f:
-        f.write(json.dumps({"t": time.monotonic(), **stats}) + "\n")
-
-
-def _dump_every(seconds: float) -> None:
-    while True:
-        time.sleep(seconds)
-        _dump()
-
-
 def _diff(path: str, seconds: float) -> None:
     with open(path) as f:
         lines = [json.loads(line) for line in f]
@@ -106,6 +93,5 @@ if sys.argv[1:2] == ["--diff"]:
 else:
     for _spec in filter(None, os.environ.get("BENCH_TIME_FUNCS", "").split(",")):
         _install(_spec.strip())
-    threading.Thread(target=_dump_every, args=(2.0,), daemon=True).start()
-    atexit.register(_dump)
+    start()
     main()
