@@ -150,6 +150,7 @@ def bench(session: nox.Session) -> None:
     # 1,000 rooms down (the goal): 1,000, then 500, 750, 875 (docs/performance.md, section 68)
     browser = ["--clients", "browser"]
     browser += q or ["--start", "1000", "--max-rooms", "1000", "--budget", "330"]
+    pairs = ["--rooms", "100", "--pairs", "1"] if quick else ["--pairs", "3"]
     pathlib.Path("bench/results").mkdir(exist_ok=True)
     # Each script is also cut off by `timeout` (exit 124): a stuck run must not eat the budget.
     for seconds, script in (
@@ -192,25 +193,10 @@ def bench(session: nox.Session) -> None:
             ["bench/capacity.py", "--uvloop", "--redis", *browser, *out("capacity-redis-browser")],
         ),
         # memory and Redis alternated, one probe each per pair, at 1,000 rooms (--quick: 100):
-        # the pass count where a search probes once, and the CPU per transition pair by pair
-        (
-            900,
-            [
-                "bench/pairs.py",
-                *(["--rooms", "100", "--pairs", "1"] if quick else ["--pairs", "3"]),
-                *out("capacity-pairs"),
-            ],
-        ),
-        (  # the same with the bots that sync before every action (the searches' default)
-            900,
-            [
-                "bench/pairs.py",
-                "--clients",
-                "sync",
-                *(["--rooms", "100", "--pairs", "1"] if quick else ["--pairs", "3"]),
-                *out("capacity-pairs-sync"),
-            ],
-        ),
+        # the pass count where a search probes once, and the CPU per transition pair by pair;
+        # then the same with the bots that sync before every action (the searches' default)
+        (900, ["bench/pairs.py", *pairs, *out("capacity-pairs")]),
+        (900, ["bench/pairs.py", "--clients", "sync", *pairs, *out("capacity-pairs-sync")]),
         (150, ["bench/stalled.py", *q]),  # RSS with 100 clients that stop reading
         (60, ["bench/report.py"]),  # goals, docs/performance.md, docs/performance.png
     ):

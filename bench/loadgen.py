@@ -404,8 +404,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             accs = {t.name: Acc() for t in active}
             # Beats in as many interleaved slices as ticks: one 6 s slice per server moved
             # memory's CPU per beat by a quarter between runs (docs/performance.md, section 69).
-            slices = args.slices
-            for s in range(slices):
+            for s in range(args.slices):
                 for target in active[s % len(active) :] + active[: s % len(active)]:
                     await _quiesce(target)
                     if args.verbose:

@@ -105,8 +105,12 @@ def _with_sync_pairs(verdict: str, pairs: tuple[str, int, int]) -> str:
         return (
             f"**met** with bots that sync every action ({passed} of {probes} probes at timers x3)"
         )
-    sync = _pairs_verdict(pairs, "sync", False)
-    return sync if verdict in ("**not met**", "not measured") else f"{verdict}; {sync}"
+    return _followed(verdict, _pairs_verdict(pairs, "sync", False))
+
+
+def _followed(verdict: str, more: str) -> str:
+    """``verdict`` followed by ``more``, or ``more`` alone where the verdict says nothing."""
+    return more if verdict in ("**not met**", "not measured") else f"{verdict}; {more}"
 
 
 def _verdict(value: float | None, limit: float, *, at_least: bool = False) -> str:
@@ -394,11 +398,8 @@ def goals(
         if ratio is not None:
             text += f", CPU per transition x memory, median {ratio}"
         if ratio is None or ratio > 1.25:  # a pass there would not meet the goal
-            over = (
-                "**not met** with bots that sync every action "
-                "(CPU per transition over memory + 25 %)"
-            )
-            verdict = over if verdict in ("**not met**", "not measured") else f"{verdict}; {over}"
+            over = "CPU per transition over memory + 25 %"
+            verdict = _followed(verdict, f"**not met** with bots that sync every action ({over})")
         else:
             verdict = _with_sync_pairs(verdict, redis_sync)
     rows.append(

@@ -23,45 +23,29 @@ waits. Each wrapper costs about two clock reads a call.
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
 from typing import Any
 
-from _timing import start, stats  # bench/variants/_timing.py, beside this script
+from _timing import (  # bench/variants/_timing.py, beside this script
+    add,
+    cpu_clock,
+    start,
+    timed,
+    wall_clock,
+)
 
 from weirsoe_platform.audience import _desk
 from weirsoe_platform.cli import main
 from weirsoe_platform.sessions import _service
 from weirsoe_sdk import _runtime
 
-_cpu, _wall = time.thread_time, time.perf_counter
-
-
-def _add(name: str, cpu: float, wall: float) -> None:
-    entry = stats.setdefault(name, {"calls": 0, "cpu_s": 0.0, "wall_s": 0.0})
-    entry["calls"] += 1
-    entry["cpu_s"] += _cpu() - cpu
-    entry["wall_s"] += _wall() - wall
-
-
-def _plain(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        cpu, wall = _cpu(), _wall()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            _add(name, cpu, wall)
-
-    return wrapper
-
 
 def _coroutine(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        cpu, wall = _cpu(), _wall()
+        cpu, wall = cpu_clock(), wall_clock()
         result = await func(*args, **kwargs)
-        _add(name, cpu, wall)
+        add(name, cpu, wall)
         return result
 
     return wrapper
@@ -70,10 +54,10 @@ def _coroutine(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
 def _numbers(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     async def wrapper(desk: Any, *args: Any) -> Any:
-        cpu, wall, asked = _cpu(), _wall(), desk.asked
+        cpu, wall, asked = cpu_clock(), wall_clock(), desk.asked
         result = await func(desk, *args)
         if desk.asked == asked:  # the numbers kept here: no request to the counter
-            _add("numbers", cpu, wall)
+            add("numbers", cpu, wall)
         return result
 
     return wrapper
@@ -82,12 +66,12 @@ def _numbers(func: Callable[..., Any]) -> Callable[..., Any]:
 def _encode(func: Callable[..., bytes]) -> Callable[..., bytes]:
     @functools.wraps(func)
     def wrapper(event: Any, **kwargs: Any) -> bytes:
-        cpu, wall = _cpu(), _wall()
+        cpu, wall = cpu_clock(), wall_clock()
         try:
             return func(event, **kwargs)
         finally:
             if type(event).__name__ == "SessionSnapshot":
-                _add("encode", cpu, wall)
+                add("encode", cpu, wall)
 
     return wrapper
 
@@ -97,9 +81,9 @@ def _install() -> None:
     service.snapshot = _coroutine("snapshot", service.snapshot)  # type: ignore[method-assign]
     service.read = _coroutine("read", service.read)  # type: ignore[method-assign]
     desk.snapshot_numbers = _numbers(desk.snapshot_numbers)  # type: ignore[method-assign]
-    desk.snapshot_part = staticmethod(_plain("part", desk.snapshot_part))  # type: ignore[method-assign]
-    runtime.snapshot = _plain("runtime.snapshot", runtime.snapshot)  # type: ignore[method-assign]
-    runtime.view = _plain("view", runtime.view)  # type: ignore[method-assign]
+    desk.snapshot_part = staticmethod(timed("part", desk.snapshot_part))  # type: ignore[method-assign]
+    runtime.snapshot = timed("runtime.snapshot", runtime.snapshot)  # type: ignore[method-assign]
+    runtime.view = timed("view", runtime.view)  # type: ignore[method-assign]
     _service.encode_message = _encode(_service.encode_message)  # the name _service calls
 
 

@@ -20,36 +20,16 @@ prints the calls a second and the CPU and wall µs per call over the last SECOND
 10) before the second-to-last line: the end of a capacity probe's window, before teardown.
 """
 
-import functools
 import importlib
 import inspect
 import json
 import os
 import sys
-import time
-from collections.abc import Callable
 from typing import Any
 
-from _timing import start, stats  # bench/variants/_timing.py, beside this script
+from _timing import start, timed  # bench/variants/_timing.py, beside this script
 
 from weirsoe_platform.cli import main
-
-
-def _timed(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
-    entry = stats.setdefault(name, {"calls": 0, "cpu_s": 0.0, "wall_s": 0.0})
-    cpu_clock, wall_clock = time.thread_time, time.perf_counter
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        cpu, wall = cpu_clock(), wall_clock()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            entry["cpu_s"] += cpu_clock() - cpu
-            entry["wall_s"] += wall_clock() - wall
-            entry["calls"] += 1
-
-    return wrapper
 
 
 def _install(spec: str) -> None:
@@ -62,7 +42,7 @@ def _install(spec: str) -> None:
     func = getattr(owner, attr)
     if inspect.iscoroutinefunction(func):
         raise SystemExit(f"timewatch: {spec} is a coroutine function; time a plain function")
-    setattr(owner, attr, _timed(spec, func))
+    setattr(owner, attr, timed(spec, func))
 
 
 def _diff(path: str, seconds: float) -> None:

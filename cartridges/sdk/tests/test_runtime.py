@@ -32,6 +32,7 @@ from weirsoe_sdk import (
     SessionResumed,
     Viewer,
     WeirsoeError,
+    _runtime,
 )
 from weirsoe_sdk.testing import Harness
 
@@ -393,14 +394,8 @@ def test_interleaved_tables_each_get_their_own_settings(rps: Cartridge) -> None:
     tables[0].settings = {**tables[0].settings, "rounds": 7}  # as a new game replaces it
     assert runtime.settings(tables[0]).rounds == 7
     runtime._settings_by_id.clear()
-    for n in range(_settings_held() + 5):  # past the bound: the cache starts again
+    for n in range(_runtime._SETTINGS_HELD + 5):  # past the bound: the cache starts again
         table = runtime.new_table(seed=n, now=1.0, settings={"rounds": 1 + n % 9})
         assert runtime.settings(table).rounds == 1 + n % 9
-    assert 0 < len(runtime._settings_by_id) <= _settings_held()
+    assert 0 < len(runtime._settings_by_id) <= _runtime._SETTINGS_HELD
     assert [runtime.settings(t).rounds for t in tables[1:]] == list(range(2, 10))
-
-
-def _settings_held() -> int:
-    from weirsoe_sdk import _runtime
-
-    return _runtime._SETTINGS_HELD
