@@ -22,7 +22,7 @@ from _uvicorn import running
 from websockets.asyncio.client import connect
 from websockets.frames import Frame, Opcode
 
-from weirsoe_platform.transport._direct import EXTENSION, text_frame
+from weirsoe_platform.transport._direct import EXTENSION, hold_writes, release_held, text_frame
 from weirsoe_platform.web._ws_protocol import direct_websocket_protocol
 
 Scope = dict[str, Any]
@@ -178,3 +178,91 @@ async def test_the_write_refuses_once_the_server_is_shutting_the_socket() -> Non
             await asyncio.wait_for(client.recv(), 5)
     assert after["message"] == {"type": "websocket.disconnect", "code": 1012}
     assert after["write"] is False
+
+
+class _CountingTransport:
+    """The socket's real transport, with each write recorded (how many frames it carried)."""
+
+    def __init__(self, transport: Any) -> None:
+        self.transport = transport
+        self.writes: list[int] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data.count(b'{"n":'))
+        self.transport.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
+
+
+async def test_frames_held_in_a_scope_go_in_one_write_in_order_with_asgi_sends() -> None:
+    seen: dict[str, Any] = {}
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        write = scope["extensions"][EXTENSION]["write"]
+        await receive()
+        await send({"type": "websocket.accept"})
+        protocol = write.__self__  # the socket's DirectWebSocketProtocol
+        counting = _CountingTransport(protocol._raw)
+        protocol._raw = counting
+        protocol.transport._transport = counting
+        seen["alone"] = write(text_frame(b'{"n":0}'))
+        seen["writes_alone"] = list(counting.writes)
+        hold_writes()
+        try:
+            hold_writes()  # nested: only the outermost scope writes
+            try:
+                seen["held"] = [write(text_frame(b'{"n":%d}' % n)) for n in (1, 2)]
+            finally:
+                release_held()
+            seen["writes_nested"] = list(counting.writes)
+            # An ASGI send in the scope (as the hub's sender runs it, without yielding):
+            # the frames held before it go first.
+            step = send({"type": "websocket.send", "text": '{"n":3}'})
+            with contextlib.suppress(StopIteration):
+                step.send(None)
+            seen["held_after"] = [write(text_frame(b'{"n":%d}' % n)) for n in (4, 5, 6)]
+            seen["writes_in_scope"] = list(counting.writes)
+        finally:
+            release_held()
+        seen["writes"] = list(counting.writes)
+        await receive()
+
+    async with _serve(app) as (base, _), connect(base + "/", compression=None) as client:
+        got = [json.loads(await asyncio.wait_for(client.recv(), 5))["n"] for _ in range(7)]
+    assert got == [0, 1, 2, 3, 4, 5, 6]
+    assert seen["alone"] is True
+    assert seen["writes_alone"] == [1], "no scope: written at once"
+    assert seen["held"] == [True, True]
+    assert seen["held_after"] == [True] * 3
+    assert seen["writes_nested"] == [1], "held until the outermost scope ends"
+    assert seen["writes_in_scope"] == [1, 2, 1], "the held frames went before the ASGI send"
+    assert seen["writes"] == [1, 2, 1, 3]
+
+
+async def test_a_scope_holds_no_more_than_its_limit() -> None:
+    seen: dict[str, Any] = {}
+    body = b"x" * 6_000
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        write = scope["extensions"][EXTENSION]["write"]
+        await receive()
+        await send({"type": "websocket.accept"})
+        protocol = write.__self__
+        counting = _CountingTransport(protocol._raw)
+        protocol._raw = counting
+        hold_writes()
+        try:
+            for n in range(8):  # 48 KB: past the hold limit twice
+                write(text_frame(b'{"n":%d,"pad":"%s"}' % (n, body)))
+            seen["in_scope"] = list(counting.writes)
+        finally:
+            release_held()
+        seen["writes"] = list(counting.writes)
+        await receive()
+
+    async with _serve(app) as (base, _), connect(base + "/", compression=None) as client:
+        got = [json.loads(await asyncio.wait_for(client.recv(), 5))["n"] for _ in range(8)]
+    assert got == list(range(8))
+    assert seen["in_scope"] == [3, 3], "written once the held frames passed the limit"
+    assert seen["writes"] == [3, 3, 2]

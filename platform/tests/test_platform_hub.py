@@ -16,6 +16,7 @@ import pytest
 from weirsoe_platform._redis_pubsub import RespParser
 from weirsoe_platform.sessions._frames import decode_frame, encode_frame
 from weirsoe_platform.transport import Hub, Subscription
+from weirsoe_platform.transport._direct import holding
 
 
 async def _drain(sub: Subscription) -> list[bytes]:
@@ -356,3 +357,28 @@ def test_a_frame_is_scanned_once_for_all_the_sockets_of_its_room() -> None:
     fake = msgspec.json.encode(lie)
     assert scan(fake)[2:4] == (44, 0)
     assert scan(b'{"type":"pong"}')[2:4] == (0, 0)  # no envelope: no version
+
+
+async def test_a_commits_messages_reach_the_direct_write_in_one_holding_scope() -> None:
+    """Several messages published at once are written while a scope holds the socket's frames
+    (``transport/_direct.py``, "Held writes"), so each socket gets them in one write; a single
+    message is written at once, and the scope is closed afterwards."""
+    hub = Hub()
+    socket = DirectSocket()
+    held: list[tuple[bytes, bool]] = []
+    direct = socket.direct
+
+    def watching(data: bytes) -> bool:
+        held.append((data, holding()))
+        return direct(data)
+
+    socket.direct = watching  # type: ignore[method-assign]
+    sub = await hub.subscribe(["ROOM:A", "PLAYER:A:P1"])
+    task = asyncio.create_task(_sending_task(sub, socket))
+    await asyncio.sleep(0)
+    await hub.publish([(b"alone", ["ROOM:A"])])
+    await hub.publish([(b"to all", ["ROOM:A"]), (b"to you", ["PLAYER:A:P1"])])
+    assert held == [(b"alone", False), (b"to all", True), (b"to you", True)]
+    assert socket.sent == [b"alone", b"to all", b"to you"]
+    assert not holding(), "the scope closed with the publish"
+    task.cancel()

@@ -111,8 +111,9 @@ class Publisher(Protocol):
 
 
 # A publisher may also take a commit's messages that the store published itself (Redis), to
-# deliver them to this process's sockets at once (``Hub.deliver_committed``).
-DeliverCommitted = Callable[[str, int, list[tuple[bytes, list[str]]]], bool]
+# deliver them to this process's sockets at once (``Hub.deliver_committed``), and then call
+# the optional last argument if they went out.
+DeliverCommitted = Callable[..., bool]
 # ``holds(code, version, since)``: True if the last version this process's sockets of room
 # ``code`` were sent is ``version``, of a subscription that began before ``since``
 # (``time.monotonic_ns``) and lost nothing since (``Hub.holds``).
@@ -693,16 +694,26 @@ class SessionService:
         self.decoded.put(record.code, data, record, table)
         if not atomic or self._deliver_committed is None:
             return
-        if not self._deliver_committed(record.code, expected, messages):
+        told = [
+            (apply, outcome[1])
+            for apply, outcome in zip(applies, outcomes, strict=True)
+            if isinstance(apply, _Told)
+            and not isinstance(outcome, Exception)
+            and outcome[1].changed
+        ]
+        if not told:
+            self._deliver_committed(record.code, expected, messages)
             return
-        for apply, outcome in zip(applies, outcomes, strict=True):
-            if isinstance(apply, _Told) and not isinstance(outcome, Exception):
-                step = outcome[1]
-                if step.changed:
-                    try:
-                        apply.acked(step)
-                    except Exception:  # the caller's bug: never the commit's
-                        log.exception("room %s: an acknowledgement failed", record.code)
+
+        def answer() -> None:
+            for apply, step in told:
+                try:
+                    apply.acked(step)
+                except Exception:  # the caller's bug: never the commit's
+                    log.exception("room %s: an acknowledgement failed", record.code)
+
+        # The answers go with the commit's messages: a socket gets both in one write.
+        self._deliver_committed(record.code, expected, messages, answer)
 
     def _store_error(self) -> None:
         if self.metrics is not None:

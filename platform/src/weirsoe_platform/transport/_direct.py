@@ -15,13 +15,23 @@ socket). The caller then sends the same message through ASGI, which waits as it 
 ``weirsoe serve`` runs uvicorn with a protocol that offers it
 (:func:`weirsoe_platform.web._ws_protocol.direct_websocket_protocol`); under any other server
 the extension is absent and every frame goes through ASGI.
+
+**Held writes.** A transition's messages often reach one socket two or three at a time (an
+event to the room and one to the player, a phase's events), and every transport write is a
+system call. While the hub fans out several messages at once it opens a :func:`holding`
+scope: the server's ``write`` then keeps a socket's frames, and they go to its transport as one
+write when the scope ends (:func:`release_held`), before anything else runs. A scope never
+spans an await, so nothing waits for it. Anything the server itself writes to a socket in a
+scope (an ASGI send) goes after that socket's held frames.
 """
 
 from __future__ import annotations
 
 import struct
+import threading
+from collections.abc import Callable
 
-__all__ = ["EXTENSION", "text_frame"]
+__all__ = ["EXTENSION", "hold_writes", "holding", "release_held", "text_frame"]
 
 EXTENSION = "weirsoe.websocket.direct"
 
@@ -40,3 +50,41 @@ def text_frame(payload: bytes) -> bytes:
     else:
         head = _H64.pack(_FIN_TEXT, 127, size)
     return head + payload
+
+
+class _Scope(threading.local):
+    """Per thread (each runs its own event loop): how deep the open :func:`holding` scopes
+    are, and the releases of the sockets that hold frames in them."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.held: list[Callable[[], None]] = []
+
+
+_scope = _Scope()
+
+
+def holding() -> bool:
+    """Whether a scope is open: the server's ``write`` keeps the frame (:func:`hold_writes`)."""
+    return _scope.depth > 0
+
+
+def hold_writes() -> None:
+    """Open a scope; every call is followed by one of :func:`release_held` (``try/finally``)."""
+    _scope.depth += 1
+
+
+def release_held() -> None:
+    """Close a scope; the outermost writes every socket's held frames."""
+    scope = _scope
+    scope.depth -= 1
+    if scope.depth or not scope.held:
+        return
+    held, scope.held = scope.held, []
+    for release in held:
+        release()
+
+
+def held_by(release: Callable[[], None]) -> None:
+    """A socket's first frame in the open scope: ``release`` writes its frames at the end."""
+    _scope.held.append(release)

@@ -36,6 +36,7 @@ from typing import Any, Protocol
 
 from .._eager import Resume
 from ..sessions._frames import decode_frame, encode_frame, envelope_version, frame_version
+from ._direct import hold_writes, release_held
 
 __all__ = ["MAX_BACKLOG", "Hub", "Remote", "Subscription"]
 
@@ -265,12 +266,25 @@ class Hub:
                 for sub in subs:
                     sub.put_nowait(data)
 
+    def deliver_all(self, messages: list[tuple[bytes, list[str]]]) -> None:
+        """:meth:`deliver` each of ``messages`` in order. With more than one, each socket's
+        frames go to it in one write (``transport/_direct.py``, "Held writes")."""
+        if len(messages) < 2:
+            for data, names in messages:
+                self.deliver(data, names)
+            return
+        hold_writes()
+        try:
+            for data, names in messages:
+                self.deliver(data, names)
+        finally:
+            release_held()
+
     def on_wire_message(self, channel: bytes, frame: bytes) -> None:
         """A wire frame from Redis, on a room's wire channel (``RedisPubSub(on_message=...)``):
         every message of one commit, in order. A frame this process already delivered when it
         committed it is skipped."""
-        for data, names in self._unseen(frame, channel.decode()):
-            self.deliver(data, names)
+        self.deliver_all(self._unseen(frame, channel.decode()))
 
     def _unseen(self, frame: bytes, wire: str) -> list[tuple[bytes, list[str]]]:
         """The frame's messages, or none if this process delivered them at commit time."""
@@ -318,7 +332,11 @@ class Hub:
         return self._marks.get(self.wire(code))
 
     def deliver_committed(
-        self, code: str, expected: int, messages: list[tuple[bytes, list[str]]]
+        self,
+        code: str,
+        expected: int,
+        messages: list[tuple[bytes, list[str]]],
+        then: Callable[[], None] | None = None,
     ) -> bool:
         """Redis: this process has just committed ``messages`` (the versions after
         ``expected``) on room ``code``, and Redis publishes them in the same step. If the last
@@ -327,7 +345,9 @@ class Hub:
         If that echo was read first (it travels on the pub/sub connection, the reply on
         another, and the two are often read in the same turn), it delivered them already.
         Otherwise a frame before them is still on its way, and the echo delivers them after
-        it, in order. Returns whether they reached the sockets, now or by that echo."""
+        it, in order. Returns whether they reached the sockets, now or by that echo; then
+        ``then`` is called as well, and what it writes to a socket goes out in one write with
+        the messages delivered now (``transport/_direct.py``, "Held writes")."""
         wire = self.wire(code)
         if not messages or wire not in self._rooms:
             return False
@@ -341,19 +361,30 @@ class Hub:
             if delivered < last:
                 return False
             self.read_first += 1
+            if then is not None:
+                then()
             return True
-        for data, names in messages:
-            self.deliver(data, names)
-        self._delivered[wire] = last
-        self.own += 1
+        if then is None:
+            self.deliver_all(messages)
+            self._delivered[wire] = last
+            self.own += 1
+            return True
+        hold_writes()
+        try:
+            for data, names in messages:
+                self.deliver(data, names)
+            self._delivered[wire] = last
+            self.own += 1
+            then()
+        finally:
+            release_held()
         return True
 
     async def publish(self, messages: list[tuple[bytes, list[str]]]) -> None:
         """Publish one transition's messages (the service's ``Publisher``): locally when
         embedded, as one wire frame per room otherwise."""
         if self.remote is None:
-            for data, names in messages:
-                self.deliver(data, names)
+            self.deliver_all(messages)
             return
         by_room: dict[str, list[tuple[bytes, list[str]]]] = {}
         for data, names in messages:

@@ -8,6 +8,11 @@ checks uvicorn's ``send`` makes before it writes, and refuses (``False``) otherw
 application falls back to the ASGI ``send`` and waits there as before. Everything else (the
 handshake, receiving, pings, closing, back-pressure) is uvicorn's.
 
+While the hub fans out several messages at once, frames written directly are held and go
+to each transport as one write at the end (``transport/_direct.py``, "Held writes").
+Whatever uvicorn itself writes to the socket (ASGI sends, pings, closing) goes after the
+frames held before it, through :class:`_Ordered`.
+
 If uvicorn's sans-I/O protocol is not there (an older uvicorn, or no ``websockets``), or no
 longer has the attributes relied on, :func:`direct_websocket_protocol` returns ``"auto"`` and
 uvicorn chooses as it always does: every frame then goes through ASGI.
@@ -19,7 +24,7 @@ import asyncio
 from collections.abc import Callable, Generator
 from typing import Any
 
-from ..transport._direct import EXTENSION
+from ..transport._direct import EXTENSION, held_by, holding
 
 __all__ = ["direct_websocket_protocol"]
 
@@ -107,6 +112,47 @@ class _Inbox:
         return self._items.pop(0)
 
 
+# Held frames of one socket past this many bytes go to its transport at once, so that the
+# transport's high-water mark still applies within a scope (``write_frame``).
+_HOLD_LIMIT = 16 * 1024
+
+
+class _Ordered:
+    """A socket's transport as uvicorn's protocol sees it: the frames the direct write holds
+    go out before anything uvicorn writes (or before it closes the transport), so every
+    frame keeps its order. The rest is the transport's own."""
+
+    __slots__ = ("_protocol", "_transport")
+
+    def __init__(self, transport: Any, protocol: Any) -> None:
+        self._transport = transport
+        self._protocol = protocol
+
+    def write(self, data: bytes) -> None:
+        self._protocol.release()
+        self._transport.write(data)
+
+    def writelines(self, chunks: Any) -> None:
+        self._protocol.release()
+        self._transport.writelines(chunks)
+
+    def close(self) -> None:
+        self._protocol.release()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return bool(self._transport.is_closing())
+
+    def pause_reading(self) -> None:
+        self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        self._transport.resume_reading()
+
+    def __getattr__(self, name: str) -> Any:  # abort, get_extra_info, ...
+        return getattr(self._transport, name)
+
+
 def _forget_request(conn: Any, frames: Callable[[Any], Generator[None]]) -> bool:
     """Give ``websockets``' server connection ``conn`` a frame parser that does not hold the
     handshake's request, where that is safe; whether it did.
@@ -148,6 +194,9 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
     class DirectWebSocketProtocol(WebSocketsSansIOProtocol):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            self._raw: Any = None  # the transport itself, under uvicorn's ``_Ordered``
+            self._held: list[bytes] | None = None  # frames held in a scope, not yet sent
+            self._held_size = 0
             # Leaner stand-ins for the two asyncio primitives every socket holds, each only
             # where uvicorn made the one it replaces and it is still untouched.
             queue = getattr(self, "queue", None)
@@ -156,6 +205,25 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
             writable = getattr(self, "writable", None)
             if isinstance(writable, asyncio.Event):
                 self.writable = _Flag(writable.is_set())  # type: ignore[assignment]
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._raw = transport
+            self.transport = _Ordered(transport, self)  # type: ignore[assignment]
+
+        def release(self) -> None:
+            """Write the frames held in the scope to the transport."""
+            held = self._held
+            if held is None:
+                return
+            self._held, self._held_size = None, 0
+            transport = self._raw
+            if transport is None or transport.is_closing():
+                return  # closed meanwhile: as if they had been in its buffer
+            try:
+                transport.write(held[0] if len(held) == 1 else b"".join(held))
+            except Exception:  # the socket is going: uvicorn sees it through ASGI
+                return
 
         def handle_connect(self, event: Any) -> None:
             super().handle_connect(event)
@@ -180,6 +248,9 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
 
         def connection_lost(self, exc: Exception | None) -> None:
             super().connection_lost(exc)
+            self._held = None  # nowhere to go now
+            if self._raw is not None:  # the transport and its ``_Ordered``: no cycle left
+                self.transport = self._raw
             # Two reference cycles per socket that only a full collection would free: the
             # scope's extension holds this protocol's bound method, and ``websockets``' parser
             # is a generator whose frame holds the connection it parses for. Broken here, the
@@ -193,7 +264,7 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
                 parser.close()
 
         def write_frame(self, frame: bytes) -> bool:
-            transport = self.transport
+            transport = self._raw
             if (
                 not self.handshake_complete
                 or self.close_sent
@@ -201,13 +272,25 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
                 or self.initial_response is not None
                 or not self.writable.is_set()
                 or self.conn.state is not open_state
+                or transport is None
                 or transport.is_closing()  # e.g. uvicorn's shutdown closed it: not lost yet
             ):
                 return False
-            try:
-                transport.write(frame)
-            except Exception:  # never into the publisher: the ASGI send raises it instead
-                return False
+            held = self._held
+            if held is None:
+                if not holding():
+                    try:
+                        transport.write(frame)
+                    except Exception:  # never into the publisher: the ASGI send raises it
+                        return False
+                    return True
+                self._held = [frame]
+                held_by(self.release)
+            else:
+                held.append(frame)
+            self._held_size += len(frame)
+            if self._held_size > _HOLD_LIMIT:  # the transport's high-water mark decides
+                self.release()
             return True
 
     return DirectWebSocketProtocol
