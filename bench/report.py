@@ -330,10 +330,11 @@ def goals(
                 mem_pairs, pairs["clients"], shipped is not None and shipped[1]
             )
     # the same alternated probes with the bots that sync before every action: where every
-    # one passed, the goal is met with the stricter load; otherwise they say how near it is
+    # one passed, the goal is met with the stricter load; otherwise they say how near it is,
+    # also after a search that passed 1,000 rooms once with those bots
     sync_pairs = extra.get("capacity-pairs-sync")
     mem_sync = _pairs(sync_pairs, "memory")
-    if mem_sync and (mem_rooms is None or mem_rooms < 1000):
+    if mem_sync:
         text += f"; {mem_sync[0]}"
         verdict = _with_sync_pairs(verdict, mem_sync)
     raw_floor = _raw_at_goal(extra.get("raw-at-goal"))

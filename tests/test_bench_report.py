@@ -69,15 +69,20 @@ def _pairs(
 
 
 def _verdicts(
-    report: ModuleType, pairs_result: dict[str, Any] | None, sync: dict[str, Any] | None = None
+    report: ModuleType,
+    pairs_result: dict[str, Any] | None,
+    sync: dict[str, Any] | None = None,
+    *,
+    memory_search: tuple[int, int | None] = (875, 1000),
 ) -> tuple[str, str]:
-    """The memory and Redis capacity rows' verdicts, with both searches failing 1,000 rooms;
-    ``sync``: the alternated probes of the bots that sync every action, if any."""
+    """The memory and Redis capacity rows' verdicts, with the Redis search failing 1,000 rooms
+    and the memory search as ``memory_search`` (passed, first failure: by default failing
+    1,000 too); ``sync``: the alternated probes of the bots that sync every action, if any."""
     extra = {"capacity-pairs": pairs_result}
     if sync is not None:
         extra["capacity-pairs-sync"] = sync | {"clients": "sync"}
     rows = report.goals(
-        None, _search(875, 1000), _search(750, 875, cpu=85.0), None, None, None, extra
+        None, _search(*memory_search), _search(750, 875, cpu=85.0), None, None, None, extra
     )
     return rows[0][3], rows[1][3]
 
@@ -160,3 +165,18 @@ def test_syncing_redis_over_memory_plus_a_quarter_does_not_meet_it(bench: Any) -
     assert redis == (
         "**not met** with bots that sync every action (CPU per transition over memory + 25 %)"
     )
+
+
+def test_a_search_passing_1000_rooms_once_is_followed_by_the_syncing_pairs(bench: Any) -> None:
+    """The memory search (whose bots sync every action) passed 1,000 rooms in its one probe
+    there; the alternated probes with those bots still say how near the edge that is."""
+    report, pairs = bench
+    sync = _pairs(pairs, [(True, 80.0), (True, 81.0), (False, 86.0)], [(False, 90.0)] * 3)
+    memory, _ = _verdicts(report, None, sync, memory_search=(1000, 2000))
+    assert memory == (
+        "**met**; **at the edge with bots that sync every action**: 2 of 3 probes passed at "
+        "timers x3"
+    )
+    every = _pairs(pairs, [(True, 80.0)] * 3, [(False, 90.0)] * 3)
+    memory, _ = _verdicts(report, None, every, memory_search=(1000, 2000))
+    assert memory == "**met** with bots that sync every action (3 of 3 probes at timers x3)"
