@@ -195,17 +195,32 @@ class _CountingTransport:
         return getattr(self.transport, name)
 
 
+async def _counted(
+    scope: Scope, receive: Receive, send: Send
+) -> tuple[Callable[[bytes], bool], _CountingTransport]:
+    """Accept the socket; its direct write, and its transport with the writes counted (both
+    the direct write's and uvicorn's own, through the protocol's ``_Ordered``)."""
+    write = scope["extensions"][EXTENSION]["write"]
+    await receive()
+    await send({"type": "websocket.accept"})
+    protocol = write.__self__  # the socket's DirectWebSocketProtocol
+    counting = _CountingTransport(protocol._raw)
+    protocol._raw = counting
+    protocol.transport._transport = counting
+    return write, counting
+
+
+async def _numbers(app: Any, count: int) -> list[Any]:
+    """Serve ``app`` and read ``count`` messages from one client: their ``n``."""
+    async with _serve(app) as (base, _), connect(base + "/", compression=None) as client:
+        return [json.loads(await asyncio.wait_for(client.recv(), 5))["n"] for _ in range(count)]
+
+
 async def test_frames_held_in_a_scope_go_in_one_write_in_order_with_asgi_sends() -> None:
     seen: dict[str, Any] = {}
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        write = scope["extensions"][EXTENSION]["write"]
-        await receive()
-        await send({"type": "websocket.accept"})
-        protocol = write.__self__  # the socket's DirectWebSocketProtocol
-        counting = _CountingTransport(protocol._raw)
-        protocol._raw = counting
-        protocol.transport._transport = counting
+        write, counting = await _counted(scope, receive, send)
         seen["alone"] = write(text_frame(b'{"n":0}'))
         seen["writes_alone"] = list(counting.writes)
         hold_writes()
@@ -228,9 +243,7 @@ async def test_frames_held_in_a_scope_go_in_one_write_in_order_with_asgi_sends()
         seen["writes"] = list(counting.writes)
         await receive()
 
-    async with _serve(app) as (base, _), connect(base + "/", compression=None) as client:
-        got = [json.loads(await asyncio.wait_for(client.recv(), 5))["n"] for _ in range(7)]
-    assert got == [0, 1, 2, 3, 4, 5, 6]
+    assert await _numbers(app, 7) == [0, 1, 2, 3, 4, 5, 6]
     assert seen["alone"] is True
     assert seen["writes_alone"] == [1], "no scope: written at once"
     assert seen["held"] == [True, True]
@@ -245,12 +258,7 @@ async def test_a_scope_holds_no_more_than_its_limit() -> None:
     body = b"x" * 6_000
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        write = scope["extensions"][EXTENSION]["write"]
-        await receive()
-        await send({"type": "websocket.accept"})
-        protocol = write.__self__
-        counting = _CountingTransport(protocol._raw)
-        protocol._raw = counting
+        write, counting = await _counted(scope, receive, send)
         hold_writes()
         try:
             for n in range(8):  # 48 KB: past the hold limit twice
@@ -261,8 +269,6 @@ async def test_a_scope_holds_no_more_than_its_limit() -> None:
         seen["writes"] = list(counting.writes)
         await receive()
 
-    async with _serve(app) as (base, _), connect(base + "/", compression=None) as client:
-        got = [json.loads(await asyncio.wait_for(client.recv(), 5))["n"] for _ in range(8)]
-    assert got == list(range(8))
+    assert await _numbers(app, 8) == list(range(8))
     assert seen["in_scope"] == [3, 3], "written once the held frames passed the limit"
     assert seen["writes"] == [3, 3, 2]
