@@ -5,14 +5,21 @@ frames while it fans out several messages (``transport/_direct.py``, "Held write
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 from weirsoe_platform.cli import main
 from weirsoe_platform.transport import _hub
 
 
-def _deliver_all(self: _hub.Hub, messages: list[tuple[bytes, list[str]]]) -> None:
+def _deliver_all(
+    self: _hub.Hub,
+    messages: list[tuple[bytes, list[str]]],
+    then: Callable[[], None] | None = None,
+) -> None:
     for data, names in messages:
         self.deliver(data, names)
+    if then is not None:
+        then()
 
 
 _hub.Hub.deliver_all = _deliver_all  # type: ignore[method-assign]

@@ -110,10 +110,21 @@ class Publisher(Protocol):
     async def publish(self, messages: list[tuple[bytes, list[str]]]) -> None: ...
 
 
-# A publisher may also take a commit's messages that the store published itself (Redis), to
-# deliver them to this process's sockets at once (``Hub.deliver_committed``), and then call
-# the optional last argument if they went out.
-DeliverCommitted = Callable[..., bool]
+class DeliverCommitted(Protocol):
+    """A publisher may also take a commit's messages that the store published itself (Redis),
+    to deliver them to this process's sockets at once, and call ``then`` if they went out
+    (``Hub.deliver_committed``)."""
+
+    def __call__(
+        self,
+        code: str,
+        expected: int,
+        messages: list[tuple[bytes, list[str]]],
+        then: Callable[[], None] | None = None,
+        /,
+    ) -> bool: ...
+
+
 # ``holds(code, version, since)``: True if the last version this process's sockets of room
 # ``code`` were sent is ``version``, of a subscription that began before ``since``
 # (``time.monotonic_ns``) and lost nothing since (``Hub.holds``).

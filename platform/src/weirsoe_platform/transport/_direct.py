@@ -31,7 +31,7 @@ import struct
 import threading
 from collections.abc import Callable
 
-__all__ = ["EXTENSION", "hold_writes", "holding", "release_held", "text_frame"]
+__all__ = ["EXTENSION", "held_by", "hold_writes", "holding", "release_held", "text_frame"]
 
 EXTENSION = "weirsoe.websocket.direct"
 

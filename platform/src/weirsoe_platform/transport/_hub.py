@@ -266,10 +266,13 @@ class Hub:
                 for sub in subs:
                     sub.put_nowait(data)
 
-    def deliver_all(self, messages: list[tuple[bytes, list[str]]]) -> None:
-        """:meth:`deliver` each of ``messages`` in order. With more than one, each socket's
-        frames go to it in one write (``transport/_direct.py``, "Held writes")."""
-        if len(messages) < 2:
+    def deliver_all(
+        self, messages: list[tuple[bytes, list[str]]], then: Callable[[], None] | None = None
+    ) -> None:
+        """:meth:`deliver` each of ``messages`` in order, then call ``then`` if given. With
+        more than one message, or with ``then``, each socket's frames (what ``then`` writes
+        included) go to it in one write (``transport/_direct.py``, "Held writes")."""
+        if then is None and len(messages) < 2:
             for data, names in messages:
                 self.deliver(data, names)
             return
@@ -277,6 +280,8 @@ class Hub:
         try:
             for data, names in messages:
                 self.deliver(data, names)
+            if then is not None:
+                then()
         finally:
             release_held()
 
@@ -346,8 +351,7 @@ class Hub:
         another, and the two are often read in the same turn), it delivered them already.
         Otherwise a frame before them is still on its way, and the echo delivers them after
         it, in order. Returns whether they reached the sockets, now or by that echo; then
-        ``then`` is called as well, and what it writes to a socket goes out in one write with
-        the messages delivered now (``transport/_direct.py``, "Held writes")."""
+        ``then`` is called as well, after the messages delivered now (:meth:`deliver_all`)."""
         wire = self.wire(code)
         if not messages or wire not in self._rooms:
             return False
@@ -364,20 +368,9 @@ class Hub:
             if then is not None:
                 then()
             return True
-        if then is None:
-            self.deliver_all(messages)
-            self._delivered[wire] = last
-            self.own += 1
-            return True
-        hold_writes()
-        try:
-            for data, names in messages:
-                self.deliver(data, names)
-            self._delivered[wire] = last
-            self.own += 1
-            then()
-        finally:
-            release_held()
+        self.deliver_all(messages, then)
+        self._delivered[wire] = last
+        self.own += 1
         return True
 
     async def publish(self, messages: list[tuple[bytes, list[str]]]) -> None:
