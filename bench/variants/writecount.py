@@ -7,8 +7,9 @@ Written to ``BENCH_WRITES_OUT`` every 2,000 loop turns that wrote and at exit, a
 
 - ``frames``: frames written directly; ``turns``: loop turns in which any was;
 - ``again``: frames to a socket already written in the same turn;
-- ``again_in_scope``: of those, the ones within one ``Hub.publish`` or
-  ``Hub.deliver_committed`` call, which a holding scope writes together;
+- ``again_in_scope``: of those, the ones within one ``Hub.deliver_all`` call (a commit's
+  messages and its actions' answers, or a wire frame from Redis), which a holding scope
+  writes together;
 - ``per_socket_turn``: how many sockets got 1, 2, 3… frames in one turn.
 """
 
@@ -80,19 +81,7 @@ def _patched() -> Any:
     return cls
 
 
-def _scoped(func: Any, is_async: bool) -> Any:
-    if is_async:
-
-        async def awrapper(*args: Any, **kwargs: Any) -> Any:
-            _scope[0] += 1
-            _scope[1] += 1
-            try:
-                return await func(*args, **kwargs)
-            finally:
-                _scope[0] -= 1
-
-        return awrapper
-
+def _scoped(func: Any) -> Any:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         _scope[0] += 1
         _scope[1] += 1
@@ -104,8 +93,7 @@ def _scoped(func: Any, is_async: bool) -> Any:
     return wrapper
 
 
-_hub.Hub.publish = _scoped(_hub.Hub.publish, True)
-_hub.Hub.deliver_committed = _scoped(_hub.Hub.deliver_committed, False)
+_hub.Hub.deliver_all = _scoped(_hub.Hub.deliver_all)  # the one holding path
 _ws_protocol.direct_websocket_protocol = _patched
 atexit.register(_dump)
 sys.exit(main(sys.argv[1:]))

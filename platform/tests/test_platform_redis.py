@@ -448,7 +448,12 @@ async def test_a_commit_reaches_this_process_sockets_as_its_reply_is_read(
         seen: list[tuple[bool, bool, int | None, bool]] = []
         joining: asyncio.Future[object] | None = None
 
-        def spy(room: str, expected: int, messages: list[tuple[bytes, list[str]]]) -> None:
+        def spy(
+            room: str,
+            expected: int,
+            messages: list[tuple[bytes, list[str]]],
+            then: Callable[[], None] | None = None,
+        ) -> bool:
             known = service.decoded.known(room)
             assert joining is not None
             seen.append(
@@ -459,7 +464,7 @@ async def test_a_commit_reaches_this_process_sockets_as_its_reply_is_read(
                     service.cache.get(room) is not None,
                 )
             )
-            deliver(room, expected, messages)
+            return deliver(room, expected, messages, then)
 
         service._deliver_committed = spy
         near.hold()  # Redis's echo waits: only the commit itself can deliver version 2

@@ -19,9 +19,9 @@ from _service_support import memory_service
 
 from weirsoe_platform.sessions import Conflict
 from weirsoe_platform.sessions._service import SessionKicked, SessionVersion
-from weirsoe_platform.transport import Subscription
-from weirsoe_platform.transport._direct import EXTENSION
-from weirsoe_platform.transport._messages import Ack
+from weirsoe_platform.transport import Hub, Subscription
+from weirsoe_platform.transport._direct import EXTENSION, holding
+from weirsoe_platform.transport._messages import Ack, ErrorReply
 from weirsoe_platform.transport._ws import _forward_events, _handle
 from weirsoe_sdk import Viewer, encode_message
 
@@ -159,3 +159,55 @@ async def test_an_action_acknowledged_at_its_commit_is_answered_once(
         }, "answered at the commit, after its events"
         assert [m["type"] for m in got].count("ack") == 1, "and only there"
         assert all(m["version"] == started.version + 1 for m in got[:-1])
+
+
+async def test_an_embedded_action_is_answered_with_its_commit_in_one_holding_scope() -> None:
+    """Embedded, an action that changed the room is answered as its commit is delivered
+    (``Hub.deliver_local``): the acknowledgement is the acting socket's last frame of that
+    commit, written in the same holding scope as its events, so the socket gets them in one
+    write (``transport/_direct.py``); not a second time when the call returns. A refused
+    action is answered on return, with its error and outside any scope."""
+    hub = Hub()
+    service = memory_service(publisher=hub)
+    code, host = await service.create("rps", {"rounds": 3, "throw_seconds": 60})
+    p0, _p1 = [(await service.join(code, f"P{i}"))[0] for i in range(2)]
+    who = (Viewer(role="player", player_id=p0), None)
+    await service.control(code, host, "play")
+    sub = await hub.subscribe(service.viewer_channels(code, who[0]))
+    written: list[tuple[dict[str, Any], bool]] = []
+
+    def direct(data: bytes) -> bool:
+        written.append((json.loads(data), holding()))
+        return True
+
+    sub.direct = direct
+    forwarding = asyncio.create_task(_forward_events_of(sub))
+    await asyncio.sleep(0)  # the sending task parks: frames go by the direct write
+    before, _ = await service.load(code)
+    frame = b'{"type":"action","id":"a1","action":{"type":"throw","move":"rock"}}'
+    assert await _handle(frame, service, code, who, sub) is None, "answered at the commit"
+    assert written, "the commit's frames were written"
+    assert written[-1][0] == {
+        "type": "ack",
+        "id": "a1",
+        "version": before.version + 1,
+        "duplicate": False,
+    }, "the acknowledgement came last"
+    assert len(written) >= 2, "after the commit's events"
+    assert all(held for _, held in written), "all in the commit's holding scope"
+    assert [m["type"] for m, _ in written].count("ack") == 1
+    assert all(m["version"] == before.version + 1 for m, _ in written)
+    assert not holding()
+
+    written.clear()
+    refused = b'{"type":"action","id":"a2","action":{"type":"throw","move":"paper"}}'
+    reply = await _handle(refused, service, code, who, sub)
+    assert isinstance(reply, ErrorReply)
+    assert reply.id == "a2"
+    assert written == [], "a refused action changes nothing and is answered on return"
+    forwarding.cancel()
+
+
+async def _forward_events_of(sub: Subscription) -> None:
+    async for _ in sub.iter_events():  # what the direct write refused: nothing here
+        raise AssertionError("a frame missed the direct write")

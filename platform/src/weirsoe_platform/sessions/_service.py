@@ -125,6 +125,17 @@ class DeliverCommitted(Protocol):
     ) -> bool: ...
 
 
+class DeliverLocal(Protocol):
+    """A publisher may deliver a commit's messages to this process's sockets itself, at
+    once, and call ``then`` after them (``Hub.deliver_local``: embedded, where there is no
+    other process). Returns False where it cannot (its messages go through Redis): then
+    they are published as usual, and ``then`` is not called."""
+
+    def __call__(
+        self, messages: list[tuple[bytes, list[str]]], then: Callable[[], None] | None = None, /
+    ) -> bool: ...
+
+
 # ``holds(code, version, since)``: True if the last version this process's sockets of room
 # ``code`` were sent is ``version``, of a subscription that began before ``since``
 # (``time.monotonic_ns``) and lost nothing since (``Hub.holds``).
@@ -184,6 +195,7 @@ class SessionService:
         self._deliver_committed: DeliverCommitted | None = getattr(
             publisher, "deliver_committed", None
         )
+        self._deliver_local: DeliverLocal | None = getattr(publisher, "deliver_local", None)
         # The publisher's word that the last version its sockets of a room got is a given one
         # (``Hub.holds``), for snapshots that need nothing newer (:meth:`read`).
         self._holds: Holds | None = getattr(publisher, "holds", None)
@@ -471,14 +483,20 @@ class SessionService:
         acked: Acked | None = None,
     ) -> Step[Any]:
         """Apply a player's action; returns its step. ``acked(step)``: called once the action
-        is committed, if it changed the room and the store delivered the commit's messages
-        to this process's sockets at once (Redis, where the reply is read: the caller can
-        answer its client there, a turn of the event loop before this call returns, and
-        after the commit's own events). Not called otherwise: the caller answers on return."""
+        is committed, if it changed the room and its messages went to this process's sockets
+        at once: on Redis where the reply is read (``Hub.deliver_committed``), embedded as
+        the commit is published (``Hub.deliver_local``). The caller answers its client
+        there, right after the commit's own events, and a socket gets both in one write
+        (on Redis also a turn of the event loop before this call returns). Not called
+        otherwise: the caller answers on return."""
         inp = PlayerAction(player_id=player_id, action=action, id=msg_id)
         apply = self._input(inp)
-        if acked is not None and self.store.publishes and self._deliver_committed is not None:
-            apply = _Told(apply, acked)  # only a store that publishes delivers at commit
+        if acked is not None and (
+            self._deliver_committed is not None
+            if self.store.publishes
+            else self._deliver_local is not None
+        ):
+            apply = _Told(apply, acked)
         _, step = await self._transition(code, apply)
         return step
 
@@ -678,7 +696,10 @@ class SessionService:
                 continue
             self.cache.hits += guess
             if self.publisher is not None and not atomic:
-                await self.publisher.publish(messages)
+                local = self._deliver_local
+                answer = self._answers(record.code, applies, outcomes)
+                if local is None or not local(messages, answer):
+                    await self.publisher.publish(messages)
             await self._after_commit(record, steps, change)
             return outcomes
         if self.metrics is not None:
@@ -705,6 +726,17 @@ class SessionService:
         self.decoded.put(record.code, data, record, table)
         if not atomic or self._deliver_committed is None:
             return
+        # The answers go with the commit's messages: a socket gets both in one write.
+        self._deliver_committed(
+            record.code, expected, messages, self._answers(record.code, applies, outcomes)
+        )
+
+    @staticmethod
+    def _answers(
+        code: str, applies: list[Apply], outcomes: list[_Outcome]
+    ) -> Callable[[], None] | None:
+        """What tells the callers that asked (:meth:`act`) of their committed changes, to be
+        called once the commit's messages went out; None if nobody asked."""
         told = [
             (apply, outcome[1])
             for apply, outcome in zip(applies, outcomes, strict=True)
@@ -713,18 +745,16 @@ class SessionService:
             and outcome[1].changed
         ]
         if not told:
-            self._deliver_committed(record.code, expected, messages)
-            return
+            return None
 
         def answer() -> None:
             for apply, step in told:
                 try:
                     apply.acked(step)
                 except Exception:  # the caller's bug: never the commit's
-                    log.exception("room %s: an acknowledgement failed", record.code)
+                    log.exception("room %s: an acknowledgement failed", code)
 
-        # The answers go with the commit's messages: a socket gets both in one write.
-        self._deliver_committed(record.code, expected, messages, answer)
+        return answer
 
     def _store_error(self) -> None:
         if self.metrics is not None:

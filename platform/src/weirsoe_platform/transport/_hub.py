@@ -373,10 +373,23 @@ class Hub:
         self.own += 1
         return True
 
+    def deliver_local(
+        self, messages: list[tuple[bytes, list[str]]], then: Callable[[], None] | None = None
+    ) -> bool:
+        """Embedded: deliver one commit's messages to this process's sockets now, then call
+        ``then`` (the actions' answers: a socket gets them with the events in one write,
+        :meth:`deliver_all`). Returns False, doing nothing, where messages go through Redis
+        (:meth:`publish`)."""
+        if self.remote is not None:
+            return False
+        self.deliver_all(messages, then)
+        return True
+
     async def publish(self, messages: list[tuple[bytes, list[str]]]) -> None:
         """Publish one transition's messages (the service's ``Publisher``): locally when
         embedded, as one wire frame per room otherwise."""
-        if self.remote is None:
+        remote = self.remote
+        if remote is None:
             self.deliver_all(messages)
             return
         by_room: dict[str, list[tuple[bytes, list[str]]]] = {}
@@ -384,7 +397,7 @@ class Hub:
             for name in names:
                 by_room.setdefault(self.room_of(name), []).append((data, [name]))
         # One frame per room, all at once (a batch of audience progress is many rooms).
-        await self.remote.publish_many(
+        await remote.publish_many(
             [(self.wire(code), encode_frame(items)) for code, items in by_room.items()]
         )
 
