@@ -19,7 +19,7 @@ def _late(
     messages: list[tuple[bytes, list[str]]],
     then: Callable[[], None] | None = None,
 ) -> bool:
-    if then is not None:  # refused: the service publishes, and the caller answers on return
+    if then is not None:  # as before: the service publishes, and the caller answers on return
         return False
     return _deliver_local(self, messages)
 

@@ -697,8 +697,9 @@ class SessionService:
             self.cache.hits += guess
             if self.publisher is not None and not atomic:
                 local = self._deliver_local
-                answer = self._answers(record.code, applies, outcomes)
-                if local is None or not local(messages, answer):
+                if local is None or not local(
+                    messages, self._answers(record.code, applies, outcomes)
+                ):
                     await self.publisher.publish(messages)
             await self._after_commit(record, steps, change)
             return outcomes
