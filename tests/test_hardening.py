@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import random
+import time
 import unicodedata
 
 import httpx
@@ -186,6 +188,81 @@ def test_message_flood_gets_rate_limited_and_the_socket_survives(server: Server)
         await client.wait_for("pong", start=start)
         assert client.closed is None
         await client.close()
+
+    asyncio.run(main())
+
+
+def test_a_flood_past_the_abuse_limit_closes_the_socket(server: Server) -> None:
+    async def main() -> None:
+        room = _room(server)
+        client = await GameClient(
+            f"{server.ws_base}/ws/game/{room['code']}?role=audience"
+        ).connect()
+        await client.wait_for("session.snapshot")
+        with contextlib.suppress(websockets.ConnectionClosed):
+            for _ in range(400):  # burst 60, then 200 over the rate: closed at the 260th
+                await client.send('{"type":"ping"}')
+        assert await client.wait_closed() == (1008, "too many messages")
+        pongs = client.types.count("pong")
+        limited = [m for m in client.messages if m.get("code") == "rate_limited"]
+        assert pongs >= 60, pongs  # the burst, and any that refilled while it was sent
+        # 200 over the rate in a row close it: each before the last was answered
+        assert len(limited) >= 199, len(limited)
+        assert httpx.get(server.base + "/healthz").status_code == 200
+
+    asyncio.run(main())
+
+
+def test_frames_sent_at_once_are_answered_in_the_order_sent(server: Server) -> None:
+    """Each frame is handled after the one before it, also where that one waits (on Redis, an
+    action waits for its compare-and-set, a duplicate for a load), and the frames that came
+    before the socket's first snapshot went out after it: the answers come in the order the
+    frames went."""
+
+    async def main() -> None:
+        base = server.base
+        room = httpx.post(
+            base + "/api/sessions", json={"cartridge": "rps", "settings": {"throw_seconds": 30}}
+        ).json()
+        code = room["code"]
+        seats = [
+            httpx.post(f"{base}/api/sessions/{code}/players", json={"name": n}).json()
+            for n in ("A", "B")
+        ]
+        control = httpx.post(
+            f"{base}/api/sessions/{code}/control",
+            json={"action": "play"},
+            headers={"Authorization": f"Bearer {room['host_token']}"},
+        )
+        assert control.status_code == 200, control.text
+        url = f"{server.ws_base}/ws/game/{code}?token={seats[0]['token']}"
+        player = await GameClient(url).connect()
+        # Sent at once, before the first snapshot: some come before the server listens.
+        throw = {"type": "action", "id": "t1", "action": {"type": "throw", "move": "rock"}}
+        frames = [throw, {"type": "ping"}, throw, {"type": "ping"}, {"type": "sync"}]
+        frames += ["{oops", {"type": "ping"}]
+        for frame in frames:  # one after another, without waiting for any answer
+            await player.send(frame)
+        replies = ("ack", "pong", "error", "session.snapshot")
+        deadline = time.monotonic() + 15
+        while len(answers := [m for m in player.messages if m["type"] in replies]) <= len(frames):
+            assert time.monotonic() < deadline, answers
+            await asyncio.sleep(0.05)
+        kinds = [
+            (m["type"], m.get("duplicate"), m["code"] if m["type"] == "error" else None)
+            for m in answers
+        ]
+        assert kinds == [
+            ("session.snapshot", None, None),  # the socket's first
+            ("ack", False, None),
+            ("pong", None, None),
+            ("ack", True, None),
+            ("pong", None, None),
+            ("session.snapshot", None, None),
+            ("error", None, "bad_json"),
+            ("pong", None, None),
+        ]
+        await player.close()
 
     asyncio.run(main())
 

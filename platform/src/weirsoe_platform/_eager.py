@@ -12,6 +12,7 @@ ask for it, on 3.11 as well.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Coroutine, Generator
 from typing import Any, Generic, TypeVar
 
@@ -58,7 +59,18 @@ async def _finish(resume: Resume[T]) -> T:
 def start_eagerly(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T] | None:
     """Run ``coro`` now, up to its first wait. None if it finished without one (its result
     is dropped); else the task that finishes it. What it raises before its first wait is
-    raised here, to the caller."""
+    raised here, to the caller.
+
+    On Python 3.12 and later this is a task started eagerly (``eager_start``), which is the
+    current task while it runs, as ``asyncio.timeout`` (and ``wait_for``, built on it there)
+    require. On 3.11 the coroutine runs with no current task before its first wait; nothing
+    it runs there may need one (``wait_for`` does not on 3.11)."""
+    if sys.version_info >= (3, 12):
+        task = asyncio.Task(coro, loop=asyncio.get_running_loop(), eager_start=True)
+        if not task.done():
+            return task
+        task.result()  # what it raised, to the caller
+        return None
     try:
         waiting_on = coro.send(None)
     except StopIteration:

@@ -16,6 +16,18 @@ socket). The caller then sends the same message through ASGI, which waits as it 
 (:func:`weirsoe_platform.web._ws_protocol.direct_websocket_protocol`); under any other server
 the extension is absent and every frame goes through ASGI.
 
+**The direct receive.** The same extension may offer ``listen``, ``pause`` and ``post``.
+Through ASGI every message a client sends is queued, reading pauses until the application's
+``receive`` takes it, and the socket's task wakes a turn later to handle it. With
+``listen(receiver)`` the server calls ``receiver(message)`` (``str`` for text, ``bytes`` for
+binary) the moment a whole message is read, in order, and the application handles it on the
+spot (``transport/_ws.py``, :class:`~weirsoe_platform.transport._ws._Inbound`). Disconnects
+still come through ``receive``, which the application keeps waiting on. ``pause(True)`` stops
+reading the socket while handled messages wait for one that has to wait (back-pressure), and
+``pause(False)`` reads on. ``post(message)`` puts ``message`` in what ``receive`` returns, to
+wake the socket's task when the receiver found a reason to close. A server without them (or
+without the extension) leaves every message to ``receive``.
+
 **Held writes.** A transition's messages often reach one socket two or three at a time (an
 event to the room and one to the player, a phase's events), and every transport write is a
 system call. While the hub fans out several messages at once it opens a :func:`holding`

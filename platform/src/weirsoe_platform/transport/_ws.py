@@ -13,7 +13,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from litestar import WebSocket, websocket
@@ -23,6 +23,7 @@ from litestar.params import FromPath
 
 from weirsoe_sdk import Event, Step, Viewer, WeirsoeError
 
+from .._eager import start_eagerly
 from ..security import Guard, TokenBucket, client_address, origin_allowed
 from ..sessions import (
     Forbidden,
@@ -236,7 +237,7 @@ async def _game_socket(
         if viewer.role == "audience":
             watching = True
             await service.audience.watch(code, 1)
-        await _receive_loop(socket, service, code, (viewer, member), subscriber)
+        await _receive_loop(socket, _Frames(service, code, (viewer, member), subscriber))
     except WebSocketDisconnect:
         pass
     except StoreUnavailable:
@@ -400,43 +401,201 @@ async def _reply(subscriber: Subscription, message: Any) -> None:
     await subscriber.put(_encoder.encode(message))
 
 
-async def _receive_loop(
-    socket: WebSocket[Any, Any, Any],
-    service: SessionService,
-    code: str,
-    who: tuple[Viewer, str | None],
-    subscriber: Subscription,
-) -> None:
-    bucket = TokenBucket(FRAME_RATE, FRAME_BURST)
-    over = 0
+class _Close(NamedTuple):
+    """A reason found in a socket's frames to close it."""
+
+    code: int
+    reason: str
+
+
+_TOO_BIG = _Close(WS_1009_MESSAGE_TOO_BIG, "frame over 64 KiB")
+_ABUSE = _Close(WS_1008_POLICY_VIOLATION, "too many messages")
+
+
+class _Frames:
+    """How a socket's frames are handled, one at a time and in order, whichever way they
+    come (:func:`_receive_loop` or :class:`_Inbound`): the size and rate limits, then
+    :func:`_handle`, then its reply."""
+
+    __slots__ = ("bucket", "code", "over", "service", "subscriber", "who")
+
+    def __init__(
+        self,
+        service: SessionService,
+        code: str,
+        who: tuple[Viewer, str | None],
+        subscriber: Subscription,
+    ) -> None:
+        self.bucket = TokenBucket(FRAME_RATE, FRAME_BURST)
+        self.over = 0
+        self.service = service
+        self.code = code
+        self.who = who
+        self.subscriber = subscriber
+
+    async def handle(self, data: str | bytes) -> _Close | None:
+        """Handle one frame; a reason to close the socket, or None. Raises what must end the
+        socket (the state store unavailable, a failed reply)."""
+        if len(data) > MAX_FRAME:
+            return _TOO_BIG
+        if not self.bucket.take():
+            self.over += 1
+            if self.over >= FRAME_ABUSE:
+                return _ABUSE
+            await _reply(self.subscriber, ErrorReply(code="rate_limited", message="slow down"))
+            return None
+        self.over = 0
+        try:
+            reply = await _handle(data, self.service, self.code, self.who, self.subscriber)
+        except StoreUnavailable:
+            raise
+        except Exception:  # no frame may take the connection (or the server) down
+            log.exception("could not handle a frame in room %s", self.code)
+            reply = ErrorReply(code="internal_error", message="that message could not be handled")
+        if reply is not None:
+            await _reply(self.subscriber, reply)
+        return None
+
+
+def _data(message: Any) -> str | bytes:
+    """A received ASGI message's text or bytes."""
+    raw = message.get("text")
+    if raw is None:
+        raw = message.get("bytes") or b""
+    return raw if isinstance(raw, str | bytes) else b""
+
+
+async def _receive_loop(socket: WebSocket[Any, Any, Any], frames: _Frames) -> None:
+    """Handle a socket's frames until it disconnects or one of them closes it: as the server
+    reads them where it offers that (:func:`_listen`), else through ASGI ``receive``, where
+    each waits for the socket's task."""
+    offered: Any = (socket.scope.get("extensions") or {}).get(EXTENSION)
+    if offered is not None and "listen" in offered:
+        await _listen(socket, _Inbound(frames, offered))
+        return
     while True:
         message = await socket.receive()
         if message["type"] == "websocket.disconnect":
             return
-        raw = message.get("text")
-        if raw is None:
-            raw = message.get("bytes") or b""
-        data: str | bytes = raw if isinstance(raw, str | bytes) else b""
-        if len(data) > MAX_FRAME:
-            await socket.close(code=WS_1009_MESSAGE_TOO_BIG, reason="frame over 64 KiB")
+        end = await frames.handle(_data(message))
+        if end is not None:
+            await socket.close(code=end.code, reason=end.reason)
             return
-        if not bucket.take():
-            over += 1
-            if over >= FRAME_ABUSE:
-                await socket.close(code=WS_1008_POLICY_VIOLATION, reason="too many messages")
-                return
-            await _reply(subscriber, ErrorReply(code="rate_limited", message="slow down"))
-            continue
-        over = 0
+
+
+# What the direct receive posts to wake the socket's task (``_Inbound.end``); found by identity.
+_WAKE: dict[str, Any] = {"type": "websocket.receive", "text": ""}
+# Frames kept while one waits, past which the server stops reading the socket.
+_INBOUND_KEPT = 8
+
+
+class _Inbound:
+    """The direct receive (``transport/_direct.py``): a socket's frames handled as the server
+    reads them, in its own turn of the event loop, each up to its first wait and only then as
+    a task (``_eager.start_eagerly``). Through ASGI each frame waited for the socket's task to
+    wake a turn later, and reading paused and resumed around it.
+
+    One frame at a time, in order: frames that come while one waits are kept, and handled
+    when it is done; past :data:`_INBOUND_KEPT` of them the server stops reading the socket
+    until they are. A reason to close the socket, or what a frame raised, ends it: ``end``,
+    and the socket's task, waiting in :func:`_listen` for a disconnect, is woken to act on it."""
+
+    __slots__ = ("end", "frames", "kept", "offered", "paused", "running")
+
+    def __init__(self, frames: _Frames, offered: Any) -> None:
+        self.frames = frames
+        self.offered = offered
+        self.kept: list[str | bytes] | None = None  # made when a frame first has to wait
+        self.running: asyncio.Task[None] | None = None
+        self.end: _Close | Exception | None = None
+        self.paused = False
+
+    def receive(self, data: str | bytes) -> None:
+        """The server's receiver: called as a frame is read. Never raises into the server."""
+        if self.end is not None:  # closing: nothing after the end is handled
+            return
+        if self.running is not None or self.kept:
+            kept = self.kept
+            if kept is None:
+                kept = self.kept = []
+            kept.append(data)
+            if len(kept) >= _INBOUND_KEPT and not self.paused:
+                self.paused = True
+                self.offered["pause"](True)
+            return
+        self._start(data)
+
+    def _start(self, data: str | bytes) -> None:
         try:
-            reply = await _handle(data, service, code, who, subscriber)
-        except StoreUnavailable:
-            raise
-        except Exception:  # no frame may take the connection (or the server) down
-            log.exception("could not handle a frame in room %s", code)
-            reply = ErrorReply(code="internal_error", message="that message could not be handled")
-        if reply is not None:
-            await _reply(subscriber, reply)
+            task = start_eagerly(self._one(data))
+        except Exception as exc:  # raised before its first wait
+            self._finish(exc)
+            return
+        if task is not None:
+            self.running = task
+            task.add_done_callback(self._done)
+
+    async def _one(self, data: str | bytes) -> None:
+        end = await self.frames.handle(data)
+        if end is not None:
+            self._finish(end)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.running = None
+        if task.cancelled():  # only by the socket's task, as it ends
+            return
+        exc = task.exception()
+        if isinstance(exc, Exception):
+            self._finish(exc)
+            return
+        kept = self.kept
+        while kept and self.running is None and self.end is None:
+            self._start(kept.pop(0))
+        if not kept:
+            self.kept = None
+        if self.paused and not kept:
+            self.paused = False
+            self.offered["pause"](False)
+
+    def _finish(self, end: _Close | Exception) -> None:
+        if self.end is None:
+            self.end = end
+            self.kept = None
+            self.offered["post"](_WAKE)
+
+    async def settle(self) -> None:
+        """Wait until every frame read so far is handled (or one ended the socket)."""
+        while self.running is not None:
+            await asyncio.wait((self.running,))
+
+
+async def _listen(socket: WebSocket[Any, Any, Any], inbound: _Inbound) -> None:
+    """The socket's task while the server hands its frames to ``inbound``: it waits for a
+    disconnect, or to be woken by ``inbound``'s end, and acts on that end as the loop through
+    ASGI would (close the socket, or raise). Frames read before it listened come here and
+    go to ``inbound`` first."""
+    offered = inbound.offered
+    offered["listen"](inbound.receive)
+    try:
+        while True:
+            message = await socket.receive()
+            gone = message is not _WAKE and message["type"] == "websocket.disconnect"
+            if gone:
+                await inbound.settle()  # the frames before the disconnect, as through ASGI
+            elif message is not _WAKE:
+                inbound.receive(_data(message))
+            end = inbound.end
+            if isinstance(end, Exception):
+                raise end
+            if end is not None and not gone:
+                await socket.close(code=end.code, reason=end.reason)
+                return
+            if gone:
+                return
+    finally:
+        offered["listen"](None)
+        if inbound.running is not None:
+            inbound.running.cancel()
 
 
 async def _handle(

@@ -5,8 +5,10 @@ A subclass of uvicorn's own sans-I/O WebSocket protocol (built on ``websockets``
 scope extension, :data:`~weirsoe_platform.transport._direct.EXTENSION`, whose ``write`` puts a
 prebuilt text frame on the socket's transport at once when the socket can take it, the same
 checks uvicorn's ``send`` makes before it writes, and refuses (``False``) otherwise, so the
-application falls back to the ASGI ``send`` and waits there as before. Everything else (the
-handshake, receiving, pings, closing, back-pressure) is uvicorn's.
+application falls back to the ASGI ``send`` and waits there as before. Its ``listen`` hands
+each message the client sends to the application's function as it is read, instead of
+queueing it for the ASGI ``receive`` (the direct receive, ``transport/_direct.py``).
+Everything else (the handshake, pings, closing, disconnects) is uvicorn's.
 
 While the hub fans out several messages at once, frames written directly are held and go
 to each transport as one write at the end (``transport/_direct.py``, "Held writes").
@@ -79,6 +81,9 @@ _ATTRIBUTES = (
     "handshake_complete",
     "initial_response",
 )
+# What the direct receive reads besides: the message being put together, and whether reading
+# is paused (uvicorn's flag, which its ``receive`` also clears).
+_LISTEN_ATTRIBUTES = ("frames", "read_paused", "queue")
 
 
 class _Inbox:
@@ -190,6 +195,8 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
     except ImportError:
         return "auto"
     open_state = State.OPEN
+    # The direct receive takes over the one method where uvicorn queues a whole message.
+    listening = callable(getattr(WebSocketsSansIOProtocol, "send_receive_event_to_app", None))
 
     class DirectWebSocketProtocol(WebSocketsSansIOProtocol):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -197,6 +204,8 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
             self._raw: Any = None  # the transport itself, under uvicorn's ``_Ordered``
             self._held: list[bytes] | None = None  # frames held in a scope, not yet sent
             self._held_size = 0
+            # The direct receive's function, while the application listens (``listen``).
+            self._receiver: Callable[[str | bytes], None] | None = None
             # Leaner stand-ins for the two asyncio primitives every socket holds, each only
             # where uvicorn made the one it replaces and it is still untouched.
             queue = getattr(self, "queue", None)
@@ -233,7 +242,10 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
             if self.conn.extensions:  # e.g. compression: frames differ per socket
                 return
             # Set before the application's task first runs: handle_connect only created it.
-            scope["extensions"][EXTENSION] = {"write": self.write_frame}
+            offered: dict[str, Any] = {"write": self.write_frame}
+            if listening and all(hasattr(self, name) for name in _LISTEN_ATTRIBUTES):
+                offered.update(listen=self.listen, pause=self.pause_inbound, post=self.post)
+            scope["extensions"][EXTENSION] = offered
 
         def start_keepalive(self) -> None:
             super().start_keepalive()
@@ -249,6 +261,7 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
         def connection_lost(self, exc: Exception | None) -> None:
             super().connection_lost(exc)
             self._held = None  # nowhere to go now
+            self._receiver = None
             if self._raw is not None:  # the transport and its ``_Ordered``: no cycle left
                 self.transport = self._raw
             # Two reference cycles per socket that only a full collection would free: the
@@ -292,5 +305,48 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
             if self._held_size > _HOLD_LIMIT:  # the transport's high-water mark decides
                 self.release()
             return True
+
+        # -- the direct receive ----------------------------------------------------------
+        def listen(self, receiver: Callable[[str | bytes], None] | None) -> None:
+            """From now on, hand every whole message the client sends to ``receiver`` (text
+            as ``str``, binary as ``bytes``) as it is read, in order, instead of queueing it
+            for ``receive``; ``None``: queue them again. Disconnects always go to ``receive``."""
+            self._receiver = receiver
+
+        def pause_inbound(self, paused: bool) -> None:
+            """Stop reading the socket (``True``) while the receiver's work waits, or read on."""
+            if paused == self.read_paused or self.transport is None:
+                return
+            self.read_paused = paused
+            if paused:
+                self.transport.pause_reading()
+            else:
+                self.transport.resume_reading()
+
+        def post(self, message: Any) -> None:
+            """Put ``message`` in the queue that ``receive`` reads: it wakes the application
+            waiting there (for a disconnect) to act on what its receiver found."""
+            self.queue.put_nowait(message)
+
+        if listening:
+
+            def send_receive_event_to_app(self) -> None:
+                receiver = self._receiver
+                if receiver is None or self.close_sent:
+                    super().send_receive_event_to_app()  # queued, or dropped after a close
+                    return
+                frames = self.frames
+                data = frames[0] if len(frames) == 1 else b"".join(frames)
+                message: str | bytes
+                if getattr(self, "curr_msg_data_type", "text") == "text":
+                    try:
+                        message = bytes(data).decode()
+                    except UnicodeDecodeError:  # uvicorn closes the socket with 1007
+                        super().send_receive_event_to_app()
+                        return
+                else:
+                    message = bytes(data)
+                self.frames = []
+                receiver(message)
 
     return DirectWebSocketProtocol
