@@ -172,13 +172,17 @@ def test_lock_and_kick(server: Server) -> None:
     asyncio.run(main())
 
 
+async def _audience_socket(server: Server) -> GameClient:
+    """An audience socket in a new room, past its first snapshot."""
+    room = _room(server)
+    client = await GameClient(f"{server.ws_base}/ws/game/{room['code']}?role=audience").connect()
+    await client.wait_for("session.snapshot")
+    return client
+
+
 def test_message_flood_gets_rate_limited_and_the_socket_survives(server: Server) -> None:
     async def main() -> None:
-        room = _room(server)
-        client = await GameClient(
-            f"{server.ws_base}/ws/game/{room['code']}?role=audience"
-        ).connect()
-        await client.wait_for("session.snapshot")
+        client = await _audience_socket(server)
         for _ in range(120):
             await client.send('{"type":"ping"}')
         await client.wait_for(lambda m: m["type"] == "error" and m["code"] == "rate_limited")
@@ -194,11 +198,7 @@ def test_message_flood_gets_rate_limited_and_the_socket_survives(server: Server)
 
 def test_a_flood_past_the_abuse_limit_closes_the_socket(server: Server) -> None:
     async def main() -> None:
-        room = _room(server)
-        client = await GameClient(
-            f"{server.ws_base}/ws/game/{room['code']}?role=audience"
-        ).connect()
-        await client.wait_for("session.snapshot")
+        client = await _audience_socket(server)
         with contextlib.suppress(websockets.ConnectionClosed):
             for _ in range(400):  # burst 60, then 200 over the rate: closed at the 260th
                 await client.send('{"type":"ping"}')

@@ -34,3 +34,24 @@ async def running(
         yield server, port, stop
     finally:
         await stop()
+
+
+@contextlib.asynccontextmanager
+async def serve_app(
+    app: Any, *, deflate: bool = False
+) -> AsyncIterator[tuple[str, Callable[[], Awaitable[None]]]]:
+    """``app`` on uvicorn at 127.0.0.1 with ``weirsoe serve``'s WebSocket protocol (the direct
+    write and receive): ``(ws base URL, stop)``."""
+    from weirsoe_platform.web._ws_protocol import direct_websocket_protocol
+
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        ws=direct_websocket_protocol(),
+        ws_per_message_deflate=deflate,
+        lifespan="off",
+        log_level="warning",
+    )
+    async with running(config) as (_, port, stop):
+        yield f"ws://127.0.0.1:{port}", stop

@@ -19,15 +19,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-import uvicorn
-from _uvicorn import running
+from _uvicorn import serve_app
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame, Opcode
 
 from weirsoe_platform.transport import _ws
 from weirsoe_platform.transport._direct import EXTENSION
-from weirsoe_platform.web._ws_protocol import direct_websocket_protocol
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -36,17 +34,8 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 @contextlib.asynccontextmanager
 async def _serve(app: Any, *, deflate: bool = False) -> AsyncIterator[str]:
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=0,
-        ws=direct_websocket_protocol(),
-        ws_per_message_deflate=deflate,
-        lifespan="off",
-        log_level="warning",
-    )
-    async with running(config) as (_, port, _stop):
-        yield f"ws://127.0.0.1:{port}"
+    async with serve_app(app, deflate=deflate) as (base, _):
+        yield base
 
 
 async def _until(check: Callable[[], bool], seconds: float = 5.0) -> None:

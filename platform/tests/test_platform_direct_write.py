@@ -13,12 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-import uvicorn
-from _uvicorn import running
+from _uvicorn import serve_app
 from websockets.asyncio.client import connect
 from websockets.frames import Frame, Opcode
 
@@ -38,23 +37,12 @@ def test_a_text_frame_is_what_websockets_serializes_for_a_server(size: int) -> N
     assert text_frame(payload) == expected
 
 
-@contextlib.asynccontextmanager
-async def _serve(
+def _serve(
     app: Any, *, deflate: bool = False
-) -> AsyncIterator[tuple[str, Callable[[], Awaitable[None]]]]:
+) -> contextlib.AbstractAsyncContextManager[tuple[str, Callable[[], Awaitable[None]]]]:
     """uvicorn on 127.0.0.1 with ``weirsoe serve``'s WebSocket protocol: ``(ws base URL,
     stop)``; ``await stop()`` shuts it down as uvicorn does on a signal."""
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=0,
-        ws=direct_websocket_protocol(),
-        ws_per_message_deflate=deflate,
-        lifespan="off",
-        log_level="warning",
-    )
-    async with running(config) as (_, port, stop):
-        yield f"ws://127.0.0.1:{port}", stop
+    return serve_app(app, deflate=deflate)
 
 
 def test_weirsoe_serve_passes_the_protocol_that_offers_the_write() -> None:
