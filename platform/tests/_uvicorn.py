@@ -38,7 +38,7 @@ async def running(
 
 @contextlib.asynccontextmanager
 async def serve_app(
-    app: Any, *, deflate: bool = False
+    app: Any, *, deflate: bool = False, max_size: int = 16 * 1024 * 1024
 ) -> AsyncIterator[tuple[str, Callable[[], Awaitable[None]]]]:
     """``app`` on uvicorn at 127.0.0.1 with ``weirsoe serve``'s WebSocket protocol (the direct
     write and receive): ``(ws base URL, stop)``."""
@@ -50,6 +50,7 @@ async def serve_app(
         port=0,
         ws=direct_websocket_protocol(),
         ws_per_message_deflate=deflate,
+        ws_max_size=max_size,
         lifespan="off",
         log_level="warning",
     )

@@ -33,8 +33,10 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 @contextlib.asynccontextmanager
-async def _serve(app: Any, *, deflate: bool = False) -> AsyncIterator[str]:
-    async with serve_app(app, deflate=deflate) as (base, _):
+async def _serve(
+    app: Any, *, deflate: bool = False, max_size: int = 16 * 1024 * 1024
+) -> AsyncIterator[str]:
+    async with serve_app(app, deflate=deflate, max_size=max_size) as (base, _):
         yield base
 
 
@@ -133,6 +135,138 @@ async def test_text_that_is_not_utf8_closes_the_socket_as_uvicorn_does() -> None
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1007
     assert got == ["fine"]
+
+
+def _listening_app(got: list[str | bytes]) -> Any:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        scope["extensions"][EXTENSION]["listen"](got.append)
+        while (await receive())["type"] != "websocket.disconnect":
+            pass
+
+    return app
+
+
+def _wire(opcode: Opcode, data: bytes, *, fin: bool = True, mask: bool = True) -> bytes:
+    """A frame as a client puts it on the wire (masked, unless ``mask`` is false)."""
+    return Frame(opcode, data, fin).serialize(mask=mask)
+
+
+# Text and binary of every length encoding, a ping between them, a fragmented message, and
+# text of several-byte characters: what the server's fast read takes and what it leaves to
+# websockets' parser, interleaved.
+_MIXED = [
+    (_wire(Opcode.TEXT, b"a"), "a"),
+    (_wire(Opcode.TEXT, "ø€𝄞".encode()), "ø€𝄞"),
+    (_wire(Opcode.BINARY, b"\x00\xff" * 3), b"\x00\xff" * 3),
+    (_wire(Opcode.TEXT, b"x" * 125), "x" * 125),
+    (_wire(Opcode.TEXT, b"y" * 126), "y" * 126),
+    (_wire(Opcode.PING, b"are you there"), None),
+    (_wire(Opcode.TEXT, b"z" * 65535), "z" * 65535),
+    (_wire(Opcode.TEXT, b"w" * 65536), "w" * 65536),
+    (_wire(Opcode.TEXT, b"frag", fin=False) + _wire(Opcode.CONT, "mented ø".encode()), None),
+    (b"", "fragmented ø"),
+    (_wire(Opcode.BINARY, b""), b""),
+    (_wire(Opcode.TEXT, b'{"type":"sync"}'), '{"type":"sync"}'),
+]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 5, 7, 64, 1000, 1 << 20])
+async def test_frames_read_in_any_pieces_reach_the_receiver_whole_and_in_order(
+    chunk: int,
+) -> None:
+    got: list[str | bytes] = []
+    wire = b"".join(raw for raw, _ in _MIXED) * 3
+    expected = [message for _, message in _MIXED if message is not None] * 3
+    async with _serve(_listening_app(got)) as base, connect(base + "/", compression=None) as client:
+        for at in range(0, len(wire), chunk):  # written as they are, cut anywhere
+            client.transport.write(wire[at : at + chunk])  # type: ignore[attr-defined]
+            if chunk < 64 and at % (chunk * 50) == 0:
+                await asyncio.sleep(0)  # read by the server in several pieces
+        await _until(lambda: len(got) >= len(expected))
+    assert got == expected
+    assert [type(message) for message in got] == [type(message) for message in expected]
+
+
+def _masked(head: int, payload: bytes, mask: bytes) -> bytes:
+    """A short client frame with the given first byte and mask."""
+    masked = bytes(byte ^ mask[n % 4] for n, byte in enumerate(payload))
+    return bytes([head, 0x80 | len(payload)]) + mask + masked
+
+
+@pytest.mark.parametrize("cut", [1, 2, 5, 6, 9])
+async def test_a_frame_read_in_two_pieces_is_read_whole(cut: int) -> None:
+    # Its mask looks like the head of a frame: read from where the first piece ended, as if
+    # a frame started there, it would be another message.
+    frame = _masked(0x81, b"whole message", bytes([0x81, 0x84, 0x20, 0x20]))
+    got: list[str | bytes] = []
+    async with _serve(_listening_app(got)) as base, connect(base + "/", compression=None) as client:
+        client.transport.write(frame[:cut])  # type: ignore[attr-defined]
+        await asyncio.sleep(0.1)  # the server reads the first piece on its own
+        client.transport.write(frame[cut:] + _wire(Opcode.TEXT, b"next"))  # type: ignore[attr-defined]
+        await _until(lambda: len(got) >= 2)
+        await asyncio.sleep(0.05)
+    assert got == ["whole message", "next"]
+
+
+async def test_frames_read_together_follow_the_receiver_the_last_one_chose() -> None:
+    first: list[str | bytes] = []
+    second: list[str | bytes] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        listen = scope["extensions"][EXTENSION]["listen"]
+
+        def switch(message: str | bytes) -> None:
+            first.append(message)
+            listen(second.append)  # from the next message on, even one read with it
+
+        await receive()
+        await send({"type": "websocket.accept"})
+        listen(switch)
+        while (await receive())["type"] != "websocket.disconnect":
+            pass
+
+    async with _serve(app) as base, connect(base + "/", compression=None) as client:
+        await asyncio.sleep(0.1)
+        wire = b"".join(_wire(Opcode.TEXT, word) for word in (b"one", b"two", b"three"))
+        client.transport.write(wire)  # type: ignore[attr-defined]
+        await _until(lambda: len(second) >= 2)
+    assert first == ["one"]
+    assert second == ["two", "three"]
+
+
+@pytest.mark.parametrize(
+    ("bad", "code"),
+    [
+        (_wire(Opcode.TEXT, b"unmasked", mask=False), 1002),
+        (_wire(Opcode.BINARY, b"unmasked binary", mask=False), 1002),
+        # A new message while a fragmented one is under way, read on its own.
+        ([_wire(Opcode.TEXT, b"first part", fin=False), _wire(Opcode.TEXT, b"new")], 1002),
+        (_wire(Opcode.TEXT, b"\xff\xfe"), 1007),
+        (_wire(Opcode.TEXT, b"q" * 2000), 1009),
+        (_wire(Opcode.CONT, b"no message to continue"), 1002),
+        (bytes([0x83, 0x80, 1, 2, 3, 4]), 1002),  # an opcode that does not exist
+        (bytes([0xC1, 0x81, 1, 2, 3, 4, 5]), 1002),  # a reserved bit with no extension
+    ],
+)
+async def test_a_bad_frame_after_good_ones_closes_the_socket_as_websockets_would(
+    bad: bytes | list[bytes], code: int
+) -> None:
+    got: list[str | bytes] = []
+    good = _wire(Opcode.TEXT, b"one") + _wire(Opcode.TEXT, b"two")
+    pieces = [good + bad] if isinstance(bad, bytes) else [good + bad[0], *bad[1:]]
+    pieces[-1] += _wire(Opcode.TEXT, b"never")
+    app = _listening_app(got)
+    async with _serve(app, max_size=1000) as base, connect(base + "/", compression=None) as client:
+        for piece in pieces:  # each read by the server on its own
+            client.transport.write(piece)  # type: ignore[attr-defined]
+            await asyncio.sleep(0.1)
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(client.recv(), 5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == code
+    assert got == ["one", "two"]
 
 
 async def test_the_receive_is_not_offered_where_frames_differ_per_socket() -> None:

@@ -26,7 +26,10 @@ still come through ``receive``, which the application keeps waiting on. ``pause(
 reading the socket while handled messages wait for one that has to wait (back-pressure), and
 ``pause(False)`` reads on. ``post(message)`` puts ``message`` in what ``receive`` returns, to
 wake the socket's task when the receiver found a reason to close. A server without them (or
-without the extension) leaves every message to ``receive``.
+without the extension) leaves every message to ``receive``. ``weirsoe serve``'s protocol also
+parses the frames of a listening socket itself where that is safe (whole, unfragmented data
+frames read at a frame boundary), instead of through ``websockets``' parser; what the receiver
+gets is the same.
 
 **Held writes.** A transition's messages often reach one socket two or three at a time (an
 event to the room and one to the player, a phase's events), and every transport write is a

@@ -8,6 +8,9 @@ checks uvicorn's ``send`` makes before it writes, and refuses (``False``) otherw
 application falls back to the ASGI ``send`` and waits there as before. Its ``listen`` hands
 each message the client sends to the application's function as it is read, instead of
 queueing it for the ASGI ``receive`` (the direct receive, ``transport/_direct.py``).
+While it listens, the whole, unfragmented text and binary frames the server reads are parsed
+here (the read's fast path, ``data_received``) instead of through ``websockets``' parser and
+its frame objects; anything else is left to that parser, from the first frame it must see.
 Everything else (the handshake, pings, closing, disconnects) is uvicorn's.
 
 While the hub fans out several messages at once, frames written directly are held and go
@@ -185,6 +188,34 @@ def _forget_request(conn: Any, frames: Callable[[Any], Generator[None]]) -> bool
     return True
 
 
+try:  # websockets' C unmasking, as its own frame parser uses
+    from websockets.speedups import apply_mask as _apply_mask
+except ImportError:  # pragma: no cover - websockets without its C extension
+    from websockets.utils import apply_mask as _apply_mask
+
+# What the read's fast path reads of ``websockets``' connection, checked before it is used.
+_FAST_ATTRIBUTES = ("current_size", "max_message_size", "max_fragment_size", "parser", "debug")
+
+
+def _innermost(parser: Any) -> Any:
+    """The generator that ``websockets``' parser waits in, through its ``yield from``s."""
+    while True:
+        inner = getattr(parser, "gi_yieldfrom", None)
+        if inner is None:
+            return parser
+        parser = inner
+
+
+def _limit(conn: Any) -> int:
+    """The longest frame payload ``conn`` accepts, as its own parser computes it when no
+    fragmented message is under way."""
+    limit = 1 << 62
+    for size in (conn.max_message_size, conn.max_fragment_size):
+        if size is not None and size < limit:
+            limit = size
+    return limit
+
+
 def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
     """uvicorn's ``ws=``: the protocol class offering the extension, or ``"auto"``."""
     try:
@@ -192,11 +223,14 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
             WebSocketsSansIOProtocol,
         )
         from websockets.protocol import Protocol, State
+        from websockets.streams import StreamReader
     except ImportError:
         return "auto"
     open_state = State.OPEN
     # The direct receive takes over the one method where uvicorn queues a whole message.
     listening = callable(getattr(WebSocketsSansIOProtocol, "send_receive_event_to_app", None))
+    # The read's fast path starts where ``websockets``' parser waits between frames.
+    at_eof = getattr(getattr(StreamReader, "at_eof", None), "__code__", None)
 
     class DirectWebSocketProtocol(WebSocketsSansIOProtocol):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -206,6 +240,7 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
             self._held_size = 0
             # The direct receive's function, while the application listens (``listen``).
             self._receiver: Callable[[str | bytes], None] | None = None
+            self._quick = False  # whether the read's fast path may run (``handle_connect``)
             # Leaner stand-ins for the two asyncio primitives every socket holds, each only
             # where uvicorn made the one it replaces and it is still untouched.
             queue = getattr(self, "queue", None)
@@ -245,6 +280,10 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
             offered: dict[str, Any] = {"write": self.write_frame}
             if listening and all(hasattr(self, name) for name in _LISTEN_ATTRIBUTES):
                 offered.update(listen=self.listen, pause=self.pause_inbound, post=self.post)
+                conn = self.conn
+                self._quick = at_eof is not None and all(
+                    hasattr(conn, name) for name in _FAST_ATTRIBUTES
+                )
             scope["extensions"][EXTENSION] = offered
 
         def start_keepalive(self) -> None:
@@ -329,6 +368,66 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
             self.queue.put_nowait(message)
 
         if listening:
+
+            def data_received(self, data: bytes) -> None:
+                """The read's fast path: while the application listens and ``websockets``'
+                parser waits between frames, the whole, unfragmented data frames at the
+                start of ``data`` go to the receiver here, parsed as that parser would; the
+                rest (a control frame, a fragment, a frame not all read yet, anything it
+                would refuse) goes to uvicorn's own path from the first such frame."""
+                receiver = self._receiver
+                if receiver is not None and self._quick and not self.close_sent:
+                    taken = self._fast(data, receiver)
+                    if taken == len(data):
+                        return
+                    if taken:
+                        data = data[taken:]
+                super().data_received(data)
+
+            def _fast(self, data: bytes, receiver: Callable[[str | bytes], None]) -> int:
+                """How many bytes of ``data`` it handed to ``receiver``, as whole frames."""
+                conn = self.conn
+                if (
+                    conn.state is not open_state
+                    or conn.current_size is not None
+                    or conn.debug
+                    or getattr(_innermost(conn.parser), "gi_code", None) is not at_eof
+                ):
+                    return 0
+                limit = _limit(conn)
+                end = len(data)
+                at = 0
+                while at + 6 <= end:
+                    first = data[at]
+                    if first != 0x81 and first != 0x82:  # FIN, no RSV bits, text or binary
+                        break
+                    second = data[at + 1]
+                    if second < 0x80:  # a client's frame is masked, or it is refused
+                        break
+                    length = second & 0x7F
+                    head = at + 2
+                    if length == 126:
+                        length = (data[head] << 8) | data[head + 1] if head + 2 <= end else -1
+                        head += 2
+                    elif length == 127:
+                        break
+                    stop = head + 4 + length
+                    if length < 0 or stop > end or length > limit:
+                        break
+                    payload = _apply_mask(data[head + 4 : stop], data[head : head + 4])
+                    message: str | bytes
+                    if first == 0x81:
+                        try:
+                            message = payload.decode()
+                        except UnicodeDecodeError:  # uvicorn's path closes with 1007
+                            break
+                    else:
+                        message = payload
+                    at = stop
+                    receiver(message)
+                    if self._receiver is not receiver or self.close_sent:
+                        break
+                return at
 
             def send_receive_event_to_app(self) -> None:
                 receiver = self._receiver
