@@ -238,6 +238,46 @@ async def test_inputs_that_wait_commit_together_each_with_its_own_version() -> N
     assert service._waiting == {}
 
 
+async def test_the_next_batch_starts_in_the_turn_its_transition_ends() -> None:
+    """The inputs that waited go to their compare-and-set before the transition they waited
+    for has even returned to its caller: no turn of the event loop in between, which on a
+    busy loop every waiting input would pay."""
+    gate, service, _, code, (p0, p1, p2, _), start = await _room()
+    order: list[str] = []
+    attempted = gate.around
+
+    async def around(expected: int, version: int, commit: Callable[[], Awaitable[bool]]) -> bool:
+        order.append(f"compare-and-set {expected}->{version}")
+        return await attempted(expected, version, commit)
+
+    gate.around = around  # type: ignore[method-assign]
+
+    async def first_caller() -> None:
+        await service.act(code, p0, _throw("rock"))
+        order.append("first returned")
+
+    gate.close()
+    first = asyncio.create_task(first_caller())
+    await _settle()
+    waiting = [
+        asyncio.create_task(service.act(code, p1, _throw("paper"))),
+        asyncio.create_task(service.act(code, p2, _throw("scissors"))),
+    ]
+    await _settle()
+    gate.let_through(1)  # the first only: the batch stays in its compare-and-set
+    await first
+    assert order == [
+        f"compare-and-set {start}->{start + 1}",
+        f"compare-and-set {start + 1}->{start + 3}",
+        "first returned",
+    ]
+    gate.let_through(1)
+    steps = await asyncio.gather(*waiting)
+    assert [step.table.version for step in steps] == [start + 2, start + 3]
+    assert service._batches == set()
+    assert service._waiting == {}
+
+
 async def test_a_batch_that_loses_its_compare_and_set_is_judged_again_on_the_newer_record(
     redis_cleanup: str,
     make_service: Callable[[str], SessionService],

@@ -40,6 +40,7 @@ from weirsoe_sdk import (
     to_players,
 )
 
+from .._eager import start_eagerly
 from ..config import PlatformSettings
 from ._cache import DecodedCache, RecordCache
 from ._codes import hash_token, new_code, new_player_id, new_token, normalize_code
@@ -562,14 +563,18 @@ class SessionService:
         return outcome
 
     def _next_batch(self, code: str) -> None:
-        """The room's transition is done: commit what waited for it, in one batch."""
+        """The room's transition is done: commit what waited for it, in one batch, started
+        on the spot (``_eager.start_eagerly``): a task would start it a turn of the loop
+        later, and on a busy loop each turn is milliseconds that every input in the batch
+        waits (docs/performance.md, section 75)."""
         waiting = [w for w in self._waiting.pop(code) if not w[1].done()]  # not cancelled
         if not waiting:
             return
         batch, self._waiting[code] = waiting[:_BATCH_LIMIT], waiting[_BATCH_LIMIT:]
-        task = asyncio.get_running_loop().create_task(self._run_batch(code, batch))
-        self._batches.add(task)
-        task.add_done_callback(self._batches.discard)
+        task = start_eagerly(self._run_batch(code, batch))
+        if task is not None:
+            self._batches.add(task)
+            task.add_done_callback(self._batches.discard)
 
     async def _run_batch(self, code: str, batch: list[_Waiter]) -> None:
         try:
