@@ -114,9 +114,7 @@ async def test_pause_stops_reading_post_wakes_receive_and_disconnects_still_come
     assert got == ["one", "two"]
 
 
-async def test_text_that_is_not_utf8_closes_the_socket_as_uvicorn_does() -> None:
-    got: list[str | bytes] = []
-
+def _listening_app(got: list[str | bytes]) -> Any:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await receive()
         await send({"type": "websocket.accept"})
@@ -124,7 +122,12 @@ async def test_text_that_is_not_utf8_closes_the_socket_as_uvicorn_does() -> None
         while (await receive())["type"] != "websocket.disconnect":
             pass
 
-    async with _serve(app) as base, connect(base + "/", compression=None) as client:
+    return app
+
+
+async def test_text_that_is_not_utf8_closes_the_socket_as_uvicorn_does() -> None:
+    got: list[str | bytes] = []
+    async with _serve(_listening_app(got)) as base, connect(base + "/", compression=None) as client:
         await client.send("fine")
         await _until(lambda: got == ["fine"])
         # A text frame whose bytes are not UTF-8, written as it is (the client would refuse).
@@ -135,17 +138,6 @@ async def test_text_that_is_not_utf8_closes_the_socket_as_uvicorn_does() -> None
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1007
     assert got == ["fine"]
-
-
-def _listening_app(got: list[str | bytes]) -> Any:
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        await receive()
-        await send({"type": "websocket.accept"})
-        scope["extensions"][EXTENSION]["listen"](got.append)
-        while (await receive())["type"] != "websocket.disconnect":
-            pass
-
-    return app
 
 
 def _wire(opcode: Opcode, data: bytes, *, fin: bool = True, mask: bool = True) -> bytes:
