@@ -37,14 +37,6 @@ def test_a_text_frame_is_what_websockets_serializes_for_a_server(size: int) -> N
     assert text_frame(payload) == expected
 
 
-def _serve(
-    app: Any, *, deflate: bool = False
-) -> contextlib.AbstractAsyncContextManager[tuple[str, Callable[[], Awaitable[None]]]]:
-    """uvicorn on 127.0.0.1 with ``weirsoe serve``'s WebSocket protocol: ``(ws base URL,
-    stop)``; ``await stop()`` shuts it down as uvicorn does on a signal."""
-    return serve_app(app, deflate=deflate)
-
-
 def test_weirsoe_serve_passes_the_protocol_that_offers_the_write() -> None:
     protocol = direct_websocket_protocol()
     assert not isinstance(protocol, str), "uvicorn's sans-I/O protocol should be installed"
@@ -72,7 +64,7 @@ async def test_direct_frames_and_asgi_sends_arrive_whole_and_in_order() -> None:
         seen["after_close"] = write(text_frame(b'{"n":-2}'))
         seen["last"] = message["type"]
 
-    async with _serve(app) as (base, _), connect(base + "/", compression=None) as client:
+    async with serve_app(app) as (base, _), connect(base + "/", compression=None) as client:
         got = [json.loads(await asyncio.wait_for(client.recv(), 5)) for _ in range(200)]
         await client.close()
     for _ in range(100):
@@ -108,7 +100,7 @@ async def test_the_write_refuses_while_the_client_does_not_read_and_loses_nothin
         await receive()
 
     async with (
-        _serve(app) as (base, _),
+        serve_app(app) as (base, _),
         connect(base + "/", compression=None, max_queue=1) as client,
     ):
         await asyncio.wait_for(refused.wait(), 10)
@@ -134,7 +126,7 @@ async def test_the_write_is_not_offered_where_frames_are_compressed(
         await receive()
 
     async with (
-        _serve(app, deflate=True) as (base, _),
+        serve_app(app, deflate=True) as (base, _),
         connect(base + "/", compression=client_compression) as client,
     ):
         assert await asyncio.wait_for(client.recv(), 5) == "hello"
@@ -157,7 +149,7 @@ async def test_the_write_refuses_once_the_server_is_shutting_the_socket() -> Non
         after["write"] = write(text_frame(b'{"n":"too late"}'))
 
     async with (
-        _serve(app) as (base, stop),
+        serve_app(app) as (base, stop),
         connect(base + "/", compression=None) as client,
     ):
         await asyncio.wait_for(accepted.wait(), 5)
@@ -200,7 +192,7 @@ async def _counted(
 
 async def _numbers(app: Any, count: int) -> list[Any]:
     """Serve ``app`` and read ``count`` messages from one client: their ``n``."""
-    async with _serve(app) as (base, _), connect(base + "/", compression=None) as client:
+    async with serve_app(app) as (base, _), connect(base + "/", compression=None) as client:
         return [json.loads(await asyncio.wait_for(client.recv(), 5))["n"] for _ in range(count)]
 
 

@@ -240,7 +240,9 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
             self._held_size = 0
             # The direct receive's function, while the application listens (``listen``).
             self._receiver: Callable[[str | bytes], None] | None = None
-            self._quick = False  # whether the read's fast path may run (``handle_connect``)
+            # The read's fast path's payload limit, or None where it may not run (set by
+            # ``handle_connect``; a connection's size limits never change).
+            self._quick: int | None = None
             # Leaner stand-ins for the two asyncio primitives every socket holds, each only
             # where uvicorn made the one it replaces and it is still untouched.
             queue = getattr(self, "queue", None)
@@ -281,9 +283,8 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
             if listening and all(hasattr(self, name) for name in _LISTEN_ATTRIBUTES):
                 offered.update(listen=self.listen, pause=self.pause_inbound, post=self.post)
                 conn = self.conn
-                self._quick = at_eof is not None and all(
-                    hasattr(conn, name) for name in _FAST_ATTRIBUTES
-                )
+                if at_eof is not None and all(hasattr(conn, n) for n in _FAST_ATTRIBUTES):
+                    self._quick = _limit(conn)
             scope["extensions"][EXTENSION] = offered
 
         def start_keepalive(self) -> None:
@@ -376,15 +377,18 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
                 rest (a control frame, a fragment, a frame not all read yet, anything it
                 would refuse) goes to uvicorn's own path from the first such frame."""
                 receiver = self._receiver
-                if receiver is not None and self._quick and not self.close_sent:
-                    taken = self._fast(data, receiver)
+                limit = self._quick
+                if receiver is not None and limit is not None and not self.close_sent:
+                    taken = self._fast(data, receiver, limit)
                     if taken == len(data):
                         return
                     if taken:
                         data = data[taken:]
                 super().data_received(data)
 
-            def _fast(self, data: bytes, receiver: Callable[[str | bytes], None]) -> int:
+            def _fast(
+                self, data: bytes, receiver: Callable[[str | bytes], None], limit: int
+            ) -> int:
                 """How many bytes of ``data`` it handed to ``receiver``, as whole frames."""
                 conn = self.conn
                 if (
@@ -394,7 +398,6 @@ def direct_websocket_protocol() -> type[asyncio.Protocol] | str:
                     or getattr(_innermost(conn.parser), "gi_code", None) is not at_eof
                 ):
                     return 0
-                limit = _limit(conn)
                 end = len(data)
                 at = 0
                 while at + 6 <= end:
