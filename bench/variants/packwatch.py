@@ -13,16 +13,16 @@ from __future__ import annotations
 import json
 import os
 import sys
-import threading
 import time
 from typing import Any
+
+from _samples import Samples, percentile, report_every
 
 from weirsoe_platform import _resp
 from weirsoe_platform.cli import main
 
 OUT = os.environ.get("BENCH_PACK_OUT", "packwatch.jsonl")
-_took: list[int] = []
-_lock = threading.Lock()
+_took = Samples()
 _command = _resp.command
 _clock = time.perf_counter_ns
 
@@ -30,31 +30,25 @@ _clock = time.perf_counter_ns
 def command(*parts: Any) -> bytes:
     start = _clock()
     packed = _command(*parts)
-    took = _clock() - start
-    with _lock:
-        _took.append(took)
+    _took.add(_clock() - start)
     return packed
 
 
-def _us(took: list[int], share: float) -> float:
-    return round(took[min(len(took) - 1, int(len(took) * share))] / 1e3, 2)
+def _us(took: list[float], share: float) -> float:
+    return round(percentile(took, share) / 1e3, 2)
 
 
 def _report() -> None:
-    while True:
-        time.sleep(2)
-        with _lock:
-            took = sorted(_took)
-            _took.clear()
-        if not took:
-            continue
-        line = {"t": round(time.time(), 3), "commands": len(took)}
-        line.update({"mean_us": round(sum(took) / len(took) / 1e3, 2), "p50_us": _us(took, 0.5)})
-        line.update({"p90_us": _us(took, 0.9), "p99_us": _us(took, 0.99)})
-        with open(OUT, "a") as out:
-            out.write(json.dumps(line) + "\n")
+    took = _took.drain()
+    if not took:
+        return
+    line = {"t": round(time.time(), 3), "commands": len(took)}
+    line.update({"mean_us": round(sum(took) / len(took) / 1e3, 2), "p50_us": _us(took, 0.5)})
+    line.update({"p90_us": _us(took, 0.9), "p99_us": _us(took, 0.99)})
+    with open(OUT, "a") as out:
+        out.write(json.dumps(line) + "\n")
 
 
 _resp.command = command
-threading.Thread(target=_report, daemon=True).start()
+report_every(2, _report)
 sys.exit(main(sys.argv[1:]))

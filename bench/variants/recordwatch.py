@@ -17,11 +17,11 @@ import json
 import os
 import sys
 import threading
-import time
 from collections import Counter
 from typing import Any
 
 import msgspec
+from _samples import percentile, report_every
 
 from weirsoe_platform.cli import main
 from weirsoe_platform.sessions import _redis_store
@@ -75,39 +75,37 @@ async def compare_and_set(self: Any, code: str, *args: Any, **kwargs: Any) -> bo
     return await _compare_and_set(self, code, *args, **kwargs)
 
 
-def _percentiles(values: list[int]) -> dict[str, int]:
+def _percentiles(values: list[int]) -> dict[str, float]:
     values = sorted(values)
-    return {f"p{round(s * 100)}": values[int(len(values) * s)] for s in (0.1, 0.5, 0.9)}
+    return {f"p{round(s * 100)}": percentile(values, s) for s in (0.1, 0.5, 0.9)}
 
 
 def _report() -> None:
-    while True:
-        time.sleep(5)
-        with _lock:
-            if not _sizes or not _pairs[0]:
-                continue
-            pairs = _pairs[0]
-            summary = {
-                "commits": len(_sizes),
-                "record_bytes": _percentiles([r for r, _ in _sizes]),
-                "frame_bytes": _percentiles([f for _, f in _sizes]),
-                "record_mean": round(sum(r for r, _ in _sizes) / len(_sizes), 1),
-                "pairs": pairs,
-                "parts": {
-                    name: {
-                        "mean_bytes": round(_bytes[name] / pairs, 1),
-                        "changed": round(_changed[name] / pairs, 3),
-                    }
-                    for name, _ in _bytes.most_common()
-                },
-                "changed_bytes_mean": round(
-                    sum(_bytes[n] / pairs * _changed[n] / pairs for n in _bytes), 1
-                ),
-            }
-        with open(OUT, "w") as out:
-            json.dump(summary, out, indent=1)
+    with _lock:
+        if not _sizes or not _pairs[0]:
+            return
+        pairs = _pairs[0]
+        summary = {
+            "commits": len(_sizes),
+            "record_bytes": _percentiles([r for r, _ in _sizes]),
+            "frame_bytes": _percentiles([f for _, f in _sizes]),
+            "record_mean": round(sum(r for r, _ in _sizes) / len(_sizes), 1),
+            "pairs": pairs,
+            "parts": {
+                name: {
+                    "mean_bytes": round(_bytes[name] / pairs, 1),
+                    "changed": round(_changed[name] / pairs, 3),
+                }
+                for name, _ in _bytes.most_common()
+            },
+            "changed_bytes_mean": round(
+                sum(_bytes[n] / pairs * _changed[n] / pairs for n in _bytes), 1
+            ),
+        }
+    with open(OUT, "w") as out:
+        json.dump(summary, out, indent=1)
 
 
 _redis_store.RedisSessionStore.compare_and_set = compare_and_set  # type: ignore[method-assign]
-threading.Thread(target=_report, daemon=True).start()
+report_every(5, _report)
 sys.exit(main(sys.argv[1:]))

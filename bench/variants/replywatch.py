@@ -17,18 +17,18 @@ import asyncio
 import json
 import os
 import sys
-import threading
 import time
 from typing import Any
+
+from _samples import Samples, percentile, report_every
 
 from weirsoe_platform import _resp
 from weirsoe_platform.cli import main
 
 OUT = os.environ.get("BENCH_REPLY_OUT", "replywatch.jsonl")
 _sent: dict[int, float] = {}
-_waits: list[float] = []
-_lags: list[float] = []
-_lock = threading.Lock()
+_waits = Samples()
+_lags = Samples()
 _send = _resp._Connection.send
 _data_received = _resp._Connection.data_received
 _open = _resp.RedisAddress.open
@@ -51,14 +51,12 @@ def data_received(self: Any, data: bytes) -> None:
             break
         sent = _sent.pop(id(future), None)
         if sent is not None:
-            with _lock:
-                _waits.append(now - sent)
+            _waits.add(now - sent)
 
 
 def _tick(loop: asyncio.AbstractEventLoop, due: float) -> None:
     now = loop.time()
-    with _lock:
-        _lags.append(now - due)
+    _lags.add(now - due)
     loop.call_at(now + 0.005, _tick, loop, now + 0.005)
 
 
@@ -71,30 +69,25 @@ async def open_(self: Any, protocol: Any, timeout: float) -> Any:
 
 
 def _ms(values: list[float], share: float) -> float:
-    return round(values[min(len(values) - 1, int(len(values) * share))] * 1e3, 2)
+    return round(percentile(values, share) * 1e3, 2)
 
 
 def _report() -> None:
-    while True:
-        time.sleep(2)
-        with _lock:
-            waits, lags = sorted(_waits), sorted(_lags)
-            _waits.clear()
-            _lags.clear()
-        if not waits:
-            continue
-        line: dict[str, Any] = {"t": round(time.time(), 3), "replies": len(waits)}
-        line.update({f"wait_{n}": _ms(waits, s) for n, s in (("p50", 0.5), ("p99", 0.99))})
-        line["wait_max"] = _ms(waits, 1)
-        if lags:
-            line.update({"lag_p50": _ms(lags, 0.5), "lag_p99": _ms(lags, 0.99)})
-            line["lag_max"] = _ms(lags, 1)
-        with open(OUT, "a") as out:
-            out.write(json.dumps(line) + "\n")
+    waits, lags = _waits.drain(), _lags.drain()
+    if not waits:
+        return
+    line: dict[str, Any] = {"t": round(time.time(), 3), "replies": len(waits)}
+    line.update({f"wait_{n}": _ms(waits, s) for n, s in (("p50", 0.5), ("p99", 0.99))})
+    line["wait_max"] = _ms(waits, 1)
+    if lags:
+        line.update({"lag_p50": _ms(lags, 0.5), "lag_p99": _ms(lags, 0.99)})
+        line["lag_max"] = _ms(lags, 1)
+    with open(OUT, "a") as out:
+        out.write(json.dumps(line) + "\n")
 
 
 _resp._Connection.send = send  # type: ignore[method-assign]
 _resp._Connection.data_received = data_received  # type: ignore[method-assign]
 _resp.RedisAddress.open = open_  # type: ignore[method-assign]
-threading.Thread(target=_report, daemon=True).start()
+report_every(2, _report)
 sys.exit(main(sys.argv[1:]))
