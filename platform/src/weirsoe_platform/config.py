@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import msgspec
 
-from weirsoe_sdk import InvalidSettings, load_settings
+from weirsoe_sdk import InvalidSettings
 
 __all__ = ["DEFAULT_DATABASE_URL", "ENV_PREFIX", "PlatformSettings", "settings_from_env"]
 
@@ -16,6 +17,14 @@ ENV_PREFIX = "WEIRSOE_"
 #: SQLite in the working folder: the embedded default for accounts and presets.
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///weirsoe.db"
 Seconds = Annotated[float, msgspec.Meta(gt=0, le=7 * 24 * 3600)]
+#: A Redis URL as redis-py and ``weirsoe_platform._resp`` read it: TCP, TLS, or a Unix socket.
+RedisUrl = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^(redis|rediss|unix)://",
+        description="redis://HOST:PORT/DB, rediss:// (TLS) or unix:///PATH/TO/redis.sock",
+    ),
+]
 
 
 class PlatformSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -24,7 +33,7 @@ class PlatformSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     host: str = "0.0.0.0"
     port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8000
     public_url: str | None = None
-    redis_url: str | None = None
+    redis_url: RedisUrl | None = None
     redis_prefix: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] = "weirsoe"
     database_url: str = DEFAULT_DATABASE_URL
     content_dir: str | None = None
@@ -58,6 +67,24 @@ class PlatformSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
 
 
 _LISTS = {"allowed_origins"}
+_AT = re.compile(r" - at `\$\.([^`]*)`$")
+# The settings that `weirsoe serve` / `weirsoe worker` also take as a flag (see cli._serve),
+# under ``--`` + the name with hyphens, or under the name given here.
+_FLAGGED = {
+    "host",
+    "port",
+    "public_url",
+    "redis_url",
+    "database_url",
+    "content_dir",
+    "grace_seconds",
+    "lobby_ttl",
+    "log_level",
+    "log_format",
+    "with_worker",
+}
+_FLAGS = {"redis_url": "--redis", "database_url": "--database"}
+_HINTS = {"redis_url": ": use redis://HOST:PORT/DB, rediss://HOST:PORT/DB or unix:///PATH"}
 
 
 def settings_from_env(
@@ -80,11 +107,16 @@ def settings_from_env(
             data[key] = value
     try:
         return msgspec.convert(data, PlatformSettings, strict=False)
-    except msgspec.ValidationError:
-        try:
-            return load_settings(PlatformSettings, data)
-        except InvalidSettings as exc:
-            env = ENV_PREFIX + (exc.field or "").upper()
-            raise InvalidSettings(
-                f"{exc.message} (flag --{exc.field} or {env})", field=exc.field
-            ) from None
+    except msgspec.ValidationError as error:
+        # The lax conversion's own message: a strict one would call every number that came
+        # from the environment a string ("Expected `int`, got `str`" for WEIRSOE_JOIN_RATE=0).
+        message = str(error)
+        found = _AT.search(message)
+        field = found.group(1).split("[")[0] if found else ""  # allowed_origins[0]: the list
+        env = ENV_PREFIX + field.upper()
+        flag = _FLAGS.get(field, f"--{field.replace('_', '-')}" if field in _FLAGGED else "")
+        where = f"flag {flag} or {env}" if flag else env
+        raise InvalidSettings(
+            f"{field or 'settings'}: {_AT.sub('', message)}{_HINTS.get(field, '')} ({where})",
+            field=field or None,
+        ) from None
