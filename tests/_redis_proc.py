@@ -1,4 +1,5 @@
-"""A private ``redis-server`` on a free loopback port, for tests that stop and restart Redis.
+"""A private ``redis-server`` on a free loopback port (or on a Unix socket of its own), for
+tests that stop and restart Redis, or that reach it over a Unix socket.
 
 Such tests never touch the shared Redis (``WEIRSOE_TEST_REDIS``): other tests and other
 developers use it at the same time.
@@ -30,10 +31,13 @@ class PrivateRedis:
     """Started on construction; ``restart()`` loses every key (no persistence), as a crashed
     and restarted Redis without AOF/RDB does."""
 
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+    def __init__(self, *, unix: bool = False) -> None:
+        """``unix``: listen on ``DIR/redis.sock`` only (no TCP port), as a Redis beside the
+        servers on one machine may; ``url`` is then a ``unix://`` URL."""
         self.dir = tempfile.mkdtemp(prefix="weirsoe-redis-")
+        self.port = 0 if unix else free_port()
+        self.socket = os.path.join(self.dir, "redis.sock") if unix else None
+        self.url = f"unix://{self.socket}" if unix else f"redis://127.0.0.1:{self.port}/0"
         self.proc: subprocess.Popen[bytes] | None = None
         self.restarts = 0
         self.start()
@@ -46,6 +50,7 @@ class PrivateRedis:
                 str(self.port),
                 "--bind",
                 "127.0.0.1",
+                *(["--unixsocket", self.socket, "--unixsocketperm", "700"] if self.socket else []),
                 "--save",
                 "",
                 "--appendonly",

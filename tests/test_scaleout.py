@@ -12,6 +12,7 @@ import httpx
 import pytest
 import redis
 from _live import BotPlayer, GameClient, Server, Worker, transition_versions
+from _redis_proc import PrivateRedis, redis_server_missing
 from conftest import FAST_LIES, REDIS_URL, redis_unreachable
 
 from weirsoe_sdk import discover_cartridges
@@ -136,6 +137,81 @@ def test_room_spans_two_servers_and_survives_a_killed_worker() -> None:
         client = redis.Redis.from_url(REDIS_URL)
         for key in client.scan_iter(f"{prefix}:*"):
             client.delete(key)
+
+
+def test_a_room_spans_two_servers_on_a_redis_reached_over_its_unix_socket() -> None:
+    """``--redis unix://PATH``, for a Redis on the servers' own machine: the servers' stores,
+    their pub/sub connections, the timer pumps' wake subscription and the worker's taskiq
+    broker all reach it over the socket (a private ``redis-server`` with no TCP port at all).
+    The host watches on one server and the players play on the other, so every event they
+    see crossed the pub/sub connection; the phases end on their deadlines."""
+    missing = redis_server_missing()
+    if missing:
+        pytest.skip(missing)
+    private = PrivateRedis(unix=True)
+    env = {"WEIRSOE_REDIS_PREFIX": f"wtest-{uuid.uuid4().hex[:10]}"}
+    a = Server("--redis", private.url, "--with-worker", env=env)
+    b = Server("--redis", private.url, env=env)
+    worker = Worker(private.url, env)
+    try:
+
+        async def main() -> None:
+            async with httpx.AsyncClient(timeout=30) as http:
+                for server in (a, b):  # both report the Redis they reach as up
+                    health = (await http.get(server.base + "/healthz")).json()
+                    assert health["status"] == "ok", health
+                settings = {**FAST_LIES, "rounds": 1}
+                room = (
+                    await http.post(
+                        a.base + "/api/sessions",
+                        json={"cartridge": "weirsoe_lies", "settings": settings},
+                    )
+                ).json()
+                code, token = room["code"], room["host_token"]
+                seats = [
+                    (
+                        await http.post(
+                            f"{b.base}/api/sessions/{code}/players", json={"name": f"P{i}"}
+                        )
+                    ).json()
+                    for i in range(3)
+                ]
+                host = await GameClient(
+                    f"{a.ws_base}/ws/game/{code}?role=host&token={token}"
+                ).connect()
+                clients = [
+                    await GameClient(f"{b.ws_base}/ws/game/{code}?token={s['token']}").connect()
+                    for s in seats
+                ]
+                for c in clients:
+                    await c.wait_for("session.snapshot")
+                r = await http.post(
+                    f"{a.base}/api/sessions/{code}/control",
+                    json={"action": "play"},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                assert r.status_code == 200
+                bot = discover_cartridges().get("weirsoe_lies").bot
+                players = [
+                    BotPlayer(c, bot, s["player_id"]) for c, s in zip(clients, seats, strict=True)
+                ]
+                await asyncio.gather(*(p.run(timeout=60) for p in players))
+                final = await host.wait_for("phase.game_over", timeout=30)
+                assert len(final["questions"]) == 1
+                for c in clients:  # the players' server heard every phase from the other one
+                    kinds = [m["type"] for m in c.messages]
+                    for kind in ("phase.lie_started", "phase.guess_started", "phase.game_over"):
+                        assert kinds.count(kind) == 1, (kind, kinds)
+                versions = transition_versions(host.messages)
+                assert versions == sorted(versions)
+                for c in [host, *clients]:
+                    await c.close()
+
+        asyncio.run(main())
+    finally:
+        for proc in (a, b, worker):
+            proc.stop()
+        private.close()
 
 
 def test_fifty_rooms_connecting_at_once_all_get_their_events() -> None:

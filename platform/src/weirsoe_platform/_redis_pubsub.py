@@ -56,8 +56,6 @@ class RedisPubSub:
         until it is back is lost (``Hub.reset``)."""
         self.address = RedisAddress.from_url(url)
         self.on_reset = on_reset
-        if self.address.path is not None:
-            raise ValueError("pub/sub needs a redis:// or rediss:// URL, not unix://")
         self.on_message = on_message
         self.publisher = publisher
         self.connect_timeout = connect_timeout
@@ -165,11 +163,12 @@ class RedisPubSub:
 
     async def _connect(self) -> asyncio.StreamReader:
         address = self.address
-        context = ssl.create_default_context() if address.tls else None
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(address.host, address.port, ssl=context, limit=2**20),
-            self.connect_timeout,
-        )
+        if address.path is not None:  # a Redis on this machine, over its Unix socket
+            opening = asyncio.open_unix_connection(address.path, limit=2**20)
+        else:
+            context = ssl.create_default_context() if address.tls else None
+            opening = asyncio.open_connection(address.host, address.port, ssl=context, limit=2**20)
+        reader, writer = await asyncio.wait_for(opening, self.connect_timeout)
         auth = address.auth()
         if auth is not None:
             writer.write(auth)

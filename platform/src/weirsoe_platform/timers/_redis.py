@@ -377,8 +377,8 @@ class TimerWorker:
         module docstring); ``False`` sends every chunk through the stream, as before. ``poll``:
         the longest the pump sleeps between claims; ``gather``: how long after the soonest
         deadline is due the pump claims it, with whatever else fell due meanwhile.
-        ``wake_url``: the Redis to hear wakes from (a ``redis://`` or ``rediss://`` URL; none
-        for a Unix socket, which the pub/sub reader does not speak): while that subscription
+        ``wake_url``: the Redis to hear wakes from (``redis://``, ``rediss://`` or ``unix://``;
+        None: no wake subscription, the pump polls every ``poll``): while that subscription
         is in force, the pump sleeps up to ``rescan`` instead of ``poll``. ``affinity``: how
         long after they are due the pump leaves deadlines another pump owns to that pump
         (``AFFINITY``). A process whose deadlines should be this pump's stores its ``id`` as
@@ -396,7 +396,7 @@ class TimerWorker:
         self._early = _NEVER  # the soonest deadline heard of while the pump was not asleep
         self._known = _NEVER  # the soonest deadline the last sleep was planned around
         self.wakes: RedisPubSub | None = None
-        if wake_url is not None and not wake_url.startswith("unix:"):
+        if wake_url is not None:
             self.wakes = RedisPubSub(wake_url, self._on_wake, on_reset=self._wake_lost)
             self.wakes.subscribe([deadlines.wake_channel])
         self.fired_here = 0  # chunks the pump fired itself
