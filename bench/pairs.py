@@ -3,7 +3,8 @@ and what a transition costs the Redis server against the memory server probed ju
 or after it.
 
     uv run --group bench python bench/pairs.py [--rooms 1000] [--pairs 3]
-        [--clients browser] [--timers fast] [--out bench/results/capacity-pairs.json]
+        [--clients browser] [--timers fast] [--redis-url URL]
+        [--out bench/results/capacity-pairs.json]
 
 Each pair is one probe of ``bench/capacity.py --max-probes 1`` per backend, run back to back;
 the order flips from one pair to the next (memory first, then Redis first), so that a drift
@@ -51,7 +52,7 @@ def _probe(backend: str, args: argparse.Namespace, timeout: float) -> dict[str, 
         cmd += ["--start", str(args.rooms), "--max-rooms", str(args.rooms), "--max-probes", "1"]
         cmd += ["--clients", args.clients, "--timers", args.timers, "--out", str(out)]
         if backend == "redis":
-            cmd += ["--redis"]
+            cmd += ["--redis"] + (["--redis-url", args.redis_url] if args.redis_url else [])
         started = time.monotonic()
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -140,6 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--probe-timeout", type=float, default=150.0, help="seconds before a probe is cut off"
     )
+    parser.add_argument(
+        "--redis-url",
+        dest="redis_url",
+        help="the Redis the Redis probes use (capacity.py's default if not given), e.g. "
+        "unix:///run/redis/redis.sock for one on this machine's Unix socket",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "capacity-pairs.json")
     args = parser.parse_args(argv)
     if args.rooms < 1 or args.pairs < 1:
@@ -166,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         "rooms": args.rooms,
         "clients": args.clients,
         "timers": args.timers,
+        "redis_url": args.redis_url,
         "loadavg": list(os.getloadavg()),
         "pairs": pairs,
         "summary": summary(pairs),
