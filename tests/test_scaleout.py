@@ -7,6 +7,7 @@ import itertools
 import time
 import uuid
 from collections import Counter
+from typing import Any
 
 import httpx
 import pytest
@@ -27,6 +28,38 @@ def _need_redis() -> None:
         pytest.skip(reason)
 
 
+async def _play_across(
+    http: httpx.AsyncClient, a: Server, b: Server, settings: dict[str, Any], count: int
+) -> tuple[str, GameClient, list[GameClient], list[BotPlayer]]:
+    """A Weirsøe Lies room made on ``a``, whose host watches on ``a`` while ``count`` players
+    join and connect on ``b``, started: its code, the host, the players' sockets and bots."""
+    room = (
+        await http.post(
+            a.base + "/api/sessions", json={"cartridge": "weirsoe_lies", "settings": settings}
+        )
+    ).json()
+    code, token = room["code"], room["host_token"]
+    seats = [
+        (await http.post(f"{b.base}/api/sessions/{code}/players", json={"name": f"P{i}"})).json()
+        for i in range(count)
+    ]
+    host = await GameClient(f"{a.ws_base}/ws/game/{code}?role=host&token={token}").connect()
+    clients = [
+        await GameClient(f"{b.ws_base}/ws/game/{code}?token={s['token']}").connect() for s in seats
+    ]
+    for c in clients:
+        await c.wait_for("session.snapshot")
+    r = await http.post(
+        f"{a.base}/api/sessions/{code}/control",
+        json={"action": "play"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 200
+    bot = discover_cartridges().get("weirsoe_lies").bot
+    players = [BotPlayer(c, bot, s["player_id"]) for c, s in zip(clients, seats, strict=True)]
+    return code, host, clients, players
+
+
 def test_room_spans_two_servers_and_survives_a_killed_worker() -> None:
     prefix = f"wtest-{uuid.uuid4().hex[:10]}"
     env = {"WEIRSOE_REDIS_PREFIX": prefix, "WEIRSOE_GRACE_SECONDS": "2"}
@@ -38,40 +71,7 @@ def test_room_spans_two_servers_and_survives_a_killed_worker() -> None:
         async def main() -> None:
             settings = {**FAST_LIES, "lie_seconds": 2.0, "guess_seconds": 2.0}
             async with httpx.AsyncClient() as http:
-                room = (
-                    await http.post(
-                        a.base + "/api/sessions",
-                        json={"cartridge": "weirsoe_lies", "settings": settings},
-                    )
-                ).json()
-                code, token = room["code"], room["host_token"]
-                seats = [
-                    (
-                        await http.post(
-                            f"{b.base}/api/sessions/{code}/players", json={"name": f"P{i}"}
-                        )
-                    ).json()
-                    for i in range(6)
-                ]
-                host = await GameClient(
-                    f"{a.ws_base}/ws/game/{code}?role=host&token={token}"
-                ).connect()
-                clients = [
-                    await GameClient(f"{b.ws_base}/ws/game/{code}?token={s['token']}").connect()
-                    for s in seats
-                ]
-                for c in clients:
-                    await c.wait_for("session.snapshot")
-                r = await http.post(
-                    f"{a.base}/api/sessions/{code}/control",
-                    json={"action": "play"},
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-                assert r.status_code == 200
-                bot = discover_cartridges().get("weirsoe_lies").bot
-                players = [
-                    BotPlayer(c, bot, s["player_id"]) for c, s in zip(clients, seats, strict=True)
-                ]
+                code, host, clients, players = await _play_across(http, a, b, settings, 6)
                 game = asyncio.gather(*(p.run(timeout=150) for p in players))
                 await host.wait_for(
                     lambda m: m["type"] == "phase.question_shown" and m["question"] == 2, timeout=60
@@ -161,40 +161,7 @@ def test_a_room_spans_two_servers_on_a_redis_reached_over_its_unix_socket() -> N
                     health = (await http.get(server.base + "/healthz")).json()
                     assert health["status"] == "ok", health
                 settings = {**FAST_LIES, "rounds": 1}
-                room = (
-                    await http.post(
-                        a.base + "/api/sessions",
-                        json={"cartridge": "weirsoe_lies", "settings": settings},
-                    )
-                ).json()
-                code, token = room["code"], room["host_token"]
-                seats = [
-                    (
-                        await http.post(
-                            f"{b.base}/api/sessions/{code}/players", json={"name": f"P{i}"}
-                        )
-                    ).json()
-                    for i in range(3)
-                ]
-                host = await GameClient(
-                    f"{a.ws_base}/ws/game/{code}?role=host&token={token}"
-                ).connect()
-                clients = [
-                    await GameClient(f"{b.ws_base}/ws/game/{code}?token={s['token']}").connect()
-                    for s in seats
-                ]
-                for c in clients:
-                    await c.wait_for("session.snapshot")
-                r = await http.post(
-                    f"{a.base}/api/sessions/{code}/control",
-                    json={"action": "play"},
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-                assert r.status_code == 200
-                bot = discover_cartridges().get("weirsoe_lies").bot
-                players = [
-                    BotPlayer(c, bot, s["player_id"]) for c, s in zip(clients, seats, strict=True)
-                ]
+                _, host, clients, players = await _play_across(http, a, b, settings, 3)
                 await asyncio.gather(*(p.run(timeout=60) for p in players))
                 final = await host.wait_for("phase.game_over", timeout=30)
                 assert len(final["questions"]) == 1

@@ -11,7 +11,7 @@ import msgspec
 
 from weirsoe_sdk import InvalidSettings
 
-__all__ = ["DEFAULT_DATABASE_URL", "ENV_PREFIX", "PlatformSettings", "settings_from_env"]
+__all__ = ["DEFAULT_DATABASE_URL", "ENV_PREFIX", "FLAGGED", "PlatformSettings", "settings_from_env"]
 
 ENV_PREFIX = "WEIRSOE_"
 #: SQLite in the working folder: the embedded default for accounts and presets.
@@ -68,9 +68,9 @@ class PlatformSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
 
 _LISTS = {"allowed_origins"}
 _AT = re.compile(r" - at `\$\.([^`]*)`$")
-# The settings that `weirsoe serve` / `weirsoe worker` also take as a flag (see cli._serve),
-# under ``--`` + the name with hyphens, or under the name given here.
-_FLAGGED = {
+#: The settings that `weirsoe serve` / `weirsoe worker` also take as a flag (cli._serve), under
+#: ``--`` + the name with hyphens, or under the name in ``_FLAGS``.
+FLAGGED = (
     "host",
     "port",
     "public_url",
@@ -82,7 +82,7 @@ _FLAGGED = {
     "log_level",
     "log_format",
     "with_worker",
-}
+)
 _FLAGS = {"redis_url": "--redis", "database_url": "--database"}
 _HINTS = {"redis_url": ": use redis://HOST:PORT/DB, rediss://HOST:PORT/DB or unix:///PATH"}
 
@@ -114,7 +114,7 @@ def settings_from_env(
         found = _AT.search(message)
         field = found.group(1).split("[")[0] if found else ""  # allowed_origins[0]: the list
         env = ENV_PREFIX + field.upper()
-        flag = _FLAGS.get(field, f"--{field.replace('_', '-')}" if field in _FLAGGED else "")
+        flag = _FLAGS.get(field, f"--{field.replace('_', '-')}" if field in FLAGGED else "")
         where = f"flag {flag} or {env}" if flag else env
         raise InvalidSettings(
             f"{field or 'settings'}: {_AT.sub('', message)}{_HINTS.get(field, '')} ({where})",

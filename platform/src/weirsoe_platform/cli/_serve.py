@@ -88,23 +88,10 @@ def add_server_commands(commands: Any) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from ..config import settings_from_env
+    from ..config import FLAGGED, settings_from_env
 
-    keys = [
-        "host",
-        "port",
-        "public_url",
-        "redis_url",
-        "database_url",
-        "content_dir",
-        "grace_seconds",
-        "lobby_ttl",
-        "log_level",
-        "log_format",
-        "with_worker",
-    ]
     try:
-        return settings_from_env({k: getattr(args, k, None) for k in keys})
+        return settings_from_env({k: getattr(args, k, None) for k in FLAGGED})
     except InvalidSettings as exc:
         raise CliError(exc.message) from None
 
