@@ -12,8 +12,8 @@ from collections import Counter
 import httpx
 import pytest
 from _audience import Member, lies_room, shares, vote
+from _env import REDIS_URL, redis_unreachable
 from _live import GameClient, Server
-from conftest import REDIS_URL, redis_unreachable
 
 
 async def _play(http: httpx.AsyncClient, base: str, code: str, token: str) -> None:

@@ -16,8 +16,8 @@ from collections import Counter
 
 import httpx
 import pytest
+from _env import FAST_LIES, REDIS_URL, redis_unreachable
 from _live import BotPlayer, GameClient, Server, Worker, transition_versions
-from conftest import FAST_LIES, REDIS_URL, redis_unreachable
 
 from weirsoe_sdk import discover_cartridges
 

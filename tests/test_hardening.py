@@ -12,8 +12,8 @@ import unicodedata
 import httpx
 import pytest
 import websockets
+from _env import start_server
 from _live import GameClient, Server
-from conftest import start_server
 
 from weirsoe_sdk import name_skeleton
 

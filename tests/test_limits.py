@@ -15,8 +15,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import websockets
+from _env import start_server
 from _live import Server
-from conftest import start_server
 
 UNKNOWN_LIMIT = 4
 JOIN_LIMIT = 3

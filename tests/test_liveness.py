@@ -244,7 +244,7 @@ def test_redis_down_gives_503_and_1013_never_500(private_redis: PrivateRedis) ->
 
 
 def test_players_of_a_killed_server_are_marked_gone_within_ten_seconds() -> None:
-    from conftest import REDIS_URL, redis_unreachable
+    from _env import REDIS_URL, redis_unreachable
 
     reason = redis_unreachable()
     if reason:

@@ -8,8 +8,8 @@ import uuid
 
 import httpx
 import pytest
+from _env import REDIS_URL, redis_unreachable
 from _live import Server
-from conftest import REDIS_URL, redis_unreachable
 
 TEXT_LINE = re.compile(
     r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO|WARNING|ERROR|CRITICAL) \S+: "

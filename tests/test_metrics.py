@@ -38,7 +38,7 @@ def test_metrics_need_the_token_and_follow_a_game(backend: str) -> None:
     env = {"WEIRSOE_METRICS_TOKEN": TOKEN, "WEIRSOE_UNKNOWN_CODE_RATE": "2"}
     args: list[str] = []
     if backend == "redis":  # the rooms gauge reads statuses through the Redis store's path
-        from conftest import REDIS_URL, redis_unreachable
+        from _env import REDIS_URL, redis_unreachable
 
         reason = redis_unreachable()
         if reason:

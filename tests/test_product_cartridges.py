@@ -41,7 +41,7 @@ def test_weirsoe_cartridges_lists_no_test_cartridge() -> None:
 
 
 def test_the_tests_still_see_the_test_cartridge() -> None:
-    assert os.environ.get(TEST_CARTRIDGES_ENV) == "1"  # set by the root conftest.py
+    assert os.environ.get(TEST_CARTRIDGES_ENV) == "1"  # set by tests/_env.py (conftest)
     assert "rps" in discover_cartridges().cartridges
 
 

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 import redis
+from _env import FAST_LIES, REDIS_URL, redis_unreachable
 from _live import BotPlayer, GameClient, Server, Worker, transition_versions
 from _redis_proc import PrivateRedis, redis_server_missing
-from conftest import FAST_LIES, REDIS_URL, redis_unreachable
 
 from weirsoe_sdk import discover_cartridges
 

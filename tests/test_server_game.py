@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
+from _env import FAST_LIES, start_server
 from _live import BotPlayer, GameClient, Server, transition_versions
-from conftest import FAST_LIES, start_server
 
 from weirsoe_sdk import discover_cartridges
 
@@ -312,7 +312,7 @@ def test_finished_game_is_gone_after_the_grace_period(backend: str) -> None:
                     assert (await http.get("/healthz")).json()["sessions"] == 0
             if backend == "redis":
                 import redis
-                from conftest import REDIS_URL
+                from _env import REDIS_URL
 
                 client = redis.Redis.from_url(REDIS_URL)
                 left = [k for k in client.scan_iter(f"{srv.prefix}:*") if code.encode() in k]

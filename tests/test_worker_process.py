@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 import redis
-from conftest import REDIS_URL, redis_unreachable
+from _env import REDIS_URL, redis_unreachable
 
 FULL = os.environ.get("WEIRSOE_FULL_FAULTS") == "1"
 HEAVY = ("litestar", "sqlalchemy", "alembic", "uvicorn", "aiosqlite", "asyncpg")
