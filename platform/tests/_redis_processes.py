@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from conftest import REDIS_URL
+from _platform_env import REDIS_URL
 
 from weirsoe_platform._redis_pubsub import RedisPubSub
 from weirsoe_platform.config import PlatformSettings

@@ -15,17 +15,7 @@ import pytest
 # tests and the servers they start see them; `weirsoe serve` never shows them to players.
 os.environ.setdefault("WEIRSOE_TEST_CARTRIDGES", "1")
 
-REDIS_URL = os.environ.get("WEIRSOE_TEST_REDIS", "redis://127.0.0.1:6379/0")
-
-
-def redis_reason() -> str | None:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except Exception as exc:
-        return f"Redis at {REDIS_URL} unreachable: {type(exc).__name__}: {exc}"
-    return None
+from _platform_env import REDIS_URL, redis_reason
 
 
 @pytest.fixture

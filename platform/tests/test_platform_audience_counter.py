@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
-from conftest import REDIS_URL
+from _platform_env import REDIS_URL
 
 from weirsoe_platform.sessions._counter import AudienceCounter, MemoryAudienceCounter
 from weirsoe_sdk import InvalidAction, OpenTally

@@ -11,9 +11,9 @@ from typing import Any
 
 import msgspec
 import pytest
+from _platform_env import REDIS_URL
 from _redis_processes import two_processes
 from _service_support import memory_service
-from conftest import REDIS_URL
 from redis import asyncio as aioredis
 
 from weirsoe_platform._resp import AT_ONCE

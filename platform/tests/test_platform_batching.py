@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 import pytest
-from conftest import REDIS_URL
+from _platform_env import REDIS_URL
 
 from weirsoe_platform.config import PlatformSettings
 from weirsoe_platform.sessions import (

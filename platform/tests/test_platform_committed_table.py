@@ -10,8 +10,8 @@ import asyncio
 import json
 import random
 
+from _platform_env import REDIS_URL
 from _service_support import memory_service
-from conftest import REDIS_URL
 
 from weirsoe_platform.audience import AudienceDesk
 from weirsoe_platform.sessions._redis_counter import RedisAudienceCounter

@@ -4,7 +4,7 @@ store's pipelined connection and on redis-py's, and an error inside its transact
 from __future__ import annotations
 
 import pytest
-from conftest import REDIS_URL
+from _platform_env import REDIS_URL
 from redis.exceptions import ResponseError
 
 from weirsoe_platform._resp import PipelinedRedis

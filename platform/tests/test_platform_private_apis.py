@@ -11,16 +11,14 @@ workarounds for Litestar issues #4867 and #4894); transport/_hub.py fans out ins
 from __future__ import annotations
 
 import inspect
-import os
 import re
 from pathlib import Path
+
+from _platform_env import REDIS_URL
 
 import weirsoe_platform
 
 SRC = Path(weirsoe_platform.__file__).parent
-# Not `from conftest import REDIS_URL`: with every test folder collected, `conftest` may be
-# another folder's (cartridges/sdk/tests has one).
-REDIS_URL = os.environ.get("WEIRSOE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 GONE = [
     r"\b_upgrade_revs\b",
     r"\b_declare_consumer_group\b",

@@ -9,8 +9,8 @@ from collections.abc import AsyncGenerator, Callable
 
 import msgspec
 import pytest
+from _platform_env import REDIS_URL
 from _redis_processes import two_processes
-from conftest import REDIS_URL
 
 from weirsoe_platform._redis_pubsub import RedisPubSub
 from weirsoe_platform.config import PlatformSettings

@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import msgspec
+from _platform_env import REDIS_URL
 from _redis_processes import RedisProcess, kill_pubsub, two_processes
-from conftest import REDIS_URL
 
 from weirsoe_platform._resp import PipelinedRedis
 from weirsoe_platform.audience import AudienceDesk

@@ -20,8 +20,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from _platform_env import REDIS_URL
 from _redis_processes import kill_pubsub
-from conftest import REDIS_URL
 
 from weirsoe_platform._redis_pubsub import RedisPubSub
 from weirsoe_platform._resp import PipelinedRedis
