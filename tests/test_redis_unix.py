@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from _redis_proc import PrivateRedis, redis_server_missing
@@ -35,9 +35,9 @@ def unix_redis() -> Iterator[PrivateRedis]:
         private.close()
 
 
-async def _until(check: object, timeout: float = 10.0) -> None:
+async def _until(check: Callable[[], bool], timeout: float = 10.0) -> None:
     end = time.monotonic() + timeout
-    while not check():  # type: ignore[operator]
+    while not check():
         assert time.monotonic() < end, "timed out"
         await asyncio.sleep(0.02)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from weirsoe_platform.cli import main
+from weirsoe_platform.cli import build_parser, main
 from weirsoe_platform.config import settings_from_env
 from weirsoe_sdk import InvalidSettings
 
@@ -44,8 +44,9 @@ from weirsoe_sdk import InvalidSettings
 def test_a_bad_setting_names_itself_its_flag_and_its_variable(
     overrides: dict[str, str], environ: dict[str, str], says: str
 ) -> None:
+    flags = build_parser().parse_args(["serve"]).flags  # as `weirsoe serve` names them
     with pytest.raises(InvalidSettings) as info:
-        settings_from_env(overrides, environ=environ)
+        settings_from_env(overrides, environ=environ, flags=flags)
     assert info.value.message == says
     assert info.value.field == says.split(":")[0]
 

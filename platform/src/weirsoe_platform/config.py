@@ -11,7 +11,7 @@ import msgspec
 
 from weirsoe_sdk import InvalidSettings
 
-__all__ = ["DEFAULT_DATABASE_URL", "ENV_PREFIX", "FLAGGED", "PlatformSettings", "settings_from_env"]
+__all__ = ["DEFAULT_DATABASE_URL", "ENV_PREFIX", "PlatformSettings", "settings_from_env"]
 
 ENV_PREFIX = "WEIRSOE_"
 #: SQLite in the working folder: the embedded default for accounts and presets.
@@ -68,31 +68,19 @@ class PlatformSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
 
 _LISTS = {"allowed_origins"}
 _AT = re.compile(r" - at `\$\.([^`]*)`$")
-#: The settings that `weirsoe serve` / `weirsoe worker` also take as a flag (cli._serve), under
-#: ``--`` + the name with hyphens, or under the name in ``_FLAGS``.
-FLAGGED = (
-    "host",
-    "port",
-    "public_url",
-    "redis_url",
-    "database_url",
-    "content_dir",
-    "grace_seconds",
-    "lobby_ttl",
-    "log_level",
-    "log_format",
-    "with_worker",
-)
-_FLAGS = {"redis_url": "--redis", "database_url": "--database"}
 _HINTS = {"redis_url": ": use redis://HOST:PORT/DB, rediss://HOST:PORT/DB or unix:///PATH"}
 
 
 def settings_from_env(
-    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    flags: Mapping[str, str] | None = None,
 ) -> PlatformSettings:
     """Settings from the environment, then ``overrides`` (flags; ``None`` values ignored).
+    ``flags``: each setting's flag as the command takes it (``--redis`` for ``redis_url``).
 
-    :raises InvalidSettings: naming the field (and the variable it came from).
+    :raises InvalidSettings: naming the field, its flag if it has one, and its variable.
     """
     environ = os.environ if environ is None else environ
     data: dict[str, Any] = {}
@@ -114,7 +102,7 @@ def settings_from_env(
         found = _AT.search(message)
         field = found.group(1).split("[")[0] if found else ""  # allowed_origins[0]: the list
         env = ENV_PREFIX + field.upper()
-        flag = _FLAGS.get(field, f"--{field.replace('_', '-')}" if field in FLAGGED else "")
+        flag = (flags or {}).get(field)
         where = f"flag {flag} or {env}" if flag else env
         raise InvalidSettings(
             f"{field or 'settings'}: {_AT.sub('', message)}{_HINTS.get(field, '')} ({where})",

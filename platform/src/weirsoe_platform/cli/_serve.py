@@ -37,61 +37,81 @@ def steward_hooks(interval: float) -> tuple[Any, Any]:
     return steward.start, steward.stop
 
 
+def _setting(parser: Any, flags: dict[str, str], flag: str, setting: str, **kwargs: Any) -> None:
+    """``flag`` sets operator setting ``setting``; ``flags`` remembers it as typed, so that
+    an invalid value's error names the flag the operator used (``settings_from_env``)."""
+    parser.add_argument(flag, dest=setting, **kwargs)
+    flags[setting] = flag
+
+
 def add_server_commands(commands: Any) -> None:
     serve = commands.add_parser(
         "serve",
         help="run the server (embedded: memory state, in-process timers, no services needed)",
     )
-    serve.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
-    serve.add_argument(
-        "--public-url", dest="public_url", help="URL players use to reach this server"
+    flags: dict[str, str] = {}
+    _setting(serve, flags, "--host", "host", help="interface to listen on (default 127.0.0.1)")
+    _setting(
+        serve, flags, "--port", "port", type=int, help="port (default 8000; 0 picks a free one)"
     )
-    serve.add_argument("--redis", dest="redis_url", help="Redis URL: run distributed")
-    serve.add_argument(
+    _setting(
+        serve, flags, "--public-url", "public_url", help="URL players use to reach this server"
+    )
+    _setting(serve, flags, "--redis", "redis_url", help="Redis URL: run distributed")
+    _setting(
+        serve,
+        flags,
         "--database",
-        dest="database_url",
+        "database_url",
         help=f"database URL for accounts/presets (default {DEFAULT_DATABASE_URL} in this folder)",
     )
-    serve.add_argument("--content-dir", dest="content_dir", help="folder of extra content packs")
-    serve.add_argument(
+    _setting(serve, flags, "--content-dir", "content_dir", help="folder of extra content packs")
+    _setting(
+        serve,
+        flags,
         "--grace-seconds",
-        dest="grace_seconds",
+        "grace_seconds",
         type=float,
         help="how long final results stay readable (default 600)",
     )
-    serve.add_argument(
+    _setting(
+        serve,
+        flags,
         "--lobby-ttl",
-        dest="lobby_ttl",
+        "lobby_ttl",
         type=float,
         help="seconds an idle lobby lives (default 7200)",
     )
-    serve.add_argument("--log-level", dest="log_level", help="debug, info, warning, error")
-    serve.add_argument("--log-format", dest="log_format", help="text (default) or json")
-    serve.add_argument(
+    _setting(serve, flags, "--log-level", "log_level", help="debug, info, warning, error")
+    _setting(serve, flags, "--log-format", "log_format", help="text (default) or json")
+    _setting(
+        serve,
+        flags,
         "--with-worker",
-        dest="with_worker",
+        "with_worker",
         action="store_true",
         default=None,
         help="with --redis: also fire timers in this process",
     )
-    serve.set_defaults(func=_serve)
+    serve.set_defaults(func=_serve, flags=flags)
 
     worker = commands.add_parser(
         "worker", help="fire phase timers (distributed mode, needs --redis)"
     )
-    worker.add_argument("--redis", dest="redis_url", help="Redis URL (or WEIRSOE_REDIS_URL)")
-    worker.add_argument("--content-dir", dest="content_dir", help="folder of extra content packs")
-    worker.add_argument("--log-level", dest="log_level", help="debug, info, warning, error")
-    worker.add_argument("--log-format", dest="log_format", help="text (default) or json")
-    worker.set_defaults(func=_worker)
+    flags = {}
+    _setting(worker, flags, "--redis", "redis_url", help="Redis URL (or WEIRSOE_REDIS_URL)")
+    _setting(worker, flags, "--content-dir", "content_dir", help="folder of extra content packs")
+    _setting(worker, flags, "--log-level", "log_level", help="debug, info, warning, error")
+    _setting(worker, flags, "--log-format", "log_format", help="text (default) or json")
+    worker.set_defaults(func=_worker, flags=flags)
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from ..config import FLAGGED, settings_from_env
+    """The settings from the environment and the command's flags (``args.flags``)."""
+    from ..config import settings_from_env
 
     try:
-        return settings_from_env({k: getattr(args, k, None) for k in FLAGGED})
+        return settings_from_env({k: getattr(args, k) for k in args.flags}, flags=args.flags)
     except InvalidSettings as exc:
         raise CliError(exc.message) from None
 
