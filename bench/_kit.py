@@ -323,10 +323,12 @@ class WeirsoeServer(ServerProcess):
         secret: str | None = None,
         ready_timeout: float = 120.0,
         cpu_limit: float | None = None,
+        wrap: Iterable[str] = (),
     ) -> None:
         """``prefix`` and ``secret``: the same for several servers sharing one Redis (tokens
         signed by one must verify on the other). ``cpu_limit``: at most that many CPUs once it
-        is up (:class:`CpuLimit`; start-up itself is not limited)."""
+        is up (:class:`CpuLimit`; start-up itself is not limited). ``wrap``: a command the
+        server runs under, such as ``valgrind --tool=callgrind …`` (``bench/instructions.py``)."""
         self.name = "redis" if redis else "memory"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -337,6 +339,7 @@ class WeirsoeServer(ServerProcess):
         # A variant (bench/variants/NAME.py) wraps the CLI with a change to try, for A/B runs.
         launcher = [str(BENCH / "variants" / f"{variant}.py")] if variant else []
         cmd = [
+            *wrap,
             SERVER_PYTHON,
             *(launcher or ["-m", "weirsoe_platform.cli"]),
             "serve",
