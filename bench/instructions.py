@@ -1,8 +1,9 @@
 """Instructions per transition: the server's work counted by callgrind on a fixed, lock-step
 replay of Weirsøe Lies, for levers too small for the capacity probes' spread.
 
-    uv run python bench/instructions.py [--rooms 8] [--runs 2] [--backends memory,redis]
-                                        [--variant NAME] [--redis-url URL]
+    uv run python bench/instructions.py [--quick] [--rooms 8] [--runs 2]
+                                        [--backends memory,redis] [--variant NAME]
+                                        [--redis-url URL] [--keep] [--signal-window]
 
 CPU time on a shared 2-core machine moves by ±10 % between identical capacity probes
 (docs/performance.md, sections 69 and 77), so a lever worth 2-3 % of a transition cannot be
@@ -29,6 +30,12 @@ after, outside the counting), and (games − idle) / transitions. Between two ru
 the figure moves by the games' own differences only (each room's questions are drawn by the
 server; the answers' lengths change what a reveal carries); the report gives each run so the
 spread shows. Only the ``serve`` process is counted: Redis's own work is not.
+
+What it does not see: the kernel's work (a system call counts as the few instructions that
+make it, not the TCP stack behind it), Redis's own work, and waiting. A copy that glibc makes
+with ``rep movsb`` (most copies over a few KiB) counts one instruction per byte under
+valgrind, so big copies weigh more here than in time. It compares builds and backends on the
+same replay; it does not replace the capacity probes' CPU time.
 
 Needs ``valgrind`` (Debian's package; ``callgrind_control`` comes with it). Prints Markdown;
 writes bench/results/instructions.json. Loopback only; every wait is bounded in time.
@@ -345,6 +352,7 @@ def render(result: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="2 rooms, one run of each backend")
     parser.add_argument("--rooms", type=int, default=8)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--backends", default="memory,redis")
@@ -361,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--uvloop", action="store_true", help="run the replay on uvloop")
     parser.add_argument("--out", default=str(RESULTS / "instructions.json"))
     args = parser.parse_args(argv)
+    if args.quick:
+        args.rooms, args.runs = 2, 1
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     if not set(args.backends) <= {"memory", "redis"}:
         parser.error("--backends: memory, redis or both")

@@ -2,8 +2,8 @@
 their final counts, and is judged again with them. On Redis it used to load the room twice
 more for that: once because the first try ran on this process's cached record, once after
 the counts were frozen. Now the store confirms the cached version (``load_unless``, no
-record sent) and the input runs again on the same bytes (docs/performance.md, section 79).
-On the real Redis at 127.0.0.1:6379; the store's methods are only counted, never replaced."""
+record sent) and the input runs again on the same bytes (docs/performance.md, section
+80). On the real Redis at 127.0.0.1:6379; the store's methods are counted, never replaced."""
 
 from __future__ import annotations
 

@@ -640,7 +640,7 @@ class SessionService:
                         # vote counts) and run the batch again with the final counts, which
                         # reach the driver first. Judged on the stored record (a cached copy
                         # the store has just confirmed is one), so the batch runs again on
-                        # the same bytes, without loading them again (section 79).
+                        # the same bytes without loading them (docs/performance.md, §80).
                         counts.update(await self.counter.freeze(record.code, exc.tallies))
                         stored = data
                         break
