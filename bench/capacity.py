@@ -257,6 +257,8 @@ class Seat:
 class Probe:
     """One measurement at R rooms on a fresh server."""
 
+    seat_class = Seat  # what plays each player (bench/instructions.py's replay: its own)
+
     def __init__(self, rooms: int, browser: bool = False) -> None:
         self.rooms = rooms
         self.browser = browser
@@ -294,7 +296,7 @@ class Probe:
         """A Seat for every player, given what its socket received so far."""
         for room in rooms:
             for i, conn in enumerate(room.seats):
-                seat = self.seats[conn] = Seat(self, conn, i)
+                seat = self.seats[conn] = self.seat_class(self, conn, i)
                 for raw, t in self.early.pop(conn, []):
                     seat.on_message(_decode(raw), raw, t)
 

@@ -106,6 +106,8 @@ class Seat(capacity.Seat):
 
 
 class Replay(capacity.Probe):
+    seat_class = Seat
+
     def __init__(self, rooms: list[Room]) -> None:
         super().__init__(len(rooms), browser=True)
         self.bot = LiesBot(silent=0.0, react=0.0)
@@ -114,13 +116,6 @@ class Replay(capacity.Probe):
         self.seen: dict[tuple[str, str], int] = {}
         self.ready: dict[tuple[str, str], asyncio.Event] = {}
         self.over: dict[str, asyncio.Event] = {r.code: asyncio.Event() for r in rooms}
-
-    def seat_all(self, rooms: list[Room]) -> None:
-        for room in rooms:
-            for i, conn in enumerate(room.seats):
-                seat = self.seats[conn] = Seat(self, conn, i)
-                for raw, t in self.early.pop(conn, []):
-                    seat.on_message(capacity._decode(raw), raw, t)
 
     def on_message(self, conn: Conn, raw: bytes, t: float) -> None:
         super().on_message(conn, raw, t)

@@ -1,9 +1,9 @@
 """``weirsoe serve`` whose event loop thread can be profiled by cProfile for a window:
 the first SIGUSR1 starts it, the next (or a SIGUSR2) writes ``cprofile-PID.out`` to
 ``$CPROFILE_DIR`` (default: the system's temporary directory) and stops it; so
-``bench/instructions.py --variant cprofile --signal-window`` profiles the replay's games. cProfile counts every call
-exactly, which a sampling profiler cannot on a noisy machine; its times are wall-clock
-(docs/performance.md, section 62). Read the file with ``pstats``."""
+``bench/instructions.py --variant cprofile --signal-window`` profiles the replay's games.
+cProfile counts every call exactly, which a sampling profiler cannot on a noisy machine; its
+times are wall-clock (docs/performance.md, section 62). Read the file with ``pstats``."""
 
 import cProfile
 import os
