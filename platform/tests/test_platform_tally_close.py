@@ -117,9 +117,10 @@ async def test_a_stale_cached_record_that_ends_tallies_is_judged_on_the_stored_o
     make_service: Callable[[str], SessionService],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Another process committed after this one: the cached copy is not confirmed, so the
-    counts are frozen only once the stored record asks for them too, and what the other
-    process committed stays."""
+    """Another process committed after this one: the cached copy is not confirmed, and the
+    store sends the stored record instead, which is judged without loading it again; the
+    counts are frozen only once that record asks for them too, and what the other process
+    committed stays."""
     service = _scale_out(make_service, redis_cleanup)
     other = _scale_out(make_service, redis_cleanup)
     try:
@@ -132,8 +133,8 @@ async def test_a_stale_cached_record_that_ends_tallies_is_judged_on_the_stored_o
 
         assert await service.fire(code, guess.key, guess.serial) is True
 
-        assert calls.confirms == [False]
-        assert calls.loads == 1  # the stored record, once: the counts' run reuses its bytes
+        assert calls.confirms == [False]  # and the store sent the stored record instead
+        assert calls.loads == 0  # judged on those bytes; the counts' run reuses them too
         assert calls.frozen == [["truth", "react"]]
         assert _votes(calls, truth) == 1
         _, table = await service.load(code)

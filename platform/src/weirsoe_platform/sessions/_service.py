@@ -606,7 +606,8 @@ class SessionService:
         # compare-and-set and a load.
         data = self.cache.get(code)
         cached = None if data is None else self._to_change(code, data)
-        # The stored bytes to judge the batch on again, once its tallies' counts are frozen.
+        # The stored bytes to judge the batch on again: once its tallies' counts are frozen,
+        # or as the store sent them instead of confirming a cached copy.
         stored: bytes | None = None
         last = len(applies) - 1
         for _ in range(_CAS_ATTEMPTS):
@@ -633,14 +634,17 @@ class SessionService:
                 try:
                     step = apply(record, table, runtime, now, counts)
                 except Exception as exc:
-                    if isinstance(exc, TallyCountsNeeded) and (
-                        not guess or await self._load_bytes(code, (expected, stamp)) is True
-                    ):
+                    if isinstance(exc, TallyCountsNeeded):
                         # The input ends tallies' phases: freeze their counters (no later
                         # vote counts) and run the batch again with the final counts, which
-                        # reach the driver first. Judged on the stored record (a cached copy
-                        # the store has just confirmed is one), so the batch runs again on
-                        # the same bytes without loading them (docs/performance.md, §80).
+                        # reach the driver first; on the same bytes, without loading them
+                        # (docs/performance.md, §80). Only once the stored record asks for
+                        # them: a cached copy must be confirmed as that record first, else
+                        # the stored one, which the store sent instead, is judged.
+                        found = await self._load_bytes(code, (expected, stamp)) if guess else True
+                        if found is not True:
+                            stored = found
+                            break
                         counts.update(await self.counter.freeze(record.code, exc.tallies))
                         stored = data
                         break
