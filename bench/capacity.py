@@ -51,6 +51,7 @@ import pathlib
 import random
 import sys
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -139,6 +140,15 @@ class Seat:
         self.seq += 1
         return f"bench lie {self.seq}"
 
+    def send_action(self, action: Mapping[str, Any]) -> asyncio.Future[str]:
+        """Send ``action``; the future gets ``"ack"`` or ``"error"`` when it is answered."""
+        self.seq += 1
+        msg_id = f"a{self.seq}"
+        fut: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.pending[msg_id] = (time.time(), fut, str(action.get("type", "")))
+        self.conn.send(json.dumps({"type": "action", "id": msg_id, "action": dict(action)}))
+        return fut
+
     def on_message(self, m: Msg, raw: bytes, t: float) -> None:
         if self.probe.browser and m.type not in UNVERSIONED:
             if m.type == "session.snapshot":
@@ -226,7 +236,6 @@ class Seat:
 
     async def act(self, left: float) -> None:
         """Think, look, decide, act: at most ACTIONS_PER_PHASE times, within the phase."""
-        loop = asyncio.get_running_loop()
         end = time.monotonic() + left
         for _ in range(ACTIONS_PER_PHASE):
             await asyncio.sleep(self.rng.uniform(0.15, 0.75) * max(0.0, end - time.monotonic()))
@@ -238,11 +247,7 @@ class Seat:
             action = self.probe.bot.act(view, self.conn.player_id or "", self.rng, self.canary)
             if action is None:
                 return
-            self.seq += 1
-            msg_id = f"a{self.seq}"
-            fut: asyncio.Future[str] = loop.create_future()
-            self.pending[msg_id] = (time.time(), fut, str(action.get("type", "")))
-            self.conn.send(json.dumps({"type": "action", "id": msg_id, "action": dict(action)}))
+            fut = self.send_action(action)
             self.probe.actions += self.probe.measuring
             try:
                 if await asyncio.wait_for(fut, 10) == "error":

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import re
@@ -111,7 +110,6 @@ class Replay(capacity.Probe):
     def __init__(self, rooms: list[Room]) -> None:
         super().__init__(len(rooms), browser=True)
         self.bot = LiesBot(silent=0.0, react=0.0)
-        self.rooms = rooms
         # phase events each room's seats have received: (room code, event type) -> count
         self.seen: dict[tuple[str, str], int] = {}
         self.ready: dict[tuple[str, str], asyncio.Event] = {}
@@ -139,7 +137,6 @@ class Replay(capacity.Probe):
         game is over; returns the actions sent."""
         rng = random.Random(f"replay:{index}")
         seats = [self.seats[c] for c in room.seats]
-        loop = asyncio.get_running_loop()
         sent = 0
         while not self.over[room.code].is_set():
             waits = {
@@ -170,11 +167,7 @@ class Replay(capacity.Probe):
                 action = self.bot.act(seat.model, seat.conn.player_id or "", rng, seat.canary)
                 if action is None:
                     continue
-                seat.seq += 1
-                msg_id = f"r{seat.seq}"
-                fut: asyncio.Future[str] = loop.create_future()
-                seat.pending[msg_id] = (time.time(), fut, str(action.get("type", "")))
-                seat.conn.send(json.dumps({"type": "action", "id": msg_id, "action": dict(action)}))
+                fut = seat.send_action(action)
                 sent += 1
                 if await asyncio.wait_for(fut, ACK_TIMEOUT_S) == "error":
                     self.refused += 1

@@ -85,8 +85,8 @@ _commit = _service.SessionService._commit
 
 
 async def _counted_commit(self: Any, code: str, applies: list[Any]) -> Any:
-    cached = "cached" if self.cache.get(code) is not None else "not cached"
     if not frozen[0]:
+        cached = "cached" if self.cache.get(code) is not None else "not cached"
         counts[f"commit of {' + '.join(_kind(a) for a in applies)}, {cached}"] += 1
     return await _commit(self, code, applies)
 
