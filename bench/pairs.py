@@ -3,7 +3,7 @@ and what a transition costs the Redis server against the memory server probed ju
 or after it.
 
     uv run --group bench python bench/pairs.py [--rooms 1000] [--pairs 3]
-        [--clients browser] [--timers fast] [--redis-url URL]
+        [--clients browser] [--timers fast] [--redis-url URL] [--redis-variant NAME]
         [--out bench/results/capacity-pairs.json]
 
 Each pair is one probe of ``bench/capacity.py --max-probes 1`` per backend, run back to back;
@@ -13,6 +13,10 @@ passes or fails by the spread between runs (docs/performance.md, section 68), an
 takes one probe per room count, so a search's verdict at 1,000 rooms rests on one run; the
 pairs give the pass count at that room count instead, and the CPU per transition of both
 backends measured minutes apart under the same load.
+
+``--redis-variant NAME`` adds a third probe to each pair: the Redis server as
+``bench/variants/NAME.py`` runs it (``redis+NAME``), in the same rotation, for a lever's
+before and after beside memory in one run.
 
 A probe that fails to run (its script exits with an error or is cut off) is recorded as not
 measured and counts as neither a pass nor a failure. Figures are printed, never asserted.
@@ -45,14 +49,17 @@ def _cpu_per_transition(probe: dict[str, Any]) -> float | None:
 
 
 def _probe(backend: str, args: argparse.Namespace, timeout: float) -> dict[str, Any]:
-    """One probe of ``capacity.py`` at ``args.rooms``: its probe record, or ``{"error"}``."""
+    """One probe of ``capacity.py`` at ``args.rooms``: its probe record, or ``{"error"}``.
+    ``backend``: ``memory``, ``redis`` or ``redis+VARIANT``."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "probe.json"
         cmd = [sys.executable, str(BENCH / "capacity.py"), "--uvloop"]
         cmd += ["--start", str(args.rooms), "--max-rooms", str(args.rooms), "--max-probes", "1"]
         cmd += ["--clients", args.clients, "--timers", args.timers, "--out", str(out)]
-        if backend == "redis":
+        if backend.startswith("redis"):
             cmd += ["--redis"] + (["--redis-url", args.redis_url] if args.redis_url else [])
+        if "+" in backend:
+            cmd += ["--variant", backend.split("+", 1)[1]]
         started = time.monotonic()
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -73,10 +80,13 @@ def _probe(backend: str, args: argparse.Namespace, timeout: float) -> dict[str, 
     return probe
 
 
-def summary(pairs: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
-    """Pass counts per backend and Redis's CPU per transition against memory's, pair by pair."""
+def summary(
+    pairs: list[dict[str, dict[str, Any]]], backends: tuple[str, ...] = BACKENDS
+) -> dict[str, Any]:
+    """Pass counts per backend and Redis's CPU per transition against memory's, pair by pair
+    (``redis_cpu_x_memory``; a variant's as ``redis+NAME_cpu_x_memory``)."""
     out: dict[str, Any] = {}
-    for backend in BACKENDS:
+    for backend in backends:
         probes = [p[backend] for p in pairs if "error" not in p[backend]]
         costs = [c for p in probes if (c := p.get("cpu_us_per_transition")) is not None]
         out[backend] = {
@@ -86,13 +96,16 @@ def summary(pairs: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
             "cpu_us_per_transition": costs,
             "cpu_us_per_transition_median": round(statistics.median(costs), 1) if costs else None,
         }
-    ratios = []
-    for pair in pairs:
-        m, r = (pair[b].get("cpu_us_per_transition") for b in BACKENDS)
-        if m and r:
-            ratios.append(round(r / m, 3))
-    out["redis_cpu_x_memory"] = ratios
-    out["redis_cpu_x_memory_median"] = round(statistics.median(ratios), 3) if ratios else None
+    for redis in backends[1:]:
+        ratios = []
+        for pair in pairs:
+            m, r = (pair[b].get("cpu_us_per_transition") for b in ("memory", redis))
+            if m and r:
+                ratios.append(round(r / m, 3))
+        out[f"{redis}_cpu_x_memory"] = ratios
+        out[f"{redis}_cpu_x_memory_median"] = (
+            round(statistics.median(ratios), 3) if ratios else None
+        )
     return out
 
 
@@ -147,14 +160,26 @@ def main(argv: list[str] | None = None) -> int:
         help="the Redis the Redis probes use (capacity.py's default if not given), e.g. "
         "unix:///run/redis/redis.sock for one on this machine's Unix socket",
     )
+    parser.add_argument(
+        "--redis-variant",
+        dest="redis_variant",
+        help="also probe the Redis server as bench/variants/NAME.py runs it, in each pair",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "capacity-pairs.json")
     args = parser.parse_args(argv)
     if args.rooms < 1 or args.pairs < 1:
         parser.error("--rooms and --pairs must be at least 1")
+    backends = BACKENDS
+    if args.redis_variant:
+        if not (BENCH / "variants" / f"{args.redis_variant}.py").is_file():
+            parser.error(f"no bench/variants/{args.redis_variant}.py")
+        backends = (*BACKENDS, f"redis+{args.redis_variant}")
     started = time.time()
     pairs: list[dict[str, Any]] = []
     for i in range(args.pairs):
-        order = BACKENDS if i % 2 == 0 else BACKENDS[::-1]
+        # Rotated, so that each backend goes first, last and between over the pairs.
+        shift = i % len(backends)
+        order = backends[shift:] + backends[:shift]
         pair: dict[str, Any] = {"order": list(order)}
         for backend in order:
             print(f"  pair {i + 1}: {backend} at {args.rooms} rooms ...", file=sys.stderr)
@@ -176,19 +201,20 @@ def main(argv: list[str] | None = None) -> int:
         "redis_url": args.redis_url,
         "loadavg": list(os.getloadavg()),
         "pairs": pairs,
-        "summary": summary(pairs),
+        "summary": summary(pairs, backends),
     }
     s = result["summary"]
     print(render(result))
     print()
-    for backend in BACKENDS:
+    for backend in backends:
         b = s[backend]
         print(
             f"{backend}: {b['passed']} of {b['probes']} probes passed at {args.rooms} rooms"
             f" ({args.clients} clients, timers {args.timers}); CPU per transition median "
             f"{b['cpu_us_per_transition_median']} µs"
         )
-    print(f"Redis CPU per transition x memory, pair by pair: {s['redis_cpu_x_memory']}")
+    for redis in backends[1:]:
+        print(f"{redis} CPU per transition x memory, pair by pair: {s[f'{redis}_cpu_x_memory']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1))
     print(f"wrote {args.out} ({result['seconds']} s)")

@@ -32,7 +32,11 @@ class RedisProcess:
         store = RedisSessionStore(redis, prefix=prefix)
         self.held: list[tuple[bytes, bytes]] | None = None
         hub.remote = self.remote = RedisPubSub(
-            REDIS_URL, self._on_message, publisher=store.fast, on_reset=hub.reset
+            REDIS_URL,
+            self._on_message,
+            publisher=store.fast,
+            on_reset=hub.reset,
+            marker_prefix=prefix,
         )
         settings = PlatformSettings(redis_url=REDIS_URL, redis_prefix=prefix)
         self.service = SessionService(

@@ -423,23 +423,30 @@ async def test_a_process_delivers_its_own_commits_at_once_and_every_socket_sees_
             await svc.store.close()
 
 
+@pytest.mark.parametrize("listening", [True, False], ids=["another listens", "alone"])
 @pytest.mark.parametrize("pipelined", [True, False])
 async def test_a_commit_reaches_this_process_sockets_as_its_reply_is_read(
-    redis_cleanup: str, pipelined: bool
+    redis_cleanup: str, pipelined: bool, listening: bool
 ) -> None:
     """On the pipelined connection, a won compare-and-set is delivered to this process's
     sockets from the callback that reads its reply (no task runs there), while the committing
     call still waits to resume, and the record is already remembered for the room's next
     transition and for snapshots. On redis-py's client (a TLS address) the committing task
-    delivers it after its await, as before. Either way the socket gets the version once."""
-    async with two_processes(redis_cleanup) as (near, _):
+    delivers it after its await, as before. Either way the socket gets the version once.
+    Redis publishes it for the other process that listens to the room, and this one skips
+    its echo; with no other listener, it publishes nothing (a quiet commit)."""
+    async with two_processes(redis_cleanup) as (near, far):
         service, hub = near.service, near.hub
+        store = service.store
+        assert isinstance(store, RedisSessionStore)
         if not pipelined:
-            store = service.store
-            assert isinstance(store, RedisSessionStore)
-            service.store = RedisSessionStore(store.redis, prefix=redis_cleanup, pipelined=False)
+            service.store = store = RedisSessionStore(
+                store.redis, prefix=redis_cleanup, pipelined=False
+            )
         code, _ = await service.create("weirsoe_lies")
         sub = await hub.subscribe(service.channels(code, "everyone"))
+        if listening:
+            await far.hub.subscribe(service.channels(code, "everyone"))
         events = sub.iter_events()
         await service.join(code, "Ann")  # version 1 reaches the hub: it knows what comes next
         assert msgspec.json.decode(await asyncio.wait_for(anext(events), 5))["version"] == 1
@@ -475,7 +482,12 @@ async def test_a_commit_reaches_this_process_sockets_as_its_reply_is_read(
         assert event["version"] == 2
         assert hub.own == own + 1
         await asyncio.sleep(0.2)
-        assert near.release() >= 1  # the echo, now skipped
+        if listening:
+            assert near.release() >= 1  # the echo, now skipped
+            assert (store.unpublished, hub.quiets) == (0, 1)
+        else:
+            assert near.release() == 0  # nothing was published: no echo
+            assert (store.unpublished, hub.quiets) == (1, 1)
         assert sub.qsize == 0
 
 
@@ -569,10 +581,12 @@ async def test_an_action_whose_echo_is_read_first_is_acknowledged_as_its_reply_i
     """Redis sends a commit's echo on the pub/sub connection and the script's reply on another,
     and a busy process often reads both in one turn, the echo first. The echo delivers the
     commit's messages; the reply's callback then still acknowledges the action (they have
-    reached the sockets) instead of leaving it to the acting call's return."""
-    async with two_processes(redis_cleanup) as (near, _):
+    reached the sockets) instead of leaving it to the acting call's return. (An echo comes
+    only where another process listens to the room: else the commit is quiet.)"""
+    async with two_processes(redis_cleanup) as (near, far):
         service, hub = near.service, near.hub
         code, (p0, _, _), sub, events, version = await _playing_rps(service, hub)
+        await far.hub.subscribe(service.channels(code, "everyone"))
         store = service.store
         assert isinstance(store, RedisSessionStore)
         assert store.fast is not None

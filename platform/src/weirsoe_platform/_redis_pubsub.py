@@ -15,6 +15,14 @@ is installed, else a small RESP parser below) and hands each message's payload t
 - **Lost connection**: the reader reconnects with backoff (0.1 s doubling to 2 s) and
   subscribes every channel again; messages sent meanwhile are lost, and the clients' version
   gap check asks for a snapshot. ``settle`` during an outage logs a warning and returns.
+- **Live subscriptions and the marker** (docs/performance.md, section 82): each connection
+  also subscribes, first, to a *marker* channel of its own that carries nothing
+  (``P:LISTENER:ID:N``, ``N`` counting the process's connections). A channel whose SUBSCRIBE
+  Redis has confirmed on the current connection, with no UNSUBSCRIBE sent since, is *live*
+  (:meth:`RedisPubSub.live_marker`). While the marker has a subscriber in Redis, that
+  connection, and so every channel live on it, is still subscribed there: a compare-and-set
+  can count this process out of a room's listeners by checking the marker, in the same
+  atomic step, instead of trusting what this process last knew of its connection.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import secrets
 import ssl
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -51,9 +60,12 @@ class RedisPubSub:
         publisher: aioredis.Redis | PipelinedRedis | None = None,
         connect_timeout: float = 2.0,
         on_reset: Callable[[], None] | None = None,
+        marker_prefix: str | None = None,
     ) -> None:
         """``on_reset()`` runs when the connection is lost or closed: what was published
-        until it is back is lost (``Hub.reset``)."""
+        until it is back is lost (``Hub.reset``). ``marker_prefix``: with one, each
+        connection subscribes to a marker channel ``PREFIX:LISTENER:ID:N`` first, and
+        :meth:`live_marker` names it for the channels live on it (see the module docstring)."""
         self.address = RedisAddress.from_url(url)
         self.on_reset = on_reset
         self.on_message = on_message
@@ -66,6 +78,16 @@ class RedisPubSub:
         self._settling: dict[bytes, asyncio.Future[None]] = {}
         self.connected = asyncio.Event()
         self.messages = 0
+        self._marker_base = (
+            None
+            if marker_prefix is None
+            else f"{marker_prefix}:LISTENER:{secrets.token_hex(8)}".upper()
+        )
+        self._generation = itertools.count(1)
+        self._marker: str | None = None  # the current connection's, once it is written
+        # SUBSCRIBEs and UNSUBSCRIBEs of a channel written on the current connection that
+        # Redis has not confirmed yet (one reply per channel per command, in order).
+        self._pending: dict[str, int] = {}
 
     # -- commands (written at once, in order, on the one connection) ------------------------
     def _send(self, data: bytes) -> bool:
@@ -78,14 +100,39 @@ class RedisPubSub:
     def subscribe(self, channels: Iterable[str]) -> None:
         names = [c for c in channels if c not in self.channels]
         self.channels.update(names)
-        if names:
-            self._send(_command("SUBSCRIBE", *names))  # else: sent again on (re)connect
+        if names and self._send(_command("SUBSCRIBE", *names)):  # else: sent on (re)connect
+            self._sent(names)
 
     def unsubscribe(self, channels: Iterable[str]) -> None:
         names = [c for c in channels if c in self.channels]
         self.channels.difference_update(names)
-        if names:
-            self._send(_command("UNSUBSCRIBE", *names))
+        if names and self._send(_command("UNSUBSCRIBE", *names)):
+            self._sent(names)
+
+    def _sent(self, names: Iterable[str]) -> None:
+        pending = self._pending
+        for name in names:
+            pending[name] = pending.get(name, 0) + 1
+
+    def _confirmed(self, name: bytes) -> None:
+        channel = name.decode()
+        left = self._pending.get(channel, 0) - 1
+        if left > 0:
+            self._pending[channel] = left
+        else:
+            self._pending.pop(channel, None)
+
+    def live_marker(self, channel: str) -> str | None:
+        """The current connection's marker channel if ``channel`` is live on it: Redis has
+        confirmed its SUBSCRIBE there and no UNSUBSCRIBE of it was written since. Else None
+        (no marker asked for, not connected, or not confirmed yet). Redis counts this
+        process among ``channel``'s subscribers for as long as the marker has one: both go
+        with the connection, and only an :meth:`unsubscribe` written later takes the channel
+        off (``Hub.quiet`` holds those back while it counts on one)."""
+        marker = self._marker
+        if marker is None or channel not in self.channels or channel in self._pending:
+            return None
+        return marker
 
     async def settle(self, timeout: float = 5.0) -> bool:
         """Return once Redis has confirmed every SUBSCRIBE sent before the call (True), or log
@@ -136,6 +183,8 @@ class RedisPubSub:
 
     def _close(self) -> None:
         self.connected.clear()
+        self._marker = None
+        self._pending.clear()
         if self.on_reset is not None:
             self.on_reset()
         writer, self._writer = self._writer, None
@@ -182,8 +231,17 @@ class RedisPubSub:
                 writer.close()
                 raise ConnectionError(f"Redis refused AUTH: {value}")
         self._writer = writer
-        if self.channels:
-            writer.write(_command("SUBSCRIBE", *sorted(self.channels)))
+        names = sorted(self.channels)
+        if self._marker_base is not None:
+            # First, in the same command as the rest: while Redis counts a subscriber of the
+            # marker, this connection and everything it subscribed to are still there.
+            marker = f"{self._marker_base}:{next(self._generation)}"
+            writer.write(_command("SUBSCRIBE", marker, *names))
+            self._marker = marker
+            self._sent([marker])
+        elif names:
+            writer.write(_command("SUBSCRIBE", *names))
+        self._sent(names)
         self.connected.set()
         return reader
 
@@ -201,6 +259,12 @@ class RedisPubSub:
                         self.on_message(reply[1], reply[2])  # may be swapped meanwhile
                     except Exception:  # one bad frame must not stop every room's delivery
                         log.exception("could not deliver a pub/sub message")
+                elif (
+                    type(reply) is list
+                    and len(reply) == 3
+                    and (reply[0] == b"subscribe" or reply[0] == b"unsubscribe")
+                ):
+                    self._confirmed(reply[1])
                 elif type(reply) is list and reply and reply[0] == b"pong":
                     self._settled(reply[1])
                 elif type(reply) is bytes:

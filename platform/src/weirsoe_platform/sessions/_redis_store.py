@@ -117,8 +117,18 @@ elseif redis.call('EXISTS', KEYS[2]) == 1 then
   redis.call('PEXPIRE', KEYS[2] .. ':owner', ARGV[4])
 end
 -- Publish in the same atomic step: versions reach every subscriber in commit order. One
--- wire frame per transition, on the room's wire channel (see transport._hub).
-if ARGV[11] then redis.call('PUBLISH', ARGV[11], ARGV[12]) end
+-- wire frame per transition, on the room's wire channel (see transport._hub). ARGV[13], if
+-- not empty, is the committing process's marker channel (transport._hub, "Quiet commits"):
+-- while it has a subscriber, that process is one of the wire channel's and delivers the
+-- frame itself, so it is published only if someone else listens (2: not published).
+if ARGV[11] then
+  local others = redis.call('PUBSUB', 'NUMSUB', ARGV[11])[2]
+  if ARGV[13] ~= '' and redis.call('PUBSUB', 'NUMSUB', ARGV[13])[2] > 0 then
+    others = others - 1
+  end
+  if others <= 0 then return 2 end
+  redis.call('PUBLISH', ARGV[11], ARGV[12])
+end
 return 1
 """
 )
@@ -198,6 +208,7 @@ class RedisSessionStore(SessionStore):
         # deadline this store sets, so that pump fires it (``timers._redis.AFFINITY``); ''
         # for a process without one, whose deadlines any pump fires as soon as they are due.
         self.owner = ""
+        self.unpublished = 0  # commits with messages that no process listened to
 
     def key(self, code: str) -> str:
         return f"{self.prefix}:session:{code}"
@@ -245,7 +256,12 @@ class RedisSessionStore(SessionStore):
         deadline: DeadlineChange = None,
         *,
         committed: Callable[[], None] | None = None,
+        quiet: str | None = None,
     ) -> bool:
+        """``quiet``: the committing process's marker channel (``Hub.quiet``): then the frame
+        is published only if a process other than the marker's listens to the room. Without
+        one, it is published if anyone does; with no listener at all, never (nobody would
+        read it). ``unpublished`` counts the commits that published nothing."""
         keys = [self.key(code), self.deadline_key(code), f"{self.prefix}:deadlines"]
         args: list[Any] = [expected, version, data, int(ttl * 1000)]
         if deadline is None:
@@ -256,18 +272,23 @@ class RedisSessionStore(SessionStore):
             key, serial, at = deadline
             args += ["set", deadline_payload(key, serial, at), at, code, self.wake, self.owner]
         if messages:
-            args += [wire_channel(self.prefix, code), encode_frame(messages)]
+            args += [wire_channel(self.prefix, code), encode_frame(messages), quiet or ""]
         if committed is None:
-            return bool(await self._script(_CAS, keys, args))
+            return self._won(await self._script(_CAS, keys, args))
 
         def then(reply: Any) -> None:  # on the pipelined connection, as the reply is read
             if reply:
                 committed()
 
-        won = bool(await self._script(_CAS, keys, args, then))
+        won = self._won(await self._script(_CAS, keys, args, then))
         if won and self.fast is None:  # redis-py's path reads its reply in this task
             committed()
         return won
+
+    def _won(self, reply: Any) -> bool:
+        if reply == 2:
+            self.unpublished += 1
+        return bool(reply)
 
     @_unavailable
     async def delete(self, code: str) -> None:

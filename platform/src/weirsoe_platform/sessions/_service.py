@@ -126,6 +126,22 @@ class DeliverCommitted(Protocol):
     ) -> bool: ...
 
 
+class Quiet(Protocol):
+    """A publisher of a store that publishes may vouch that this process listens to room
+    ``code`` and will deliver a commit from ``expected`` itself (``Hub.quiet``): the token
+    goes with the compare-and-set, and is handed back to ``quiet_done`` after it."""
+
+    def __call__(self, code: str, expected: int, /) -> str | None: ...
+
+
+class QuietDone(Protocol):
+    def __call__(self, code: str, /, *, failed: bool = False) -> None: ...
+
+
+def _nothing(code: str, /, *, failed: bool = False) -> None:
+    """A publisher without ``quiet_done``."""
+
+
 class DeliverLocal(Protocol):
     """A publisher may deliver a commit's messages to this process's sockets itself, at
     once, and call ``then`` after them (``Hub.deliver_local``: embedded, where there is no
@@ -200,6 +216,11 @@ class SessionService:
         # The publisher's word that the last version its sockets of a room got is a given one
         # (``Hub.holds``), for snapshots that need nothing newer (:meth:`read`).
         self._holds: Holds | None = getattr(publisher, "holds", None)
+        # Where the store publishes, the publisher's proof that this process listens to a
+        # room and delivers a commit itself (``Hub.quiet``): the commit is then published
+        # only for other processes (docs/performance.md, section 82).
+        self._quiet: Quiet | None = getattr(publisher, "quiet", None) if store.publishes else None
+        self._quiet_done: QuietDone = getattr(publisher, "quiet_done", _nothing)
         self.deadlines = deadlines
         self.settings = settings
         self.plugins = plugins
@@ -689,6 +710,7 @@ class SessionService:
                 applies,
                 outcomes,
             )
+            quiet = None if self._quiet is None else self._quiet(record.code, expected)
             try:
                 won = await self.store.compare_and_set(
                     record.code,
@@ -699,10 +721,17 @@ class SessionService:
                     messages if atomic else None,
                     change if self.store.schedules else None,
                     committed=committed,
+                    quiet=quiet,
                 )
-            except ConnectionError as exc:
+            except BaseException as exc:
+                if quiet is not None:  # Redis may still run it: its room stays subscribed
+                    self._quiet_done(record.code, failed=True)
+                if not isinstance(exc, ConnectionError):
+                    raise
                 self._store_error()
                 raise StoreUnavailable(f"state store unavailable: {exc}") from None
+            if quiet is not None:
+                self._quiet_done(record.code)
             if self.metrics is not None:
                 if won:
                     self.metrics.transitions_of(record.cartridge).inc(len(steps))

@@ -59,13 +59,18 @@ class SessionStore(ABC):
         deadline: DeadlineChange = None,
         *,
         committed: Callable[[], None] | None = None,
+        quiet: str | None = None,
     ) -> bool:
         """Replace the record if its version is still ``expected`` (and, if this store
         ``publishes``, publish ``messages`` with it).
 
         ``committed``: called once if the write won, before this returns. A store that reads
         its answer off the network calls it as the answer is read, ahead of the loop turn in
-        which the awaiting task resumes (what it does is then not delayed by a busy loop)."""
+        which the awaiting task resumes (what it does is then not delayed by a busy loop).
+
+        ``quiet`` (a store that publishes): the committing process's proof that it listens
+        to the room and delivers ``messages`` itself (``Hub.quiet``); they are then
+        published only for other processes. Other stores ignore it."""
 
     @abstractmethod
     async def delete(self, code: str) -> None:
@@ -127,6 +132,7 @@ class MemorySessionStore(SessionStore):
         deadline: DeadlineChange = None,
         *,
         committed: Callable[[], None] | None = None,
+        quiet: str | None = None,
     ) -> bool:
         item = self._live(code)
         if item is None or item[0] != expected:

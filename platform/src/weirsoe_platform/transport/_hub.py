@@ -14,6 +14,15 @@ encoded once per audience reaches every socket without being copied or re-encode
   (:class:`~weirsoe_platform._redis_pubsub.RedisPubSub`) and hands each frame to
   :meth:`Hub.on_wire_message`, which fans it out locally. Redis sends the frames of a room in
   commit order, so every socket sees versions in order.
+- **Quiet commits** (Redis; docs/performance.md, section 82): where this process can deliver
+  its own commit at once (:meth:`Hub.deliver_committed`), the frame is published only if
+  another process listens to the room. :meth:`Hub.quiet` gives the compare-and-set this
+  process's marker channel (``RedisPubSub.live_marker``), and the script publishes when the
+  wire channel has a subscriber besides this process, counted in the same atomic step. A
+  process that subscribes reads its snapshot only after Redis has confirmed the subscription
+  (:meth:`Hub.subscribe`), so every commit after that snapshot counts it and is published.
+  While a quiet compare-and-set is on its way, the room's wire channel stays subscribed
+  here, even with no socket left, so that the count it relies on cannot change under it.
 - **Bounded memory**: a socket whose client stops reading keeps at most ``max_backlog``
   frames; older ones are dropped. Every frame carries the session ``version``, so when the
   client reads again it sees the gap and asks for a snapshot (``sync``), as after a reconnect.
@@ -152,11 +161,15 @@ class _Raise:
         yield  # a generator, as __await__ must return an iterator
 
 
+QUIET_GRACE = 10.0  # s a failed quiet compare-and-set holds its room's subscription
+
+
 class Remote(Protocol):
     """Where rooms' wire frames come from across processes (Redis pub/sub)."""
 
     def subscribe(self, channels: Iterable[str]) -> None: ...
     def unsubscribe(self, channels: Iterable[str]) -> None: ...
+    def live_marker(self, channel: str) -> str | None: ...
     async def settle(self, timeout: float = 5.0) -> bool: ...
     async def publish_many(self, frames: list[tuple[str, bytes]]) -> None: ...
     async def start(self) -> None: ...
@@ -196,9 +209,14 @@ class Hub:
         # first frame received, and none after the pub/sub connection was lost until its next.
         self._marks: dict[str, int] = {}
         self._serial = itertools.count(1)
+        # Redis: wire channel -> quiet compare-and-sets on their way (:meth:`quiet`), and the
+        # rooms whose last socket left meanwhile, unsubscribed when the last of them is done.
+        self._quiet: dict[str, int] = {}
+        self._leaving: set[str] = set()
         self.own = 0
         self.echoes = 0
         self.read_first = 0  # own commits whose echo was read before their reply
+        self.quiets = 0  # compare-and-sets that counted on this process's subscription
 
     # -- names -------------------------------------------------------------------------------
     def room_of(self, name: str) -> str:
@@ -223,7 +241,8 @@ class Hub:
             for wire in {self.wire(self.room_of(name)) for name in names}:
                 self._rooms[wire] = self._rooms.get(wire, 0) + 1
                 if self._rooms[wire] == 1:
-                    fresh.append(wire)
+                    fresh.append(wire)  # still subscribed if it was leaving (_leaving)
+                    self._leaving.discard(wire)
                     self._since[wire] = time.monotonic_ns()
             if fresh:
                 self.remote.subscribe(fresh)
@@ -251,7 +270,10 @@ class Hub:
                     self._delivered.pop(wire, None)
                     self._since.pop(wire, None)
                     self._marks.pop(wire, None)
-                    gone.append(wire)
+                    if self._quiet.get(wire):
+                        self._leaving.add(wire)  # a quiet commit counts on it: later
+                    else:
+                        gone.append(wire)
                 else:
                     self._rooms[wire] = left
             if gone:
@@ -372,6 +394,46 @@ class Hub:
         self._delivered[wire] = last
         self.own += 1
         return True
+
+    def quiet(self, code: str, expected: int) -> str | None:
+        """Redis: a compare-and-set of room ``code`` from version ``expected`` is about to
+        be sent by this process. If its messages will go to this process's sockets as its
+        reply is read (:meth:`deliver_committed`: the room's last version delivered here is
+        ``expected``) and Redis counts this process among the room's listeners, returns the
+        marker channel that proves the latter (``RedisPubSub.live_marker``): the script
+        then publishes the frame only if another process listens (docs/performance.md,
+        section 82). Else None: it publishes whenever anyone listens, as before. Each
+        marker given must be handed back to :meth:`quiet_done`."""
+        remote = self.remote
+        wire = self.wire(code)
+        if remote is None or self._delivered.get(wire) != expected or wire not in self._rooms:
+            return None
+        marker = remote.live_marker(wire)
+        if marker is not None:
+            self._quiet[wire] = self._quiet.get(wire, 0) + 1
+            self.quiets += 1
+        return marker
+
+    def quiet_done(self, code: str, *, failed: bool = False) -> None:
+        """A compare-and-set that :meth:`quiet` gave a marker to has its reply (or lost the
+        room). ``failed``: no reply came (an error or a timeout), so Redis may still run it:
+        the room's subscription stays for :data:`QUIET_GRACE` s more."""
+        wire = self.wire(code)
+        if failed:
+            asyncio.get_running_loop().call_later(QUIET_GRACE, self._quiet_over, wire)
+        else:
+            self._quiet_over(wire)
+
+    def _quiet_over(self, wire: str) -> None:
+        left = self._quiet.get(wire, 0) - 1
+        if left > 0:
+            self._quiet[wire] = left
+            return
+        self._quiet.pop(wire, None)
+        if wire in self._leaving:
+            self._leaving.discard(wire)
+            if self.remote is not None:
+                self.remote.unsubscribe([wire])
 
     def deliver_local(
         self, messages: list[tuple[bytes, list[str]]], then: Callable[[], None] | None = None

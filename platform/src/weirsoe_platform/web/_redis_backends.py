@@ -46,6 +46,7 @@ class RedisBackends(Backends):
             hub.on_wire_message,
             publisher=self.store.fast or self.redis,  # the pipelined one, if any
             on_reset=hub.reset,
+            marker_prefix=prefix,  # quiet commits (transport._hub)
         )
         self.deadlines = RedisDeadlines(
             self.redis, prefix=prefix, ttl=settings.game_ttl, fast=self.store.fast
