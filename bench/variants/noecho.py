@@ -2,7 +2,9 @@
 publishing a commit's frame only where another process listens (docs/performance.md,
 section 81). The process still delivers its own commits to its own sockets as each reply is
 read (``Hub.deliver_committed``), so one process alone plays as before; any other process
-serving the same rooms would miss every commit. A measurement, never code to keep:
+serving the same rooms would miss every commit. A measurement, never code to keep. Since
+section 82 the shipped server publishes only where another process listens, which on one
+process alone is this; ``loud.py`` is the server as it was before:
 
     uv run python bench/instructions.py --backends redis --variant noecho
 """
