@@ -103,6 +103,10 @@ def test_metrics_need_the_token_and_follow_a_game(backend: str) -> None:
         assert _value(after, "weirsoe_http_responses_total", code="4xx") >= 5
         assert _value(after, "weirsoe_http_responses_total", code="2xx") >= 4
         assert ("weirsoe_cas_conflicts_total", ()) in after
+        # Redis: the room's only socket is here, so after its first commit (published: the
+        # socket's version was not known yet) no commit needs publishing; embedded, none is.
+        unpublished = _value(during, "weirsoe_unpublished_commits_total")
+        assert unpublished >= 1 if backend == "redis" else unpublished == 0
         assert ("weirsoe_redis_errors_total", (("component", "store"),)) not in after
     finally:
         srv.stop()

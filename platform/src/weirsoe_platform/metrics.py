@@ -61,6 +61,12 @@ class Metrics:
             "transport instead of through ASGI",
             registry=r,
         )
+        self.unpublished = _PlainCounter(
+            "weirsoe_unpublished_commits",
+            "Redis commits whose frame went to no other process: this one delivered it to its "
+            "own sockets, and no other process listened to the room",
+            registry=r,
+        )
         self.dropped = Counter(
             "weirsoe_dropped",
             "Frames dropped: a client too slow to read its backlog (slow_client)",

@@ -60,6 +60,8 @@ async def _read_gauges(state: Any, metrics: Metrics) -> None:
                 counts[key] = counts.get(key, 0) + 1
     for (cartridge, status), n in counts.items():
         metrics.rooms.labels(cartridge, status).set(n)
+    # counted by the Redis store as each compare-and-set's reply is read (0 embedded)
+    metrics.unpublished.value = int(getattr(service.store, "unpublished", 0))
     redis = getattr(state.backends, "redis", None)
     if redis is None:
         metrics.workers.set(1)
