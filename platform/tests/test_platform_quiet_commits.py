@@ -47,8 +47,11 @@ async def test_the_script_publishes_only_for_listeners_besides_the_marker_s_proc
     redis = connect_redis(REDIS_URL)
     store = RedisSessionStore(redis, prefix=prefix)
     wire, marker = wire_channel(prefix, "QUIE"), f"{prefix}:LISTENER:TEST:1".upper()
-    own = redis.pubsub()  # stands for the committing process's pub/sub connection
+    # The committing process's pub/sub connection: its marker first, then the room's channel,
+    # as RedisPubSub subscribes on each connection (only the marker's name is made up here).
+    own = redis.pubsub()
     other = redis.pubsub()
+    again = redis.pubsub()  # that process's connection after it lost ``own``
     try:
         assert await store.create("QUIE", b"v0", 0, 60)
         await own.subscribe(marker, wire)
@@ -77,14 +80,16 @@ async def test_the_script_publishes_only_for_listeners_besides_the_marker_s_proc
 
         await other.unsubscribe(wire)
         await _frames(other)
-        await own.unsubscribe(marker)  # the connection as Redis sees it after losing it
-        await _frames(own)
-        assert await commit(marker)  # the marker has no subscriber: ``own`` counts
+        # The connection is lost, and the process is subscribed again on a new one with a new
+        # marker: a commit still carrying the old marker was written before it knew.
+        await own.aclose()
+        await again.subscribe(f"{marker}:2", wire)
+        assert await commit(marker)  # the marker has no subscriber: the new connection counts
         assert store.unpublished == 1
-        assert len(await _frames(own)) == 1
+        assert len(await _frames(again)) == 1
 
-        await own.unsubscribe(wire)
-        await _frames(own)
+        await again.unsubscribe(wire)
+        await _frames(again)
         assert await commit(None)  # nobody listens: nothing to publish to
         assert store.unpublished == 2
         assert not await store.compare_and_set("QUIE", 0, 9, b"x", 60, [], quiet=marker)
@@ -92,6 +97,7 @@ async def test_the_script_publishes_only_for_listeners_besides_the_marker_s_proc
     finally:
         await own.aclose()
         await other.aclose()
+        await again.aclose()
         await store.close()
 
 
@@ -257,38 +263,43 @@ async def test_a_process_that_joins_a_quiet_room_misses_nothing_after_its_snapsh
 async def test_a_commit_is_published_when_its_process_lost_the_connection_that_vouched(
     redis_cleanup: str,
 ) -> None:
-    """``near`` vouches for its subscription with its marker, and its pub/sub connection is
-    gone before the compare-and-set runs (as when it dies with the commit on its way): the
-    marker has no subscriber, so ``far``, the one listener left, is counted, and gets it."""
+    """Redis drops ``near``'s pub/sub connection, and ``near`` has not read the close yet (a
+    busy process): its hub still vouches with that connection's marker. The marker has no
+    subscriber any more, so the script counts ``far``, the one listener left, and publishes
+    the commit to it."""
     async with two_processes(redis_cleanup) as (near, far):
         here = near.service
         code, _ = await here.create("weirsoe_lies", seed=4)
         await near.hub.subscribe(here.channels(code, "everyone"))
         ann, _, _ = await here.join(code, "Ann")
         await asyncio.sleep(0.1)  # the echo: near knows version 1 went to its sockets
-        marker = near.hub.quiet(code, 1)
-        assert marker is not None
-        near.hub.quiet_done(code)
         theirs = await far.hub.subscribe(far.service.channels(code, "everyone"))
+        wire = near.hub.wire(code)
+        marker = near.remote.live_marker(wire)
+        assert marker is not None
 
-        def vouch(code: str, expected: int) -> str:
-            return marker  # written just before the connection was lost
-
-        here._quiet = vouch
-        await near.remote.stop()
+        writer = near.remote._writer
+        assert writer is not None
+        writer.transport.pause_reading()  # the close waits unread in the socket
+        host, port = writer.get_extra_info("sockname")[:2]
         admin = aioredis.Redis.from_url(REDIS_URL)
         try:
-            for _ in range(100):  # until Redis has dropped the connection
+            assert await admin.client_kill_filter(_type=None, addr=f"{host}:{port}") == 1
+            for _ in range(100):  # until Redis has dropped the connection's subscriptions
                 if dict(await admin.pubsub_numsub(marker))[marker.encode()] == 0:
                     break
                 await asyncio.sleep(0.01)
-            wire = near.hub.wire(code).encode()
             assert dict(await admin.pubsub_numsub(marker, wire)) == {
                 marker.encode(): 0,
-                wire: 1,
+                wire.encode(): 1,
             }
+            assert near.remote.live_marker(wire) == marker  # as far as near knows
+            vouched = near.hub.quiets
+            await here.presence(code, ann, True)
+            assert near.hub.quiets == vouched + 1  # sent with the dead connection's marker
+            assert await _versions(theirs, 2) == [2]
+            assert here.store.unpublished == 0  # type: ignore[attr-defined]
         finally:
             await admin.aclose()
-        await here.presence(code, ann, True)
-        assert await _versions(theirs, 2) == [2]
-        assert here.store.unpublished == 0  # type: ignore[attr-defined]
+            writer.transport.resume_reading()
+        await asyncio.wait_for(near.remote.connected.wait(), 5)  # it reconnects, as ever

@@ -13,7 +13,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any, Literal, Protocol, overload
+from typing import Any, Literal, Protocol, cast, overload
 
 import msgspec
 import pluggy
@@ -126,20 +126,13 @@ class DeliverCommitted(Protocol):
     ) -> bool: ...
 
 
-class Quiet(Protocol):
+class Quieting(Protocol):
     """A publisher of a store that publishes may vouch that this process listens to room
     ``code`` and will deliver a commit from ``expected`` itself (``Hub.quiet``): the token
     goes with the compare-and-set, and is handed back to ``quiet_done`` after it."""
 
-    def __call__(self, code: str, expected: int, /) -> str | None: ...
-
-
-class QuietDone(Protocol):
-    def __call__(self, code: str, /, *, failed: bool = False) -> None: ...
-
-
-def _nothing(code: str, /, *, failed: bool = False) -> None:
-    """A publisher without ``quiet_done``."""
+    def quiet(self, code: str, expected: int, /) -> str | None: ...
+    def quiet_done(self, code: str, /, *, failed: bool = False) -> None: ...
 
 
 class DeliverLocal(Protocol):
@@ -219,8 +212,9 @@ class SessionService:
         # Where the store publishes, the publisher's proof that this process listens to a
         # room and delivers a commit itself (``Hub.quiet``): the commit is then published
         # only for other processes (docs/performance.md, section 82).
-        self._quiet: Quiet | None = getattr(publisher, "quiet", None) if store.publishes else None
-        self._quiet_done: QuietDone = getattr(publisher, "quiet_done", _nothing)
+        self._quieting = (
+            cast("Quieting", publisher) if store.publishes and hasattr(publisher, "quiet") else None
+        )
         self.deadlines = deadlines
         self.settings = settings
         self.plugins = plugins
@@ -710,7 +704,9 @@ class SessionService:
                 applies,
                 outcomes,
             )
-            quiet = None if self._quiet is None else self._quiet(record.code, expected)
+            quieting = self._quieting
+            quiet = None if quieting is None else quieting.quiet(record.code, expected)
+            failed = True
             try:
                 won = await self.store.compare_and_set(
                     record.code,
@@ -723,15 +719,13 @@ class SessionService:
                     committed=committed,
                     quiet=quiet,
                 )
-            except BaseException as exc:
-                if quiet is not None:  # Redis may still run it: its room stays subscribed
-                    self._quiet_done(record.code, failed=True)
-                if not isinstance(exc, ConnectionError):
-                    raise
+                failed = False
+            except ConnectionError as exc:
                 self._store_error()
                 raise StoreUnavailable(f"state store unavailable: {exc}") from None
-            if quiet is not None:
-                self._quiet_done(record.code)
+            finally:
+                if quieting is not None and quiet is not None:  # failed: Redis may still run it
+                    quieting.quiet_done(record.code, failed=failed)
             if self.metrics is not None:
                 if won:
                     self.metrics.transitions_of(record.cartridge).inc(len(steps))
